@@ -1,0 +1,110 @@
+"""The requirement catalogue: requirements and profiles, loaded from `schemas/`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from conformance import FAMILY_OF_OPERATION, SCHEMAS_DIR
+
+ID_PATTERN = re.compile(r"^(GLANCE|CRI)-[A-Z0-9]+(-[A-Z0-9]+)+$")
+TIERS = ("required", "advisory", "deprecated")
+
+
+class CatalogError(Exception):
+    """The catalogue files under schemas/ are inconsistent."""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One documented requirement: what must hold, where it comes from, how much it weighs."""
+
+    id: str
+    operation: str
+    tier: str
+    source: str
+    text: str
+    profiles: tuple[str, ...] = ()  # empty: every profile of the operation's family
+
+    @property
+    def family(self) -> str:
+        """`http` or `cri`."""
+        return FAMILY_OF_OPERATION[self.operation]
+
+    def applies_to(self, profile: Profile) -> bool:
+        """Whether this requirement is certified under `profile`."""
+        if profile.family != self.family:
+            return False
+        return not self.profiles or profile.name in self.profiles
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A reading of the documents: which schemas and requirements certify a target."""
+
+    name: str
+    family: str
+    description: str
+    schemas: dict[str, str] = field(default_factory=dict)  # schema role -> file under schemas/
+
+
+def _load_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"cannot read {path}: {exc}") from exc
+
+
+@cache
+def requirements(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Requirement]:
+    """Every requirement of every operation, by id, in catalogue order."""
+    found: dict[str, Requirement] = {}
+    for path in sorted((schemas_dir / "requirements").glob("*.yaml")):
+        doc = _load_yaml(path)
+        if not isinstance(doc, dict) or doc.get("operation") not in FAMILY_OF_OPERATION:
+            raise CatalogError(f"{path.name}: needs a known top-level 'operation'")
+        for entry in doc.get("requirements") or []:
+            try:
+                req = Requirement(
+                    id=entry["id"],
+                    operation=doc["operation"],
+                    tier=entry["tier"],
+                    source=entry["source"],
+                    text=entry["text"],
+                    profiles=tuple(entry.get("profiles") or ()),
+                )
+            except (KeyError, TypeError) as exc:
+                raise CatalogError(f"{path.name}: requirement {entry!r} lacks {exc}") from exc
+            if req.id in found:
+                raise CatalogError(f"{path.name}: duplicate requirement id {req.id!r}")
+            found[req.id] = req
+    return found
+
+
+@cache
+def profiles(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Profile]:
+    """Every profile, by name."""
+    found: dict[str, Profile] = {}
+    for path in sorted((schemas_dir / "profiles").glob("*.yaml")):
+        doc = _load_yaml(path)
+        if not isinstance(doc, dict):
+            raise CatalogError(f"{path.name}: not a mapping")
+        try:
+            found[path.stem] = Profile(
+                name=path.stem,
+                family=doc["family"],
+                description=doc["description"],
+                schemas=dict(doc.get("schemas") or {}),
+            )
+        except KeyError as exc:
+            raise CatalogError(f"{path.name}: lacks {exc}") from exc
+    return found
+
+
+def requirements_for(profile: Profile) -> list[Requirement]:
+    """The requirements certified under `profile`, in catalogue order."""
+    return [req for req in requirements().values() if req.applies_to(profile)]

@@ -1,0 +1,52 @@
+"""Assertion helpers: failures say what was received, what is documented, and how to reproduce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from conformance.exchanges import Exchange, ExchangeLog
+
+MAX_LINES = 20  # problems listed in one failure message; the rest are counted
+
+
+class ConformanceFailure(AssertionError):
+    """The target broke a documented requirement."""
+
+
+@dataclass
+class Problems:
+    """Collects what breaks a requirement across many images, then fails once with all of it."""
+
+    title: str
+    log: ExchangeLog | None = None
+    lines: list[str] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def add(self, line: str, exchange: Exchange | None = None) -> None:
+        """Note one problem, with the exchange that shows it."""
+        self.lines.append(line)
+        if exchange is not None and exchange not in self.exchanges:
+            self.exchanges.append(exchange)
+
+    def check(self) -> None:
+        """Fail with every noted problem, if there is any."""
+        __tracebackhide__ = True
+        if not self.lines:
+            return
+        if self.log is not None:
+            self.log.attach(self.exchanges[:MAX_LINES])
+        shown = [f"  - {line}" for line in self.lines[:MAX_LINES]]
+        if len(self.lines) > MAX_LINES:
+            shown.append(f"  … and {len(self.lines) - MAX_LINES} more")
+        if self.exchanges:
+            shown.append(f"  Reproduce: {self.exchanges[0].reproduce()}")
+        raise ConformanceFailure(f"{self.title} ({len(self.lines)} problem(s))\n" + "\n".join(shown))
+
+
+def fail(title: str, received: str, documented: str, exchange: Exchange | None = None) -> None:
+    """Fail with `Received: … / Documented: …` and a reproduction of `exchange`."""
+    __tracebackhide__ = True
+    lines = [title, f"  Received: {received}", f"  Documented: {documented}"]
+    if exchange is not None:
+        lines.append(f"  Reproduce: {exchange.reproduce()}")
+    raise ConformanceFailure("\n".join(lines))

@@ -1,0 +1,1 @@
+"""Fixtures of the CRI family (placeholder until the CRI tests land)."""

@@ -1,0 +1,131 @@
+"""Exchanges: what the suite sent to a target and what came back, recorded as evidence."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SENSITIVE_HEADERS = frozenset(
+    {"x-auth-token", "authorization", "x-security-token", "x-subject-token", "cookie", "set-cookie", "proxy-authorization"}
+)
+CENSORED = "***"
+BODY_LIMIT = 4096  # characters of a body kept as evidence
+
+
+@dataclass
+class Exchange:
+    """One request and its answer (or the transport error that replaced the answer)."""
+
+    protocol: str  # "http" or "grpc"
+    method: str  # HTTP method, or the full gRPC method path
+    target: str  # full URL, or the gRPC channel address
+    request_headers: dict[str, str] = field(default_factory=dict)
+    request_body: str | None = None  # JSON text for gRPC requests
+    status: int | str | None = None  # HTTP status code, or gRPC status code name
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str | None = None
+    elapsed: float = 0.0
+    error: str | None = None  # transport error, when there was no answer
+
+    def to_dict(self) -> dict[str, Any]:
+        """The exchange as plain data, bodies trimmed."""
+        data = asdict(self)
+        for key in ("request_body", "response_body"):
+            data[key] = trim(data[key])
+        data["reproduce"] = self.reproduce()
+        return data
+
+    def reproduce(self) -> str:
+        """A shell command that sends the same request again."""
+        if self.protocol == "http":
+            parts = ["curl", "-sS", "-i"]
+            if self.method == "HEAD":
+                parts.append("-I")
+            elif self.method != "GET":
+                parts += ["-X", self.method]
+            for name, value in self.request_headers.items():
+                parts += ["-H", f"{name}: {value}"]
+            if self.request_body:
+                parts += ["--data-binary", self.request_body]
+            parts.append(self.target)
+            return shlex.join(parts)
+        service, _, rpc = self.method.strip("/").partition("/")
+        snippet = (
+            "from conformance.targets.cri import replay; "
+            f"replay({self.target!r}, {self.method!r}, {self.request_body or '{}'!r})"
+        )
+        return f"# {service}.{rpc}\npython -c {shlex.quote(snippet)}"
+
+
+def trim(text: str | None, limit: int = BODY_LIMIT) -> str | None:
+    """`text` cut to `limit` characters, saying how much was cut."""
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit} more characters trimmed]"
+
+
+class Censor:
+    """Masks secrets in headers and in any text that leaves the process."""
+
+    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+        self.secrets = tuple(s for s in secrets if s)
+
+    def text(self, value: str) -> str:
+        """`value` with every known secret replaced."""
+        for secret in self.secrets:
+            value = value.replace(secret, CENSORED)
+        return value
+
+    def headers(self, headers: dict[str, str]) -> dict[str, str]:
+        """`headers` with sensitive values replaced."""
+        return {
+            name: CENSORED if name.lower() in SENSITIVE_HEADERS else self.text(value)
+            for name, value in headers.items()
+        }
+
+    def exchange(self, exchange: Exchange) -> Exchange:
+        """A copy of `exchange` safe to show."""
+        return Exchange(
+            protocol=exchange.protocol,
+            method=exchange.method,
+            target=self.text(exchange.target),
+            request_headers=self.headers(exchange.request_headers),
+            request_body=self.text(exchange.request_body) if exchange.request_body else exchange.request_body,
+            status=exchange.status,
+            response_headers=self.headers(exchange.response_headers),
+            response_body=self.text(exchange.response_body) if exchange.response_body else exchange.response_body,
+            elapsed=exchange.elapsed,
+            error=self.text(exchange.error) if exchange.error else exchange.error,
+        )
+
+
+class ExchangeLog:
+    """Collects the exchanges of the test that is running; the plugin drains it after each test."""
+
+    def __init__(self, censor: Censor) -> None:
+        self.censor = censor
+        self._current: list[Exchange] = []
+
+    def record(self, exchange: Exchange) -> None:
+        """Keep `exchange` (censored) as evidence for the running test."""
+        self._current.append(self.censor.exchange(exchange))
+
+    def peek(self) -> list[Exchange]:
+        """The exchanges recorded since the last drain, left in place."""
+        return list(self._current)
+
+    def attach(self, exchanges: list[Exchange]) -> None:
+        """Show already recorded exchanges again as evidence of the running test."""
+        self._current.extend(exchanges)
+
+    def drain(self) -> list[Exchange]:
+        """The exchanges recorded since the last drain."""
+        taken, self._current = self._current, []
+        return taken
+
+
+def json_text(data: Any) -> str:
+    """Stable, readable JSON text for evidence."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)

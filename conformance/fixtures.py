@@ -1,0 +1,114 @@
+"""Fixtures the conformance tests use: targets, clients, profiles and discovered images."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from conformance import catalog
+from conformance.exchanges import Exchange
+from conformance.session import RunState, state_of
+from conformance.targets.auth import token_headers
+from conformance.targets.errors import TargetError, TargetUnreachable
+from conformance.targets.glance import GlanceClient
+from conformance.targets.http import HttpResponse, HttpTarget
+
+MAX_IMAGES = 100  # images judged per run; enough to find a pattern, bounded on large public catalogues
+
+
+@dataclass
+class Shown:
+    """One image as `GET /v2/images/{id}` answered it, with the exchange as evidence."""
+
+    image_id: str
+    response: HttpResponse
+    exchange: Exchange | None
+
+
+@pytest.fixture(scope="session")
+def run_state(request: pytest.FixtureRequest) -> RunState:
+    """The state of this conformance run."""
+    return state_of(request.config)
+
+
+@pytest.fixture(scope="session")
+def http_base_url(request: pytest.FixtureRequest, run_state: RunState) -> Iterator[str]:
+    """The Glance-style endpoint under test, starting the embedded reference when none is given."""
+    config = run_state.config
+    if config.http_url:
+        run_state.targets["http"] = {"url": config.http_url}
+        yield config.http_url
+        return
+    from conformance.reference.glance_faults import GLANCE_FAULTS
+    from conformance.reference.http_server import start_http_server
+
+    server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS])
+    run_state.targets["http"] = {"url": server.url, "embedded": True}
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def http_target(http_base_url: str, run_state: RunState) -> HttpTarget:
+    """HTTP client for the Glance-style target, with the run's auth, TLS and timeout."""
+    config = run_state.config
+    target = HttpTarget(
+        http_base_url, timeout=config.timeout, log=run_state.log, headers=token_headers(config.token), verify=config.verify
+    )
+    try:
+        root = target.request("GET", "/", headers={"Accept": "application/json"})
+    except TargetError as exc:
+        raise TargetUnreachable(f"the target {http_base_url} does not answer: {exc}") from None
+    run_state.targets["http"]["fingerprint"] = {
+        "server": root.headers.get("Server"),
+        "root_status": root.status,
+        "root_body": root.text[:2000],
+    }
+    return target
+
+
+@pytest.fixture(scope="session")
+def glance(http_target: HttpTarget) -> GlanceClient:
+    """The Glance-style operations of the target."""
+    return GlanceClient(http_target)
+
+
+@pytest.fixture(scope="session")
+def http_profile(run_state: RunState) -> catalog.Profile:
+    """The profile the Glance-style target is certified against."""
+    return catalog.profiles()[run_state.config.profiles["http"]]
+
+
+@pytest.fixture(scope="session")
+def v2_listed(glance: GlanceClient) -> dict[str, dict[str, Any]]:
+    """Images the target lists through `GET /v2/images`, by id (at most MAX_IMAGES)."""
+    listed: dict[str, dict[str, Any]] = {}
+    for entry in glance.list_v2(max_images=MAX_IMAGES):
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            listed.setdefault(entry["id"], entry)
+    return listed
+
+
+@pytest.fixture(scope="session")
+def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]]) -> list[str]:
+    """The images to judge: those pinned with --image-id, else the listed ones."""
+    ids = list(run_state.config.image_ids) or list(v2_listed)[:MAX_IMAGES]
+    if not ids:
+        pytest.skip("no images to test: the target lists no images (seed it, or pin images with --image-id)")
+    return ids
+
+
+@pytest.fixture(scope="session")
+def v2_shown(glance: GlanceClient, v2_image_ids: list[str], run_state: RunState) -> list[Shown]:
+    """`GET /v2/images/{id}` of every image to judge, fetched once per run."""
+    shown = []
+    for image_id in v2_image_ids:
+        response = glance.show(image_id)
+        exchanges = run_state.log.peek()
+        shown.append(Shown(image_id, response, exchanges[-1] if exchanges else None))
+    return shown

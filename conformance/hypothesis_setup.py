@@ -1,0 +1,40 @@
+"""Hypothesis profiles: reproducible by default, thorough on demand, seed always recorded."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.errors import InvalidArgument
+
+DEFAULT_PROFILE = "conformance"
+_COMMON: dict[str, Any] = {
+    "deadline": None,  # a target's latency is not a property of the code under test
+    "database": None,  # a certification run must not depend on examples saved by earlier runs
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+    "print_blob": True,
+}
+
+
+def register_profiles() -> None:
+    """Register the suite's hypothesis profiles (idempotent)."""
+    settings.register_profile(DEFAULT_PROFILE, derandomize=True, max_examples=25, **_COMMON)
+    settings.register_profile("thorough", derandomize=False, max_examples=400, **_COMMON)
+
+
+def choose(config: pytest.Config) -> dict[str, Any]:
+    """Pick the profile and seed before hypothesis' own plugin reads them; returns what to record."""
+    if not getattr(config.option, "hypothesis_profile", None):
+        config.option.hypothesis_profile = DEFAULT_PROFILE
+    profile = config.option.hypothesis_profile
+    try:
+        derandomized = bool(settings.get_profile(profile).derandomize)
+    except InvalidArgument:
+        raise pytest.UsageError(f"--hypothesis-profile {profile!r}: unknown profile; use {DEFAULT_PROFILE!r} or 'thorough'") from None
+    seed = getattr(config.option, "hypothesis_seed", None)
+    if not derandomized and seed is None:
+        seed = str(random.SystemRandom().randrange(2**32))
+        config.option.hypothesis_seed = seed
+    return {"profile": profile, "derandomized": derandomized, "seed": None if derandomized else seed}

@@ -1,0 +1,179 @@
+"""The pytest plugin: options, markers, outcome bookkeeping and reports. Thin by design."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from conformance import FAMILY_OF_OPERATION, catalog, hypothesis_setup, schemas
+from conformance.config import ConfigError, TargetConfig, build_config
+from conformance.exchanges import Censor, ExchangeLog
+from conformance.outcomes import TestOutcome, classify
+from conformance.report import finish
+from conformance.session import STATE_KEY, RunState, state_of
+from conformance.targets.errors import TargetError, TargetUnreachable
+
+# Fixtures live in their own module; importing them here makes pytest find them through the plugin.
+from conformance.cri_fixtures import *  # noqa: F401,F403
+from conformance.fixtures import *  # noqa: F401,F403
+
+OPTIONS = (
+    ("--target", "target", "endpoint under test: http(s)://HOST:PORT (Glance-style), unix:///PATH or grpc://HOST:PORT (CRI); default: the embedded reference targets"),
+    ("--profile", "profile", "profile to certify against (ims, glance, cri, isulad); default ims for HTTP, cri for CRI"),
+    ("--report-dir", "report_dir", "folder for report.html, junit.xml and results.json (default: reports)"),
+    ("--timeout", "timeout", "seconds to wait for any one answer (default 10)"),
+    ("--budget", "budget", "seconds the whole run may take before remaining tests stop (default 900)"),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the suite's command-line and ini options."""
+    group = parser.getgroup("conformance", "image-API conformance")
+    for flag, dest, text in OPTIONS:
+        group.addoption(flag, dest=dest, metavar=dest.split("_")[-1].upper(), help=text)
+        parser.addini(f"conformance_{dest}", text)
+    group.addoption("--token", dest="token", metavar="TOKEN", help="send X-Auth-Token (also OS_AUTH_TOKEN); never shown in any report")
+    group.addoption("--ca-bundle", dest="ca_bundle", metavar="PATH", help="CA bundle to verify the target's TLS certificate")
+    group.addoption("--insecure", dest="insecure", action="store_true", help="do not verify the target's TLS certificate")
+    group.addoption("--image-id", dest="image_id", action="append", metavar="ID", help="test this image instead of discovering images (repeatable)")
+    group.addoption("--cri-version", dest="cri_version", metavar="VERSION", help="CRI API to certify: auto (default), v1 or v1alpha2")
+    group.addoption("--reference-fault", dest="reference_fault", action="append", metavar="NAME", help="start the embedded reference target with this fault (repeatable; for proving the suite's sensitivity)")
+    group.addoption("--waivers", dest="waivers", metavar="FILE", help="YAML file of waived requirements (requirement, reason, expires)")
+    group.addoption("--baseline", dest="baseline", metavar="FILE", help="an earlier results.json to compare this run with")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Build the validated TargetConfig and point the HTML and JUnit reports at the report folder."""
+    config.addinivalue_line("markers", "requirement(*ids): the catalogue requirement(s) this test checks")
+    config.addinivalue_line("markers", "schema_fields(operation): parametrize `schema_field` from the profile's schema")
+    hypothesis_setup.register_profiles()
+    try:
+        target_config = _target_config(config)
+        catalog.requirements()
+        schemas.registry()
+        _check_faults(target_config.reference_faults)
+    except (ConfigError, catalog.CatalogError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    hypothesis = hypothesis_setup.choose(config)
+    config.stash[STATE_KEY] = RunState(
+        config=target_config, log=ExchangeLog(Censor(target_config.secrets())), hypothesis=hypothesis
+    )
+    report_dir = target_config.report_dir
+    if getattr(config.option, "htmlpath", "missing") is None:
+        config.option.htmlpath = str(report_dir / "report.html")
+        config.option.self_contained_html = True
+    if getattr(config.option, "xmlpath", "missing") is None:
+        config.option.xmlpath = str(report_dir / "junit.xml")
+    if config.pluginmanager.hasplugin("html"):
+        from conformance.report import html
+
+        config.pluginmanager.register(html, "image_conformance_html")
+
+
+def _target_config(config: pytest.Config) -> TargetConfig:
+    names = ("target", "profile", "report_dir", "timeout", "budget", "token", "ca_bundle", "insecure", "image_id", "cri_version", "reference_fault", "waivers", "baseline")
+    options = {name: config.getoption(name) for name in names}
+    ini = {dest: config.getini(f"conformance_{dest}") for _, dest, _ in OPTIONS}
+    return build_config(options, ini, os.environ, Path(config.invocation_params.dir))
+
+
+def _check_faults(names: tuple[str, ...]) -> None:
+    if not names:
+        return
+    from conformance.reference.faults import ALL_FAULTS
+
+    unknown = [name for name in names if name not in ALL_FAULTS]
+    if unknown:
+        raise ConfigError(f"--reference-fault {unknown[0]!r}: unknown fault; `python -m conformance.reference --list-faults` lists them")
+
+
+def requirement_ids(item: pytest.Item) -> tuple[str, ...]:
+    """The requirement ids a test names with @pytest.mark.requirement."""
+    return tuple(rid for mark in item.iter_markers("requirement") for rid in mark.args)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize `schema_field` with the fields of the active profile's schema for the test's operation."""
+    if "schema_field" not in metafunc.fixturenames:
+        return
+    state = state_of(metafunc.config)
+    (operation,) = metafunc.definition.get_closest_marker("schema_fields").args  # type: ignore[union-attr]
+    family = FAMILY_OF_OPERATION[operation]
+    profile = catalog.profiles()[state.config.profiles.get(family, "ims" if family == "http" else "cri")]
+    fields = [spec.name for spec in schemas.field_specs(profile.schemas[operation])]
+    metafunc.parametrize("schema_field", fields, ids=fields)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tests of the families and profiles under test; label each with its requirements."""
+    state = state_of(config)
+    known = catalog.requirements()
+    active = {family: catalog.profiles()[name] for family, name in state.config.profiles.items()}
+    state.requirements = [req for req in known.values() if req.family in active and req.applies_to(active[req.family])]
+    selected_ids = {req.id for req in state.requirements}
+    keep, drop = [], []
+    for item in items:
+        ids = requirement_ids(item)
+        unknown = [rid for rid in ids if rid not in known]
+        if unknown:
+            raise pytest.UsageError(f"{item.nodeid} names unknown requirement(s) {', '.join(unknown)}")
+        if ids and not any(rid in selected_ids for rid in ids):
+            drop.append(item)
+            continue
+        for rid in ids:
+            item.user_properties.append(("requirement", rid))
+        for operation in sorted({known[rid].operation for rid in ids}):
+            item.user_properties.append(("operation", operation))
+        keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach the exchanges of this phase to its report and fold its outcome into the run."""
+    report = yield
+    ids = requirement_ids(item)
+    if STATE_KEY not in item.config.stash or not ids:
+        return report
+    state = state_of(item.config)
+    report.conformance_exchanges = [exchange.to_dict() for exchange in state.log.drain()]  # type: ignore[attr-defined]
+    report.conformance_requirements = ids  # type: ignore[attr-defined]
+    outcome, message = classify(report, call)
+    message = state.log.censor.text(message)
+    test = state.tests.setdefault(item.nodeid, TestOutcome(item.nodeid, ids))
+    test.update(outcome, message)
+    if call.excinfo is not None and call.excinfo.errisinstance(TargetError):
+        report.longrepr = message  # one line: a transport problem needs no traceback
+    if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachable):
+        state.unreachable = message
+        item.session.shouldstop = message
+    return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Decide the verdict, write results.json, and make the exit status follow the verdict."""
+    if STATE_KEY not in session.config.stash:
+        return
+    state = state_of(session.config)
+    if not state.requirements or session.config.option.collectonly:
+        return
+    finish.conclude(state)
+    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = pytest.ExitCode.OK if state.verdict == "pass" else pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+    """One line with the verdict and where the reports are."""
+    if STATE_KEY not in config.stash:
+        return
+    state = state_of(config)
+    if state.document is None:
+        return
+    terminalreporter.write_sep("=", finish.summary_line(state), bold=True, red=state.verdict != "pass", green=state.verdict == "pass")

@@ -1,0 +1,63 @@
+"""Run the Glance-style reference app in-process: a threaded werkzeug server on loopback, in a daemon thread."""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from conformance.reference.glance_app import make_app
+from conformance.reference.glance_faults import check_fault_names
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Serves like werkzeug's handler but logs no line per request (errors are still logged)."""
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        pass
+
+
+@dataclass
+class RunningServer:
+    """A reference server that is serving; `stop()` shuts it down."""
+
+    url: str
+    request_log: list[tuple[str, str]]
+    _server: BaseWSGIServer = field(repr=False, compare=False)
+    _thread: threading.Thread = field(repr=False, compare=False)
+    _stopped: bool = field(default=False, repr=False, compare=False)
+
+    def stop(self) -> None:
+        """Stop serving and release the port; calling it again does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def start_http_server(*, faults: Iterable[str] = (), host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Start the Glance-style reference app on `host`:`port` (0: an ephemeral port) with the named faults."""
+    request_log: list[tuple[str, str]] = []
+    app = make_app(faults=check_fault_names(faults), request_log=request_log)
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
+    # A short poll interval keeps stop() quick; serve_forever only notices shutdown between polls.
+    serve = partial(server.serve_forever, poll_interval=0.05)
+    thread = threading.Thread(target=serve, name=f"reference-glance-{server.port}", daemon=True)
+    thread.start()
+    url_host = f"[{host}]" if ":" in host else host
+    return RunningServer(url=f"http://{url_host}:{server.port}", request_log=request_log, _server=server,
+                         _thread=thread)

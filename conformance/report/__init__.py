@@ -1,0 +1,1 @@
+"""Reports of a run: results.json (the certification record), HTML and JUnit additions."""

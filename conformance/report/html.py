@@ -1,0 +1,141 @@
+"""pytest-html hooks: verdict and requirement table on top, requirement ids and exchanges per test."""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from conformance.session import STATE_KEY, state_of
+
+OUTCOME_COLOURS = {
+    "passed": "#2e7d32", "failed": "#c62828", "waived": "#ef6c00",
+    "skipped": "#757575", "not-offered": "#1565c0", "error": "#6a1b9a",
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_report_title(report: Any) -> None:
+    """Name the report after what it certifies."""
+    report.title = "Image API conformance report"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session) -> None:
+    """Verdict, target, profile and suite version first, then the requirement table by operation."""
+    if STATE_KEY not in session.config.stash:
+        return
+    state = state_of(session.config)
+    document = state.document
+    if document is None:
+        return
+    prefix.extend(_verdict_block(document))
+    prefix.extend(_requirement_tables(document))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_header(cells: list[str]) -> None:
+    """Add a Requirement column."""
+    cells.insert(2, '<th class="sortable" data-column-type="requirement">Requirement</th>')
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
+    """Show the requirement ids a test checks."""
+    ids = getattr(report, "conformance_requirements", ())
+    cells.insert(2, f'<td class="col-requirement">{html.escape(", ".join(ids))}</td>')
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:
+    """Put the exchanges a test made, with reproduction commands, in its expanded view."""
+    exchanges = getattr(report, "conformance_exchanges", [])
+    if exchanges:
+        data.insert(0, exchanges_html(exchanges))
+
+
+def exchanges_html(exchanges: list[dict[str, Any]], limit: int = 30) -> str:
+    """The exchanges of one test phase as HTML (the first `limit` of them)."""
+    parts = [f'<div class="exchanges"><p><b>Exchanges ({len(exchanges)})</b></p>']
+    for exchange in exchanges[:limit]:
+        parts.append(_exchange_html(exchange))
+    if len(exchanges) > limit:
+        parts.append(f"<p>… {len(exchanges) - limit} more exchanges not shown</p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _exchange_html(ex: dict[str, Any]) -> str:
+    esc = html.escape
+    request_headers = "".join(f"{esc(k)}: {esc(str(v))}\n" for k, v in ex["request_headers"].items())
+    response_headers = "".join(f"{esc(k)}: {esc(str(v))}\n" for k, v in ex["response_headers"].items())
+    answer = f"error: {esc(ex['error'])}" if ex.get("error") else f"status {esc(str(ex['status']))}"
+    body = f"\n{esc(ex['request_body'])}" if ex.get("request_body") else ""
+    response_body = f"\n{esc(ex['response_body'])}" if ex.get("response_body") else ""
+    return (
+        "<details><summary>"
+        f"<code>{esc(ex['method'])} {esc(ex['target'])}</code> → {answer} ({ex['elapsed']:.3f}s)</summary>"
+        f"<pre>{esc(ex['method'])} {esc(ex['target'])}\n{request_headers}{body}</pre>"
+        f"<pre>{answer}\n{response_headers}{response_body}</pre>"
+        f"<p>Reproduce:</p><pre>{esc(ex['reproduce'])}</pre></details>"
+    )
+
+
+def _verdict_block(document: dict[str, Any]) -> list[str]:
+    esc = html.escape
+    verdict = str(document["verdict"]).upper()
+    colour = "#2e7d32" if verdict == "PASS" else "#c62828"
+    counts = ", ".join(f"{n} {esc(k)}" for k, n in sorted(document["counts"].items()))
+    rows = [
+        ("Target", document["target"]["url"]),
+        ("Family", document["target"]["family"]),
+        ("Profile", document["profile"]),
+        ("Suite", f"{document['suite']['name']} {document['suite']['version']}"),
+        ("Hypothesis", _hypothesis_text(document.get("hypothesis", {}))),
+        ("Started / finished (UTC)", f"{document['started_at']} / {document['finished_at']}"),
+    ]
+    table = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in rows)
+    return [
+        f'<h2 id="verdict" style="color:{colour}">Verdict: {verdict}</h2>',
+        f"<p>{counts}</p>",
+        f'<table id="run-facts">{table}</table>',
+    ]
+
+
+def _hypothesis_text(info: dict[str, Any]) -> str:
+    if not info:
+        return "-"
+    seed = "derandomized (same examples every run)" if info.get("derandomized") else f"seed {info.get('seed')}"
+    return f"profile {info.get('profile')}, {seed}"
+
+
+def _requirement_tables(document: dict[str, Any]) -> list[str]:
+    esc = html.escape
+    by_operation: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in document["requirements"]:
+        by_operation[entry["operation"]].append(entry)
+    parts = ['<h2>Requirements</h2>']
+    for operation, entries in by_operation.items():
+        counts: dict[str, int] = defaultdict(int)
+        for entry in entries:
+            counts[entry["outcome"]] += 1
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        rows = []
+        for entry in entries:
+            colour = OUTCOME_COLOURS.get(entry["outcome"], "#000")
+            note = f"<br><small>{esc(entry['message'])}</small>" if entry.get("message") else ""
+            rows.append(
+                f'<tr class="requirement" data-outcome="{esc(entry["outcome"])}"><td><code>{esc(entry["id"])}</code></td>'
+                f"<td>{esc(entry['tier'])}</td><td style='color:{colour};font-weight:bold'>{esc(entry['outcome'])}</td>"
+                f"<td>{esc(entry['text'])}{note}</td><td><small>{esc(entry['source'])}</small></td></tr>"
+            )
+        parts.append(
+            f'<h3>{esc(operation)} <small>({summary})</small></h3>'
+            f'<table class="requirements" data-operation="{esc(operation)}" border="1" cellpadding="4" style="border-collapse:collapse">'
+            "<tr><th>Id</th><th>Tier</th><th>Outcome</th><th>Requirement</th><th>Source</th></tr>"
+            + "".join(rows)
+            + "</table>"
+        )
+    return parts

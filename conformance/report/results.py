@@ -1,0 +1,37 @@
+"""results.json: the machine-readable certification record of one run."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from conformance.outcomes import RequirementResult
+
+
+def requirement_entry(result: RequirementResult) -> dict[str, Any]:
+    """The results.json entry of one requirement."""
+    req = result.requirement
+    entry: dict[str, Any] = {
+        "id": req.id,
+        "operation": req.operation,
+        "tier": req.tier,
+        "outcome": result.outcome,
+        "tests": result.tests,
+        "source": req.source,
+        "text": req.text,
+    }
+    if result.message:
+        entry["message"] = result.message
+    if result.waiver:
+        entry["waiver"] = result.waiver
+    return entry
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    """Write `document` atomically, so a crash never leaves half a record."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".partial")
+    partial.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(partial, path)

@@ -1,0 +1,93 @@
+"""JSON Schema registry over `schemas/`: schemas refer to each other by relative path."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from conformance import SCHEMAS_DIR
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One top-level property of an object schema."""
+
+    name: str
+    required: bool
+
+
+@cache
+def registry(schemas_dir: Path = SCHEMAS_DIR) -> Registry:
+    """Every JSON Schema under `schemas_dir`, keyed by its path relative to it."""
+    resources = []
+    for path in sorted(schemas_dir.rglob("*.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((path.relative_to(schemas_dir).as_posix(), Resource.from_contents(contents, DRAFT202012)))
+    return Registry().with_resources(resources)
+
+
+def schema(name: str) -> dict[str, Any]:
+    """The schema stored at `schemas/<name>`."""
+    contents: dict[str, Any] = registry().contents(name)
+    return contents
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    """A compiled validator for `schemas/<name>`, resolving `$ref` through the registry."""
+    return Draft202012Validator(schema(name), registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def error_lines(name: str, instance: Any) -> list[str]:
+    """Every schema violation of `instance` as one readable line each (empty when valid)."""
+    errors = sorted(validator(name).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    return [f"{_path(e.absolute_path)}: {e.message}" for e in errors]
+
+
+def field_specs(name: str) -> list[FieldSpec]:
+    """The top-level properties the schema `name` declares, through `$ref` and `allOf`."""
+    properties: dict[str, bool] = {}
+
+    def walk(node: dict[str, Any], base: str) -> None:
+        if "$ref" in node:
+            target = _join(base, node["$ref"])
+            walk(registry().contents(target), target)
+        for part in node.get("allOf", []):
+            walk(part, base)
+        for prop in node.get("properties", {}):
+            properties.setdefault(prop, False)
+        for prop in node.get("required", []):
+            properties[prop] = True
+
+    walk(schema(name), name)
+    return [FieldSpec(prop, required) for prop, required in properties.items()]
+
+
+def field_error_lines(name: str, instance: Any, field: str) -> list[str]:
+    """Violations of `instance` that concern the top-level property `field` only."""
+    lines = []
+    for error in validator(name).iter_errors(instance):
+        path = list(error.absolute_path)
+        if path and path[0] == field:
+            lines.append(f"{_path(error.absolute_path)}: {error.message}")
+        elif not path and error.validator == "required" and repr(field) in error.message:
+            lines.append(f"{field}: required but absent")
+    return lines
+
+
+def _join(base: str, ref: str) -> str:
+    if ref.startswith("#"):
+        return base
+    return (Path(base).parent / ref.split("#")[0]).as_posix()
+
+
+def _path(parts: Any) -> str:
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+    return text.lstrip(".") or "(body)"

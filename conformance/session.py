@@ -1,0 +1,44 @@
+"""The state of one conformance run, kept in pytest's config stash."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from conformance.catalog import Requirement
+from conformance.config import TargetConfig
+from conformance.exchanges import ExchangeLog
+from conformance.outcomes import RequirementResult, TestOutcome
+
+
+@dataclass
+class RunState:
+    """Everything the run gathers for its reports."""
+
+    config: TargetConfig
+    log: ExchangeLog
+    hypothesis: dict[str, Any]
+    started_at: str = field(default_factory=lambda: now_utc())
+    requirements: list[Requirement] = field(default_factory=list)  # certified in this run
+    tests: dict[str, TestOutcome] = field(default_factory=dict)
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)  # family -> url and fingerprint
+    results: list[RequirementResult] = field(default_factory=list)
+    verdict: str | None = None
+    unreachable: str | None = None  # why the run stopped early, when the target did not answer
+    document: dict[str, Any] | None = None  # results.json as written
+
+
+STATE_KEY = pytest.StashKey[RunState]()
+
+
+def state_of(config: pytest.Config) -> RunState:
+    """The RunState of this pytest run."""
+    return config.stash[STATE_KEY]
+
+
+def now_utc() -> str:
+    """The current time, ISO 8601 UTC, seconds precision."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,1 @@
+"""Clients that talk to a target and record every exchange as evidence."""

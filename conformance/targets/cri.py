@@ -1,0 +1,240 @@
+"""CRI ImageService client (runtime.v1 / runtime.v1alpha2 over gRPC): bounded in time, every call recorded."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import stat
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from conformance.exchanges import Exchange, ExchangeLog, json_text
+from conformance.proto import runtime_v1_pb2, runtime_v1alpha2_pb2
+from conformance.targets.errors import TargetError
+
+VERSIONS = ("v1", "v1alpha2")
+PROTO_MODULES: dict[str, ModuleType] = {"v1": runtime_v1_pb2, "v1alpha2": runtime_v1alpha2_pb2}
+RPCS = {  # rpc name -> (request message name, response message name)
+    "ImageStatus": ("ImageStatusRequest", "ImageStatusResponse"),
+    "ListImages": ("ListImagesRequest", "ListImagesResponse"),
+}
+MAX_RECEIVE_BYTES = 64 * 1024 * 1024
+CHANNEL_OPTIONS = (
+    ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
+    ("grpc.enable_retries", 0),  # one request, one recorded answer
+)
+TRANSPORT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+REPLAY_TIMEOUT = 30.0
+
+# protobuf >= 5.26 renamed including_default_value_fields; support whichever this runtime has.
+_DEFAULTS_FLAG = (
+    "always_print_fields_with_no_presence"
+    if "always_print_fields_with_no_presence" in inspect.signature(json_format.MessageToDict).parameters
+    else "including_default_value_fields"
+)
+
+
+@dataclass
+class CriResult:
+    """The outcome of one CRI call that reached the target."""
+
+    code: str  # gRPC status code name, "OK" on success
+    details: str  # status details ("" on OK)
+    response: dict[str, Any] | None  # the response in proto3 JSON form (64-bit integers are strings); None unless OK
+    image_set: bool  # ImageStatus: whether `image` is set in the response; False otherwise
+    message: Message | None = None  # the decoded response message; None unless OK
+
+
+def response_dict(message: Message) -> dict[str, Any]:
+    """`message` in proto3 JSON form with proto field names, fields without presence always present."""
+    options = {"preserving_proto_field_name": True, _DEFAULTS_FLAG: True}
+    data: dict[str, Any] = json_format.MessageToDict(message, **options)
+    return data
+
+
+def _request_text(message: Message) -> str:
+    return json_text(json_format.MessageToDict(message, preserving_proto_field_name=True))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def method_path(version: str, rpc: str) -> str:
+    """The gRPC method path, e.g. `/runtime.v1.ImageService/ImageStatus`."""
+    return f"/runtime.{version}.ImageService/{rpc}"
+
+
+def _proto(version: str) -> ModuleType:
+    try:
+        return PROTO_MODULES[version]
+    except KeyError:
+        raise ValueError(f"unknown CRI API version {version!r}; expected one of {VERSIONS}") from None
+
+
+def _open_channel(address: str) -> grpc.Channel:
+    # insecure_channel only parses the target; connecting happens lazily on the first call.
+    return grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+
+
+@dataclass
+class _Answer:
+    code: grpc.StatusCode
+    details: str
+    message: Message | None
+    elapsed: float
+
+
+def _invoke(channel: grpc.Channel, version: str, rpc: str, request: Message, timeout: float) -> _Answer:
+    pb = _proto(version)
+    response_type = getattr(pb, RPCS[rpc][1])
+    call = channel.unary_unary(
+        method_path(version, rpc),
+        request_serializer=lambda message: message.SerializeToString(),
+        response_deserializer=response_type.FromString,
+    )
+    started = time.monotonic()
+    try:
+        response = call(request, timeout=timeout)
+    except grpc.RpcError as exc:
+        code = exc.code() if isinstance(exc, grpc.Call) else grpc.StatusCode.UNKNOWN
+        details = (exc.details() if isinstance(exc, grpc.Call) else None) or str(exc)
+        return _Answer(code, details, None, time.monotonic() - started)
+    return _Answer(grpc.StatusCode.OK, "", response, time.monotonic() - started)
+
+
+def _unix_socket_path(address: str) -> str | None:
+    if address.startswith("unix://"):
+        return address[len("unix://"):]
+    if address.startswith("unix:"):
+        return address[len("unix:"):]
+    return None
+
+
+def _check_socket(address: str) -> None:
+    path = _unix_socket_path(address)
+    if path is None:
+        return
+    if not os.path.exists(path):
+        raise TargetError(f"no CRI socket at {path}")
+    if not stat.S_ISSOCK(os.stat(path).st_mode):
+        raise TargetError(f"{path} exists but is not a unix socket")
+
+
+class CriTarget:
+    """A CRI ImageService endpoint spoken to in one API version."""
+
+    def __init__(self, address: str, version: str, *, timeout: float, log: ExchangeLog) -> None:
+        self.address = address
+        self.version = version
+        self.pb = _proto(version)
+        self.timeout = timeout
+        self.log = log
+        self._channel = _open_channel(address)
+
+    def image_status(
+        self, image: str, *, verbose: bool = False, annotations: dict[str, str] | None = None
+    ) -> CriResult:
+        """Call ImageStatus for `image`."""
+        spec = self.pb.ImageSpec(image=image, annotations=annotations or {})
+        return self._call("ImageStatus", self.pb.ImageStatusRequest(image=spec, verbose=verbose))
+
+    def list_images(self, filter_image: str | None = None) -> CriResult:
+        """Call ListImages; None sends no filter at all, a string (even "") sends a filter with that image."""
+        request = self.pb.ListImagesRequest()
+        if filter_image is not None:
+            request.filter.image.image = filter_image
+            request.filter.image.SetInParent()  # keep the filter present even when the image is ""
+        return self._call("ListImages", request)
+
+    def close(self) -> None:
+        """Close the channel."""
+        self._channel.close()
+
+    def __enter__(self) -> CriTarget:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _call(self, rpc: str, request: Message) -> CriResult:
+        path = method_path(self.version, rpc)
+        answer = _invoke(self._channel, self.version, rpc, request, self.timeout)
+        exchange = Exchange(
+            protocol="grpc",
+            method=path,
+            target=self.address,
+            request_body=_request_text(request),
+            status=answer.code.name,
+            elapsed=answer.elapsed,
+        )
+        if answer.code in TRANSPORT_CODES:
+            exchange.error = _one_line(f"{answer.code.name}: {answer.details}")
+            self.log.record(exchange)
+            raise TargetError(f"CRI call {path} to {self.address} failed: {exchange.error}")
+        response = response_dict(answer.message) if answer.message is not None else None
+        if response is not None:
+            exchange.response_body = json_text(response)
+        elif answer.details:
+            exchange.response_body = json_text({"details": answer.details})
+        self.log.record(exchange)
+        return CriResult(
+            code=answer.code.name,
+            details=answer.details,
+            response=response,
+            image_set=rpc == "ImageStatus" and answer.message is not None and answer.message.HasField("image"),
+            message=answer.message,
+        )
+
+
+def probe_versions(address: str, *, timeout: float) -> list[str]:
+    """The CRI API versions at `address` that answer ListImages with anything but UNIMPLEMENTED."""
+    _check_socket(address)
+    channel = _open_channel(address)
+    answering = []
+    try:
+        for version in VERSIONS:
+            answer = _invoke(channel, version, "ListImages", _proto(version).ListImagesRequest(), timeout)
+            if answer.code in TRANSPORT_CODES:
+                reason = f"{answer.code.name}: {answer.details}"
+                raise TargetError(_one_line(f"cannot reach CRI endpoint {address}: {reason}"))
+            if answer.code is not grpc.StatusCode.UNIMPLEMENTED:
+                answering.append(version)
+    finally:
+        channel.close()
+    return answering
+
+
+def _parse_method(method: str) -> tuple[str, str]:
+    service, _, rpc = method.strip("/").partition("/")
+    prefix, suffix = "runtime.", ".ImageService"
+    version = service[len(prefix):-len(suffix)] if service.startswith(prefix) and service.endswith(suffix) else ""
+    if version not in PROTO_MODULES or rpc not in RPCS:
+        raise ValueError(f"not a CRI ImageService method this suite knows: {method!r}")
+    return version, rpc
+
+
+def replay(address: str, method: str, request_json: str) -> None:
+    """Send the request again (as a reproduction command does) and print the status and response JSON."""
+    version, rpc = _parse_method(method)
+    request = getattr(_proto(version), RPCS[rpc][0])()
+    json_format.Parse(request_json, request)
+    channel = _open_channel(address)
+    try:
+        answer = _invoke(channel, version, rpc, request, REPLAY_TIMEOUT)
+    finally:
+        channel.close()
+    print(f"status: {answer.code.name}")
+    if answer.details:
+        print(f"details: {_one_line(answer.details)}")
+    if answer.message is not None:
+        print(json_text(response_dict(answer.message)))
+        if rpc == "ImageStatus":
+            print(f"image set: {json.dumps(answer.message.HasField('image'))}")

@@ -1,0 +1,129 @@
+"""HTTP client for Glance-style targets: bounded in time and memory, every exchange recorded."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from conformance.exchanges import Exchange, ExchangeLog
+from conformance.targets.errors import TargetError
+
+BODY_CAP = 8 * 1024 * 1024  # bytes read of any response body; the rest is not read
+CHUNK = 64 * 1024
+
+
+class BodyNotJSON(AssertionError):
+    """The target answered a body that is not valid JSON where JSON is documented."""
+
+
+@dataclass
+class HttpResponse:
+    """What the target answered, body capped."""
+
+    status: int
+    headers: CaseInsensitiveDict[str]
+    body: bytes
+    url: str
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8, undecodable bytes replaced."""
+        return self.body.decode("utf-8", errors="replace")
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, lower case."""
+        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+    def json(self) -> Any:
+        """The body parsed as JSON; a target failure when it is not JSON."""
+        __tracebackhide__ = True
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise BodyNotJSON(
+                f"{self.status} from {self.url}: body is not valid JSON ({exc}); body starts {self.text[:200]!r}"
+            ) from None
+
+
+class HttpTarget:
+    """A Glance-style endpoint: sends requests with the configured auth, TLS and timeout."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float,
+        log: ExchangeLog,
+        headers: dict[str, str] | None = None,
+        verify: bool | str = True,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.log = log
+        self.session = requests.Session()
+        self.session.headers.update(headers or {})
+        self.session.verify = verify
+        self.session.trust_env = False  # a vendor's proxy settings must not reroute a certification run
+
+    def url(self, path: str, params: dict[str, Any] | None = None) -> str:
+        """The absolute URL of `path` (already percent-encoded) with `params`."""
+        query = f"?{urlencode(params, doseq=True)}" if params else ""
+        return f"{self.base_url}{path}{query}"
+
+    def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> HttpResponse:
+        """Send one request and return the answer; TargetError when there is no answer in time."""
+        url = self.url(path, params)
+        sent = {**dict(self.session.headers), **(headers or {})}
+        exchange = Exchange(protocol="http", method=method, target=url, request_headers=sent)
+        started = time.monotonic()
+        try:
+            response = self._send(method, url, headers or {}, started)
+        except TargetError as exc:
+            exchange.error = str(exc)
+            exchange.elapsed = time.monotonic() - started
+            self.log.record(exchange)
+            raise
+        exchange.status = response.status
+        exchange.response_headers = dict(response.headers)
+        exchange.response_body = response.text if response.body else None
+        exchange.elapsed = time.monotonic() - started
+        self.log.record(exchange)
+        return response
+
+    def _send(self, method: str, url: str, headers: dict[str, str], started: float) -> HttpResponse:
+        deadline = started + self.timeout
+        try:
+            with self.session.request(
+                method, url, headers=headers, timeout=self.timeout, stream=True, allow_redirects=False
+            ) as raw:
+                body = bytearray()
+                if method != "HEAD":
+                    for chunk in raw.iter_content(CHUNK):
+                        body += chunk
+                        if len(body) > BODY_CAP:
+                            raise TargetError(f"{method} {url}: response body larger than {BODY_CAP} bytes, not read further")
+                        if time.monotonic() > deadline:
+                            raise TargetError(f"{method} {url}: response not complete within {self.timeout:g}s")
+                return HttpResponse(status=raw.status_code, headers=raw.headers, body=bytes(body), url=url)
+        except requests.exceptions.SSLError as exc:
+            raise TargetError(f"{method} {url}: TLS failed: {_first_line(exc)}") from None
+        except requests.exceptions.Timeout:
+            raise TargetError(f"{method} {url}: no answer within {self.timeout:g}s") from None
+        except requests.exceptions.ConnectionError as exc:
+            raise TargetError(f"{method} {url}: connection failed: {_first_line(exc)}") from None
+        except requests.exceptions.RequestException as exc:
+            raise TargetError(f"{method} {url}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:300]

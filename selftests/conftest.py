@@ -1,0 +1,62 @@
+"""Shared helpers of the suite's own tests: run the conformance suite in a subprocess and read its results."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ["pytester"]
+
+
+@dataclass
+class SuiteRun:
+    """What one run of the conformance suite produced."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    report_dir: Path
+
+    @property
+    def results(self) -> dict[str, Any]:
+        """results.json of the run."""
+        return json.loads((self.report_dir / "results.json").read_text(encoding="utf-8"))
+
+    def outcome(self, requirement_id: str) -> str:
+        """The outcome results.json records for one requirement."""
+        for entry in self.results["requirements"]:
+            if entry["id"] == requirement_id:
+                return str(entry["outcome"])
+        raise KeyError(requirement_id)
+
+    def outcomes(self) -> dict[str, str]:
+        """Every requirement id with its outcome."""
+        return {entry["id"]: entry["outcome"] for entry in self.results["requirements"]}
+
+
+def run_suite(report_dir: Path, *args: str, timeout: float = 600, env: dict[str, str] | None = None) -> SuiteRun:
+    """Run `pytest ARGS` on the conformance tests in a fresh process and return what it produced."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--report-dir", str(report_dir), *args]
+    clean_env = {k: v for k, v in os.environ.items() if k not in ("CONFORMANCE_TARGET", "CONTAINER_RUNTIME_ENDPOINT", "OS_AUTH_TOKEN", "CONFORMANCE_PROFILE")}
+    completed = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**clean_env, **(env or {})}, stdin=subprocess.DEVNULL
+    )
+    return SuiteRun(completed.returncode, completed.stdout, completed.stderr, report_dir)
+
+
+@pytest.fixture
+def suite(tmp_path: Path):
+    """Call with pytest arguments to run the conformance suite; reports go to a temporary folder."""
+
+    def run(*args: str, **kwargs: Any) -> SuiteRun:
+        return run_suite(tmp_path / "reports", *args, **kwargs)
+
+    return run

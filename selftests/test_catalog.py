@@ -1,0 +1,91 @@
+"""Catalogue integrity: ids, tiers, sources, schemas, and tests <-> requirements both ways."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from conformance import FAMILY_OF_OPERATION, OPERATIONS, SCHEMAS_DIR, catalog, schemas
+
+TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
+
+
+def test_ids_are_well_formed_and_unique() -> None:
+    ids = list(catalog.requirements())
+    assert len(ids) == len(set(ids))
+    bad = [rid for rid in ids if not catalog.ID_PATTERN.match(rid)]
+    assert not bad, f"malformed ids: {bad}"
+
+
+def test_every_requirement_is_complete() -> None:
+    for req in catalog.requirements().values():
+        assert req.tier in catalog.TIERS, req.id
+        assert req.operation in OPERATIONS, req.id
+        assert req.source.strip() and req.text.strip(), req.id
+        assert req.text.rstrip().endswith("."), f"{req.id}: the requirement is one sentence ending with a period"
+        for name in req.profiles:
+            assert name in catalog.profiles(), f"{req.id}: unknown profile {name}"
+            assert catalog.profiles()[name].family == req.family, f"{req.id}: profile {name} is of another family"
+
+
+def test_ids_name_their_operation_family() -> None:
+    for req in catalog.requirements().values():
+        prefix = "GLANCE-" if FAMILY_OF_OPERATION[req.operation] == "http" else "CRI-"
+        assert req.id.startswith(prefix), req.id
+
+
+@pytest.mark.parametrize("path", sorted(SCHEMAS_DIR.rglob("*.json")), ids=lambda p: p.relative_to(SCHEMAS_DIR).as_posix())
+def test_every_schema_is_valid(path: Path) -> None:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(document)
+    assert document.get("$id") == path.relative_to(SCHEMAS_DIR).as_posix(), "a schema's $id is its path under schemas/"
+
+
+def test_every_profile_names_existing_schemas() -> None:
+    for profile in catalog.profiles().values():
+        for operation, name in profile.schemas.items():
+            assert FAMILY_OF_OPERATION[operation] == profile.family, f"{profile.name}: {operation}"
+            assert (SCHEMAS_DIR / name).is_file(), f"{profile.name}: {name} missing"
+            schemas.validator(name)  # resolves every $ref
+
+
+def marked_requirements() -> dict[str, set[str]]:
+    """Requirement ids named by each test function under tests/, read from the source."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(TESTS_DIR.rglob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_"):
+                ids = {
+                    arg.value
+                    for deco in node.decorator_list
+                    if isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "requirement"
+                    for arg in deco.args
+                    if isinstance(arg, ast.Constant)
+                }
+                found[f"{path.relative_to(TESTS_DIR)}::{node.name}"] = ids
+    return found
+
+
+def test_every_test_names_a_known_requirement() -> None:
+    known = set(catalog.requirements())
+    tests = marked_requirements()
+    assert tests, "no conformance tests found"
+    for name, ids in tests.items():
+        assert ids, f"{name} names no requirement"
+        assert ids <= known, f"{name} names unknown {ids - known}"
+
+
+def test_every_requirement_has_a_test() -> None:
+    named = set().union(*marked_requirements().values())
+    missing = sorted(set(catalog.requirements()) - named)
+    assert not missing, f"requirements without a test: {missing}"
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_operation_has_its_catalogue_file(operation: str) -> None:
+    assert (SCHEMAS_DIR / "requirements" / f"{operation}.yaml").is_file()

@@ -1,0 +1,92 @@
+"""The plugin's options: bad values stop the run with one line before any test, good ones take effect."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.config import ConfigError, build_config, parse_target
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--target", "ftp://example.com"], "unknown scheme"),
+        (["--target", "http://"], "needs a host"),
+        (["--target", "http://127.0.0.1:99999"], "port"),
+        (["--target", "unix://relative.sock"], "absolute path"),
+        (["--target", "grpc://127.0.0.1"], "host and port"),
+        (["--profile", "nonesuch"], "unknown profile"),
+        (["--target", "http://127.0.0.1:9", "--profile", "cri"], "is for cri targets"),
+        (["--timeout", "-3"], "positive"),
+        (["--timeout", "soon"], "not a number"),
+        (["--ca-bundle", "/nonexistent/ca.pem"], "no such file"),
+        (["--cri-version", "v2"], "choose one of"),
+        (["--waivers", "/nonexistent/waivers.yaml"], "no such file"),
+        (["--reference-fault", "no-such-fault"], "unknown fault"),
+        (["--hypothesis-profile", "nonesuch"], "unknown profile"),
+    ],
+)
+def test_bad_option_stops_with_one_line(suite, args: list[str], expected: str) -> None:
+    run = suite(*args, timeout=60)
+    assert run.returncode not in (0, 1, 5), run.stdout + run.stderr
+    errors = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    assert len(errors) == 1, errors
+    assert expected in errors[0]
+    assert "Traceback" not in run.stderr
+    assert not (run.report_dir / "results.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "family", "address"),
+    [
+        ("http://127.0.0.1:9292", "http", "http://127.0.0.1:9292"),
+        ("https://image.example.com/", "http", "https://image.example.com"),
+        ("unix:///run/containerd/containerd.sock", "cri", "unix:///run/containerd/containerd.sock"),
+        ("unix:/run/containerd/containerd.sock", "cri", "unix:///run/containerd/containerd.sock"),
+        ("grpc://127.0.0.1:10010", "cri", "127.0.0.1:10010"),
+    ],
+)
+def test_target_scheme_picks_the_family(target: str, family: str, address: str) -> None:
+    assert parse_target(target) == (family, address)
+
+
+def test_option_beats_environment_beats_ini(tmp_path) -> None:
+    ini = {"target": "http://ini.example:1"}
+    env = {"CONFORMANCE_TARGET": "http://env.example:2"}
+    assert build_config({}, ini, {}, tmp_path).http_url == "http://ini.example:1"
+    assert build_config({}, ini, env, tmp_path).http_url == "http://env.example:2"
+    assert build_config({"target": "http://opt.example:3"}, ini, env, tmp_path).http_url == "http://opt.example:3"
+
+
+def test_crictl_endpoint_variable_selects_cri(tmp_path) -> None:
+    config = build_config({}, {}, {"CONTAINER_RUNTIME_ENDPOINT": "unix:///run/x.sock"}, tmp_path)
+    assert config.families == ("cri",) and config.cri_address == "unix:///run/x.sock"
+
+
+def test_no_target_certifies_both_embedded_families(tmp_path) -> None:
+    config = build_config({}, {}, {}, tmp_path)
+    assert config.embedded and config.families == ("http", "cri")
+    assert config.profiles == {"http": "ims", "cri": "cri"}
+
+
+def test_token_comes_from_environment_and_is_a_secret(tmp_path) -> None:
+    config = build_config({}, {}, {"OS_AUTH_TOKEN": "s3cr3t"}, tmp_path)
+    assert config.token == "s3cr3t" and "s3cr3t" in config.secrets()
+
+
+def test_report_dir_that_is_a_file_is_refused(tmp_path) -> None:
+    (tmp_path / "taken").write_text("")
+    with pytest.raises(ConfigError, match="not a folder"):
+        build_config({"report_dir": "taken"}, {}, {}, tmp_path)
+
+
+def test_unreachable_target_ends_with_one_line_and_all_reports(suite) -> None:
+    run = suite("--target", "http://127.0.0.1:9", "--timeout", "2", timeout=120)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert run.stdout.count("does not answer") <= 3, run.stdout
+    for name in ("report.html", "junit.xml", "results.json"):
+        assert (run.report_dir / name).is_file(), name
+    outcomes = set(run.outcomes().values())
+    assert outcomes == {"error"}, outcomes
+    assert run.results["verdict"] == "fail"
