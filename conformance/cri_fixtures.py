@@ -1,1 +1,204 @@
-"""Fixtures of the CRI family (placeholder until the CRI tests land)."""
+"""Fixtures of the CRI family: the endpoint, its API versions, one client per version, discovered images."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from conformance import catalog, schemas
+from conformance.exchanges import Exchange, ExchangeLog
+from conformance.session import RunState
+from conformance.targets.cri import VERSIONS, CriResult, CriTarget, probe_versions
+from conformance.targets.errors import TargetError, TargetUnreachable
+
+__all__ = ["cri_profile", "cri_address", "cri_served", "cri_versions", "cri", "cri_listed", "cri_images"]  # fixtures only
+
+MAX_CRI_IMAGES = 100  # listed images judged per version; bounded on nodes with large image stores
+EMBEDDED_REQUIREMENT = "CRI-LISTIMAGES-EMBEDDED"
+
+
+@dataclass
+class Listed:
+    """The unfiltered ListImages answer, with the exchange as evidence."""
+
+    images: list[dict[str, Any]]
+    response: dict[str, Any]
+    exchange: Exchange | None
+
+
+@dataclass
+class Status:
+    """One ImageStatus answer for one reference, with the exchange as evidence."""
+
+    reference: str
+    result: CriResult
+    exchange: Exchange | None
+
+    @property
+    def image(self) -> dict[str, Any] | None:
+        """The answered image, or None when the answer is not OK or leaves `image` unset."""
+        if self.result.code != "OK" or not self.result.image_set or self.result.response is None:
+            return None
+        image: dict[str, Any] = self.result.response["image"]
+        return image
+
+
+@dataclass
+class ListedImage:
+    """One listed image and ImageStatus by its id, by each repo tag and by each repo digest."""
+
+    entry: dict[str, Any]
+    by_id: Status
+    by_tag: list[Status] = field(default_factory=list)
+    by_digest: list[Status] = field(default_factory=list)
+
+    @property
+    def statuses(self) -> list[Status]:
+        """Every ImageStatus answer about this image."""
+        return [self.by_id, *self.by_tag, *self.by_digest]
+
+
+def ask_status(cri: CriTarget, log: ExchangeLog, reference: str, *, verbose: bool = False) -> Status:
+    """Call ImageStatus for `reference` and keep the exchange."""
+    result = cri.image_status(reference, verbose=verbose)
+    exchanges = log.peek()
+    return Status(reference, result, exchanges[-1] if exchanges else None)
+
+
+@functools.cache
+def reference_pattern(kind: str) -> re.Pattern[str]:
+    """The grammar of a `repo_tag` or `repo_digest`, as schemas/cri/common.json declares it."""
+    return re.compile(schemas.schema("cri/common.json")["$defs"][kind]["pattern"])
+
+
+def image_differences(one: dict[str, Any], other: dict[str, Any]) -> list[str]:
+    """The fields in which two images differ, repo tags and digests compared in any order."""
+
+    def value(image: dict[str, Any], key: str) -> Any:
+        found = image.get(key, "<absent>")
+        return sorted(found) if key in ("repo_tags", "repo_digests") and isinstance(found, list) else found
+
+    return [key for key in sorted(set(one) | set(other)) if value(one, key) != value(other, key)]
+
+
+def accepts_embedded(profile: catalog.Profile) -> bool:
+    """Whether `profile` accepts vendor embedded images (listed, but unknown to ImageStatus)."""
+    return catalog.requirements()[EMBEDDED_REQUIREMENT].applies_to(profile)
+
+
+@pytest.fixture(scope="session")
+def cri_profile(run_state: RunState) -> catalog.Profile:
+    """The profile the CRI target is certified against."""
+    return catalog.profiles()[run_state.config.profiles["cri"]]
+
+
+@pytest.fixture(scope="session")
+def cri_address(run_state: RunState, cri_profile: catalog.Profile) -> Iterator[str]:
+    """The CRI endpoint under test, starting the embedded reference runtime when none is given."""
+    config = run_state.config
+    if config.cri_address:
+        run_state.targets["cri"] = {"url": config.cri_address, "embedded": False}
+        yield config.cri_address
+        return
+    from conformance.reference.cri_faults import CRI_FAULTS
+    from conformance.reference.cri_server import start_cri_server
+
+    faults = [name for name in config.reference_faults if name in CRI_FAULTS]
+    embedded_images = accepts_embedded(cri_profile) or any(CRI_FAULTS[name].needs_embedded for name in faults)
+    # pytest's temporary folders can exceed the 107-byte limit of unix socket paths.
+    socket_dir = tempfile.mkdtemp(prefix="cri-", dir="/tmp")
+    server = start_cri_server(socket_path=os.path.join(socket_dir, "cri.sock"), faults=faults, embedded=embedded_images)
+    run_state.targets["cri"] = {"url": server.url, "embedded": True, "embedded_images": embedded_images, "faults": faults}
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cri_served(cri_address: str, run_state: RunState) -> list[str]:
+    """The CRI API versions the endpoint serves; TargetUnreachable when it does not answer."""
+    try:
+        served = probe_versions(cri_address, timeout=run_state.config.timeout)
+    except TargetError as exc:
+        raise TargetUnreachable(f"the CRI target {cri_address} does not answer: {exc}") from None
+    if not served:
+        raise TargetUnreachable(f"the CRI target {cri_address} serves neither runtime.v1 nor runtime.v1alpha2 ImageService")
+    run_state.targets["cri"]["served"] = served
+    return served
+
+
+@pytest.fixture(scope="session")
+def cri_versions(cri_address: str, cri_served: list[str], run_state: RunState) -> list[str]:
+    """The CRI API versions to certify: every served one, or the one --cri-version names."""
+    wanted = run_state.config.cri_version
+    if wanted == "auto":
+        chosen = list(cri_served)
+    elif wanted in cri_served:
+        chosen = [wanted]
+    else:
+        raise TargetUnreachable(
+            f"--cri-version {wanted}: the CRI target {cri_address} does not serve runtime.{wanted}.ImageService "
+            f"(it serves {', '.join(f'runtime.{v}' for v in cri_served)})"
+        )
+    run_state.targets["cri"]["versions"] = chosen
+    return chosen
+
+
+@pytest.fixture(scope="session", params=VERSIONS)
+def cri(request: pytest.FixtureRequest, cri_address: str, cri_served: list[str], cri_versions: list[str], run_state: RunState) -> Iterator[CriTarget]:
+    """The CRI ImageService client for one API version; every CRI test runs once per certified version."""
+    version: str = request.param
+    if version not in cri_served:
+        pytest.skip(f"runtime.{version} is not served by this runtime")
+    if version not in cri_versions:
+        pytest.skip(f"runtime.{version} is not selected by --cri-version")
+    with CriTarget(cri_address, version, timeout=run_state.config.timeout, log=run_state.log) as target:
+        yield target
+
+
+@pytest.fixture(scope="session")
+def cri_listed(cri: CriTarget, run_state: RunState) -> Listed:
+    """ListImages without a filter, once per version; the suite discovers images through it."""
+    result = cri.list_images()
+    exchanges = run_state.log.peek()
+    if result.code != "OK" or result.response is None:
+        raise TargetError(
+            f"ListImages without a filter answered {result.code} ({result.details}) on runtime.{cri.version}; "
+            "the suite discovers the images to test through it"
+        )
+    images: list[dict[str, Any]] = result.response.get("images", [])
+    run_state.targets["cri"].setdefault("listed_images", {})[cri.version] = len(images)
+    return Listed(images, result.response, exchanges[-1] if exchanges else None)
+
+
+@pytest.fixture(scope="session")
+def cri_images(cri: CriTarget, cri_listed: Listed, run_state: RunState) -> list[ListedImage]:
+    """The listed images to judge (those --image-id names, if any), each with ImageStatus by id, tag and digest."""
+    pinned = set(run_state.config.image_ids)
+    entries = [
+        entry for entry in cri_listed.images
+        if not pinned or pinned & {entry["id"], *entry["repo_tags"], *entry["repo_digests"]}
+    ][:MAX_CRI_IMAGES]
+    if not entries:
+        why = "none of the --image-id references is listed" if pinned else "the runtime lists no images (pull some first)"
+        pytest.skip(f"no images to test: {why}")
+    log = run_state.log
+    return [
+        ListedImage(
+            entry=entry,
+            by_id=ask_status(cri, log, entry["id"]),
+            by_tag=[ask_status(cri, log, tag) for tag in entry["repo_tags"]],
+            by_digest=[ask_status(cri, log, digest) for digest in entry["repo_digests"]],
+        )
+        for entry in entries
+    ]

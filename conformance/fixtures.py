@@ -67,7 +67,7 @@ def http_target(http_base_url: str, run_state: RunState) -> HttpTarget:
     run_state.targets["http"]["fingerprint"] = {
         "server": root.headers.get("Server"),
         "root_status": root.status,
-        "root_body": root.text[:2000],
+        "root_body": root.text[:500],
     }
     return target
 

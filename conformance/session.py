@@ -12,6 +12,7 @@ from conformance.catalog import Requirement
 from conformance.config import TargetConfig
 from conformance.exchanges import ExchangeLog
 from conformance.outcomes import RequirementResult, TestOutcome
+from conformance.waivers import Waiver
 
 
 @dataclass
@@ -28,6 +29,16 @@ class RunState:
     results: list[RequirementResult] = field(default_factory=list)
     verdict: str | None = None
     unreachable: str | None = None  # why the run stopped early, when the target did not answer
+    waivers: list[Waiver] = field(default_factory=list)
+    baseline: dict[str, str] | None = None  # requirement id -> outcome of the --baseline run
+    today: datetime.date = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).date())
+
+    def active_waiver(self, requirement_id: str) -> Waiver | None:
+        """The unexpired waiver of a requirement, if there is one."""
+        for waiver in self.waivers:
+            if waiver.requirement == requirement_id and not waiver.expired(self.today):
+                return waiver
+        return None
     document: dict[str, Any] | None = None  # results.json as written
 
 

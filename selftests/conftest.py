@@ -60,3 +60,12 @@ def suite(tmp_path: Path):
         return run_suite(tmp_path / "reports", *args, **kwargs)
 
     return run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    """Print the mutation score when the sensitivity test ran."""
+    from selftests.test_sensitivity import SCORE_KEY
+
+    line = config.stash.get(SCORE_KEY, None)
+    if line:
+        terminalreporter.write_sep("=", line, bold=True)

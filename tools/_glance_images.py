@@ -62,10 +62,10 @@ IMAGES: list[dict[str, Any]] = [
      "visibility": "private", "owner": OWNER_B, "min_ram": 64, "min_disk": 1,
      "tags": ["conformance"], "__os_type": "Linux", "__os_bit": "32", "_size": 1536,
      "_virtual": 512 << 20},
-    {"name": PREFIX + "euler-zvhd2", "disk_format": "zvhd2", "container_format": "bare",
+    {"name": PREFIX + "euler-vhd", "disk_format": "vhd", "container_format": "bare",
      "visibility": "private", "owner": OWNER_A, "min_ram": 0, "min_disk": 40,
      "tags": ["conformance", "linux"], **VENDOR, "__platform": "EulerOS",
-     "__os_version": "EulerOS 2.5 64bit", "_size": 3072},
+     "__os_version": "EulerOS 2.5 64bit", "_size": 3072, "_virtual": 40 << 30},
     {"name": PREFIX + "protected-raw", "disk_format": "raw", "container_format": "bare",
      "visibility": "public", "owner": OWNER_A, "protected": True,
      "tags": ["conformance", "protected"], **VENDOR, "_size": 12288},
@@ -172,8 +172,18 @@ def create(url: str, spec: dict[str, Any]) -> dict[str, Any]:
     return dict(call(url, "GET", path))
 
 
+def remove_stale(url: str) -> None:
+    """Delete images named conformance-* that the image set no longer defines."""
+    names = {spec["name"] for spec in IMAGES}
+    for image in call(url, "GET", "/v2/images?visibility=all&limit=1000")["images"]:
+        name = image.get("name") or ""
+        if name.startswith(PREFIX) and name not in names:
+            delete(url, image)
+
+
 def seed_images(url: str) -> list[dict[str, Any]]:
     """Make the target hold exactly one image per spec; return them as Glance shows them."""
+    remove_stale(url)
     result = []
     for spec in IMAGES:
         found = find_by_name(url, spec["name"])

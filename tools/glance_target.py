@@ -24,7 +24,6 @@ MARKER = "glance.wsgi.api:application"
 DEFAULT_PORT = 9292
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
-DISK_FORMATS = "ami,ari,aki,vhd,vhdx,vmdk,raw,qcow2,vdi,iso,ploop,zvhd,zvhd2"
 
 API_CONF = """\
 [DEFAULT]
@@ -46,9 +45,6 @@ filesystem_store_datadir = {staging}
 
 [os_glance_tasks_store]
 filesystem_store_datadir = {tasks}
-
-[image_format]
-disk_formats = {disk_formats}
 
 [oslo_concurrency]
 lock_path = {locks}
@@ -105,7 +101,7 @@ def write_config(state: Path, venv: Path) -> Path:
     (etc / "policy.json").write_text('{"context_is_admin": "@"}\n')
     (etc / "glance-api.conf").write_text(API_CONF.format(
         db=(state / "glance.sqlite").resolve(), policy=etc / "policy.json",
-        paste=etc / "glance-api-paste.ini", disk_formats=DISK_FORMATS,
+        paste=etc / "glance-api-paste.ini",
         **{name: path.resolve() for name, path in dirs.items()}))
     return etc
 

@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from conformance.reference.fault import Fault
 
 STATUS = "cri.ImageStatus"
 LIST = "cri.ListImages"
-
-
-@dataclass(frozen=True)
-class Fault:
-    """A small, targeted deviation of the reference servicer from the documented behaviour."""
-
-    name: str
-    operation: str
-    breaks: str  # the catalogue id of the requirement this fault violates
-    description: str
-    needs_embedded: bool = False  # observable only when the server also serves the embedded image
 
 
 _FAULTS = (

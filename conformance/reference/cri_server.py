@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import os
-import signal
-import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent import futures
@@ -206,33 +203,3 @@ def start_cri_server(
     server.add_insecure_port(f"unix:{path}")
     server.start()
     return RunningCriServer(url=f"unix://{path}", socket_path=path, server=server, request_log=request_log)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve the reference CRI ImageService until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m conformance.reference.cri_server", description=main.__doc__)
-    parser.add_argument("--socket", required=True, help="unix socket path to listen on")
-    parser.add_argument("--fault", action="append", default=[], help="inject a fault (repeatable)")
-    parser.add_argument("--embedded", action="store_true", help="also serve the vendor embedded image")
-    parser.add_argument("--versions", default="v1,v1alpha2", help="comma-separated API versions to serve")
-    options = parser.parse_args(argv)
-    try:
-        running = start_cri_server(
-            socket_path=options.socket,
-            faults=options.fault,
-            embedded=options.embedded,
-            versions=[version for version in options.versions.split(",") if version],
-        )
-    except (ValueError, RuntimeError) as exc:
-        parser.exit(2, f"{parser.prog}: error: {exc}\n")
-    print(running.url, flush=True)
-    stopped = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopped.set())
-    stopped.wait()
-    running.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from conformance.reference.fault import Fault
 
 V2_SHOW = "glance.v2.show"
 V1_HEAD = "glance.v1.head"
 V1_1_DETAIL = "glance.v1_1.detail"
-
-
-@dataclass(frozen=True)
-class Fault:
-    """A deliberate deviation of the reference app, and the requirement it must make fail."""
-
-    name: str
-    operation: str
-    breaks: str
-    description: str
 
 
 _FAULTS: tuple[Fault, ...] = (
@@ -26,23 +16,30 @@ _FAULTS: tuple[Fault, ...] = (
     Fault("v2-show-content-type-text", V2_SHOW, "GLANCE-V2-SHOW-200-JSON",
           "Show answers 200 with the JSON body labelled Content-Type text/plain."),
     Fault("v2-show-status-bogus", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
-          "Every image reports status \"available\", which is not a documented status."),
+          "Every image reports status \"available\", which is not a documented status.",
+          also_breaks=("GLANCE-V2-SHOW-SCHEMA",)),
     Fault("v2-show-min-ram-string", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
-          "min_ram is a string such as \"512\" instead of an integer."),
+          "min_ram is a string such as \"512\" instead of an integer.",
+          also_breaks=("GLANCE-V2-SHOW-SCHEMA",)),
     Fault("v2-show-os-type-bogus", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
-          "__os_type is \"Solaris\" on every image that has it."),
+          "__os_type is \"Solaris\" on every image that has it.",
+          also_breaks=("GLANCE-V2-SHOW-SCHEMA",)),
     Fault("v2-show-missing-id", V2_SHOW, "GLANCE-V2-SHOW-SCHEMA",
-          "The show body has no id field."),
+          "The show body has no id field.",
+          also_breaks=("GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V2-SHOW-AGREES-WITH-LIST")),
     Fault("v2-show-wrong-id", V2_SHOW, "GLANCE-V2-SHOW-ID-MATCHES",
-          "The show body's id is the id of another image (the rest of the body is the requested image's)."),
+          "The show body's id is the id of another image (the rest of the body is the requested image's).",
+          also_breaks=("GLANCE-V2-SHOW-AGREES-WITH-LIST",)),
     Fault("v2-show-bad-self-link", V2_SHOW, "GLANCE-V2-SHOW-LINKS",
           "self points to /v2/images/<another image's id>."),
     Fault("v2-show-local-timestamp", V2_SHOW, "GLANCE-V2-SHOW-TIMESTAMPS",
-          "created_at is written as local time without T or zone, e.g. \"2018-09-06 14:03:27\"."),
+          "created_at is written as local time without T or zone, e.g. \"2018-09-06 14:03:27\".",
+          also_breaks=("GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V2-SHOW-SCHEMA")),
     Fault("v2-show-updated-before-created", V2_SHOW, "GLANCE-V2-SHOW-TIMESTAMPS",
           "updated_at is one day earlier than created_at."),
     Fault("v2-show-extra-prop-int", V2_SHOW, "GLANCE-V2-SHOW-EXTRA-PROPS-STRINGS",
-          "The undocumented custom property build_number is a JSON integer (added as 0 where absent)."),
+          "The undocumented custom property build_number is a JSON integer (added as 0 where absent).",
+          also_breaks=("GLANCE-V2-SHOW-SCHEMA",)),
     Fault("v2-show-unknown-id-200", V2_SHOW, "GLANCE-V2-SHOW-404",
           "A well-formed UUID that names no live image answers 200 with another image's body."),
     Fault("v2-show-malformed-id-500", V2_SHOW, "GLANCE-V2-SHOW-MALFORMED-ID",

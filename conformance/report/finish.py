@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
 from collections import Counter
+from functools import cache
 from typing import Any
 
-from conformance import __version__
-from conformance.outcomes import aggregate, verdict
+from conformance import REPO_ROOT, SCHEMAS_DIR, __version__
+from conformance.outcomes import aggregate, requirement_is_met, verdict
+from conformance.report.baseline import changes
 from conformance.report.results import requirement_entry, write_json
 from conformance.session import RunState, now_utc
 
 SUITE_NAME = "image-api-conformance"
+RESULTS_FORMAT = 1
 
 
 def conclude(state: RunState) -> None:
@@ -20,19 +25,31 @@ def conclude(state: RunState) -> None:
         for result in state.results:
             if not result.tests:
                 result.outcome, result.message = "error", state.unreachable
-    state.verdict = verdict(state.results)
+    for result in state.results:
+        waiver = state.active_waiver(result.requirement.id)
+        if waiver and result.outcome == "waived":
+            result.waiver = waiver.to_dict()
+    state.verdict = verdict(state.results, expired_waivers=bool(expired_waivers(state)))
     state.document = document(state)
     write_json(state.config.report_dir / "results.json", state.document)
+
+
+def expired_waivers(state: RunState) -> list[dict[str, str]]:
+    """Waivers past their date: each fails the run until it is renewed or removed."""
+    return [w.to_dict() for w in state.waivers if w.expired(state.today)]
 
 
 def document(state: RunState) -> dict[str, Any]:
     """results.json as a dict."""
     config = state.config
     families = list(config.families)
-    return {
-        "suite": {"name": SUITE_NAME, "version": __version__},
+    outcomes = {r.requirement.id: r.outcome for r in state.results}
+    waived = {r.requirement.id for r in state.results if r.outcome == "waived"}
+    doc: dict[str, Any] = {
+        "format": RESULTS_FORMAT,
+        "suite": {"name": SUITE_NAME, "version": __version__, "commit": suite_commit()},
         "target": {
-            "url": config.target or ", ".join(state.targets.get(f, {}).get("url", "embedded") for f in families),
+            "url": config.target or "embedded reference targets",
             "family": families[0] if len(families) == 1 else "+".join(families),
             "embedded": config.embedded,
             "endpoints": state.targets,
@@ -42,10 +59,50 @@ def document(state: RunState) -> dict[str, Any]:
         "verdict": state.verdict,
         "started_at": state.started_at,
         "finished_at": now_utc(),
-        "hypothesis": state.hypothesis,
         "stopped_early": state.unreachable,
-        "counts": dict(Counter(result.outcome for result in state.results)),
+        "hypothesis": state.hypothesis,
+        "options": {"timeout": config.timeout, "image_ids": list(config.image_ids), "cri_version": config.cri_version,
+                    "reference_faults": list(config.reference_faults)},
+        "catalogue_files": catalogue_hashes(),
+        "counts": dict(Counter(outcomes.values())),
+        "warnings": [
+            {"id": r.requirement.id, "outcome": r.outcome, "message": r.message}
+            for r in state.results
+            if r.requirement.tier == "advisory" and r.outcome in ("failed", "error")
+        ],
+        "not_met": [r.requirement.id for r in state.results if not requirement_is_met(r)],
+        "waivers": {
+            "applied": [w.to_dict() for w in state.waivers if w.requirement in waived],
+            "unused": [w.to_dict() for w in state.waivers if w.requirement not in waived and not w.expired(state.today)],
+            "expired": expired_waivers(state),
+        },
         "requirements": [requirement_entry(result) for result in state.results],
+    }
+    if state.baseline is not None and config.baseline is not None:
+        doc["changes_since_baseline"] = changes(state.baseline, outcomes, str(config.baseline))
+    return doc
+
+
+@cache
+def suite_commit() -> str | None:
+    """The git commit of the suite's checkout, when it is one."""
+    if not (REPO_ROOT / ".git").exists():
+        return None
+    try:
+        completed = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.stdout.strip() or None
+
+
+def catalogue_hashes() -> dict[str, str]:
+    """sha256 of every schema, profile and requirement file the run read."""
+    return {
+        path.relative_to(SCHEMAS_DIR).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(SCHEMAS_DIR.rglob("*"))
+        if path.is_file() and path.suffix in (".json", ".yaml")
     }
 
 
@@ -53,4 +110,9 @@ def summary_line(state: RunState) -> str:
     """`conformance verdict: PASS (40 passed, 2 not-offered) · reports in reports/`."""
     counts = Counter(result.outcome for result in state.results)
     parts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
-    return f"conformance verdict: {str(state.verdict).upper()} ({parts}) · reports in {state.config.report_dir}"
+    extra = ""
+    if state.document and state.document["waivers"]["expired"]:
+        extra = f" · {len(state.document['waivers']['expired'])} expired waiver(s)"
+    if state.unreachable:
+        extra += f" · stopped: {state.unreachable}"
+    return f"conformance verdict: {str(state.verdict).upper()} ({parts}){extra} · reports in {state.config.report_dir}"

@@ -1,0 +1,78 @@
+"""Serve the embedded reference targets standalone: `python -m conformance.reference --http-port 9292`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from conformance.reference.cri_server import start_cri_server
+from conformance.reference.faults import ALL_FAULTS
+from conformance.reference.http_server import start_http_server
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line, without the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Exit 2 with `prog: error: message`."""
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, validated; argparse exits with one line on bad input."""
+    parser = OneLineParser(prog="python -m conformance.reference", description=__doc__)
+    parser.add_argument("--http-port", type=int, metavar="PORT", help="serve the Glance-style API on 127.0.0.1:PORT (0 picks a free port)")
+    parser.add_argument("--cri-socket", metavar="PATH", help="serve the CRI ImageService on this unix socket")
+    parser.add_argument("--fault", action="append", default=[], metavar="NAME", help="inject a named fault (repeatable)")
+    parser.add_argument("--embedded", action="store_true", help="also serve the vendor 'embedded' image (isulad profile)")
+    parser.add_argument("--list-faults", action="store_true", help="list the named faults and exit")
+    options = parser.parse_args(argv)
+    if not options.list_faults and options.http_port is None and options.cri_socket is None:
+        parser.error("give --http-port, --cri-socket or both")
+    if options.http_port is not None and not 0 <= options.http_port <= 65535:
+        parser.error(f"--http-port {options.http_port}: not a port number")
+    unknown = [name for name in options.fault if name not in ALL_FAULTS]
+    if unknown:
+        parser.error(f"--fault {unknown[0]!r}: unknown fault (see --list-faults)")
+    return options
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the requested reference targets, print their URLs, serve until interrupted."""
+    options = parse_args(argv)
+    if options.list_faults:
+        for fault in ALL_FAULTS.values():
+            print(f"{fault.name:48} {fault.operation:20} {fault.breaks:40} {fault.description}")
+        return 0
+    running = []
+    try:
+        if options.http_port is not None:
+            http = start_http_server(faults=[f for f in options.fault if ALL_FAULTS[f].operation.startswith("glance.")], port=options.http_port)
+            running.append(http)
+            print(http.url, flush=True)
+        if options.cri_socket is not None:
+            cri = start_cri_server(
+                socket_path=options.cri_socket,
+                faults=[f for f in options.fault if ALL_FAULTS[f].operation.startswith("cri.")],
+                embedded=options.embedded,
+            )
+            running.append(cri)
+            print(cri.url, flush=True)
+    except (OSError, ValueError, RuntimeError) as exc:
+        for server in running:
+            server.stop()
+        print(f"python -m conformance.reference: error: {exc}", file=sys.stderr)
+        return 1
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    for server in running:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

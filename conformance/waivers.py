@@ -1,0 +1,60 @@
+"""Waivers: known deviations a vendor accepts for a while, shown as waived and never as passed."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from conformance.config import ConfigError
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """One waived requirement, with why and until when."""
+
+    requirement: str
+    reason: str
+    expires: datetime.date
+
+    def expired(self, today: datetime.date) -> bool:
+        """Whether the waiver no longer applies on `today`."""
+        return today > self.expires
+
+    def to_dict(self) -> dict[str, str]:
+        """The waiver as plain data for results.json."""
+        return {"requirement": self.requirement, "reason": self.reason, "expires": self.expires.isoformat()}
+
+
+def load_waivers(path: Path, known_ids: set[str]) -> list[Waiver]:
+    """The waivers in a YAML file (`waivers:` list of requirement/reason/expires); ConfigError with one line when malformed."""
+    where = f"--waivers {str(path)!r}"
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{where}: cannot read YAML ({type(exc).__name__})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("waivers"), list):
+        raise ConfigError(f"{where}: needs a top-level 'waivers:' list")
+    waivers = []
+    for index, entry in enumerate(document["waivers"], start=1):
+        if not isinstance(entry, dict) or set(entry) != {"requirement", "reason", "expires"}:
+            raise ConfigError(f"{where}: entry {index} needs exactly requirement, reason and expires")
+        requirement, reason, expires = entry["requirement"], entry["reason"], entry["expires"]
+        if requirement not in known_ids:
+            raise ConfigError(f"{where}: entry {index} names unknown requirement {requirement!r}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ConfigError(f"{where}: entry {index} ({requirement}) needs a reason")
+        if isinstance(expires, str):
+            try:
+                expires = datetime.date.fromisoformat(expires)
+            except ValueError:
+                raise ConfigError(f"{where}: entry {index} ({requirement}) expires {expires!r} is not YYYY-MM-DD") from None
+        if not isinstance(expires, datetime.date) or isinstance(expires, datetime.datetime):
+            raise ConfigError(f"{where}: entry {index} ({requirement}) expires must be a date YYYY-MM-DD")
+        waivers.append(Waiver(requirement, reason.strip(), expires))
+    duplicates = sorted({w.requirement for w in waivers if [v.requirement for v in waivers].count(w.requirement) > 1})
+    if duplicates:
+        raise ConfigError(f"{where}: {duplicates[0]} is waived more than once")
+    return waivers

@@ -1,0 +1,40 @@
+"""Every named fault of the reference targets fails its requirement, and nothing unrelated: 100% or bust."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import catalog
+from conformance.reference.faults import ALL_FAULTS
+from selftests.conftest import run_suite
+from selftests.sensitivity import run_all, score_line
+
+SCORE_KEY = pytest.StashKey[str]()
+
+
+def test_every_fault_names_a_catalogue_requirement() -> None:
+    known = catalog.requirements()
+    for fault in ALL_FAULTS.values():
+        assert fault.breaks in known, f"{fault.name} breaks unknown {fault.breaks}"
+        assert known[fault.breaks].operation == fault.operation, fault.name
+        assert set(fault.also_breaks) <= set(known), fault.name
+
+
+def test_every_required_requirement_has_a_fault() -> None:
+    broken = {fault.breaks for fault in ALL_FAULTS.values()}
+    missing = sorted(rid for rid, req in catalog.requirements().items() if rid not in broken)
+    assert not missing, f"requirements no fault proves sensitive: {missing}"
+
+
+def test_suite_catches_every_fault(request: pytest.FixtureRequest) -> None:
+    verdicts = run_all(run_suite)
+    line = score_line(verdicts)
+    request.config.stash[SCORE_KEY] = line
+    misses = [
+        f"{v.fault.name} (breaks {v.fault.breaks}): that requirement was {v.target_outcome}"
+        + (f"; also failed: {', '.join(v.flipped)}" if v.flipped else "")
+        + (f"\n{v.detail}" if v.detail else "")
+        for v in verdicts
+        if not v.caught
+    ]
+    assert not misses, line + "\n" + "\n".join(misses)
