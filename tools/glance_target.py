@@ -88,13 +88,14 @@ def ensure_venv(log: Path) -> Path:
     return venv
 
 
-def write_config(state: Path, venv: Path) -> Path:
+def write_config(state: Path, paste_src: Path) -> Path:
     """Write glance-api.conf, the paste ini and the policy under state/etc; return that folder."""
+    # Disk and container formats stay at upstream's defaults: the glance profile certifies
+    # upstream behaviour, so no deployment choice (such as enabling zvhd2) belongs here.
     etc = state / "etc"
     dirs = {name: state / name for name in ("images", "staging", "tasks", "locks")}
     for folder in (etc, *dirs.values()):
         folder.mkdir(parents=True, exist_ok=True)
-    paste_src = venv / "etc" / "glance" / "glance-api-paste.ini"
     if not paste_src.exists():
         raise lib.TargetError(f"{paste_src} missing from the Glance install")
     shutil.copyfile(paste_src, etc / "glance-api-paste.ini")
@@ -126,7 +127,7 @@ def cmd_start(state: Path, port: int) -> int:
     state.mkdir(parents=True, exist_ok=True)
     log = state / "glance.log"
     venv = ensure_venv(state / "install.log")
-    etc = write_config(state, venv)
+    etc = write_config(state, venv / "etc" / "glance" / "glance-api-paste.ini")
     if not (state / "glance.sqlite").exists():
         lib.run([str(venv / "bin" / "glance-manage"), "--config-file",
                  str(etc / "glance-api.conf"), "db_sync"], "glance-manage db_sync",

@@ -115,4 +115,6 @@ def summary_line(state: RunState) -> str:
         extra = f" · {len(state.document['waivers']['expired'])} expired waiver(s)"
     if state.unreachable:
         extra += f" · stopped: {state.unreachable}"
+    if state.hypothesis.get("seed") is not None:
+        extra += f" · hypothesis seed {state.hypothesis['seed']}"
     return f"conformance verdict: {str(state.verdict).upper()} ({parts}){extra} · reports in {state.config.report_dir}"

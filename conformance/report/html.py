@@ -32,6 +32,7 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
     if document is None:
         return
     prefix.extend(_verdict_block(document))
+    prefix.extend(_findings_block(document))
     prefix.extend(_requirement_tables(document))
 
 
@@ -102,6 +103,37 @@ def _verdict_block(document: dict[str, Any]) -> list[str]:
         f"<p>{counts}</p>",
         f'<table id="run-facts">{table}</table>',
     ]
+
+
+def _findings_block(document: dict[str, Any]) -> list[str]:
+    """Warnings, waivers and drift: what a certifier reads right after the verdict."""
+    esc = html.escape
+    parts: list[str] = []
+    if document.get("stopped_early"):
+        parts.append(f'<p id="stopped-early"><b>The run stopped early:</b> {esc(document["stopped_early"])}</p>')
+    if document.get("not_met"):
+        parts.append(f'<p id="not-met"><b>Not met:</b> {esc(", ".join(document["not_met"]))}</p>')
+    if document.get("warnings"):
+        items = "".join(f"<li><code>{esc(w['id'])}</code> {esc(w['outcome'])}: {esc(w.get('message', ''))}</li>" for w in document["warnings"])
+        parts.append(f'<h3 id="warnings">Warnings (advisory requirements not met)</h3><ul>{items}</ul>')
+    waivers = document.get("waivers", {})
+    for key, title in (("applied", "Waivers applied"), ("unused", "Waivers that matched nothing"), ("expired", "Expired waivers (they fail the run)")):
+        if waivers.get(key):
+            items = "".join(
+                f"<li><code>{esc(w['requirement'])}</code> until {esc(w['expires'])}: {esc(w['reason'])}</li>" for w in waivers[key]
+            )
+            parts.append(f'<h3 id="waivers-{key}">{title}</h3><ul>{items}</ul>')
+    drift = document.get("changes_since_baseline")
+    if drift is not None:
+        parts.append(f'<h3 id="changes-since-baseline">Changes since baseline <small>({esc(drift["baseline"])})</small></h3>')
+        for key, title in (("newly_failing", "Newly failing"), ("newly_passing", "Newly passing"),
+                           ("other_changes", "Other changes"), ("new", "New requirements"), ("removed", "Removed requirements")):
+            entries = drift[key]
+            items = "".join(
+                f"<li><code>{esc(e['id'])}</code> {esc(e.get('before', '-'))} → {esc(e.get('now', '-'))}</li>" for e in entries
+            ) or "<li>none</li>"
+            parts.append(f'<p><b>{title}</b></p><ul data-drift="{key}">{items}</ul>')
+    return parts
 
 
 def _hypothesis_text(info: dict[str, Any]) -> str:

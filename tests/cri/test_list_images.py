@@ -35,7 +35,7 @@ def listed_again(cri: CriTarget, run_state: RunState) -> tuple[list[dict[str, An
     exchange = run_state.log.peek()[-1]
     if result.code != "OK" or result.response is None:
         fail("ListImages without a filter must answer OK", f"{result.code}: {result.details}", "OK", exchange)
-    return result.response.get("images", []), exchange
+    return (result.response or {}).get("images", []), exchange
 
 
 def probe_references(listed: Listed, pinned: tuple[str, ...]) -> list[str]:
@@ -143,7 +143,7 @@ def test_filter_matching_nothing_lists_nothing(reference: str, cri: CriTarget, c
     exchange = run_state.log.peek()[-1]
     if result.code != "OK" or result.response is None:
         fail(f"ListImages filtered by {reference} must answer OK", f"{result.code}: {result.details}", "OK with no images", exchange)
-    images = result.response.get("images", [])
+    images = (result.response or {}).get("images", [])
     if images:
         fail(f"ListImages filtered by {reference}, which names no image, must list nothing", f"{len(images)} image(s): {', '.join(entry['id'] for entry in images[:5])}", "an empty list", exchange)
 
