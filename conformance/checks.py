@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from conformance.exchanges import Exchange, ExchangeLog
 
@@ -43,7 +44,7 @@ class Problems:
         raise ConformanceFailure(f"{self.title} ({len(self.lines)} problem(s))\n" + "\n".join(shown))
 
 
-def fail(title: str, received: str, documented: str, exchange: Exchange | None = None) -> None:
+def fail(title: str, received: str, documented: str, exchange: Exchange | None = None) -> NoReturn:
     """Fail with `Received: … / Documented: …` and a reproduction of `exchange`."""
     __tracebackhide__ = True
     lines = [title, f"  Received: {received}", f"  Documented: {documented}"]

@@ -38,6 +38,7 @@ class TargetConfig:
     reference_faults: tuple[str, ...]
     waivers: Path | None
     baseline: Path | None
+    allow_writes: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -124,6 +125,7 @@ def build_config(options: dict[str, Any], ini: dict[str, str], env: os._Environ[
         reference_faults=faults,
         waivers=_existing_file("--waivers", options.get("waivers")),
         baseline=_existing_file("--baseline", options.get("baseline")),
+        allow_writes=bool(options.get("allow_writes")),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Generator
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--image-id", dest="image_id", action="append", metavar="ID", help="test this image instead of discovering images (repeatable)")
     group.addoption("--cri-version", dest="cri_version", metavar="VERSION", help="CRI API to certify: auto (default), v1 or v1alpha2")
     group.addoption("--reference-fault", dest="reference_fault", action="append", metavar="NAME", help="start the embedded reference target with this fault (repeatable; for proving the suite's sensitivity)")
+    group.addoption("--allow-writes", dest="allow_writes", action="store_true", help="Glance-style targets only: create (and always delete) the suite's own fixture images through the v2 API")
     group.addoption("--waivers", dest="waivers", metavar="FILE", help="YAML file of waived requirements (requirement, reason, expires)")
     group.addoption("--baseline", dest="baseline", metavar="FILE", help="an earlier results.json to compare this run with")
 
@@ -86,7 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _target_config(config: pytest.Config) -> TargetConfig:
-    names = ("target", "profile", "report_dir", "timeout", "budget", "token", "ca_bundle", "insecure", "image_id", "cri_version", "reference_fault", "waivers", "baseline")
+    names = ("target", "profile", "report_dir", "timeout", "budget", "token", "ca_bundle", "insecure", "image_id", "cri_version", "reference_fault", "waivers", "baseline", "allow_writes")
     options = {name: config.getoption(name) for name in names}
     ini = {dest: config.getini(f"conformance_{dest}") for _, dest, _ in OPTIONS}
     return build_config(options, ini, os.environ, Path(config.invocation_params.dir))
@@ -187,9 +189,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.excinfo is not None and call.excinfo.errisinstance(TargetError):
         report.longrepr = message  # one line: a transport problem needs no traceback
     if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachable):
-        state.unreachable = message
+        state.stopped = message
         item.session.shouldstop = message
     return report
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Stop the run once the overall --budget is used up; what did not run is recorded as `error`."""
+    if STATE_KEY not in item.config.stash or not requirement_ids(item):
+        return
+    state = state_of(item.config)
+    used = time.monotonic() - state.clock_start
+    if used > state.config.budget and state.stopped is None:
+        state.stopped = f"the run's budget of {state.config.budget:g}s was used up after {used:.0f}s"
+        item.session.shouldstop = state.stopped
+    if state.stopped is not None:
+        pytest.skip(f"not run: {state.stopped}")
 
 
 def _censor_report(report: pytest.TestReport, censor: Censor) -> None:

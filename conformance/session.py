@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,12 +24,13 @@ class RunState:
     log: ExchangeLog
     hypothesis: dict[str, Any]
     started_at: str = field(default_factory=lambda: now_utc())
+    clock_start: float = field(default_factory=time.monotonic)
     requirements: list[Requirement] = field(default_factory=list)  # certified in this run
     tests: dict[str, TestOutcome] = field(default_factory=dict)
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)  # family -> url and fingerprint
     results: list[RequirementResult] = field(default_factory=list)
     verdict: str | None = None
-    unreachable: str | None = None  # why the run stopped early, when the target did not answer
+    stopped: str | None = None  # why the run stopped early (target unreachable, budget used up)
     waivers: list[Waiver] = field(default_factory=list)
     baseline: dict[str, str] | None = None  # requirement id -> outcome of the --baseline run
     today: datetime.date = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).date())

@@ -105,7 +105,9 @@ def run_pytest(url: str, one: Pass, extra: list[str], image_ids: list[str]) -> i
     argv = [sys.executable, "-m", "pytest", f"--target={url}", *one.options,
             f"--report-dir={one.report_dir}", *(f"--image-id={i}" for i in image_ids), *extra]
     (REPO / one.report_dir / "results.json").unlink(missing_ok=True)  # never judge a stale record
-    log(f"pass {one.name}: {' '.join(argv[1:])}")
+    shown = [a for a in argv[1:] if not a.startswith("--image-id=")]
+    ids = f" --image-id=... ({len(image_ids)} seeded images)" if image_ids else ""
+    log(f"pass {one.name}: {' '.join(shown)}{ids}")
     started = time.monotonic()
     status = subprocess.run(argv, cwd=REPO, check=False).returncode
     log(f"pass {one.name}: pytest exit status {status} after {time.monotonic() - started:.1f}s")

@@ -21,10 +21,10 @@ RESULTS_FORMAT = 1
 def conclude(state: RunState) -> None:
     """Fill in the results and verdict of `state` and write results.json."""
     state.results = aggregate(state.requirements, list(state.tests.values()))
-    if state.unreachable:
+    if state.stopped:
         for result in state.results:
-            if not result.tests:
-                result.outcome, result.message = "error", state.unreachable
+            if result.outcome == "skipped":
+                result.outcome, result.message = "error", state.stopped
     for result in state.results:
         waiver = state.active_waiver(result.requirement.id)
         if waiver and result.outcome == "waived":
@@ -59,7 +59,7 @@ def document(state: RunState) -> dict[str, Any]:
         "verdict": state.verdict,
         "started_at": state.started_at,
         "finished_at": now_utc(),
-        "stopped_early": state.unreachable,
+        "stopped_early": state.stopped,
         "hypothesis": state.hypothesis,
         "options": {"timeout": config.timeout, "image_ids": list(config.image_ids), "cri_version": config.cri_version,
                     "reference_faults": list(config.reference_faults)},
@@ -113,8 +113,8 @@ def summary_line(state: RunState) -> str:
     extra = ""
     if state.document and state.document["waivers"]["expired"]:
         extra = f" · {len(state.document['waivers']['expired'])} expired waiver(s)"
-    if state.unreachable:
-        extra += f" · stopped: {state.unreachable}"
+    if state.stopped:
+        extra += f" · stopped: {state.stopped}"
     if state.hypothesis.get("seed") is not None:
         extra += f" · hypothesis seed {state.hypothesis['seed']}"
     return f"conformance verdict: {str(state.verdict).upper()} ({parts}){extra} · reports in {state.config.report_dir}"

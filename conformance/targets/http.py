@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -100,6 +102,39 @@ class HttpTarget:
         return response
 
     def _send(self, method: str, url: str, headers: dict[str, str], started: float) -> HttpResponse:
+        """Run the request in a worker so a target that drips bytes cannot hold the run past the timeout."""
+        outcome: list[HttpResponse | BaseException] = []
+        worker = threading.Thread(
+            target=lambda: outcome.append(self._attempt(method, url, headers, started)), daemon=True, name="conformance-http"
+        )
+        worker.start()
+        # Per-read timeouts are enforced inside; this bound catches answers that trickle in below them.
+        worker.join(self.timeout + 1.0)
+        if worker.is_alive() or not outcome:
+            self._abandon_session()
+            raise TargetError(f"{method} {url}: answer not complete within {self.timeout:g}s")
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _attempt(self, method: str, url: str, headers: dict[str, str], started: float) -> HttpResponse | BaseException:
+        try:
+            return self._receive(method, url, headers, started)
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            return exc
+
+    def _abandon_session(self) -> None:
+        """Drop a session whose connection a stuck worker still holds; later requests get a fresh one."""
+        stale = self.session
+        fresh = requests.Session()
+        fresh.headers.update(stale.headers)
+        fresh.verify = stale.verify
+        fresh.trust_env = False
+        self.session = fresh
+        stale.close()
+
+    def _receive(self, method: str, url: str, headers: dict[str, str], started: float) -> HttpResponse:
         deadline = started + self.timeout
         try:
             with self.session.request(
@@ -125,5 +160,9 @@ class HttpTarget:
 
 
 def _first_line(exc: BaseException) -> str:
+    """The useful part of a requests/urllib3 error: the OS error when there is one, else its first line."""
     text = str(exc) or type(exc).__name__
+    root = re.search(r"\[Errno -?\d+\] [^'\")\]]+", text)
+    if root:
+        return root.group(0).strip()
     return text.splitlines()[0][:300]

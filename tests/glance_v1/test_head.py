@@ -1,0 +1,249 @@
+"""HEAD /v1/images/{image_id} — seed 003 "查询镜像元数据（OpenStack原生v1--已废弃）", read top to bottom like the page."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from hypothesis import given
+
+from conformance import schemas, strategies
+from conformance.checks import Problems, fail
+from conformance.exchanges import Exchange
+from conformance.fixtures import Shown
+from conformance.session import RunState
+from conformance.targets.glance import GlanceClient
+from conformance.v1_filters import parse_time
+from conformance.v1_fixtures import Headed, Universe, last_exchange, v2_custom_properties
+
+UNKNOWN_UUIDS = (
+    "00000000-0000-4000-8000-000000000000",
+    "ffffffff-ffff-4fff-bfff-ffffffffffff",
+    str(uuid.uuid5(uuid.NAMESPACE_URL, "image-conformance/unknown-image")),
+)
+# The types of the seed's response table.
+INTEGER_FIELDS = ("size", "virtual_size", "min_disk", "min_ram")
+BOOLEAN_FIELDS = ("is_public", "protected", "deleted")
+TIMESTAMP_FIELDS = ("created_at", "updated_at", "deleted_at")
+ENUM_FIELDS = ("status", "disk_format", "container_format")
+# Fields v1 and v2 write alike (v1 as text); the representation is judged by INTEGERS and BOOLEANS, the value here.
+V2_FIELDS = ("min_ram", "min_disk", "disk_format", "container_format", "protected", "size", "checksum", "owner")
+
+
+def answered(heads: list[Headed]) -> list[Headed]:
+    """The HEAD answers that are 200."""
+    return [head for head in heads if head.response.status == 200]
+
+
+def head_schema(http_profile: Any) -> str:
+    """The profile's schema of the X-Image-Meta-* headers."""
+    return str(http_profile.schemas["glance.v1.head"])
+
+
+def check_fields(fields: tuple[str, ...], title: str, heads: list[Headed], http_profile: Any, run_state: RunState) -> None:
+    """Fail when a header of `fields` that was sent breaks the profile's schema (absence is judged elsewhere)."""
+    __tracebackhide__ = True
+    schema_name = head_schema(http_profile)
+    problems = Problems(title, run_state.log)
+    for head in answered(heads):
+        for name in fields:
+            if name in head.meta:
+                for line in schemas.field_error_lines(schema_name, head.meta, name):
+                    problems.add(f"{head.image_id}: X-Image-Meta-{name.capitalize()} {line}", head.exchange)
+    problems.check()
+
+
+def as_number(text: str) -> float | None:
+    """A header's numeric value, however it is written; None when it is not a number."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def as_boolean(text: str) -> bool | None:
+    """A header's boolean value, however it is written; None when it is not a boolean."""
+    return {"true": True, "1": True, "false": False, "0": False}.get(text.strip().lower())
+
+
+def same_value(header: str, v2_value: Any) -> bool | None:
+    """Whether a v1 header holds the v2 value; None when the header cannot be read as that type."""
+    if isinstance(v2_value, bool):
+        parsed = as_boolean(header)
+        return None if parsed is None else parsed == v2_value
+    if isinstance(v2_value, int):
+        number = as_number(header)
+        return None if number is None else number == v2_value
+    return header == v2_value
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-200-EMPTY-BODY")
+def test_existing_image_answers_200_without_a_body(v1_heads: list[Headed], raw_head_answers: list[tuple[str, int, bytes, Exchange | None]],
+                                                    run_state: RunState) -> None:
+    problems = Problems("HEAD of an existing image must answer 200 and send no body", run_state.log)
+    for head in v1_heads:
+        if head.response.status != 200:
+            problems.add(f"{head.image_id}: status {head.response.status}, documented 200", head.exchange)
+    for image_id, status, body, exchange in raw_head_answers:
+        if body:
+            problems.add(f"{image_id}: {len(body)} byte(s) after the headers (answer {status}), starting {body[:60]!r}; "
+                         "documented none (Content-Length: 0)", exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-HEADERS-PRESENT")
+def test_documented_headers_are_sent(v1_heads: list[Headed], http_profile: Any, run_state: RunState) -> None:
+    schema_name = head_schema(http_profile)
+    required = [spec.name for spec in schemas.field_specs(schema_name) if spec.required]
+    problems = Problems(f"HEAD must send every X-Image-Meta-* header {schema_name} requires", run_state.log)
+    for head in answered(v1_heads):
+        absent = [f"X-Image-Meta-{name.capitalize()}" for name in required if name not in head.meta]
+        if absent:
+            problems.add(f"{head.image_id}: no {', '.join(absent)}", head.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-INTEGERS")
+def test_integer_headers_are_decimal_integers(v1_heads: list[Headed], http_profile: Any, run_state: RunState) -> None:
+    check_fields(INTEGER_FIELDS, "Size, Virtual_size, Min_disk and Min_ram must be decimal integers", v1_heads, http_profile, run_state)
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-BOOLEANS")
+def test_boolean_headers_are_True_or_False(v1_heads: list[Headed], http_profile: Any, run_state: RunState) -> None:
+    check_fields(BOOLEAN_FIELDS, "Is_public, Protected and Deleted must be written True or False", v1_heads, http_profile, run_state)
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-TIMESTAMPS")
+def test_timestamps_have_the_v1_form_and_order(v1_heads: list[Headed], http_profile: Any, run_state: RunState) -> None:
+    check_fields(TIMESTAMP_FIELDS, "Created_at, Updated_at and Deleted_at must look like 2016-05-22T06:04:20.425843",
+                 v1_heads, http_profile, run_state)
+    problems = Problems("An image must not be updated before it was created", run_state.log)
+    for head in answered(v1_heads):
+        created, updated = parse_time(head.meta.get("created_at")), parse_time(head.meta.get("updated_at"))
+        if created and updated and updated < created:
+            problems.add(f"{head.image_id}: Updated_at {head.meta['updated_at']} is before Created_at {head.meta['created_at']}", head.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-ENUMS")
+def test_status_and_formats_are_documented_values(v1_heads: list[Headed], http_profile: Any, run_state: RunState) -> None:
+    check_fields(ENUM_FIELDS, "Status, Disk_format and Container_format must carry documented values", v1_heads, http_profile, run_state)
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-CHECKSUM-FORMAT")
+def test_checksum_is_md5_hex(v1_heads: list[Headed], http_profile: Any, run_state: RunState) -> None:
+    if not any("checksum" in head.meta for head in answered(v1_heads)):
+        pytest.skip("no image has a checksum (no image data uploaded)")
+    check_fields(("checksum",), "X-Image-Meta-Checksum must be 32 lower-case hex digits", v1_heads, http_profile, run_state)
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-ID-MATCHES")
+def test_id_header_equals_requested_id(v1_heads: list[Headed], run_state: RunState) -> None:
+    problems = Problems("X-Image-Meta-Id must equal the requested id", run_state.log)
+    for head in answered(v1_heads):
+        if head.meta.get("id") != head.image_id:
+            problems.add(f"requested {head.image_id}, received X-Image-Meta-Id {head.meta.get('id', '<absent>')!r}", head.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-404")
+@pytest.mark.parametrize("unknown_id", UNKNOWN_UUIDS)
+def test_unknown_uuid_answers_404(unknown_id: str, v1_head_offered: None, glance: GlanceClient, v2_listed: dict, run_state: RunState) -> None:
+    if unknown_id in v2_listed:
+        pytest.skip(f"the target really has an image {unknown_id}")
+    response = glance.head_v1(unknown_id)
+    if response.status != 404:
+        fail(f"HEAD of the unknown image {unknown_id} must answer 404", str(response.status), "404", last_exchange(run_state.log))
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-MALFORMED-ID")
+@given(image_id=strategies.malformed_image_ids())
+def test_malformed_id_answers_4xx_never_5xx(image_id: str, v1_head_offered: None, glance: GlanceClient, run_state: RunState) -> None:
+    response = glance.head_v1(image_id)
+    if not 400 <= response.status < 500:
+        fail(f"HEAD of the malformed id {image_id!r} must answer 4xx", str(response.status), "4xx (upstream: 404)", last_exchange(run_state.log))
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-ETAG")
+def test_etag_equals_checksum(v1_heads: list[Headed], run_state: RunState) -> None:
+    with_checksum = [head for head in answered(v1_heads) if "checksum" in head.meta]
+    if not with_checksum:
+        pytest.skip("no image has a checksum (no image data uploaded)")
+    problems = Problems("ETag must equal X-Image-Meta-Checksum", run_state.log)
+    for head in with_checksum:
+        etag = head.response.headers.get("ETag")
+        # upstream sends the bare digest; a quoted entity-tag (RFC 9110) carries the same value
+        if etag is None or etag.strip().removeprefix("W/").strip('"') != head.meta["checksum"]:
+            problems.add(f"{head.image_id}: ETag {etag!r}, checksum {head.meta['checksum']!r}", head.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-AGREES-WITH-DETAIL")
+def test_name_agrees_with_detail_entry(v1_heads: list[Headed], v1_detail_universe: Universe, run_state: RunState) -> None:
+    entries = {e.get("id"): e for e in v1_detail_universe.all_entries if "seen_in" not in e}
+    problems = Problems("X-Image-Meta-Name must equal the name GET /v1.1/images/detail lists", run_state.log)
+    compared = 0
+    for head in answered(v1_heads):
+        entry = entries.get(head.image_id)
+        if entry is None:
+            continue
+        compared += 1
+        if head.meta.get("name") != entry.get("name"):
+            problems.add(f"{head.image_id}: X-Image-Meta-Name {head.meta.get('name', '<absent>')!r}, detail name {entry.get('name')!r}", head.exchange)
+    if not compared:
+        pytest.skip("none of the images to test appears in the v1.1 detail listing")
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-AGREES-WITH-V2")
+def test_fields_agree_with_v2_show(v1_heads: list[Headed], v2_shown: list[Shown], run_state: RunState) -> None:
+    bodies = v2_bodies(v2_shown)
+    problems = Problems("X-Image-Meta-* must hold the values GET /v2/images/{id} shows", run_state.log)
+    for head in answered(v1_heads):
+        body = bodies.get(head.image_id)
+        if body is None:
+            continue
+        for name in V2_FIELDS:
+            v2_value, header = body.get(name), head.meta.get(name)
+            if v2_value is None or header is None:
+                continue  # a null field is left out in v1; HEADERS-PRESENT judges what must be there
+            if same_value(header, v2_value) is False:
+                problems.add(f"{head.image_id}: X-Image-Meta-{name.capitalize()} {header!r}, v2 {name} {v2_value!r}", head.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-PROPERTIES")
+def test_every_v2_property_is_a_property_header(v1_heads: list[Headed], v2_shown: list[Shown], run_state: RunState) -> None:
+    bodies = v2_bodies(v2_shown)
+    problems = Problems("Every custom property must be sent as X-Image-Meta-Property-<key> with its v2 value", run_state.log)
+    compared = 0
+    for head in answered(v1_heads):
+        body = bodies.get(head.image_id)
+        if body is None:
+            continue
+        for key, value in v2_custom_properties(body).items():
+            compared += 1
+            sent = head.properties.get(key.lower())  # header names are case-insensitive; upstream lower-cases them
+            if sent is None:
+                problems.add(f"{head.image_id}: no X-Image-Meta-Property-{key} (v2 {key} = {value!r})", head.exchange)
+            elif sent != (value if isinstance(value, str) else str(value)):
+                problems.add(f"{head.image_id}: X-Image-Meta-Property-{key} {sent!r}, v2 {value!r}", head.exchange)
+    if not compared:
+        pytest.skip("no image to test has a custom property")
+    problems.check()
+
+
+def v2_bodies(shown: list[Shown]) -> dict[str, dict[str, Any]]:
+    """The v2 show bodies that answered 200 with a JSON object, by id."""
+    found = {}
+    for item in shown:
+        if item.response.status != 200:
+            continue
+        try:
+            body = item.response.json()
+        except AssertionError:
+            continue
+        if isinstance(body, dict):
+            found[item.image_id] = body
+    return found
