@@ -29,18 +29,22 @@ def not_offered(reason: str) -> None:
     raise NotOffered(f"not offered: {reason}", allow_module_level=False)
 
 
+# Folding the phases (setup, call, teardown) of one test: a skip in setup is not undone by a clean teardown.
+PHASE_PRECEDENCE = ("failed", "error", "waived", "not-offered", "skipped", "passed")
+
+
 @dataclass
 class TestOutcome:
     """The outcome of one test, over all its phases."""
 
     nodeid: str
     requirement_ids: tuple[str, ...]
-    outcome: str = "passed"
+    outcome: str | None = None
     message: str = ""
 
     def update(self, outcome: str, message: str) -> None:
         """Fold the outcome of one phase in: the more serious one stays."""
-        if PRECEDENCE.index(outcome) < PRECEDENCE.index(self.outcome):
+        if self.outcome is None or PHASE_PRECEDENCE.index(outcome) < PHASE_PRECEDENCE.index(self.outcome):
             self.outcome, self.message = outcome, message
 
 
@@ -60,8 +64,9 @@ def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[st
         return "error", message
     if report.when == "call" and excinfo.errisinstance(AssertionError):
         return "failed", message
-    if excinfo.errisinstance(BaseExceptionGroup) and all(  # hypothesis reports several distinct failures this way
-        isinstance(e, AssertionError) for e in excinfo.value.exceptions
+    group = excinfo.value
+    if isinstance(group, BaseExceptionGroup) and all(  # hypothesis reports several distinct failures this way
+        isinstance(e, AssertionError) for e in group.exceptions
     ):
         return "failed", message
     return "error", f"{excinfo.typename}: {message}"
@@ -92,7 +97,7 @@ def aggregate(requirements: list[Requirement], tests: list[TestOutcome]) -> list
         if not outcomes:
             result.outcome, result.message = "skipped", "no test of this requirement ran"
             continue
-        worst = min(outcomes, key=lambda t: PRECEDENCE.index(t.outcome))
+        worst = min(outcomes, key=lambda t: PRECEDENCE.index(t.outcome or "skipped"))
         result.outcome, result.message = worst.outcome, worst.message
     return list(results.values())
 

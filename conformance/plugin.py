@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import FAMILY_OF_OPERATION, catalog, hypothesis_setup, schemas
+from conformance import FAMILY_OF_OPERATION, REPO_ROOT, catalog, hypothesis_setup, schemas
 from conformance.config import ConfigError, TargetConfig, build_config
 from conformance.exchanges import Censor, ExchangeLog
 from conformance.outcomes import TestOutcome, classify
@@ -55,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalogue requirement(s) this test checks")
     config.addinivalue_line("markers", "schema_fields(operation): parametrize `schema_field` from the profile's schema")
     hypothesis_setup.register_profiles()
+    _check_rootdir(config)
     try:
         target_config = _target_config(config)
         catalog.requirements()
@@ -85,6 +86,16 @@ def pytest_configure(config: pytest.Config) -> None:
         from conformance.report import html
 
         config.pluginmanager.register(html, "image_conformance_html")
+
+
+def _check_rootdir(config: pytest.Config) -> None:
+    """pytest picks its rootdir before it knows our options, so `--report-dir DIR` can hide the suite's settings."""
+    invoked = Path(config.invocation_params.dir).resolve()
+    if config.inipath is None and (invoked == REPO_ROOT or REPO_ROOT in invoked.parents):
+        raise pytest.UsageError(
+            f"pytest took an option's path for a test path (rootdir {config.rootpath}) and lost the suite's settings; "
+            "write path options with '=', e.g. --report-dir=DIR"
+        )
 
 
 def _target_config(config: pytest.Config) -> TargetConfig:

@@ -44,7 +44,7 @@ class SuiteRun:
 
 def run_suite(report_dir: Path, *args: str, timeout: float = 600, env: dict[str, str] | None = None) -> SuiteRun:
     """Run `pytest ARGS` on the conformance tests in a fresh process and return what it produced."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--report-dir", str(report_dir), *args]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--report-dir={report_dir}", *args]
     clean_env = {k: v for k, v in os.environ.items() if k not in ("CONFORMANCE_TARGET", "CONTAINER_RUNTIME_ENDPOINT", "OS_AUTH_TOKEN", "CONFORMANCE_PROFILE")}
     completed = subprocess.run(
         command, cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**clean_env, **(env or {})}, stdin=subprocess.DEVNULL

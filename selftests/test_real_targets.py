@@ -81,10 +81,15 @@ def test_containerd_run_needs_root(monkeypatch: pytest.MonkeyPatch, capsys: pyte
 
 # --- the checks the runner makes on its second pass ------------------------------------------
 
+def operation_of(requirement_id: str) -> str:
+    """The catalogue operation of a requirement id."""
+    return catalog.requirements()[requirement_id].operation
+
+
 def write_results(folder: Path, outcomes: dict[str, str]) -> str:
     """Write a minimal results.json with these outcomes into folder; return the folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    document = {"requirements": [{"id": rid, "outcome": outcome} for rid, outcome in outcomes.items()]}
+    document = {"requirements": [{"id": rid, "operation": operation_of(rid), "outcome": outcome} for rid, outcome in outcomes.items()]}
     (folder / "results.json").write_text(json.dumps(document))
     return str(folder)
 
@@ -116,6 +121,21 @@ def test_unwaived_pass_must_still_fail_every_waived_requirement(tmp_path: Path) 
     fixed = {**dict.fromkeys(waived, "failed"), waived[0]: "passed"}
     unwaived = run_real_target.Pass("unwaived", (), write_results(tmp_path / "b", fixed), True)
     assert f"{waived[0]}=passed" in str(run_real_target.check_informative("containerd", unwaived, 1))
+
+
+def test_glance_record_must_say_the_v1_apis_are_not_offered(tmp_path: Path) -> None:
+    known = catalog.requirements()
+    v1 = [rid for rid, req in known.items() if req.operation in run_real_target.NOT_SERVED["glance"]]
+    v2 = [rid for rid, req in known.items() if req.operation == "glance.v2.show"]
+    if not v1:
+        pytest.skip("the catalogue has no v1 requirements")
+    good = {**dict.fromkeys(v2, "passed"), **dict.fromkeys(v1, "not-offered")}
+    first = run_real_target.Pass("glance", (), write_results(tmp_path / "good", good))
+    assert run_real_target.check_not_offered("glance", first) is None
+    bad = {**good, v1[0]: "passed"}
+    first = run_real_target.Pass("glance", (), write_results(tmp_path / "bad", bad))
+    assert f"{v1[0]}=passed" in str(run_real_target.check_not_offered("glance", first))
+    assert run_real_target.check_not_offered("containerd", first) is None
 
 
 def test_passes_use_separate_report_dirs_and_the_waiver_file_only_once() -> None:

@@ -7,9 +7,9 @@ import signal
 import sys
 import threading
 
-from conformance.reference.cri_server import start_cri_server
+from conformance.reference.cri_server import RunningCriServer, start_cri_server
 from conformance.reference.faults import ALL_FAULTS
-from conformance.reference.http_server import start_http_server
+from conformance.reference.http_server import RunningServer, start_http_server
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         for fault in ALL_FAULTS.values():
             print(f"{fault.name:48} {fault.operation:20} {fault.breaks:40} {fault.description}")
         return 0
-    running = []
+    running: list[RunningServer | RunningCriServer] = []
     try:
         if options.http_port is not None:
             http = start_http_server(faults=[f for f in options.fault if ALL_FAULTS[f].operation.startswith("glance.")], port=options.http_port)

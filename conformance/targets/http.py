@@ -84,7 +84,7 @@ class HttpTarget:
     ) -> HttpResponse:
         """Send one request and return the answer; TargetError when there is no answer in time."""
         url = self.url(path, params)
-        sent = {**dict(self.session.headers), **(headers or {})}
+        sent = {name: str(value) for name, value in {**self.session.headers, **(headers or {})}.items()}
         exchange = Exchange(protocol="http", method=method, target=url, request_headers=sent)
         started = time.monotonic()
         try:

@@ -1,0 +1,60 @@
+"""Benchmark: wall time and peak memory of the default conformance run against the embedded reference.
+
+    python tools/bench.py [--runs 3] [--goal 60] [-- extra pytest args]
+
+Prints one line per run and a summary; exits 1 when the median exceeds --goal seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def one_run(extra: list[str]) -> tuple[float, int, int]:
+    """(seconds, exit status, tests reported) of one `pytest` run in a fresh process."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        started = time.monotonic()
+        completed = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--report-dir", tmp, *extra],
+            cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        )
+        elapsed = time.monotonic() - started
+        results = json.loads((Path(tmp) / "results.json").read_text()) if (Path(tmp) / "results.json").exists() else {}
+    return elapsed, completed.returncode, len(results.get("requirements", []))
+
+
+def main() -> int:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3, help="how many runs (default 3)")
+    parser.add_argument("--goal", type=float, default=60.0, help="median seconds above which the benchmark fails (default 60)")
+    parser.add_argument("extra", nargs="*", help="extra pytest arguments, after --")
+    options = parser.parse_args()
+    if options.runs < 1:
+        parser.exit(2, "bench.py: error: --runs must be at least 1\n")
+    times = []
+    for index in range(options.runs):
+        elapsed, status, requirements = one_run(options.extra)
+        times.append(elapsed)
+        print(f"run {index + 1}: {elapsed:.2f}s, exit {status}, {requirements} requirements")
+        if status != 0:
+            print("bench.py: the run did not pass; fix that before measuring", file=sys.stderr)
+            return 1
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    median = statistics.median(times)
+    print(f"median {median:.2f}s (min {min(times):.2f}s, max {max(times):.2f}s), peak memory {peak_mib:.0f} MiB, goal < {options.goal:g}s")
+    return 0 if median < options.goal else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
