@@ -22,6 +22,8 @@ from conformance.waivers import load_waivers
 # Fixtures live in their own module; importing them here makes pytest find them through the plugin.
 from conformance.cri_fixtures import *  # noqa: F401,F403
 from conformance.fixtures import *  # noqa: F401,F403
+from conformance.v1_fixtures import *  # noqa: F401,F403
+from conformance.write_fixtures import *  # noqa: F401,F403
 
 OPTIONS = (
     ("--target", "target", "endpoint under test: http(s)://HOST:PORT (Glance-style), unix:///PATH or grpc://HOST:PORT (CRI); default: the embedded reference targets"),

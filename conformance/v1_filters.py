@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,41 +55,63 @@ def is_hidden(entry: Entry) -> bool:
     return entry.get("deleted") is True or entry.get("status") in HIDDEN_STATUSES
 
 
-def _size_test(bound: str, entry: Entry, accept: Callable[[int, int], bool]) -> bool:
-    size = entry.get("size")
-    # bool is an int in Python; a boolean size is no size
-    return isinstance(size, int) and not isinstance(size, bool) and accept(size, int(bound))
+def _is_size(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # bool is an int in Python, but no size
+
+
+def _field(entry: Entry, kind: str) -> Any:
+    """The entry field a filter kind looks at."""
+    if kind == "property":
+        return entry.get("properties")
+    if kind == "changes-since":
+        return entry.get("updated_at")
+    if kind in ("size_min", "size_max"):
+        return entry.get("size")
+    return entry.get(kind)
 
 
 def matches_filter(entry: Entry, param: str, value: str) -> bool:
     """Whether `entry` satisfies the one filter `param=value` (upstream semantics)."""
     kind = filter_of(param)
+    field = _field(entry, kind)
     if kind in EXACT_FIELDS:
-        return entry.get(kind) == value
+        return bool(field == value)
     if kind == "size_min":
-        return _size_test(value, entry, lambda size, bound: size >= bound)
+        return _is_size(field) and field >= int(value)
     if kind == "size_max":
-        return _size_test(value, entry, lambda size, bound: size <= bound)
+        return _is_size(field) and field <= int(value)
     if kind == "changes-since":
-        since, updated = parse_time(value), parse_time(entry.get("updated_at"))
+        since, updated = parse_time(value), parse_time(field)
         return since is not None and updated is not None and updated > since
     if kind == "property":
-        properties = entry.get("properties")
-        return isinstance(properties, Mapping) and properties.get(param[len(PROPERTY_PREFIX):]) == value
+        return isinstance(field, Mapping) and field.get(param[len(PROPERTY_PREFIX):]) == value
     raise ValueError(f"not a modelled filter: {param!r}")
 
 
-def broken_filters(entry: Entry, query: Mapping[str, str]) -> list[str]:
-    """The parameters of `query` that `entry` does not satisfy, listing rules included."""
+def decidable(entry: Entry, query: Mapping[str, str]) -> bool:
+    """Whether the fields `query` looks at have their documented types (SCHEMA judges them when not)."""
+    for param in query:
+        kind = filter_of(param)
+        field = _field(entry, kind)
+        if kind == "property":
+            fit = isinstance(field, Mapping)
+        elif kind == "changes-since":
+            fit = parse_time(field) is not None
+        elif kind in ("size_min", "size_max"):
+            fit = field is None or _is_size(field)
+        else:
+            fit = field is None or isinstance(field, str)
+        if not fit:
+            return False
+    return True
+
+
+def broken_filters(entry: Entry, query: Mapping[str, str], *, listing_rules: bool = True) -> list[str]:
+    """The parameters of `query` that `entry` does not satisfy, and with `listing_rules` the hidden-image rule."""
     broken = [param for param, value in query.items() if not matches_filter(entry, param, value)]
-    if is_hidden(entry) and "changes-since" not in query:
+    if listing_rules and is_hidden(entry) and "changes-since" not in query:
         broken.append("(deleted or killed, listed without changes-since)")
     return broken
-
-
-def matches(entry: Entry, query: Mapping[str, str]) -> bool:
-    """Whether `entry` belongs in the answer to `query`."""
-    return not broken_filters(entry, query)
 
 
 def describe(entry: Entry, query: Mapping[str, str]) -> str:
@@ -113,15 +135,24 @@ def describe(entry: Entry, query: Mapping[str, str]) -> str:
     return f"{entry.get('id')} ({', '.join(dict.fromkeys(fields))})"
 
 
-def unsound(returned: Iterable[Entry], query: Mapping[str, str]) -> list[str]:
+def unsound(returned: Iterable[Entry], query: Mapping[str, str], *, listing_rules: bool = True) -> list[str]:
     """One line per returned image that does not belong in the answer to `query`."""
-    return [f"returned {describe(e, query)}, which breaks {', '.join(broken_filters(e, query))}"
-            for e in returned if not matches(e, query)]
+    lines = []
+    for entry in returned:
+        broken = broken_filters(entry, query, listing_rules=listing_rules) if decidable(entry, query) else []
+        if broken:
+            lines.append(f"returned {describe(entry, query)}, which breaks {', '.join(broken)}")
+    return lines
 
 
 def missing(universe: Iterable[Entry], returned_ids: set[str], query: Mapping[str, str]) -> list[str]:
-    """One line per image of `universe` that belongs in the answer to `query` but was not returned."""
-    return [f"did not return {describe(e, query)}" for e in universe if matches(e, query) and e.get("id") not in returned_ids]
+    """One line per image of `universe` that matches every filter of `query` but was not returned."""
+    return [
+        f"did not return {describe(entry, query)}"
+        for entry in universe
+        if entry.get("id") not in returned_ids and decidable(entry, query)
+        and not broken_filters(entry, query, listing_rules=False)
+    ]
 
 
 @dataclass(frozen=True)
@@ -136,6 +167,10 @@ class Observed:
     updated: tuple[str, ...]
     properties: tuple[tuple[str, str], ...]
 
+    def __repr__(self) -> str:
+        return (f"Observed({len(self.names)} names, {len(self.sizes)} sizes, {len(self.updated)} timestamps, "
+                f"{len(self.properties)} property values)")
+
     @classmethod
     def of(cls, entries: Iterable[Entry]) -> Observed:
         """The distinct values of `entries`."""
@@ -144,7 +179,7 @@ class Observed:
         def strings(field: str) -> tuple[str, ...]:
             return tuple(sorted({e[field] for e in entries if isinstance(e.get(field), str)}))
 
-        sizes = {e["size"] for e in entries if isinstance(e.get("size"), int) and not isinstance(e.get("size"), bool)}
+        sizes = {e["size"] for e in entries if _is_size(e.get("size"))}
         pairs = {
             (key, value)
             for e in entries if isinstance(e.get("properties"), Mapping)
@@ -181,14 +216,17 @@ def single_filter_queries(kind: str, observed: Observed, *, limit: int) -> list[
     if kind == "changes-since":
         return [{kind: v} for v in [EPOCH, *spread(observed.updated, limit - 1)]]
     if kind == "property":
-        by_key: dict[str, list[str]] = {}
-        for key, value in observed.properties:
-            by_key.setdefault(key, []).append(value)
-        # round-robin over the keys, so that every key is tried before any key gets a second value
-        rounds = [[(k, vs[i]) for k, vs in sorted(by_key.items()) if i < len(vs)] for i in range(max(map(len, by_key.values()), default=0))]
-        pairs = [pair for round_ in rounds for pair in round_][:limit]
-        return [{PROPERTY_PREFIX + key: value} for key, value in pairs]
+        return [{PROPERTY_PREFIX + key: value} for key, value in _round_robin(observed.properties)[:limit]]
     raise ValueError(f"not a modelled filter: {kind!r}")
+
+
+def _round_robin(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(key, value) pairs ordered so that every key comes once before any key comes twice."""
+    by_key: dict[str, list[str]] = {}
+    for key, value in sorted(pairs):
+        by_key.setdefault(key, []).append(value)
+    rounds = max(map(len, by_key.values()), default=0)
+    return [(key, values[i]) for i in range(rounds) for key, values in by_key.items() if i < len(values)]
 
 
 def _exact(observed: tuple[str, ...]) -> st.SearchStrategy[str]:
@@ -227,14 +265,16 @@ def _properties(observed: Observed) -> st.SearchStrategy[tuple[str, str]]:
     return st.sampled_from(observed.properties) | st.tuples(st.sampled_from(keys), _TEXT) | arbitrary
 
 
+def _as_param(param: str, values: st.SearchStrategy[str]) -> st.SearchStrategy[tuple[str, str]]:
+    return values.map(lambda value: (param, value))
+
+
 def filter_values(observed: Observed) -> dict[str, st.SearchStrategy[tuple[str, str]]]:
     """For each filter, a strategy of (parameter, value): the target's own values and arbitrary ones."""
-    found: dict[str, st.SearchStrategy[tuple[str, str]]] = {
-        kind: _exact(observed.values(kind)).map(lambda v, k=kind: (k, v)) for kind in EXACT_FIELDS
-    }
-    found["size_min"] = _sizes(observed).map(lambda v: ("size_min", v))
-    found["size_max"] = _sizes(observed).map(lambda v: ("size_max", v))
-    found["changes-since"] = _times(observed).map(lambda v: ("changes-since", v))
+    found = {kind: _as_param(kind, _exact(observed.values(kind))) for kind in EXACT_FIELDS}
+    found["size_min"] = _as_param("size_min", _sizes(observed))
+    found["size_max"] = _as_param("size_max", _sizes(observed))
+    found["changes-since"] = _as_param("changes-since", _times(observed))
     found["property"] = _properties(observed).map(lambda kv: (PROPERTY_PREFIX + kv[0], kv[1]))
     return found
 

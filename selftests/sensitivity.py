@@ -23,6 +23,7 @@ class FaultVerdict:
     target_outcome: str  # outcome of the requirement the fault breaks
     flipped: list[str]  # other required/deprecated requirements that failed without being declared
     detail: str = ""
+    failed: frozenset[str] = frozenset()  # every requirement the faulty run recorded as failed
 
     @property
     def caught(self) -> bool:
@@ -48,7 +49,15 @@ def run_fault(fault: Fault, run_suite) -> FaultVerdict:  # type: ignore[no-untyp
         rid for rid, outcome in outcomes.items()
         if outcome in ("failed", "error") and rid not in allowed and requirements[rid].tier in COUNTED_TIERS
     )
-    return FaultVerdict(fault, outcomes.get(fault.breaks, "absent"), flipped)
+    failed = frozenset(rid for rid, outcome in outcomes.items() if outcome == "failed")
+    return FaultVerdict(fault, outcomes.get(fault.breaks, "absent"), flipped, failed=failed)
+
+
+def proven_sensitive(verdicts: list[FaultVerdict]) -> set[str]:
+    """Requirements that a fault naming them (as `breaks` or `also_breaks`) really made fail."""
+    return {
+        rid for v in verdicts for rid in (v.fault.breaks, *v.fault.also_breaks) if rid in v.failed
+    }
 
 
 def run_all(run_suite, faults: list[Fault] | None = None, workers: int = 2) -> list[FaultVerdict]:  # type: ignore[no-untyped-def]

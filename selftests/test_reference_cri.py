@@ -237,6 +237,7 @@ PROBES: dict[str, Probe] = {
     "status-info-without-verbose": _status(BUSYBOX.id),
     "status-info-not-json": _status(BUSYBOX.id, verbose=True),
     "status-malformed-ref-internal": _status("busybox@sha256:not-hex"),
+    "status-empty-ref-unknown": _status(""),
     "list-duplicate-image": _list(),
     "list-size-differs": _list(),
     "list-ignores-filter": _list(BUSYBOX_TAG),

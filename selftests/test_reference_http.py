@@ -167,8 +167,8 @@ def test_version_roots_answer_200_json(client: Client, path: str) -> None:
 
 
 @pytest.mark.parametrize("method, path, status", [
-    ("GET", "/nope", 404), ("GET", "/v3/images", 404), ("POST", "/v2/images", 405),
-    ("DELETE", f"/v2/images/{CIRROS.id}", 405), ("GET", f"/v1/images/{CIRROS.id}", 405),
+    ("GET", "/nope", 404), ("GET", "/v3/images", 404), ("PUT", "/v2/images", 405),
+    ("POST", f"/v2/images/{CIRROS.id}", 405), ("GET", f"/v1/images/{CIRROS.id}", 405),
 ])
 def test_other_requests_are_clean_client_errors(client: Client, method: str, path: str, status: int) -> None:
     response = client.open(path, method=method, headers=JSON_ACCEPT)
@@ -445,6 +445,8 @@ FAULT_PROBES: dict[str, tuple[str, str]] = {
     "v2-show-local-timestamp": ("GET", f"/v2/images/{VIVADO.id}"),
     "v2-show-updated-before-created": ("GET", f"/v2/images/{VIVADO.id}"),
     "v2-show-extra-prop-int": ("GET", f"/v2/images/{VIVADO.id}"),
+    "v2-show-id-not-uuid": ("GET", "/v2/images?limit=3"),
+    "v2-show-checksum-uppercase": ("GET", f"/v2/images/{VIVADO.id}"),
     "v2-show-unknown-id-200": ("GET", f"/v2/images/{UNKNOWN}"),
     "v2-show-malformed-id-500": ("GET", "/v2/images/not-a-uuid!"),
     "v2-show-disagrees-with-list": ("GET", "/v2/images?limit=3"),
@@ -461,6 +463,7 @@ FAULT_PROBES: dict[str, tuple[str, str]] = {
     "v1-head-etag-mismatch": ("HEAD", f"/v1/images/{CIRROS.id}"),
     "v1-head-name-differs": ("HEAD", f"/v1/images/{CIRROS.id}"),
     "v1-head-min-ram-differs": ("HEAD", f"/v1/images/{CIRROS.id}"),
+    "v1-head-checksum-uppercase": ("HEAD", f"/v1/images/{CIRROS.id}"),
     "v1-head-property-missing": ("HEAD", f"/v1/images/{VIVADO.id}"),
     "v1-1-detail-missing-field": ("GET", f"{DETAIL}?name=cirros"),
     "v1-1-detail-properties-list": ("GET", f"{DETAIL}?name=cirros"),
@@ -479,6 +482,9 @@ FAULT_PROBES: dict[str, tuple[str, str]] = {
     "v1-1-detail-bad-sort-key-200": ("GET", f"{DETAIL}?sort_key=bogus"),
     "v1-1-detail-shows-deleted": ("GET", f"{DETAIL}?limit=1000"),
     "v1-1-detail-none-literal": ("GET", f"{DETAIL}?name=cirros"),
+    "v1-1-detail-only-first-filter": ("GET", f"{DETAIL}?disk_format=qcow2&container_format=ovf&limit=1000"),
+    "v1-1-detail-combined-drops-one": ("GET", f"{DETAIL}?name=cirros&disk_format=qcow2"),
+    "v1-1-detail-filters-any": ("GET", f"{DETAIL}?name=cirros&disk_format=vhd&limit=1000"),
 }
 
 

@@ -36,6 +36,8 @@ _FAULTS = (
           "ImageStatus fills info even when verbose is false."),
     Fault("status-info-not-json", STATUS, "CRI-IMAGESTATUS-INFO-JSON",
           "With verbose, info values are Go-style dumps instead of JSON text."),
+    Fault("status-empty-ref-unknown", STATUS, "CRI-IMAGESTATUS-EMPTY-REF",
+          "ImageStatus with an empty reference fails with UNKNOWN, as containerd 1.6 does."),
     Fault("status-malformed-ref-internal", STATUS, "CRI-IMAGESTATUS-MALFORMED-REF",
           "A malformed reference containing `@` fails with INTERNAL instead of being treated as not found."),
     Fault("list-duplicate-image", LIST, "CRI-LISTIMAGES-IDS-UNIQUE",

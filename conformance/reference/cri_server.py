@@ -37,6 +37,8 @@ class ImageServicer:
         """Answer ImageStatus: the image named by the request, or OK with image unset."""
         reference = request.image.image
         if not reference:
+            if "status-empty-ref-unknown" in self.faults:
+                context.abort(grpc.StatusCode.UNKNOWN, 'can not resolve "" locally')
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "ImageSpec.image must not be empty")
         queryable = tuple(image for image in self.images if not image.embedded)
         image = cri_images.find(queryable, reference)

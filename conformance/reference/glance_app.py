@@ -1,13 +1,20 @@
-"""The reference target's Glance-style WSGI app: v2 show/list, v1 HEAD and v1.1 detail over the catalogue."""
+"""The reference target's Glance-style WSGI app: v2 show/list, v1 HEAD and v1.1 detail over the catalogue.
+
+Each app holds its own copy of the catalogue; v2 create, upload, update and delete change that copy only.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+import threading
+import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from html import escape
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -28,6 +35,13 @@ MAX_LIMIT = 1000
 V1_PREFIXES = ("/v1", "/v1.0", "/v1.1")
 SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at")
 SORT_DIRS = ("asc", "desc")
+CALLER_PROJECT = catalogue.OWNER_A  # the project an authenticated caller would own new images in
+JSON_PATCH_TYPES = ("application/openstack-images-v2.1-json-patch", "application/openstack-images-v2.0-json-patch")
+MAX_UPLOAD = 64 * 1024 * 1024  # bytes of image data the reference keeps in memory per upload
+# Upstream glance/api/v2/images.py: fields a client may not set, and names reserved for the server.
+READ_ONLY = frozenset({"created_at", "updated_at", "status", "checksum", "size", "virtual_size", "direct_url",
+                       "self", "file", "schema", "os_hash_algo", "os_hash_value", "stores", "locations"})
+RESERVED = frozenset({"location", "deleted", "deleted_at"})
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 _HEX_AND_DASHES = re.compile(r"[0-9a-fA-F-]+")
@@ -46,6 +60,58 @@ _IGNORED_FILTER_FAULTS = {
 }
 
 
+class _Refused(Exception):
+    """A write the API refuses, with the status code it answers."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Store:
+    """One app's image records: a copy of the fixed catalogue that writes change."""
+
+    def __init__(self, images: Iterable[Image]) -> None:
+        self._lock = threading.Lock()
+        # Copy-on-write: readers take the current dict and never see it change under them.
+        self._images: dict[str, Image] = {image.id: image for image in images}
+
+    def all(self) -> list[Image]:
+        """Every record, deleted ones included: catalogue order, then creation order."""
+        return list(self._images.values())
+
+    def find(self, image_id: str) -> Image | None:
+        """The record with `image_id`, deleted ones included."""
+        return self._images.get(image_id)
+
+    def live(self) -> list[Image]:
+        """Records that are not deleted."""
+        return [image for image in self._images.values() if not image.deleted]
+
+    def other(self, image: Image) -> Image:
+        """A different live image, stable for `image` (for faults that answer for the wrong image)."""
+        live = self.live()
+        index = next((i for i, candidate in enumerate(live) if candidate.id == image.id), -1)
+        return live[(index + 1) % len(live)]
+
+    def add(self, image: Image) -> None:
+        """Store a new image; _Refused (409) when its id is taken, even by a deleted image."""
+        with self._lock:
+            if image.id in self._images:
+                raise _Refused(409, f"Image with identifier {image.id} already exists!")
+            self._images = {**self._images, image.id: image}
+
+    def update(self, image_id: str, change: Callable[[Image], Image]) -> Image:
+        """Replace the live image `image_id` by `change(image)` in one step; _Refused (404) when there is none."""
+        with self._lock:
+            image = self._images.get(image_id)
+            if image is None or image.deleted:
+                raise _Refused(404, f"No image found with ID {_clip(image_id)}.")
+            changed = change(image)
+            self._images = {**self._images, image_id: changed}
+            return changed
+
+
 class _BadRequest(Exception):
     """A query parameter the API rejects with 400."""
 
@@ -53,6 +119,8 @@ class _BadRequest(Exception):
         super().__init__(message)
         self.param = param
 
+
+LEGACY_ID = "legacy-image-0001"  # what fault v2-show-id-not-uuid lists and shows
 
 def make_app(*, faults: Iterable[str] = frozenset(), request_log: list[tuple[str, str]] | None = None) -> WSGIApp:
     """The Glance-style WSGI app with the named faults switched on; requests are appended to `request_log`."""
@@ -65,8 +133,12 @@ def _url_map() -> Map:
         Rule("/versions", endpoint="versions", methods=["GET"]),
         Rule("/v2/", endpoint="version_root", methods=["GET"]),
         Rule("/v2/images", endpoint="v2_list", methods=["GET"]),
+        Rule("/v2/images", endpoint="v2_create", methods=["POST"]),
         # path: an id may hold anything, even a decoded %2F; every such id is looked up and answers 404
         Rule("/v2/images/<path:image_id>", endpoint="v2_show", methods=["GET"]),
+        Rule("/v2/images/<path:image_id>", endpoint="v2_update", methods=["PATCH"]),
+        Rule("/v2/images/<path:image_id>", endpoint="v2_delete", methods=["DELETE"]),
+        Rule("/v2/images/<image_id>/file", endpoint="v2_upload", methods=["PUT"]),
         Rule("/v2/schemas/image", endpoint="v2_image_schema", methods=["GET"]),
         Rule("/v2/schemas/images", endpoint="v2_images_schema", methods=["GET"]),
     ]
@@ -85,6 +157,7 @@ class _GlanceApp:
         self.faults = faults
         self.request_log = request_log
         self.url_map = _url_map()
+        self.store = _Store(catalogue.IMAGES)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -131,22 +204,24 @@ class _GlanceApp:
     def _v2_show(self, request: Request, image_id: str) -> WSGIApp:
         if self.on("v2-show-malformed-id-500") and not _HEX_AND_DASHES.fullmatch(image_id):
             return _error(request, 500, "Internal server error.")
-        image = catalogue.find_image(image_id)
+        if self.on("v2-show-id-not-uuid") and image_id == LEGACY_ID:
+            return _json(self._legacy_body())
+        image = self.store.find(image_id)
         if image is None or image.deleted:
             if not (self.on("v2-show-unknown-id-200") and _UUID.fullmatch(image_id)):
                 html = self.on("v2-show-error-body-html")
                 return _error(request, 404, f"No image found with ID {_clip(image_id)}.", html=html)
-            image = catalogue.live_images()[0]
+            image = self.store.live()[0]
         body = self._v2_body(image)
         if self.on("v2-show-missing-id"):
             del body["id"]
         if self.on("v2-show-wrong-id"):
-            body["id"] = catalogue.other_image(image).id
+            body["id"] = self.store.other(image).id
         mimetype = "text/plain" if self.on("v2-show-content-type-text") else "application/json"
         return _json(body, mimetype=mimetype)
 
     def _v2_list(self, request: Request) -> WSGIApp:
-        ordered = sorted(catalogue.live_images(), key=_sort_value("created_at"), reverse=True)
+        ordered = sorted(self.store.live(), key=_sort_value("created_at"), reverse=True)
         try:
             limit = _limit(request.args)
             start = _start_after(ordered, request.args.get("marker"))
@@ -154,6 +229,8 @@ class _GlanceApp:
             return _error(request, 400, str(exc))
         page = ordered[start : start + limit]
         entries = [self._v2_body(image) for image in page]
+        if self.on("v2-show-id-not-uuid") and start == 0:
+            entries.insert(0, self._legacy_body())
         if self.on("v2-show-disagrees-with-list"):
             for entry in entries:
                 entry["name"] = f"{entry['name']} (listed)"
@@ -161,6 +238,12 @@ class _GlanceApp:
         if page and start + limit < len(ordered):
             body["next"] = f"/v2/images?marker={page[-1].id}&limit={limit}"
         return _json(body)
+
+    def _legacy_body(self) -> dict[str, Any]:
+        """An extra image whose id is not a UUID (fault v2-show-id-not-uuid), consistent in list and show."""
+        body = self._v2_body(self.store.live()[0])
+        body.update(id=LEGACY_ID, self=f"/v2/images/{LEGACY_ID}", file=f"/v2/images/{LEGACY_ID}/file")
+        return body
 
     def _v2_body(self, image: Image) -> dict[str, Any]:
         """The v2 representation of `image`, shared by show and list (so body faults keep them agreeing)."""
@@ -170,14 +253,14 @@ class _GlanceApp:
         updated_at = format_v2_time(image.updated_at)
         if self.on("v2-show-updated-before-created"):
             updated_at = format_v2_time(image.created_at - timedelta(days=1))
-        self_id = catalogue.other_image(image).id if self.on("v2-show-bad-self-link") else image.id
+        self_id = self.store.other(image).id if self.on("v2-show-bad-self-link") else image.id
         body: dict[str, Any] = {
             "id": image.id,
             "name": image.name,
             "status": "available" if self.on("v2-show-status-bogus") else image.status,
             "visibility": image.visibility,
             "protected": image.protected,
-            "checksum": image.checksum,
+            "checksum": image.checksum.upper() if image.checksum and self.on("v2-show-checksum-uppercase") else image.checksum,
             "owner": image.owner,
             "size": image.size,
             "virtual_size": image.virtual_size,
@@ -215,16 +298,70 @@ class _GlanceApp:
                       {"rel": "describedby", "href": "{schema}"}],
         })
 
+    # -- v2 writes (write mode): create, upload, update, delete --------------------------------------------------
+
+    def _v2_create(self, request: Request) -> WSGIApp:
+        try:
+            body = _json_body(request, ("application/json",), dict)
+            image = _new_image(body, _now())
+            self.store.add(image)
+        except _Refused as exc:
+            return _error(request, exc.code, str(exc))
+        response = _json(self._v2_body(image))
+        response.status_code = 201
+        response.headers["Location"] = f"/v2/images/{image.id}"
+        return response
+
+    def _v2_upload(self, request: Request, image_id: str) -> WSGIApp:
+        if request.mimetype != "application/octet-stream":
+            return _error(request, 415, "Image data must be sent as application/octet-stream.")
+        if (request.content_length or 0) > MAX_UPLOAD:
+            return _error(request, 413, f"Image data larger than {MAX_UPLOAD} bytes.")
+        data = request.get_data(cache=False)
+
+        def upload(image: Image) -> Image:
+            if image.status != "queued":
+                raise _Refused(409, f"Image status transition from {image.status} to saving is not allowed")
+            return replace(image, status="active", size=len(data), checksum=hashlib.md5(data).hexdigest(),
+                           updated_at=_now())
+
+        try:
+            self.store.update(image_id, upload)
+        except _Refused as exc:
+            return _error(request, exc.code, str(exc))
+        return Response(status=204)
+
+    def _v2_update(self, request: Request, image_id: str) -> WSGIApp:
+        try:
+            operations = _json_body(request, JSON_PATCH_TYPES, list)
+            image = self.store.update(image_id, lambda image: _patched(image, operations, _now()))
+        except _Refused as exc:
+            return _error(request, exc.code, str(exc))
+        return _json(self._v2_body(image))
+
+    def _v2_delete(self, request: Request, image_id: str) -> WSGIApp:
+        def delete(image: Image) -> Image:
+            if image.protected:
+                raise _Refused(403, f"Image {image.id} is protected and cannot be deleted.")
+            now = _now()
+            return replace(image, status="deleted", deleted=True, deleted_at=now, updated_at=now)
+
+        try:
+            self.store.update(image_id, delete)
+        except _Refused as exc:
+            return _error(request, exc.code, str(exc))
+        return Response(status=204)
+
     # -- v1 HEAD ---------------------------------------------------------------------------------------------
 
     def _v1_head(self, request: Request, image_id: str) -> WSGIApp:
         if self.on("v1-head-malformed-id-500") and not _HEX_AND_DASHES.fullmatch(image_id):
             return _error(request, 500, "Internal server error.")
-        image = catalogue.find_image(image_id)
+        image = self.store.find(image_id)
         if image is None or image.deleted:
             if not (self.on("v1-head-unknown-id-200") and _UUID.fullmatch(image_id)):
                 return _error(request, 404, f"Image {_clip(image_id)} not found.")
-            image = catalogue.live_images()[0]
+            image = self.store.live()[0]
         headers = self._v1_headers(image)
         if self.on("v1-head-body-not-empty"):
             # werkzeug's Response drops HEAD bodies, so the fault writes the raw WSGI answer itself.
@@ -246,7 +383,7 @@ class _GlanceApp:
         if size is not None and self.on("v1-head-size-not-integer"):
             size += ".0"
         meta: dict[str, str | None] = {
-            "Id": catalogue.other_image(image).id if self.on("v1-head-wrong-id") else image.id,
+            "Id": self.store.other(image).id if self.on("v1-head-wrong-id") else image.id,
             "Name": image.name + (" (v1)" if self.on("v1-head-name-differs") else ""),
             "Status": "available" if self.on("v1-head-status-bogus") else image.status,
             "Size": size,
@@ -256,7 +393,7 @@ class _GlanceApp:
             "Min_disk": str(image.min_disk),
             "Min_ram": str(image.min_ram + (512 if self.on("v1-head-min-ram-differs") else 0)),
             "Is_public": boolean(image.is_public),
-            "Checksum": image.checksum,
+            "Checksum": self._v1_checksum(image),
             "Owner": image.owner,
             "Protected": boolean(image.protected),
             "Created_at": stamp(image.created_at),
@@ -272,11 +409,16 @@ class _GlanceApp:
             properties = properties[1:]
         headers += [(f"X-Image-Meta-Property-{key}", _header_text(value)) for key, value in properties]
         if image.checksum:
-            etag = image.checksum
+            etag = self._v1_checksum(image) or ""
             if self.on("v1-head-etag-mismatch"):
                 etag = hashlib.md5(etag.encode()).hexdigest()
             headers.append(("ETag", etag))
         return headers
+
+    def _v1_checksum(self, image: Image) -> str | None:
+        if image.checksum and self.on("v1-head-checksum-uppercase"):
+            return image.checksum.upper()
+        return image.checksum
 
     # -- v1.1 detail -----------------------------------------------------------------------------------------
 
@@ -297,9 +439,16 @@ class _GlanceApp:
         since = _parse_time(args["changes-since"]) if "changes-since" in args else None
         show_hidden = since is not None and not self.on("v1-1-detail-filter-changes-since-hides-deleted")
         show_hidden = show_hidden or self.on("v1-1-detail-shows-deleted")
-        candidates = [i for i in catalogue.IMAGES if show_hidden or not (i.deleted or i.status == "killed")]
+        candidates = [i for i in self.store.all() if show_hidden or not (i.deleted or i.status == "killed")]
         predicates = self._detail_filters(args, since)
-        matching = [image for image in candidates if all(test(image) for test in predicates)]
+        if self.on("v1-1-detail-only-first-filter"):
+            predicates = predicates[:1]
+        if self.on("v1-1-detail-filters-any") and predicates:
+            matching = [image for image in candidates if any(test(image) for test in predicates)]
+        else:
+            matching = [image for image in candidates if all(test(image) for test in predicates)]
+        if self.on("v1-1-detail-combined-drops-one") and len(predicates) >= 2 and matching:
+            matching = matching[:-1]
 
         sort_key = args.get("sort_key", "created_at")
         if sort_key not in SORT_KEYS:
@@ -434,6 +583,114 @@ def image_schema() -> dict[str, Any]:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _json_body(request: Request, media_types: tuple[str, ...], kind: type) -> Any:
+    """The request's JSON body of the expected kind; _Refused (415, 400) otherwise."""
+    if request.mimetype not in media_types:
+        raise _Refused(415, f"Content-Type must be {' or '.join(media_types)}, got {request.mimetype or 'none'!r}")
+    try:
+        body = json.loads(request.get_data())
+    except ValueError:
+        raise _Refused(400, "The request body is not valid JSON.") from None
+    if not isinstance(body, kind):
+        raise _Refused(400, f"The request body must be a JSON {'object' if kind is dict else 'array'}.")
+    return body
+
+
+# Writable core fields and their values when a create body leaves them out (visibility: upstream's default).
+_CORE_DEFAULTS: dict[str, Any] = {
+    "name": "", "visibility": "shared", "protected": False, "min_ram": 0, "min_disk": 0, "tags": (),
+    "disk_format": None, "container_format": None, "owner": CALLER_PROJECT,
+}
+
+
+def _new_image(body: Mapping[str, Any], now: datetime) -> Image:
+    """The queued image a create body describes (the id taken from the body when given, like upstream)."""
+    for key in body:
+        _check_settable(key)
+    image_id = body.get("id", str(uuid.uuid4()))
+    if not isinstance(image_id, str) or not _UUID.fullmatch(image_id):
+        raise _Refused(400, f"id must be a UUID, got {_clip(str(image_id))!r}")
+    core = {key: _core_value(key, body[key]) for key in _CORE_DEFAULTS if key in body}
+    # Simplifications of the reference: a missing name is "", and both formats are required up front.
+    for key in ("disk_format", "container_format"):
+        if core.get(key) is None:
+            raise _Refused(400, f"{key} is required by this reference target")
+    extra = {key: _property_value(key, value) for key, value in body.items() if key not in _CORE_DEFAULTS and key != "id"}
+    fields = {**_CORE_DEFAULTS, **core}
+    return Image(
+        id=image_id, status="queued", checksum=None, size=None, virtual_size=None, created_at=now,
+        updated_at=now, deleted_at=None, deleted=False, properties=MappingProxyType(extra), **fields,
+    )
+
+
+def _check_settable(key: str) -> None:
+    if key in READ_ONLY:
+        raise _Refused(403, f"Attribute '{key}' is read-only.")
+    if key in RESERVED:
+        raise _Refused(403, f"Attribute '{key}' is reserved.")
+
+
+def _core_value(key: str, value: Any) -> Any:
+    """`value` checked against /v2/schemas/image for the writable core field `key`; _Refused (400) otherwise."""
+    spec: dict[str, Any] = image_schema()["properties"][key] if key != "owner" else {"maxLength": 255}
+    if key in ("min_ram", "min_disk"):
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    elif key == "protected":
+        ok = isinstance(value, bool)
+    elif key == "tags":
+        ok = isinstance(value, list) and all(isinstance(tag, str) and len(tag) <= 255 for tag in value)
+        value = tuple(dict.fromkeys(value)) if ok else value
+    elif "enum" in spec:
+        ok = value in spec["enum"] and value is not None
+    else:
+        ok = isinstance(value, str) and len(value) <= spec.get("maxLength", 255)
+    if not ok:
+        raise _Refused(400, f"Invalid value for {key}: {_clip(json.dumps(value, ensure_ascii=False))}")
+    return value
+
+
+def _property_value(key: str, value: Any) -> str:
+    """An extra property: a string of at most 255 characters under a key of at most 255 (upstream schema)."""
+    if not isinstance(value, str) or len(value) > 255 or len(key) > 255 or not key:
+        raise _Refused(400, f"Extra property {_clip(key)!r} must be a string of at most 255 characters")
+    return value
+
+
+def _patched(image: Image, operations: list[Any], now: datetime) -> Image:
+    """`image` with JSON-patch `operations` applied (add, replace, remove); _Refused when one is not allowed."""
+    core: dict[str, Any] = {}
+    extra = dict(image.properties)
+    for operation in operations:
+        if not isinstance(operation, dict) or operation.get("op") not in ("add", "replace", "remove"):
+            raise _Refused(400, "Each operation must be an object with op add, replace or remove.")
+        path = operation.get("path")
+        if not isinstance(path, str) or not path.startswith("/") or "/" in path[1:]:
+            raise _Refused(400, f"Invalid JSON pointer for this resource: {_clip(str(path))!r}")
+        key = path[1:].replace("~1", "/").replace("~0", "~")
+        _check_settable(key)
+        if key == "id":
+            raise _Refused(403, "Attribute 'id' is read-only.")
+        if operation["op"] != "remove" and "value" not in operation:
+            raise _Refused(400, f"Operation {operation['op']} needs a value.")
+        if key in _CORE_DEFAULTS:
+            if operation["op"] == "remove":
+                raise _Refused(403, f"Cannot remove the base attribute '{key}'.")
+            core[key] = _core_value(key, operation["value"])
+        elif operation["op"] == "add":
+            extra[key] = _property_value(key, operation["value"])
+        elif key not in extra:
+            raise _Refused(409, f"Property {_clip(key)!r} does not exist.")
+        elif operation["op"] == "remove":
+            del extra[key]
+        else:
+            extra[key] = _property_value(key, operation["value"])
+    return replace(image, **core, properties=MappingProxyType(extra), updated_at=now)
 
 
 def _version(version_id: str, status: str, href: str) -> dict[str, Any]:

@@ -1,0 +1,97 @@
+"""pytest side of write mode (--allow-writes): fixture images created before the tests, removed after them."""
+
+from __future__ import annotations
+
+import atexit
+import signal
+import threading
+import warnings
+from types import FrameType
+from typing import Any
+
+import pytest
+
+from conformance.session import state_of
+from conformance.targets.errors import TargetError
+from conformance.targets.http import HttpTarget
+from conformance.write_mode import ImageWriter, WriteModeFailed, WrittenSet, new_run_id
+
+__all__ = ["written_images"]
+
+
+class WriteModeWarning(UserWarning):
+    """Write mode could not do all of its housekeeping (a sweep failed, or images were left behind)."""
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM ends the run like Ctrl-C, so pytest tears the fixtures down and the images get deleted."""
+    raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+
+class _Cleanup:
+    """Deletes the run's images once: from the fixture's finalizer, or at interpreter exit if that never ran."""
+
+    def __init__(self, writer: ImageWriter, record: dict[str, Any]) -> None:
+        self.writer = writer
+        self.record = record
+        self.done = False
+        self.previous_sigterm: Any = None
+
+    def install(self) -> None:
+        """Register the exit hook and make SIGTERM interrupt the run like Ctrl-C."""
+        atexit.register(self.run)
+        if threading.current_thread() is threading.main_thread():
+            self.previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+
+    def run(self) -> None:
+        """Delete whatever is left of the run's images; a second call does nothing."""
+        if self.done:
+            return
+        # Not done until remove_all returns: if it is interrupted, the exit hook tries the rest again.
+        left = self.writer.remove_all()
+        self.done = True
+        atexit.unregister(self.run)
+        if self.previous_sigterm is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self.previous_sigterm)
+        self.record["left_behind"] = left
+        self.record["exchanges"] = [exchange.to_dict() for exchange in self.writer.evidence]
+        if left:
+            warnings.warn(WriteModeWarning(
+                f"--allow-writes: {len(left)} fixture image(s) could not be deleted: {', '.join(left)}; "
+                "the next --allow-writes run against this target deletes them"), stacklevel=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def written_images(request: pytest.FixtureRequest) -> WrittenSet | None:
+    """With --allow-writes: the fixture images this run created (the ground truth), deleted again at the end."""
+    state = state_of(request.config)
+    if not state.config.allow_writes:
+        return None
+    if "http" not in state.config.families:
+        warnings.warn(WriteModeWarning("--allow-writes has no effect on a CRI target: nothing is written"), stacklevel=1)
+        return None
+    http: HttpTarget = request.getfixturevalue("http_target")
+    run_id = new_run_id()
+    record: dict[str, Any] = {"run_id": run_id, "left_behind": []}
+    state.targets["http"]["write_mode"] = record
+    writer = ImageWriter(http)
+    cleanup = _Cleanup(writer, record)
+    cleanup.install()
+    request.addfinalizer(cleanup.run)
+    try:
+        swept = writer.sweep(run_id)
+    except TargetError as exc:
+        swept = []
+        warnings.warn(WriteModeWarning(f"--allow-writes: leftovers of earlier runs not swept: {exc}"), stacklevel=1)
+    record["swept"] = swept
+    try:
+        written = writer.write_set(run_id)
+    except BaseException as exc:
+        cleanup.run()
+        if isinstance(exc, TargetError) and not isinstance(exc, WriteModeFailed):
+            raise WriteModeFailed(f"--allow-writes: {exc}") from None
+        raise
+    written.swept = swept
+    record.update(written.summary())
+    record["exchanges"] = [exchange.to_dict() for exchange in writer.evidence]
+    return written

@@ -1,0 +1,325 @@
+"""Write mode: the fixture images a run creates through the v2 API, their ground truth, and their removal."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import struct
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+
+from conformance.exchanges import Exchange
+from conformance.targets.errors import TargetError, TargetUnreachable
+from conformance.targets.glance import GlanceClient, image_path
+from conformance.targets.http import HttpResponse, HttpTarget
+
+NAME_PREFIX = "conformance-fixture-"
+RUN_ID_PROPERTY = "conformance_run_id"
+JSON_PATCH = "application/openstack-images-v2.1-json-patch"
+UNPROTECT = [{"op": "replace", "path": "/protected", "value": False}]
+SWEEP_MAX_IMAGES = 5000  # images looked at when sweeping leftovers; bounds a sweep of a large public catalogue
+ANSWER_CAP = 1024 * 1024  # bytes read of any answer to a write
+CHUNK = 64 * 1024
+SECTOR = 512
+VIRTUAL_SIZE = 1 << 30  # what the qcow2 and vhd headers declare
+
+
+class WriteModeFailed(TargetUnreachable):
+    """The target would not hold the fixture images: the run stops, since --allow-writes asked for them."""
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A fresh run id: conformance-<UTC yyyymmddHHMMSS>-<8 hex digits>."""
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return f"conformance-{moment:%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+
+
+def _qcow2_header() -> bytes:
+    head = struct.pack(">4sIQIIQ", b"QFI\xfb", 3, 0, 0, 16, VIRTUAL_SIZE)
+    return (head.ljust(100, b"\0") + struct.pack(">I", 104)).ljust(SECTOR, b"\0")
+
+
+def _vhd_header() -> bytes:
+    head = struct.pack(">8sIIQI4sI4sQQ", b"conectix", 2, 0x00010000, 0xFFFFFFFFFFFFFFFF, 0, b"cnfm", 0x00010000,
+                       b"Wi2k", VIRTUAL_SIZE, VIRTUAL_SIZE)
+    return head.ljust(SECTOR, b"\0")
+
+
+# Upstream Glance inspects uploads and refuses data that does not look like the declared disk_format.
+_HEADERS = {"qcow2": _qcow2_header, "vhd": _vhd_header}
+
+
+def image_data(disk_format: str, seed: str, size: int) -> bytes:
+    """`size` deterministic bytes a target accepts as `disk_format` (qcow2 and vhd start with a real header)."""
+    header = _HEADERS[disk_format]() if disk_format in _HEADERS else b""
+    if len(header) > size:
+        raise ValueError(f"a {disk_format} upload needs at least {len(header)} bytes, not {size}")
+    return header + hashlib.shake_256(seed.encode()).digest(size - len(header))
+
+
+@dataclass(frozen=True)
+class FixtureImage:
+    """One image a write-mode run creates: its create body and how many bytes it uploads."""
+
+    slug: str
+    disk_format: str
+    visibility: str = "private"  # never public or community: fixtures must not show up in other tenants' lists
+    size: int | None = None  # bytes uploaded; None leaves the image queued
+    min_ram: int = 0
+    min_disk: int = 0
+    protected: bool = False
+    tags: tuple[str, ...] = ()
+    properties: Mapping[str, str] = field(default_factory=dict)
+    container_format: str = "bare"
+    deleted: bool = False  # created, then deleted again, so a deleted image with a known id exists
+
+    @property
+    def name(self) -> str:
+        """The image name: the fixture prefix and the slug."""
+        return NAME_PREFIX + self.slug
+
+    def data(self) -> bytes:
+        """The bytes uploaded (empty when the image stays queued)."""
+        return b"" if self.size is None else image_data(self.disk_format, self.name, self.size)
+
+    def create_body(self, run_id: str, image_id: str | None) -> dict[str, Any]:
+        """The `POST /v2/images` body; with `image_id` the client chooses the id, as upstream allows."""
+        body: dict[str, Any] = {
+            "name": self.name, "disk_format": self.disk_format, "container_format": self.container_format,
+            "visibility": self.visibility, "min_ram": self.min_ram, "min_disk": self.min_disk,
+            "protected": self.protected, "tags": list(self.tags), **self.properties, RUN_ID_PROPERTY: run_id,
+        }
+        if image_id is not None:
+            body["id"] = image_id
+        return body
+
+
+def _vendor(os_type: str, platform: str, version: str, bits: str, imagetype: str) -> dict[str, str]:
+    return {"__os_type": os_type, "__platform": platform, "__os_version": version, "__os_bit": bits,
+            "__imagetype": imagetype, "__isregistered": "true"}
+
+
+# Varied on purpose: three formats, two visibilities, two equal sizes, a protected, a queued and a deleted image.
+FIXTURES: tuple[FixtureImage, ...] = (
+    FixtureImage("qcow2-linux", "qcow2", size=1024, min_ram=512, min_disk=1, tags=("linux", "gold"),
+                 properties={**_vendor("Linux", "CentOS", "CentOS 7.6 64bit", "64", "private"),
+                             "hw_firmware_type": "bios"}),
+    FixtureImage("raw-same-size", "raw", visibility="shared", size=1024,
+                 properties={"__os_type": "Other", "__os_bit": "32"}),
+    FixtureImage("vhd-windows", "vhd", visibility="shared", size=4096, min_ram=2048, min_disk=40,
+                 tags=("windows", "desktop"),
+                 properties={**_vendor("Windows", "Windows", "Windows Server 2019 Datacenter 64bit", "64", "shared"),
+                             "hw_firmware_type": "uefi"}),
+    FixtureImage("raw-protected", "raw", size=2048, min_disk=20, protected=True, tags=("protected",),
+                 properties={**_vendor("Linux", "Ubuntu", "Ubuntu 22.04 server 64bit", "64", "private"),
+                             "build_number": "42"}),
+    FixtureImage("raw-odd-size", "raw", size=333, min_ram=128, min_disk=1024, tags=("ünïcødé",),
+                 properties={"__description": "café ✓ 镜像", "__os_type": "Linux"}),
+    FixtureImage("qcow2-queued", "qcow2", tags=("queued",), properties={"__os_type": "Linux"}),
+    FixtureImage("raw-deleted", "raw", size=512, tags=("deleted",), deleted=True),
+)
+
+
+@dataclass(frozen=True)
+class WrittenImage:
+    """A fixture image as the run wrote it, under the id the target gave it."""
+
+    fixture: FixtureImage
+    id: str
+    run_id: str
+
+    @property
+    def expected(self) -> dict[str, Any]:
+        """What showing the image must answer for each field the run wrote or the upload decided (tags sorted)."""
+        fixture, data = self.fixture, self.fixture.data()
+        uploaded = fixture.size is not None
+        return {
+            "id": self.id, "name": fixture.name, "disk_format": fixture.disk_format,
+            "container_format": fixture.container_format, "visibility": fixture.visibility,
+            "protected": fixture.protected, "min_ram": fixture.min_ram, "min_disk": fixture.min_disk,
+            "tags": sorted(set(fixture.tags)), "status": "active" if uploaded else "queued",
+            "size": fixture.size, "checksum": hashlib.md5(data).hexdigest() if uploaded else None,
+            **fixture.properties, RUN_ID_PROPERTY: self.run_id,
+        }
+
+
+@dataclass
+class WrittenSet:
+    """The ground truth of one write-mode run."""
+
+    run_id: str
+    images: list[WrittenImage] = field(default_factory=list)  # live: they are in the target's list
+    deleted: list[WrittenImage] = field(default_factory=list)  # created and deleted again: show answers 404
+    swept: list[str] = field(default_factory=list)  # ids of earlier runs' leftovers this run deleted
+
+    def by_id(self) -> dict[str, WrittenImage]:
+        """The live images by id."""
+        return {image.id: image for image in self.images}
+
+    def summary(self) -> dict[str, Any]:
+        """The set as plain data for results.json."""
+        return {
+            "run_id": self.run_id,
+            "created": [{"id": i.id, "name": i.fixture.name} for i in self.images],
+            "deleted_in_setup": [i.id for i in self.deleted],
+            "swept": list(self.swept),
+        }
+
+
+def ground_truth_problems(written: WrittenImage, shown: Mapping[str, Any]) -> list[str]:
+    """How a v2 image body differs from what the run wrote; empty when it agrees."""
+    problems = []
+    for key, want in written.expected.items():
+        got = shown.get(key, "<absent>")
+        if key == "tags" and isinstance(got, list):
+            got = sorted(set(got))
+        if got != want:
+            problems.append(f"{written.id} ({written.fixture.name}): {key} is {got!r}, written {want!r}")
+    return problems
+
+
+def is_leftover(entry: Mapping[str, Any], run_id: str) -> bool:
+    """Whether a listed image is a fixture image of another run: name prefix and run id property must both say so."""
+    other_run, name = entry.get(RUN_ID_PROPERTY), entry.get("name")
+    return (isinstance(other_run, str) and other_run != run_id and isinstance(name, str)
+            and name.startswith(NAME_PREFIX) and isinstance(entry.get("id"), str))
+
+
+class ImageWriter:
+    """Creates, uploads and deletes images through the v2 API; every exchange is recorded as evidence."""
+
+    def __init__(self, http: HttpTarget) -> None:
+        self.http = http
+        self.pending: dict[str, bool] = {}  # ids this run may have created -> whether they are protected
+        self.client_ids = True  # whether the target accepts ids chosen by the client
+        self.evidence: list[Exchange] = []  # every write exchange, censored, for results.json
+
+    def send(self, method: str, path: str, *, payload: Any = None, data: bytes | None = None,
+             content_type: str | None = None) -> HttpResponse:
+        """Send one request (JSON `payload` or raw `data`) and record it; TargetError when there is no answer."""
+        url = self.http.url(path)
+        headers = {"Accept": "application/json"}
+        shown_body = None  # the body as the evidence shows it
+        if payload is not None:
+            shown_body = json.dumps(payload, ensure_ascii=False)
+            data, content_type = shown_body.encode(), content_type or "application/json"
+        elif data is not None:
+            shown_body = f"<{len(data)} bytes of image data, md5 {hashlib.md5(data).hexdigest()}>"
+        if content_type:
+            headers["Content-Type"] = content_type
+        sent = {name: value if isinstance(value, str) else value.decode("latin-1")
+                for name, value in self.http.session.headers.items()}
+        exchange = Exchange(protocol="http", method=method, target=url, request_headers={**sent, **headers},
+                            request_body=shown_body)
+        started = time.monotonic()
+        try:
+            with self.http.session.request(method, url, data=data, headers=headers, timeout=self.http.timeout,
+                                           stream=True, allow_redirects=False) as raw:
+                body = bytearray()
+                for chunk in raw.iter_content(CHUNK):
+                    body += chunk
+                    if len(body) >= ANSWER_CAP:
+                        break
+                response = HttpResponse(status=raw.status_code, headers=raw.headers, body=bytes(body), url=url)
+        except requests.exceptions.RequestException as exc:
+            exchange.error = (str(exc) or type(exc).__name__).splitlines()[0][:300]
+            exchange.elapsed = time.monotonic() - started
+            self._record(exchange)
+            raise TargetError(f"{method} {url}: {exchange.error}") from None
+        exchange.status = response.status
+        exchange.response_headers = dict(response.headers)
+        exchange.response_body = response.text or None
+        exchange.elapsed = time.monotonic() - started
+        self._record(exchange)
+        return response
+
+    def _record(self, exchange: Exchange) -> None:
+        self.http.log.record(exchange)
+        self.evidence.append(self.http.log.censor.exchange(exchange))
+
+    def create(self, fixture: FixtureImage, run_id: str) -> WrittenImage:
+        """Create one fixture image and upload its data; WriteModeFailed when the target refuses."""
+        image_id = str(uuid.uuid4()) if self.client_ids else None
+        if image_id is not None:
+            self.pending[image_id] = fixture.protected  # before sending: an interrupted create is still cleaned up
+        response = self.send("POST", "/v2/images", payload=fixture.create_body(run_id, image_id))
+        if image_id is not None and response.status in (400, 403):
+            # Some targets refuse ids chosen by the client; let the target choose (the ledger then learns it late).
+            self.pending.pop(image_id, None)
+            self.client_ids = False
+            return self.create(fixture, run_id)
+        created_id = _created_id(response)
+        if response.status not in (200, 201) or created_id is None:
+            raise WriteModeFailed(f"--allow-writes: creating {fixture.name}: POST /v2/images answered "
+                                  f"{response.status}, expected 201 with the image; {response.text[:200]!r}")
+        self.pending[created_id] = fixture.protected
+        if fixture.size is not None:
+            upload = self.send("PUT", image_path("/v2", created_id) + "/file", data=fixture.data(),
+                               content_type="application/octet-stream")
+            if upload.status not in (200, 201, 204):
+                raise WriteModeFailed(f"--allow-writes: uploading {fixture.name}: PUT .../file answered "
+                                      f"{upload.status}, expected 204; {upload.text[:200]!r}")
+        return WrittenImage(fixture, created_id, run_id)
+
+    def delete(self, image_id: str, *, protected: bool) -> bool:
+        """Delete one image, lifting its protection first; True when it is gone (404 included)."""
+        path = image_path("/v2", image_id)
+        if protected:
+            self.send("PATCH", path, payload=UNPROTECT, content_type=JSON_PATCH)
+        response = self.send("DELETE", path)
+        if response.status == 403 and not protected:
+            return self.delete(image_id, protected=True)  # protected after all (someone set it since)
+        gone = response.status in (200, 202, 204, 404)
+        if gone:
+            self.pending.pop(image_id, None)
+        return gone
+
+    def write_set(self, run_id: str, fixtures: Iterable[FixtureImage] = FIXTURES) -> WrittenSet:
+        """Create the fixture images (deleting again those marked deleted) and return their ground truth."""
+        written = WrittenSet(run_id)
+        for fixture in fixtures:
+            image = self.create(fixture, run_id)
+            if not fixture.deleted:
+                written.images.append(image)
+            elif self.delete(image.id, protected=fixture.protected):
+                written.deleted.append(image)
+            else:
+                raise WriteModeFailed(f"--allow-writes: deleting {fixture.name} ({image.id}) failed")
+        return written
+
+    def sweep(self, run_id: str) -> list[str]:
+        """Delete the fixture images that earlier runs left behind; the ids deleted."""
+        swept = []
+        for entry in GlanceClient(self.http).list_v2(max_images=SWEEP_MAX_IMAGES):
+            if isinstance(entry, dict) and is_leftover(entry, run_id):
+                if self.delete(entry["id"], protected=entry.get("protected") is True):
+                    swept.append(entry["id"])
+        return swept
+
+    def remove_all(self) -> list[str]:
+        """Delete every image this run may have created, newest first; the ids that could not be deleted."""
+        left = []
+        for image_id, protected in reversed(list(self.pending.items())):
+            try:
+                gone = self.delete(image_id, protected=protected)
+            except TargetError:
+                gone = False
+            if not gone:
+                left.append(image_id)
+        return left
+
+
+def _created_id(response: HttpResponse) -> str | None:
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        return None
+    image_id = body.get("id") if isinstance(body, dict) else None
+    return image_id if isinstance(image_id, str) and image_id else None

@@ -1,0 +1,289 @@
+"""GET /v1.1/images/detail — seed 004 "查询镜像详情（OpenStack原生 v1.1--已废弃）", read top to bottom like the page."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import schemas
+from conformance.catalog import Profile
+from conformance.checks import Problems, fail
+from conformance.exchanges import Exchange
+from conformance.session import RunState
+from conformance.targets.glance import GlanceClient
+from conformance.v1_filters import EPOCH, Observed, invalid_values, is_hidden, missing, parse_time, single_filter_queries, unsound
+from conformance.v1_fixtures import WALK_LIMIT, Universe, Walk, last_exchange, read_json, walk_detail
+
+DEFAULT_LIMIT = 25  # upstream limit_param_default
+MAX_LIMIT = 1000  # upstream api_limit_max
+MAX_FILTER_VALUES = 40  # values tried per filter: every exact size and timestamp on small catalogues
+PAGED_WALK_PAGES = 20  # pages a paginated walk may take, whatever the catalogue size
+MIN_PAGE = 7
+INVALID_PARAMS = ("size_min", "size_max", "limit", "changes-since", "sort_key", "sort_dir", "marker")
+# (query, sort field whose order is checked, direction); names are compared as a set only, since database
+# collations order text differently
+ORDERS: tuple[tuple[dict[str, str], str | None, str], ...] = (
+    ({}, "created_at", "desc"),
+    ({"sort_key": "size", "sort_dir": "asc"}, "size", "asc"),
+    ({"sort_key": "updated_at", "sort_dir": "asc"}, "updated_at", "asc"),
+    ({"sort_key": "name", "sort_dir": "desc"}, None, "desc"),
+)
+UNIX_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_ENTRY_INDEX = re.compile(r"^images\[\d+\]")
+_PROPERTIES_PATH = re.compile(r"^images\[\d+\]\.properties(\.|\[|:)")
+
+
+def is_json_type(content_type: str) -> bool:
+    """Whether a media type is JSON (application/json or a +json suffix)."""
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+def query_text(query: dict[str, str]) -> str:
+    """The query as it appears in a URL."""
+    return "?" + urlencode(query) if query else "(no filter)"
+
+
+def entry_errors(schema_name: str, walks: tuple[Walk, ...]) -> list[tuple[str, bool, Exchange | None]]:
+    """(line, whether it is about `properties`, exchange) per schema violation, each entry judged once, named by its id."""
+    found: list[tuple[str, bool, Exchange | None]] = []
+    seen: set[str] = set()
+    for walk in walks:
+        for body, exchange in walk.pages:
+            images = body.get("images") if isinstance(body, dict) else None
+            if not isinstance(images, list):
+                found += [(line, False, exchange) for line in schemas.error_lines(schema_name, body)]
+                continue
+            for entry in images:
+                key = json.dumps(entry, sort_keys=True, default=str)
+                if key in seen:
+                    continue
+                seen.add(key)
+                name = str(entry.get("id")) if isinstance(entry, dict) else "an entry"
+                for line in schemas.error_lines(schema_name, {"images": [entry]}):
+                    found.append((_ENTRY_INDEX.sub(name, line), bool(_PROPERTIES_PATH.match(line)), exchange))
+    return found
+
+
+def readable(*walks: Walk) -> tuple[Walk, ...]:
+    """`walks`, or an error (not a failure) when no page of them could be read at all."""
+    if not any(walk.pages for walk in walks):
+        problem = next(walk.problem for walk in walks if walk.problem)
+        pytest.fail(f"no page of the v1.1 detail listing could be read, so this cannot be judged: {problem}", pytrace=False)
+    return walks
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-VALID-JSON")
+@pytest.mark.parametrize("query", [{}, {"changes-since": EPOCH, "limit": str(WALK_LIMIT)}], ids=["unfiltered", "with-deleted"])
+def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_offered: None, glance: GlanceClient,
+                                             run_state: RunState) -> None:
+    response = glance.detail_v1_1(query)
+    exchange = last_exchange(run_state.log)
+    title = f"GET /v1.1/images/detail{query_text(query) if query else ''} must answer 200 with valid JSON"
+    if response.status != 200:
+        fail(title, str(response.status), "200", exchange)
+    if not is_json_type(response.content_type):
+        fail(title, f"Content-Type {response.headers.get('Content-Type')!r}", "application/json", exchange)
+    try:
+        json.loads(response.body)
+    except ValueError as exc:
+        at = getattr(exc, "pos", 0)
+        fail(title, f"{exc}: …{response.text[max(0, at - 40):at + 40]!r}…", "JSON (RFC 8259; an unset field is null, not none)", exchange)
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-SCHEMA")
+def test_entries_validate_against_profile_schema(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile, run_state: RunState) -> None:
+    schema_name = http_profile.schemas["glance.v1_1.detail"]
+    problems = Problems(f"Every detail entry must validate against {schema_name}", run_state.log)
+    for line, about_properties, exchange in entry_errors(schema_name, readable(*v1_detail_walks)):
+        if not about_properties:  # PROPERTIES-OBJECT judges those
+            problems.add(line, exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-PROPERTIES-OBJECT")
+def test_properties_are_an_object_of_strings(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile, run_state: RunState) -> None:
+    schema_name = http_profile.schemas["glance.v1_1.detail"]
+    problems = Problems("properties must be a JSON object whose values are strings", run_state.log)
+    for line, about_properties, exchange in entry_errors(schema_name, readable(*v1_detail_walks)):
+        if about_properties:
+            problems.add(line, exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-HIDES-DELETED")
+def test_listing_without_changes_since_hides_deleted_and_killed(v1_detail_walks: tuple[Walk, Walk], run_state: RunState) -> None:
+    visible, _ = v1_detail_walks
+    readable(visible)
+    problems = Problems("Without changes-since, no deleted or killed image may be listed", run_state.log)
+    for entry in visible.entries:
+        if is_hidden(entry):
+            problems.add(f"listed {entry.get('id')} (status {entry.get('status')!r}, deleted {entry.get('deleted')!r})", visible.exchange)
+    problems.check()
+
+
+# -- filters (§请求消息): each filter alone, with every value the target's own images offer --------------------------
+
+
+def check_single_filter(kind: str, text: str, glance: GlanceClient, universe: Universe, run_state: RunState) -> None:
+    """Fail unless each one-filter query of `kind` returns exactly the images the filter selects."""
+    __tracebackhide__ = True
+    # changes-since brings deleted and killed images back, so its values come from them too
+    observed = Observed.of(universe.all_entries if kind == "changes-since" else universe.visible.entries)
+    queries = single_filter_queries(kind, observed, limit=MAX_FILTER_VALUES)
+    if not queries:
+        pytest.skip(f"no listed image offers a value for the {kind} filter")
+    problems = Problems(text, run_state.log)
+    for query in queries:
+        walk = walk_detail(glance, run_state.log, query)
+        if walk.problem:
+            problems.add(f"{query_text(query)}: {walk.problem}", walk.problem_exchange)
+            continue
+        lines = unsound(walk.entries, query, listing_rules=False)  # HIDES-DELETED judges the listing rules
+        if not walk.truncated:
+            lines += missing(universe.entries_for(query), set(walk.ids), query)
+        for line in lines:
+            problems.add(f"{query_text(query)}: {line}", walk.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-NAME")
+def test_name_filter_returns_exactly_that_name(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
+    check_single_filter("name", "name=<v> must return exactly the images named v", glance, v1_detail_universe, run_state)
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-CONTAINER-FORMAT")
+def test_container_format_filter_returns_exactly_that_format(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
+    check_single_filter("container_format", "container_format=<v> must return exactly the images of that container format",
+                        glance, v1_detail_universe, run_state)
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-DISK-FORMAT")
+def test_disk_format_filter_returns_exactly_that_format(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
+    check_single_filter("disk_format", "disk_format=<v> must return exactly the images of that disk format",
+                        glance, v1_detail_universe, run_state)
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-STATUS")
+def test_status_filter_returns_exactly_that_status(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
+    check_single_filter("status", "status=<v> must return exactly the listed images of that status", glance, v1_detail_universe, run_state)
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SIZE-MIN")
+def test_size_min_returns_sizes_at_least_the_bound(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
+    check_single_filter("size_min", "size_min=<n> must return exactly the images of size >= n (the bound included)",
+                        glance, v1_detail_universe, run_state)
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SIZE-MAX")
+def test_size_max_returns_sizes_at_most_the_bound(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
+    check_single_filter("size_max", "size_max=<n> must return exactly the images of size <= n (the bound included)",
+                        glance, v1_detail_universe, run_state)
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE")
+def test_changes_since_returns_images_updated_strictly_after(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
+    check_single_filter("changes-since", "changes-since=<t> must return exactly the images updated after t, deleted and killed ones too",
+                        glance, v1_detail_universe, run_state)
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-PROPERTY")
+def test_property_filter_returns_exactly_that_property_value(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
+    check_single_filter("property", "property-<key>=<v> must return exactly the images whose property key is v",
+                        glance, v1_detail_universe, run_state)
+
+
+# -- paging (upstream limit, marker, sort_key, sort_dir) ------------------------------------------------------------
+
+
+def sort_value(entry: dict[str, Any], field: str) -> int | None:
+    """The entry's value of a timestamp (in microseconds) or size sort key; None when it has none."""
+    value = entry.get(field)
+    if field.endswith("_at"):
+        parsed = parse_time(value)
+        return None if parsed is None else (parsed - UNIX_EPOCH) // datetime.timedelta(microseconds=1)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def order_breaks(entries: list[dict[str, Any]], field: str | None, direction: str) -> list[str]:
+    """One line per neighbouring pair (both values known) out of the requested order."""
+    if field is None:
+        return []
+    known = [(entry, value) for entry in entries if (value := sort_value(entry, field)) is not None]
+    lines = []
+    for (first, a), (second, b) in zip(known, known[1:]):
+        if (a > b) if direction == "asc" else (a < b):
+            lines.append(f"{first.get('id')} ({field} {first.get(field)}) comes before {second.get('id')} ({field} {second.get(field)})")
+    return lines
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-PAGINATION")
+@pytest.mark.parametrize("order", ORDERS, ids=["default", "size-asc", "updated_at-asc", "name-desc"])
+def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, str], str | None, str], v1_1_detail_offered: None,
+                                                        glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
+    query, field, direction = order
+    everyone = v1_detail_universe.visible
+    page = max(MIN_PAGE, math.ceil(len(everyone.entries) / PAGED_WALK_PAGES))
+    walk = walk_detail(glance, run_state.log, query, limit=page, max_pages=PAGED_WALK_PAGES + 2)
+    problems = Problems(f"Walking {query_text(query)} {page} at a time with marker must return every image once, in order", run_state.log)
+    if walk.problem:
+        problems.add(walk.problem, walk.problem_exchange)
+    ids = walk.ids
+    for image_id in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.add(f"{image_id} is returned {ids.count(image_id)} times", walk.exchange)
+    if not (walk.truncated or everyone.truncated or walk.problem):
+        for image_id in sorted(set(everyone.ids) - set(ids)):
+            problems.add(f"{image_id} is listed on one page of {WALK_LIMIT} but on no page of {page}", walk.exchange)
+        for image_id in sorted(set(ids) - set(everyone.ids)):
+            problems.add(f"{image_id} appears only when walking page by page", walk.exchange)
+    for line in order_breaks(walk.entries, field, direction):
+        problems.add(f"{field} {direction}: {line}", walk.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-LIMIT")
+def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe,
+                                            run_state: RunState) -> None:
+    everyone = v1_detail_universe.visible
+    total = math.inf if everyone.truncated else len(everyone.entries)
+    limits: list[int | None] = [None, 1, 5, MAX_LIMIT + 1]
+    if isinstance(total, int) and total > 1:
+        limits += [total - 1, total]
+    problems = Problems("A page must hold at most limit entries (25 by default, 1000 at most), and exactly that many while more remain", run_state.log)
+    for limit in dict.fromkeys(limits):
+        response = glance.detail_v1_1({} if limit is None else {"limit": str(limit)})
+        exchange = last_exchange(run_state.log)
+        asked = DEFAULT_LIMIT if limit is None else min(limit, MAX_LIMIT)
+        try:
+            images = read_json(response).get("images") if response.status == 200 else None
+        except (AssertionError, AttributeError):
+            images = None
+        if not isinstance(images, list):
+            problems.add(f"limit={limit}: answered {response.status} without an image list", exchange)
+            continue
+        expected = min(asked, total)
+        if len(images) > asked:
+            problems.add(f"limit={'(none)' if limit is None else limit}: {len(images)} entries, at most {asked} allowed", exchange)
+        elif len(images) < expected:
+            problems.add(f"limit={'(none)' if limit is None else limit}: {len(images)} entries while {total} images are listed; "
+                         f"documented {expected}", exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-INVALID-400")
+@pytest.mark.parametrize("param", INVALID_PARAMS)
+@given(data=st.data())
+def test_invalid_parameter_answers_400_never_5xx(param: str, data: st.DataObject, v1_1_detail_offered: None, glance: GlanceClient,
+                                                run_state: RunState) -> None:
+    value = data.draw(invalid_values(param), label=param)
+    response = glance.detail_v1_1({param: value})
+    if response.status != 400:
+        fail(f"GET /v1.1/images/detail?{urlencode({param: value})} must answer 400", str(response.status), "400 Bad Request",
+             last_exchange(run_state.log))

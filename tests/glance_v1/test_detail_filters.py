@@ -1,0 +1,80 @@
+"""GET /v1.1/images/detail?filters — the filters of seed 004 §请求消息 in any combination, checked against a local model.
+
+The ground truth is the unfiltered listing (and the changes-since listing that brings deleted and killed images back);
+hypothesis draws filter values from the target's own images and arbitrary ones, and shrinks a failure to a minimal query.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance.checks import Problems
+from conformance.session import RunState
+from conformance.targets.glance import GlanceClient
+from conformance.v1_filters import Observed, Query, describe, filter_of, missing, queries, unsound
+from conformance.v1_fixtures import Universe, Walk, walk_detail
+
+MAX_FILTERS = 4
+
+
+def url(query: Query) -> str:
+    """The request the query stands for."""
+    return f"GET /v1.1/images/detail?{urlencode(query)}"
+
+
+def walked(glance: GlanceClient, run_state: RunState, query: Query, problems: Problems) -> Walk | None:
+    """Every page of `query`; None (and a problem noted) when the target does not answer the query."""
+    walk = walk_detail(glance, run_state.log, query)
+    if walk.problem:
+        problems.add(f"{url(query)}: {walk.problem}", walk.problem_exchange)
+        return None
+    return walk
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SOUND")
+@given(data=st.data())
+def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
+                                                   v1_observed: Observed, run_state: RunState) -> None:
+    query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS), label="query")
+    problems = Problems(f"{url(query)} must return only images that match every filter", run_state.log)
+    walk = walked(glance, run_state, query, problems)
+    if walk is not None:
+        for line in unsound(walk.entries, query):
+            problems.add(line, walk.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-COMPLETE")
+@given(data=st.data())
+def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
+                                          v1_observed: Observed, run_state: RunState) -> None:
+    query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS), label="query")
+    problems = Problems(f"{url(query)} must return every image of the unfiltered listing that matches every filter", run_state.log)
+    walk = walked(glance, run_state, query, problems)
+    if walk is not None and not walk.truncated:
+        for line in missing(v1_detail_universe.entries_for(query), set(walk.ids), query):
+            problems.add(line, walk.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-MONOTONIC")
+@given(data=st.data())
+def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
+                                             v1_observed: Observed, run_state: RunState) -> None:
+    query = data.draw(queries(v1_observed, min_filters=0, max_filters=MAX_FILTERS - 1), label="query")
+    # changes-since is never the added filter: it also brings deleted and killed images back, by design
+    used = {filter_of(param) for param in query} | {"changes-since"}
+    extra = data.draw(queries(v1_observed, min_filters=1, max_filters=1, exclude=used), label="added filter")
+    narrower = {**query, **extra}
+    problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images", run_state.log)
+    broad, narrow = walked(glance, run_state, query, problems), walked(glance, run_state, narrower, problems)
+    if broad is not None and narrow is not None and not (broad.truncated or narrow.truncated):
+        before = set(broad.ids)
+        for entry in narrow.entries:
+            if entry.get("id") not in before:
+                problems.add(f"{url(narrower)} returned {describe(entry, narrower)}, which {url(query)} did not", narrow.exchange)
+    problems.check()
