@@ -98,7 +98,7 @@ def aggregate(requirements: list[Requirement], tests: list[TestOutcome]) -> list
             result.outcome, result.message = "skipped", "no test of this requirement ran"
             continue
         worst = min(outcomes, key=lambda t: PRECEDENCE.index(t.outcome or "skipped"))
-        result.outcome, result.message = worst.outcome, worst.message
+        result.outcome, result.message = worst.outcome or "skipped", worst.message
     return list(results.values())
 
 
