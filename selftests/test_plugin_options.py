@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from conformance.config import ConfigError, build_config, parse_target
+from conformance.reference.faults import ALL_FAULTS
 
 
 @pytest.mark.parametrize(
@@ -90,3 +94,20 @@ def test_unreachable_target_ends_with_one_line_and_all_reports(suite) -> None:
     outcomes = set(run.outcomes().values())
     assert outcomes == {"error"}, outcomes
     assert run.results["verdict"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [(["--http-port", "99999"], "not a port number"), ([], "give --http-port"), (["--http-port", "0", "--fault", "nope"], "unknown fault")],
+)
+def test_reference_command_line_errors_are_one_line(args: list[str], expected: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "conformance.reference", *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], lines
+
+
+def test_reference_lists_every_fault() -> None:
+    done = subprocess.run([sys.executable, "-m", "conformance.reference", "--list-faults"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert {line.split()[0] for line in done.stdout.splitlines()} == set(ALL_FAULTS)

@@ -25,7 +25,7 @@ def one_run(extra: list[str]) -> tuple[float, int, int]:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         started = time.monotonic()
         completed = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--report-dir", tmp, *extra],
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--report-dir={tmp}", *extra],
             cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL,
         )
         elapsed = time.monotonic() - started
