@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from conformance import catalog
-from conformance.reference.glance_app import make_app
+from conformance.reference.http_server import start_http_server
 from conformance.reference.glance_faults import V1_1_DETAIL, V1_HEAD
 from selftests.conftest import SuiteRun
 
 V1_OPERATIONS = (V1_HEAD, V1_1_DETAIL)
 V1_REQUIREMENTS = sorted(rid for rid, req in catalog.requirements().items() if req.operation in V1_OPERATIONS)
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        pass
 
 
 def gone(app: Callable[..., Iterable[bytes]], status: str, paths: tuple[str, ...]) -> Callable[..., Iterable[bytes]]:
@@ -37,20 +29,6 @@ def gone(app: Callable[..., Iterable[bytes]], status: str, paths: tuple[str, ...
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [body.encode()]
 
     return serve
-
-
-@contextmanager
-def serving(app: Callable[..., Iterable[bytes]]) -> Iterator[str]:
-    """`app` on an ephemeral loopback port, for the length of the block."""
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_the_catalogue_has_the_v1_requirements() -> None:
@@ -69,8 +47,8 @@ def test_clean_reference_passes_every_v1_requirement(suite: Callable[..., SuiteR
 @pytest.mark.parametrize("status", ["300 Multiple Choices", "404 Not Found"])
 def test_a_target_without_v1_is_not_offered_and_not_failed(status: str, suite: Callable[..., SuiteRun]) -> None:
     # real Glance answers 300 Multiple Choices for every v1 path once v1 is gone; others answer 404
-    with serving(gone(make_app(), status, ("/v1",))) as url:
-        run = suite("tests/glance_v1", "tests/glance_v2", "--target", url)
+    with start_http_server(wrap=lambda app: gone(app, status, ("/v1",))) as server:
+        run = suite("tests/glance_v1", "tests/glance_v2", "--target", server.url)
     outcomes = run.outcomes()
     assert {rid: outcomes[rid] for rid in V1_REQUIREMENTS} == dict.fromkeys(V1_REQUIREMENTS, "not-offered"), run.stdout[-3000:]
     v2 = {rid: outcome for rid, outcome in outcomes.items() if rid.startswith("GLANCE-V2-")}
@@ -84,8 +62,8 @@ def test_a_target_without_v1_is_not_offered_and_not_failed(status: str, suite: C
 
 def test_a_target_whose_v1_root_answers_but_whose_images_are_gone_fails(suite: Callable[..., SuiteRun]) -> None:
     # /v1/ and /v1.1/ answer 200, so v1 is offered; 404 for every image is then a failure, not "not offered"
-    with serving(gone(make_app(), "404 Not Found", ("/v1/images", "/v1.1/images"))) as url:
-        run = suite("tests/glance_v1", "--target", url)
+    with start_http_server(wrap=lambda app: gone(app, "404 Not Found", ("/v1/images", "/v1.1/images"))) as server:
+        run = suite("tests/glance_v1", "--target", server.url)
     outcomes = {rid: run.outcome(rid) for rid in V1_REQUIREMENTS}
     assert "not-offered" not in outcomes.values(), outcomes
     assert outcomes["GLANCE-V1-HEAD-200-EMPTY-BODY"] == "failed" and outcomes["GLANCE-V1-1-DETAIL-VALID-JSON"] == "failed"

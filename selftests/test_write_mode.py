@@ -17,10 +17,9 @@ from typing import Any
 
 import pytest
 import requests
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from conformance.exchanges import Censor, ExchangeLog
-from conformance.reference.glance_app import WSGIApp, make_app
+from conformance.reference.glance_app import WSGIApp
 from conformance.reference.http_server import start_http_server
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
@@ -71,23 +70,11 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        pass
-
-
 @contextmanager
 def reference(wrap: Callable[[WSGIApp], WSGIApp]) -> Iterator[str]:
     """A reference target whose app is wrapped by `wrap` (to slow it down or make it refuse), serving on loopback."""
-    server = make_server("127.0.0.1", 0, wrap(make_app()), threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with start_http_server(wrap=wrap) as server:
+        yield server.url
 
 
 def slowed_shows(slow: threading.Event) -> Callable[[WSGIApp], WSGIApp]:
@@ -240,7 +227,7 @@ def test_refused_writes_stop_the_run_with_one_line(suite: Callable[..., SuiteRun
 
 
 def _start_suite(url: str, report_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--report-dir", str(report_dir),
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--report-dir={report_dir}",
                "tests/glance_v2", "--target", url, "--allow-writes"]
     env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS_DROPPED}
     with log_path.open("wb") as log:

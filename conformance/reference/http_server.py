@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 from functools import partial
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from conformance.reference.glance_app import make_app
+from conformance.reference.glance_app import WSGIApp, make_app
 from conformance.reference.glance_faults import check_fault_names
 
 
@@ -49,10 +49,17 @@ class RunningServer:
         self.stop()
 
 
-def start_http_server(*, faults: Iterable[str] = (), host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Start the Glance-style reference app on `host`:`port` (0: an ephemeral port) with the named faults."""
+def start_http_server(
+    *, faults: Iterable[str] = (), host: str = "127.0.0.1", port: int = 0, wrap: Callable[[WSGIApp], WSGIApp] | None = None
+) -> RunningServer:
+    """Start the Glance-style reference app on `host`:`port` (0: an ephemeral port) with the named faults.
+
+    `wrap`, for the suite's own tests, puts a middleware around the app (a target that refuses, slows or drops a path).
+    """
     request_log: list[tuple[str, str]] = []
     app = make_app(faults=check_fault_names(faults), request_log=request_log)
+    if wrap is not None:
+        app = wrap(app)
     server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
     # A short poll interval keeps stop() quick; serve_forever only notices shutdown between polls.
     serve = partial(server.serve_forever, poll_interval=0.05)
