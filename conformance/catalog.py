@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from conformance import FAMILY_OF_OPERATION, SCHEMAS_DIR
+from conformance import FAMILY_OF_OPERATION, OPERATIONS, SCHEMAS_DIR
 
 ID_PATTERN = re.compile(r"^(GLANCE|CRI)-[A-Z0-9]+(-[A-Z0-9]+)+$")
 TIERS = ("required", "advisory", "deprecated")
@@ -63,7 +63,9 @@ def _load_yaml(path: Path) -> object:
 def requirements(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Requirement]:
     """Every requirement of every operation, by id, in catalogue order."""
     found: dict[str, Requirement] = {}
-    for path in sorted((schemas_dir / "requirements").glob("*.yaml")):
+    order = {operation: index for index, operation in enumerate(OPERATIONS)}
+    paths = sorted((schemas_dir / "requirements").glob("*.yaml"), key=lambda p: (order.get(p.stem, len(order)), p.name))
+    for path in paths:
         doc = _load_yaml(path)
         if not isinstance(doc, dict) or doc.get("operation") not in FAMILY_OF_OPERATION:
             raise CatalogError(f"{path.name}: needs a known top-level 'operation'")
