@@ -69,8 +69,7 @@ class ListedImage:
 def ask_status(cri: CriTarget, log: ExchangeLog, reference: str, *, verbose: bool = False) -> Status:
     """Call ImageStatus for `reference` and keep the exchange."""
     result = cri.image_status(reference, verbose=verbose)
-    exchanges = log.peek()
-    return Status(reference, result, exchanges[-1] if exchanges else None)
+    return Status(reference, result, log.last())
 
 
 @functools.cache
@@ -170,7 +169,7 @@ def cri(request: pytest.FixtureRequest, cri_address: str, cri_served: list[str],
 def cri_listed(cri: CriTarget, run_state: RunState) -> Listed:
     """ListImages without a filter, once per version; the suite discovers images through it."""
     result = cri.list_images()
-    exchanges = run_state.log.peek()
+    exchange = run_state.log.last()
     if result.code != "OK" or result.response is None:
         raise TargetError(
             f"ListImages without a filter answered {result.code} ({result.details}) on runtime.{cri.version}; "
@@ -178,7 +177,7 @@ def cri_listed(cri: CriTarget, run_state: RunState) -> Listed:
         )
     images: list[dict[str, Any]] = result.response.get("images", [])
     run_state.targets["cri"].setdefault("listed_images", {})[cri.version] = len(images)
-    return Listed(images, result.response, exchanges[-1] if exchanges else None)
+    return Listed(images, result.response, exchange)
 
 
 @pytest.fixture(scope="session")

@@ -112,9 +112,9 @@ class ExchangeLog:
         """Keep `exchange` (censored) as evidence for the running test."""
         self._current.append(self.censor.exchange(exchange))
 
-    def peek(self) -> list[Exchange]:
-        """The exchanges recorded since the last drain, left in place."""
-        return list(self._current)
+    def last(self) -> Exchange | None:
+        """The exchange recorded last since the last drain, if any."""
+        return self._current[-1] if self._current else None
 
     def attach(self, exchanges: list[Exchange]) -> None:
         """Show already recorded exchanges again as evidence of the running test."""

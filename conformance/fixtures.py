@@ -109,6 +109,5 @@ def v2_shown(glance: GlanceClient, v2_image_ids: list[str], run_state: RunState)
     shown = []
     for image_id in v2_image_ids:
         response = glance.show(image_id)
-        exchanges = run_state.log.peek()
-        shown.append(Shown(image_id, response, exchanges[-1] if exchanges else None))
+        shown.append(Shown(image_id, response, run_state.log.last()))
     return shown

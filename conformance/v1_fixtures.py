@@ -111,12 +111,6 @@ class Universe:
         return self.entries_for({"changes-since": EPOCH})
 
 
-def last_exchange(log: ExchangeLog) -> Exchange | None:
-    """The exchange recorded last, if any."""
-    exchanges = log.peek()
-    return exchanges[-1] if exchanges else None
-
-
 def walk_detail(glance: GlanceClient, log: ExchangeLog, query: Mapping[str, str], *, limit: int = WALK_LIMIT,
                 max_pages: int = MAX_WALK_PAGES) -> Walk:
     """Follow `query` page by page; a page shorter than `limit` is the last (as glanceclient v1 does)."""
@@ -125,7 +119,7 @@ def walk_detail(glance: GlanceClient, log: ExchangeLog, query: Mapping[str, str]
     seen_markers: set[str] = set()
     for _ in range(max_pages):
         response = glance.detail_v1_1(params)
-        exchange = last_exchange(log)
+        exchange = log.last()
         if response.status != 200:
             walk.problem, walk.problem_exchange = f"answered {response.status}, documented 200", exchange
             return walk
@@ -327,7 +321,7 @@ def v1_heads(v1_head_offered: None, glance: GlanceClient, v2_image_ids: list[str
     for image_id in v2_image_ids:
         response = glance.head_v1(image_id)
         meta, properties = image_meta(response)
-        heads.append(Headed(image_id, response, last_exchange(run_state.log), meta, properties))
+        heads.append(Headed(image_id, response, run_state.log.last(), meta, properties))
     return heads
 
 
@@ -338,7 +332,7 @@ def raw_head_answers(v1_head_offered: None, glance: GlanceClient, v2_image_ids: 
     answers = []
     for image_id in v2_image_ids[:RAW_HEAD_SAMPLE]:
         status, body = raw_head(glance.http, image_path("/v1", image_id), run_state.log)
-        answers.append((image_id, status, body, last_exchange(run_state.log)))
+        answers.append((image_id, status, body, run_state.log.last()))
     return answers
 
 

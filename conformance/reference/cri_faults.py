@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from conformance.reference.fault import Fault
+from conformance.reference.fault import Fault, checked_names
 
 STATUS = "cri.ImageStatus"
 LIST = "cri.ListImages"
@@ -64,9 +64,5 @@ CRI_FAULTS: dict[str, Fault] = {fault.name: fault for fault in _FAULTS}
 
 
 def check_faults(names: Iterable[str]) -> frozenset[str]:
-    """`names` as a set, after checking each is a known fault."""
-    chosen = frozenset((names,) if isinstance(names, str) else names)
-    for name in sorted(chosen):
-        if name not in CRI_FAULTS:
-            raise ValueError(f"unknown fault {name!r}")
-    return chosen
+    """`names` as a frozenset; ValueError on the first name that is not one of these faults."""
+    return checked_names(names, CRI_FAULTS)

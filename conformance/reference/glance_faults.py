@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from conformance.reference.fault import Fault
+from conformance.reference.fault import Fault, checked_names
 
 V2_SHOW = "glance.v2.show"
 V1_HEAD = "glance.v1.head"
@@ -142,9 +142,5 @@ GLANCE_FAULTS: dict[str, Fault] = {fault.name: fault for fault in _FAULTS}
 
 
 def check_fault_names(names: Iterable[str]) -> frozenset[str]:
-    """`names` as a frozenset; ValueError on the first name that is not a Glance fault."""
-    chosen = frozenset([names] if isinstance(names, str) else names)
-    for name in sorted(chosen):
-        if name not in GLANCE_FAULTS:
-            raise ValueError(f"unknown fault {name!r}")
-    return chosen
+    """`names` as a frozenset; ValueError on the first name that is not one of these faults."""
+    return checked_names(names, GLANCE_FAULTS)

@@ -32,7 +32,7 @@ def listed_again(cri: CriTarget, run_state: RunState) -> tuple[list[dict[str, An
     """Call ListImages without a filter and return its images and exchange; fail unless it answers OK."""
     __tracebackhide__ = True
     result = cri.list_images()
-    exchange = run_state.log.peek()[-1]
+    exchange = run_state.log.last()
     if result.code != "OK" or result.response is None:
         fail("ListImages without a filter must answer OK", f"{result.code}: {result.details}", "OK", exchange)
     return (result.response or {}).get("images", []), exchange
@@ -121,7 +121,7 @@ def test_filter_by_tag_lists_exactly_the_images_carrying_it(cri: CriTarget, cri_
     problems = Problems("ListImages filtered by a repo tag must list the image carrying it and only such images", run_state.log)
     for image_id, tag in tagged:
         result = cri.list_images(tag)
-        exchange = run_state.log.peek()[-1]
+        exchange = run_state.log.last()
         if result.code != "OK" or result.response is None:
             problems.add(f"filter {tag}: {result.code}: {result.details}", exchange)
             continue
@@ -140,7 +140,7 @@ def test_filter_matching_nothing_lists_nothing(reference: str, cri: CriTarget, c
     if any(reference in entry["repo_tags"] for entry in cri_listed.images):
         pytest.skip(f"the runtime really has an image {reference}")
     result = cri.list_images(reference)
-    exchange = run_state.log.peek()[-1]
+    exchange = run_state.log.last()
     if result.code != "OK" or result.response is None:
         fail(f"ListImages filtered by {reference} must answer OK", f"{result.code}: {result.details}", "OK with no images", exchange)
     images = (result.response or {}).get("images", [])

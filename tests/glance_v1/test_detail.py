@@ -20,7 +20,7 @@ from conformance.exchanges import Exchange
 from conformance.session import RunState
 from conformance.targets.glance import GlanceClient
 from conformance.v1_filters import EPOCH, Observed, invalid_values, is_hidden, missing, parse_time, single_filter_queries, unsound
-from conformance.v1_fixtures import WALK_LIMIT, Universe, Walk, last_exchange, read_json, walk_detail
+from conformance.v1_fixtures import WALK_LIMIT, Universe, Walk, read_json, walk_detail
 
 DEFAULT_LIMIT = 25  # upstream limit_param_default
 MAX_LIMIT = 1000  # upstream api_limit_max
@@ -85,7 +85,7 @@ def readable(*walks: Walk) -> tuple[Walk, ...]:
 def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_offered: None, glance: GlanceClient,
                                              run_state: RunState) -> None:
     response = glance.detail_v1_1(query)
-    exchange = last_exchange(run_state.log)
+    exchange = run_state.log.last()
     title = f"GET /v1.1/images/detail{query_text(query) if query else ''} must answer 200 with valid JSON"
     if response.status != 200:
         fail(title, str(response.status), "200", exchange)
@@ -259,7 +259,7 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
     problems = Problems("A page must hold at most limit entries (25 by default, 1000 at most), and exactly that many while more remain", run_state.log)
     for limit in dict.fromkeys(limits):
         response = glance.detail_v1_1({} if limit is None else {"limit": str(limit)})
-        exchange = last_exchange(run_state.log)
+        exchange = run_state.log.last()
         asked = DEFAULT_LIMIT if limit is None else min(limit, MAX_LIMIT)
         try:
             images = read_json(response).get("images") if response.status == 200 else None
@@ -286,4 +286,4 @@ def test_invalid_parameter_answers_400_never_5xx(param: str, data: st.DataObject
     response = glance.detail_v1_1({param: value})
     if response.status != 400:
         fail(f"GET /v1.1/images/detail?{urlencode({param: value})} must answer 400", str(response.status), "400 Bad Request",
-             last_exchange(run_state.log))
+             run_state.log.last())

@@ -16,7 +16,7 @@ from conformance.fixtures import Shown
 from conformance.session import RunState
 from conformance.targets.glance import GlanceClient
 from conformance.v1_filters import parse_time
-from conformance.v1_fixtures import Headed, Universe, last_exchange, v2_custom_properties
+from conformance.v1_fixtures import Headed, Universe, v2_custom_properties
 
 UNKNOWN_UUIDS = (
     "00000000-0000-4000-8000-000000000000",
@@ -157,7 +157,7 @@ def test_unknown_uuid_answers_404(unknown_id: str, v1_head_offered: None, glance
         pytest.skip(f"the target really has an image {unknown_id}")
     response = glance.head_v1(unknown_id)
     if response.status != 404:
-        fail(f"HEAD of the unknown image {unknown_id} must answer 404", str(response.status), "404", last_exchange(run_state.log))
+        fail(f"HEAD of the unknown image {unknown_id} must answer 404", str(response.status), "404", run_state.log.last())
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-MALFORMED-ID")
@@ -165,7 +165,7 @@ def test_unknown_uuid_answers_404(unknown_id: str, v1_head_offered: None, glance
 def test_malformed_id_answers_4xx_never_5xx(image_id: str, v1_head_offered: None, glance: GlanceClient, run_state: RunState) -> None:
     response = glance.head_v1(image_id)
     if not 400 <= response.status < 500:
-        fail(f"HEAD of the malformed id {image_id!r} must answer 4xx", str(response.status), "4xx (upstream: 404)", last_exchange(run_state.log))
+        fail(f"HEAD of the malformed id {image_id!r} must answer 4xx", str(response.status), "4xx (upstream: 404)", run_state.log.last())
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-ETAG")

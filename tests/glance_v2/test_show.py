@@ -180,7 +180,7 @@ def test_unknown_uuid_answers_404(unknown_id: str, glance: GlanceClient, v2_list
         pytest.skip(f"the target really has an image {unknown_id}")
     response = glance.show(unknown_id)
     if response.status != 404:
-        fail(f"Showing the unknown image {unknown_id} must answer 404", str(response.status), "404", run_state.log.peek()[-1])
+        fail(f"Showing the unknown image {unknown_id} must answer 404", str(response.status), "404", run_state.log.last())
 
 
 @pytest.mark.requirement("GLANCE-V2-SHOW-MALFORMED-ID")
@@ -188,7 +188,7 @@ def test_unknown_uuid_answers_404(unknown_id: str, glance: GlanceClient, v2_list
 def test_malformed_id_answers_4xx_never_5xx(image_id: str, glance: GlanceClient, run_state: RunState) -> None:
     response = glance.show(image_id)
     if not 400 <= response.status < 500:
-        fail(f"Showing the malformed id {image_id!r} must answer 4xx", str(response.status), "4xx (upstream: 404)", run_state.log.peek()[-1])
+        fail(f"Showing the malformed id {image_id!r} must answer 4xx", str(response.status), "4xx (upstream: 404)", run_state.log.last())
 
 
 @pytest.mark.requirement("GLANCE-V2-SHOW-AGREES-WITH-LIST")
@@ -212,7 +212,7 @@ def test_show_equals_list_entry(v2_shown: list[Shown], v2_listed: dict, run_stat
 def test_error_answer_is_json_when_json_is_accepted(glance: GlanceClient, v2_listed: dict, run_state: RunState) -> None:
     unknown_id = next(u for u in UNKNOWN_UUIDS if u not in v2_listed)
     response = glance.show(unknown_id)
-    exchange = run_state.log.peek()[-1]
+    exchange = run_state.log.last()
     if not 400 <= response.status < 500:
         pytest.skip(f"the unknown image answered {response.status}; GLANCE-V2-SHOW-404 judges that")
     if not is_json_type(response.content_type):
