@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conformance import FAMILY_OF_OPERATION, REPO_ROOT, catalog, hypothesis_setup, schemas
-from conformance.config import ConfigError, TargetConfig, build_config
+from conformance.config import DEFAULT_PROFILES, ConfigError, TargetConfig, build_config
 from conformance.exchanges import Censor, ExchangeLog
 from conformance.outcomes import TestOutcome, classify
 from conformance.report import finish
@@ -129,7 +129,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     state = state_of(metafunc.config)
     (operation,) = metafunc.definition.get_closest_marker("schema_fields").args  # type: ignore[union-attr]
     family = FAMILY_OF_OPERATION[operation]
-    profile = catalog.profiles()[state.config.profiles.get(family, "ims" if family == "http" else "cri")]
+    profile = catalog.profiles()[state.config.profiles.get(family, DEFAULT_PROFILES[family])]
     fields = [spec.name for spec in schemas.field_specs(profile.schemas[operation])]
     metafunc.parametrize("schema_field", fields, ids=fields)
 
