@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NoReturn
 
-from conformance.exchanges import Exchange, ExchangeLog
+from conformance.evidence import Exchange, ExchangeLog
 
 MAX_LINES = 20  # problems listed in one failure message; the rest are counted
 

@@ -9,21 +9,23 @@ from pathlib import Path
 
 import pytest
 
-from conformance import FAMILY_OF_OPERATION, REPO_ROOT, catalog, hypothesis_setup, schemas
-from conformance.config import DEFAULT_PROFILES, ConfigError, TargetConfig, build_config
-from conformance.exchanges import Censor, ExchangeLog
-from conformance.outcomes import TestOutcome, classify
+from conformance import FAMILY_OF_OPERATION, REPO_ROOT, catalog, schemas
+from conformance import hypothesis_profiles
+from conformance.options import DEFAULT_PROFILES, ConfigError, TargetConfig, build_config
+from conformance.evidence import Censor, ExchangeLog
+from conformance.run.outcomes import TestOutcome, classify
 from conformance.report import finish
-from conformance.report.baseline import load_baseline
-from conformance.session import STATE_KEY, RunState, state_of
+from conformance.run.baseline import load_baseline
+from conformance.run.state import STATE_KEY, RunState, state_of
 from conformance.targets.errors import TargetError, TargetUnreachable
-from conformance.waivers import load_waivers
+from conformance.run.waivers import load_waivers
 
 # Fixtures live in their own module; importing them here makes pytest find them through the plugin.
-from conformance.cri_fixtures import *  # noqa: F401,F403
-from conformance.fixtures import *  # noqa: F401,F403
-from conformance.v1_fixtures import *  # noqa: F401,F403
-from conformance.write_fixtures import *  # noqa: F401,F403
+from conformance.run.fixtures import *  # noqa: F401,F403
+from conformance.cri.fixtures import *  # noqa: F401,F403
+from conformance.glance.fixtures import *  # noqa: F401,F403
+from conformance.glance.v1_fixtures import *  # noqa: F401,F403
+from conformance.glance.write_fixtures import *  # noqa: F401,F403
 
 OPTIONS = (
     ("--target", "target", "endpoint under test: http(s)://HOST:PORT (Glance-style), unix:///PATH or grpc://HOST:PORT (CRI); default: the embedded reference targets"),
@@ -56,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Build the validated TargetConfig and point the HTML and JUnit reports at the report folder."""
     config.addinivalue_line("markers", "requirement(*ids): the catalogue requirement(s) this test checks")
     config.addinivalue_line("markers", "schema_fields(operation): parametrize `schema_field` from the profile's schema")
-    hypothesis_setup.register_profiles()
+    hypothesis_profiles.register_profiles()
     _check_rootdir(config)
     try:
         target_config = _target_config(config)
@@ -65,7 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
         _check_faults(target_config.reference_faults)
     except (ConfigError, catalog.CatalogError) as exc:
         raise pytest.UsageError(str(exc)) from None
-    hypothesis = hypothesis_setup.choose(config)
+    hypothesis = hypothesis_profiles.choose(config)
     try:
         waivers = load_waivers(target_config.waivers, set(catalog.requirements())) if target_config.waivers else []
         baseline = load_baseline(target_config.baseline) if target_config.baseline else None

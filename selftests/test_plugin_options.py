@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conformance.config import ConfigError, build_config, parse_target
+from conformance.options import ConfigError, build_config, parse_target
 from conformance.reference.faults import ALL_FAULTS
 
 

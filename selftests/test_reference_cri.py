@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 import pytest
 
-from conformance.exchanges import Censor, ExchangeLog
+from conformance.evidence import Censor, ExchangeLog
 from conformance.proto import runtime_v1_pb2
 from conformance.reference.cri_faults import CRI_FAULTS
 from conformance.reference.cri_images import catalogue

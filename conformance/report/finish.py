@@ -9,10 +9,10 @@ from functools import cache
 from typing import Any
 
 from conformance import REPO_ROOT, SCHEMAS_DIR, __version__
-from conformance.outcomes import aggregate, requirement_is_met, verdict
-from conformance.report.baseline import changes
+from conformance.run.outcomes import aggregate, requirement_is_met, verdict
+from conformance.run.baseline import changes
 from conformance.report.results import requirement_entry, write_json
-from conformance.session import RunState, now_utc
+from conformance.run.state import RunState, now_utc
 
 SUITE_NAME = "image-api-conformance"
 RESULTS_FORMAT = 1

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conformance.session import STATE_KEY, state_of
+from conformance.run.state import STATE_KEY, state_of
 
 OUTCOME_COLOURS = {
     "passed": "#2e7d32", "failed": "#c62828", "waived": "#ef6c00",

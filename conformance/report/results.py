@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from conformance.outcomes import RequirementResult
+from conformance.run.outcomes import RequirementResult
 
 
 def requirement_entry(result: RequirementResult) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from conformance.exchanges import Exchange, ExchangeLog, json_text
+from conformance.evidence import Exchange, ExchangeLog, json_text
 from conformance.proto import runtime_v1_pb2, runtime_v1alpha2_pb2
 from conformance.targets.errors import TargetError
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from conformance.exchanges import Exchange, ExchangeLog
+from conformance.evidence import Exchange, ExchangeLog
 from conformance.targets.errors import TargetError
 
 BODY_CAP = 8 * 1024 * 1024  # bytes read of any response body; the rest is not read

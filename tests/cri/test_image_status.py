@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from hypothesis import example, given
 
-from conformance import catalog, cri_strategies, schemas
+from conformance import catalog, schemas
+from conformance.cri import strategies as cri_strategies
 from conformance.checks import Problems, fail
-from conformance.cri_fixtures import Listed, ListedImage, Status, ask_status, image_differences, reference_pattern
-from conformance.session import RunState
+from conformance.cri.fixtures import Listed, ListedImage, Status, ask_status, image_differences, reference_pattern
+from conformance.run.state import RunState
 from conformance.targets.cri import CriTarget
 
 ABSENT_REFERENCES = (

@@ -10,9 +10,9 @@ import pytest
 
 from conformance import catalog, schemas
 from conformance.checks import Problems, fail
-from conformance.exchanges import Exchange
-from conformance.cri_fixtures import Listed, ListedImage, accepts_embedded, ask_status, image_differences, reference_pattern
-from conformance.session import RunState
+from conformance.evidence import Exchange
+from conformance.cri.fixtures import Listed, ListedImage, accepts_embedded, ask_status, image_differences, reference_pattern
+from conformance.run.state import RunState
 from conformance.targets.cri import CriTarget
 
 NO_MATCH_FILTERS = ("docker.io/conformance/no-such-image:absent", "no-such-image-for-conformance")

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from conformance import schemas
 from conformance.catalog import Profile
 from conformance.checks import Problems, fail
-from conformance.exchanges import Exchange
-from conformance.session import RunState
+from conformance.evidence import Exchange
+from conformance.run.state import RunState
 from conformance.targets.glance import GlanceClient
-from conformance.v1_filters import EPOCH, Observed, invalid_values, is_hidden, missing, parse_time, single_filter_queries, unsound
-from conformance.v1_fixtures import WALK_LIMIT, Universe, Walk, read_json, walk_detail
+from conformance.glance.filters import EPOCH, Observed, invalid_values, is_hidden, missing, parse_time, single_filter_queries, unsound
+from conformance.glance.v1_fixtures import WALK_LIMIT, Universe, Walk, read_json, walk_detail
 
 DEFAULT_LIMIT = 25  # upstream limit_param_default
 MAX_LIMIT = 1000  # upstream api_limit_max

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.checks import Problems
-from conformance.session import RunState
+from conformance.run.state import RunState
 from conformance.targets.glance import GlanceClient
-from conformance.v1_filters import Observed, Query, describe, filter_of, missing, queries, unsound
-from conformance.v1_fixtures import Universe, Walk, walk_detail
+from conformance.glance.filters import Observed, Query, describe, filter_of, missing, queries, unsound
+from conformance.glance.v1_fixtures import Universe, Walk, walk_detail
 
 MAX_FILTERS = 4
 

@@ -8,15 +8,16 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from conformance import schemas, strategies
+from conformance import schemas
+from conformance.glance import strategies
 from conformance.catalog import Profile
 from conformance.checks import Problems, fail
-from conformance.exchanges import Exchange
-from conformance.fixtures import Shown
-from conformance.session import RunState
+from conformance.evidence import Exchange
+from conformance.glance.fixtures import Shown
+from conformance.run.state import RunState
 from conformance.targets.glance import GlanceClient
-from conformance.v1_filters import parse_time
-from conformance.v1_fixtures import Headed, Universe, v2_custom_properties
+from conformance.glance.filters import parse_time
+from conformance.glance.v1_fixtures import Headed, Universe, v2_custom_properties
 
 UNKNOWN_UUIDS = (
     "00000000-0000-4000-8000-000000000000",

@@ -8,10 +8,11 @@ import uuid
 import pytest
 from hypothesis import given
 
-from conformance import schemas, strategies
+from conformance import schemas
+from conformance.glance import strategies
 from conformance.checks import Problems, fail
-from conformance.fixtures import Shown
-from conformance.session import RunState
+from conformance.glance.fixtures import Shown
+from conformance.run.state import RunState
 from conformance.targets.glance import GlanceClient
 
 UNKNOWN_UUIDS = (

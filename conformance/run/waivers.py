@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from conformance.config import ConfigError
+from conformance.options import ConfigError
 
 
 @dataclass(frozen=True)

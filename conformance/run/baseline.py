@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conformance.config import ConfigError
+from conformance.options import ConfigError
 
 BAD = ("failed", "error")
 

@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from conformance import schemas
-from conformance.exchanges import Exchange, ExchangeLog
-from conformance.outcomes import not_offered
-from conformance.session import RunState
+from conformance.evidence import Exchange, ExchangeLog
+from conformance.run.outcomes import not_offered
+from conformance.run.state import RunState
 from conformance.targets.errors import TargetError
 from conformance.targets.glance import GlanceClient, image_path
 from conformance.targets.http import HttpResponse, HttpTarget
-from conformance.v1_filters import EPOCH, Observed, format_time, parse_time
+from conformance.glance.filters import EPOCH, Observed, format_time, parse_time
 
 __all__ = [
     "v1_head_offered", "v1_1_detail_offered", "v1_heads", "raw_head_answers",

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from conformance import catalog, schemas
-from conformance.exchanges import Exchange, ExchangeLog
-from conformance.session import RunState
+from conformance.evidence import Exchange, ExchangeLog
+from conformance.run.state import RunState
 from conformance.targets.cri import VERSIONS, CriResult, CriTarget, probe_versions
 from conformance.targets.errors import TargetError, TargetUnreachable
 

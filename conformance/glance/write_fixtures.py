@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from conformance.session import state_of
+from conformance.run.state import state_of
 from conformance.targets.errors import TargetError
 from conformance.targets.http import HttpTarget
-from conformance.write_mode import ImageWriter, WriteModeFailed, WrittenSet, new_run_id
+from conformance.glance.write_mode import ImageWriter, WriteModeFailed, WrittenSet, new_run_id
 
 __all__ = ["written_images"]
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from conformance.catalog import Requirement
-from conformance.config import TargetConfig
-from conformance.exchanges import ExchangeLog
-from conformance.outcomes import RequirementResult, TestOutcome
-from conformance.waivers import Waiver
+from conformance.options import TargetConfig
+from conformance.evidence import ExchangeLog
+from conformance.run.outcomes import RequirementResult, TestOutcome
+from conformance.run.waivers import Waiver
 
 
 @dataclass

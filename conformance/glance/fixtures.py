@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from conformance import catalog
-from conformance.exchanges import Exchange
-from conformance.session import RunState, state_of
+from conformance.evidence import Exchange
+from conformance.run.state import RunState
 from conformance.targets.auth import token_headers
 from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import GlanceClient
@@ -26,12 +26,6 @@ class Shown:
     image_id: str
     response: HttpResponse
     exchange: Exchange | None
-
-
-@pytest.fixture(scope="session")
-def run_state(request: pytest.FixtureRequest) -> RunState:
-    """The state of this conformance run."""
-    return state_of(request.config)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from conformance.exchanges import Exchange
+from conformance.evidence import Exchange
 from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import GlanceClient, image_path
 from conformance.targets.http import HttpResponse, HttpTarget

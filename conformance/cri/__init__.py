@@ -1,0 +1,1 @@
+"""The CRI family: fixtures and strategies."""

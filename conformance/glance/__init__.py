@@ -1,0 +1,1 @@
+"""The Glance-style family: fixtures, the v1.1 filter model, strategies and write mode."""
