@@ -1,25 +1,52 @@
-"""Proof of sensitivity: run the suite against the reference with each named fault and score what it catches."""
+"""Proof of sensitivity: each named fault is really on (its probe sees it), and the suite catches it."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from conformance import catalog
+from conformance.reference.cri.probe import PROTO_MODULES, CriProbe
+from conformance.reference.cri_server import start_cri_server
 from conformance.reference.fault import Fault
-from conformance.reference.faults import ALL_FAULTS
+from conformance.reference.faults import ALL_FAULTS, GLANCE_FAULTS
+from conformance.reference.glance.probe import HttpProbe
+from conformance.reference.http_server import start_http_server
 
 TESTS_OF_FAMILY = {"glance": ("tests/glance_v2", "tests/glance_v1"), "cri": ("tests/cri",)}
 COUNTED_TIERS = ("required", "deprecated")
+
+
+def probe_sees(fault: Fault[Any], *, active: bool) -> dict[str, bool]:
+    """Start the fault's reference (with the fault when `active`) and run its probe: the result per API served."""
+    faults = [fault.name] if active else []
+    if fault.name in GLANCE_FAULTS:
+        with start_http_server(faults=faults) as server:
+            return {"http": fault.probe(HttpProbe(server.url))}
+    # pytest's temporary folders can exceed the 107-byte limit of unix socket paths.
+    socket_dir = tempfile.mkdtemp(prefix="probe-", dir="/tmp")
+    try:
+        path = os.path.join(socket_dir, "cri.sock")
+        with start_cri_server(socket_path=path, faults=faults, embedded=fault.needs_embedded) as server:
+            seen = {}
+            for version in PROTO_MODULES:
+                with CriProbe(server.url, version) as cri:
+                    seen[version] = fault.probe(cri)
+            return seen
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
 
 
 @dataclass
 class FaultVerdict:
     """What one faulty run showed."""
 
-    fault: Fault
+    fault: Fault[Any]
     target_outcome: str  # outcome of the requirement the fault breaks
     flipped: list[str]  # other required/deprecated requirements that failed without being declared
     detail: str = ""
@@ -31,7 +58,7 @@ class FaultVerdict:
         return self.target_outcome == "failed" and not self.flipped
 
 
-def run_fault(fault: Fault, run_suite) -> FaultVerdict:  # type: ignore[no-untyped-def]
+def run_fault(fault: Fault[Any], run_suite) -> FaultVerdict:  # type: ignore[no-untyped-def]
     """Run the family's tests against the reference with `fault` and judge the outcomes."""
     family = "cri" if fault.operation.startswith("cri.") else "glance"
     args = [*TESTS_OF_FAMILY[family], "--reference-fault", fault.name]
@@ -60,7 +87,9 @@ def proven_sensitive(verdicts: list[FaultVerdict]) -> set[str]:
     }
 
 
-def run_all(run_suite, faults: list[Fault] | None = None, workers: int = 2) -> list[FaultVerdict]:  # type: ignore[no-untyped-def]
+def run_all(  # type: ignore[no-untyped-def]
+    run_suite, faults: list[Fault[Any]] | None = None, workers: int = 2
+) -> list[FaultVerdict]:
     """Run every fault (two at a time: the machine has two cores) and return the verdicts in fault order."""
     chosen = faults if faults is not None else list(ALL_FAULTS.values())
     with ThreadPoolExecutor(max_workers=workers) as pool:

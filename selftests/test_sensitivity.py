@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conformance import catalog
+from conformance.reference.fault import Fault
 from conformance.reference.faults import ALL_FAULTS
 from selftests.conftest import run_suite
-from selftests.sensitivity import proven_sensitive, run_all, score_line
+from selftests.sensitivity import probe_sees, proven_sensitive, run_all, score_line
 
 SCORE_KEY = pytest.StashKey[str]()
 
@@ -24,6 +27,12 @@ def test_every_requirement_has_a_fault() -> None:
     named = {rid for fault in ALL_FAULTS.values() for rid in (fault.breaks, *fault.also_breaks)}
     missing = sorted(rid for rid in catalog.requirements() if rid not in named)
     assert not missing, f"requirements no fault names: {missing}"
+
+
+@pytest.mark.parametrize("fault", ALL_FAULTS.values(), ids=lambda fault: fault.name)
+def test_each_fault_is_visible_to_its_own_probe(fault: Fault[Any]) -> None:
+    assert all(probe_sees(fault, active=True).values()), f"{fault.name} is switched on, but its probe misses it"
+    assert not any(probe_sees(fault, active=False).values()), f"{fault.name}'s probe sees it on a clean reference"
 
 
 def test_suite_catches_every_fault(request: pytest.FixtureRequest) -> None:

@@ -1,0 +1,13 @@
+"""The embedded reference targets: what the suite runs against when no --target is given.
+
+Where things live:
+  http_server.py   start_http_server(): the Glance-style app on loopback, in a thread
+  cri_server.py    start_cri_server(): the CRI ImageService on a unix socket
+  glance/          the Glance-style app, one module per API (app.py routes; v2_read, v2_write, v1_head,
+                   v1_1_detail), its catalogue (images.py) and its faults (faults.py)
+  cri/             the CRI servicer (servicer.py), its catalogue and reference grammar (images.py), its faults
+  fault.py         the Fault object: name, operation, requirement broken, also_breaks, and its probe
+  faults.py        ALL_FAULTS, GLANCE_FAULTS, CRI_FAULTS by name
+  __main__.py      python -m conformance.reference (--list-faults, --http-port, --cri-socket, --fault)
+glance_app.py, glance_faults.py, cri_faults.py and cri_images.py only re-export from the modules above.
+"""

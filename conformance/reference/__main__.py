@@ -8,7 +8,7 @@ import sys
 import threading
 
 from conformance.reference.cri_server import RunningCriServer, start_cri_server
-from conformance.reference.faults import ALL_FAULTS
+from conformance.reference.faults import ALL_FAULTS, CRI_FAULTS, GLANCE_FAULTS
 from conformance.reference.http_server import RunningServer, start_http_server
 
 
@@ -23,10 +23,13 @@ class OneLineParser(argparse.ArgumentParser):
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line, validated; argparse exits with one line on bad input."""
     parser = OneLineParser(prog="python -m conformance.reference", description=__doc__)
-    parser.add_argument("--http-port", type=int, metavar="PORT", help="serve the Glance-style API on 127.0.0.1:PORT (0 picks a free port)")
+    parser.add_argument("--http-port", type=int, metavar="PORT",
+                        help="serve the Glance-style API on 127.0.0.1:PORT (0 picks a free port)")
     parser.add_argument("--cri-socket", metavar="PATH", help="serve the CRI ImageService on this unix socket")
-    parser.add_argument("--fault", action="append", default=[], metavar="NAME", help="inject a named fault (repeatable)")
-    parser.add_argument("--embedded", action="store_true", help="also serve the vendor 'embedded' image (isulad profile)")
+    parser.add_argument("--fault", action="append", default=[], metavar="NAME",
+                        help="inject a named fault (repeatable)")
+    parser.add_argument("--embedded", action="store_true",
+                        help="also serve the vendor 'embedded' image (isulad profile)")
     parser.add_argument("--list-faults", action="store_true", help="list the named faults and exit")
     options = parser.parse_args(argv)
     if not options.list_faults and options.http_port is None and options.cri_socket is None:
@@ -49,13 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     running: list[RunningServer | RunningCriServer] = []
     try:
         if options.http_port is not None:
-            http = start_http_server(faults=[f for f in options.fault if ALL_FAULTS[f].operation.startswith("glance.")], port=options.http_port)
+            http = start_http_server(faults=[f for f in options.fault if f in GLANCE_FAULTS], port=options.http_port)
             running.append(http)
             print(http.url, flush=True)
         if options.cri_socket is not None:
             cri = start_cri_server(
                 socket_path=options.cri_socket,
-                faults=[f for f in options.fault if ALL_FAULTS[f].operation.startswith("cri.")],
+                faults=[f for f in options.fault if f in CRI_FAULTS],
                 embedded=options.embedded,
             )
             running.append(cri)

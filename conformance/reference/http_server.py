@@ -1,4 +1,4 @@
-"""Run the Glance-style reference app in-process: a threaded werkzeug server on loopback, in a daemon thread."""
+"""Start the Glance-style reference app in-process: a threaded werkzeug server on loopback, in a daemon thread."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from conformance.reference.glance_app import WSGIApp, make_app
-from conformance.reference.glance_faults import check_fault_names
+from conformance.reference.glance.app import WSGIApp, make_app
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
@@ -50,14 +49,13 @@ class RunningServer:
 
 
 def start_http_server(
-    *, faults: Iterable[str] = (), host: str = "127.0.0.1", port: int = 0, wrap: Callable[[WSGIApp], WSGIApp] | None = None
+    *, faults: Iterable[str] = (), host: str = "127.0.0.1", port: int = 0,
+    wrap: Callable[[WSGIApp], WSGIApp] | None = None,
 ) -> RunningServer:
-    """Start the Glance-style reference app on `host`:`port` (0: an ephemeral port) with the named faults.
-
-    `wrap`, for the suite's own tests, puts a middleware around the app (a target that refuses, slows or drops a path).
-    """
+    """Start the Glance-style reference app on `host`:`port` (0: an ephemeral port) with the named faults."""
+    # `wrap`, for the suite's own tests, puts a middleware around the app (a target that refuses, slows or drops).
     request_log: list[tuple[str, str]] = []
-    app = make_app(faults=check_fault_names(faults), request_log=request_log)
+    app = make_app(faults=faults, request_log=request_log)
     if wrap is not None:
         app = wrap(app)
     server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)

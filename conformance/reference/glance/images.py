@@ -1,4 +1,4 @@
-"""The reference target's image catalogue: fixed, deterministic Glance image records (metadata only)."""
+"""The Glance reference's image catalogue: fixed, deterministic image records (metadata only)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ GOLD = "1bed856811654c1cb661a6ca845ebc77"
 OWNER_A = "23f4cb75768d4febb39542ef6fe169f3"
 OWNER_B = "6f3a1c2e9b8d4e7fa0b1c2d3e4f5a6b7"
 OWNER_C = "0b9d8c7a6f5e4d3c2b1a09f8e7d6c5b4"
-OWNERS = (GOLD, OWNER_A, OWNER_B, OWNER_C)
 
 _ID_NAMESPACE = uuid.UUID("8a4c1f0e-5b7d-4e2a-9c3b-6d1e0f2a4b5c")
 _EMPTY_MD5 = hashlib.md5(b"").hexdigest()
@@ -310,11 +309,6 @@ IMAGES_BY_ID: Mapping[str, Image] = MappingProxyType({image.id: image for image 
 IMAGE_KEYS: Mapping[str, str] = MappingProxyType({row.key: image.id for row, image in zip(_ROWS, IMAGES)})
 
 
-def find_image(image_id: str) -> Image | None:
-    """The image with `image_id`, deleted ones included; None when there is none."""
-    return IMAGES_BY_ID.get(image_id)
-
-
 def image_by_key(key: str) -> Image:
     """The image of the catalogue row named `key` (e.g. "cirros")."""
     return IMAGES_BY_ID[IMAGE_KEYS[key]]
@@ -324,9 +318,3 @@ def live_images() -> list[Image]:
     """Images that are not deleted (what v2 show and list can see), in catalogue order."""
     return [image for image in IMAGES if not image.deleted]
 
-
-def other_image(image: Image) -> Image:
-    """A different live image, stable for `image` (used by faults that answer for the wrong image)."""
-    live = live_images()
-    index = next((i for i, candidate in enumerate(live) if candidate.id == image.id), -1)
-    return live[(index + 1) % len(live)]

@@ -1,0 +1,157 @@
+"""Every fault of the reference CRI runtime, declared once: name, requirement it breaks, and the probe that sees it.
+
+Each probe gets a CriProbe of a running reference (one API version) and answers whether the deviation is
+visible: True when the reference runs with that fault, False when it runs clean.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from conformance.reference.cri.images import catalogue
+from conformance.reference.cri.probe import CriProbe
+from conformance.reference.fault import Fault, table
+
+STATUS = "cri.ImageStatus"
+LIST = "cri.ListImages"
+
+_BUSYBOX_TAG = "docker.io/library/busybox:1.36"
+_BUSYBOX = next(image for image in catalogue() if _BUSYBOX_TAG in image.repo_tags)
+_WEBAPP_TAG = "ghcr.io/example/webapp:2.1"  # an image with a numeric uid and no username
+_ABSENT = "docker.io/library/absent:1.0"
+_QUERYABLE = {image.id for image in catalogue()}
+_EMBEDDED = next(image for image in catalogue(embedded=True) if image.embedded)
+_Fault = Fault[CriProbe]  # each probe takes a client of the running reference
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _status_image(cri: CriProbe, reference: str) -> Any:
+    image = cri.status(reference).image
+    if image is None:
+        raise LookupError(f"ImageStatus({reference!r}) found no image")
+    return image
+
+
+def _listed_embedded(cri: CriProbe) -> Any:
+    return next(image for image in cri.list().images if _EMBEDDED.repo_tags[0] in image.repo_tags)
+
+
+def _list_size_differs(cri: CriProbe) -> bool:
+    listed = cri.list(_BUSYBOX_TAG).images[0]
+    return bool(listed.size != _status_image(cri, _BUSYBOX.id).size)
+
+
+# -- cri.ImageStatus -----------------------------------------------------------------------------------------------
+
+STATUS_MISSING_NOT_FOUND = _Fault(
+    "status-missing-not-found", STATUS, "CRI-IMAGESTATUS-MISSING-OK",
+    "ImageStatus of a missing image fails with NOT_FOUND instead of OK with image unset.",
+    probe=lambda cri: cri.status(_ABSENT).code == "NOT_FOUND")
+STATUS_MISSING_EMPTY_IMAGE = _Fault(
+    "status-missing-empty-image", STATUS, "CRI-IMAGESTATUS-MISSING-OK",
+    "ImageStatus of a missing image answers an empty Image instead of leaving image unset.",
+    probe=lambda cri: cri.status(_ABSENT).image is not None)
+STATUS_TAG_SIZE_DIFFERS = _Fault(
+    "status-tag-size-differs", STATUS, "CRI-IMAGESTATUS-SAME-BY-TAG",
+    "ImageStatus by a repo tag reports the image with a different size than by id.",
+    probe=lambda cri: _status_image(cri, _BUSYBOX_TAG).size != _BUSYBOX.size)
+STATUS_DIGEST_OTHER_IMAGE = _Fault(
+    "status-digest-other-image", STATUS, "CRI-IMAGESTATUS-SAME-BY-DIGEST",
+    "ImageStatus by a repo digest answers a different image.",
+    probe=lambda cri: _status_image(cri, _BUSYBOX.repo_digests[0]).id != _BUSYBOX.id)
+STATUS_EMPTY_ID = _Fault(
+    "status-empty-id", STATUS, "CRI-IMAGESTATUS-ID-NONEMPTY",
+    "ImageStatus answers images with an empty id.",
+    also_breaks=("CRI-IMAGESTATUS-SCHEMA", "CRI-LISTIMAGES-MATCHES-STATUS"),
+    probe=lambda cri: _status_image(cri, _BUSYBOX.id).id == "")
+STATUS_ZERO_SIZE = _Fault(
+    "status-zero-size", STATUS, "CRI-IMAGESTATUS-SIZE-POSITIVE",
+    "Every image reports size 0 (in ImageStatus and ListImages alike).",
+    also_breaks=("CRI-IMAGESTATUS-SCHEMA", "CRI-LISTIMAGES-SCHEMA"),
+    probe=lambda cri: _status_image(cri, _BUSYBOX.id).size == 0)
+STATUS_UID_AND_USERNAME = _Fault(
+    "status-uid-and-username", STATUS, "CRI-IMAGESTATUS-UID-XOR-USERNAME",
+    "Images with a numeric uid also report a username.",
+    probe=lambda cri: _status_image(cri, _WEBAPP_TAG).username != "")
+STATUS_TAG_WITHOUT_TAG = _Fault(
+    "status-tag-without-tag", STATUS, "CRI-IMAGESTATUS-TAGS-WELLFORMED",
+    "The first repo tag of every image lacks its `:tag` part.",
+    also_breaks=("CRI-IMAGESTATUS-SCHEMA", "CRI-LISTIMAGES-SCHEMA"),
+    probe=lambda cri: any(":" not in tag.rpartition("/")[2]
+                          for tag in _status_image(cri, _BUSYBOX.id).repo_tags))
+STATUS_DIGEST_SHORT_HASH = _Fault(
+    "status-digest-short-hash", STATUS, "CRI-IMAGESTATUS-DIGESTS-WELLFORMED",
+    "Repo digests carry a 12-character hash instead of the full sha256.",
+    also_breaks=("CRI-IMAGESTATUS-SCHEMA", "CRI-LISTIMAGES-SCHEMA"),
+    probe=lambda cri: any(not re.fullmatch(r"[^@]+@sha256:[0-9a-f]{64}", digest)
+                          for digest in _status_image(cri, _BUSYBOX.id).repo_digests))
+STATUS_INFO_WITHOUT_VERBOSE = _Fault(
+    "status-info-without-verbose", STATUS, "CRI-IMAGESTATUS-INFO-VERBOSE-ONLY",
+    "ImageStatus fills info even when verbose is false.",
+    probe=lambda cri: bool(cri.status(_BUSYBOX.id).response.info))
+STATUS_INFO_NOT_JSON = _Fault(
+    "status-info-not-json", STATUS, "CRI-IMAGESTATUS-INFO-JSON",
+    "With verbose, info values are Go-style dumps instead of JSON text.",
+    probe=lambda cri: not all(map(_is_json, cri.status(_BUSYBOX.id, verbose=True).response.info.values())))
+STATUS_EMPTY_REF_UNKNOWN = _Fault(
+    "status-empty-ref-unknown", STATUS, "CRI-IMAGESTATUS-EMPTY-REF",
+    "ImageStatus with an empty reference fails with UNKNOWN, as containerd 1.6 does.",
+    probe=lambda cri: cri.status("").code == "UNKNOWN")
+STATUS_MALFORMED_REF_INTERNAL = _Fault(
+    "status-malformed-ref-internal", STATUS, "CRI-IMAGESTATUS-MALFORMED-REF",
+    "A malformed reference containing `@` fails with INTERNAL instead of being treated as not found.",
+    probe=lambda cri: cri.status("busybox@sha256:not-hex").code == "INTERNAL")
+
+# -- cri.ListImages ------------------------------------------------------------------------------------------------
+
+LIST_DUPLICATE_IMAGE = _Fault(
+    "list-duplicate-image", LIST, "CRI-LISTIMAGES-IDS-UNIQUE",
+    "ListImages lists the first image twice.",
+    probe=lambda cri: (lambda ids: len(ids) != len(set(ids)))([image.id for image in cri.list().images]))
+LIST_SIZE_DIFFERS = _Fault(
+    "list-size-differs", LIST, "CRI-LISTIMAGES-MATCHES-STATUS",
+    "ListImages reports every image one byte larger than ImageStatus does.",
+    probe=_list_size_differs)
+LIST_IGNORES_FILTER = _Fault(
+    "list-ignores-filter", LIST, "CRI-LISTIMAGES-FILTER-BY-TAG",
+    "ListImages ignores its filter and lists every image (as containerd 1.6 does).",
+    also_breaks=("CRI-LISTIMAGES-FILTER-NO-MATCH",),
+    probe=lambda cri: any(image.id != _BUSYBOX.id for image in cri.list(_BUSYBOX_TAG).images))
+LIST_NO_MATCH_LISTS_ALL = _Fault(
+    "list-no-match-lists-all", LIST, "CRI-LISTIMAGES-FILTER-NO-MATCH",
+    "ListImages with a filter that matches nothing lists every image.",
+    probe=lambda cri: bool(cri.list(_ABSENT).images))
+LIST_UNSTABLE = _Fault(
+    "list-unstable", LIST, "CRI-LISTIMAGES-STABLE",
+    "Every other ListImages call leaves out the first image.",
+    also_breaks=("CRI-LISTIMAGES-FILTER-BY-TAG",),
+    probe=lambda cri: cri.list().images != cri.list().images)
+LIST_OMITS_IMAGE = _Fault(
+    "list-omits-image", LIST, "CRI-LISTIMAGES-COMPLETE",
+    "ListImages without a filter leaves out one image that ImageStatus and a filtered list still find.",
+    probe=lambda cri: not _QUERYABLE <= {image.id for image in cri.list().images})
+LIST_EMBEDDED_WITH_DIGESTS = _Fault(
+    "list-embedded-with-digests", LIST, "CRI-LISTIMAGES-EMBEDDED",
+    "The embedded image is listed with repo digests.", needs_embedded=True,
+    probe=lambda cri: bool(_listed_embedded(cri).repo_digests))
+LIST_EMBEDDED_ID_NOT_CONFIG_DIGEST = _Fault(
+    "list-embedded-id-not-config-digest", LIST, "CRI-LISTIMAGES-EMBEDDED",
+    "The embedded image is listed with its name as id instead of its config digest.", needs_embedded=True,
+    probe=lambda cri: _listed_embedded(cri).id != _EMBEDDED.id)
+
+CRI_FAULTS: dict[str, Fault[CriProbe]] = table(
+    STATUS_MISSING_NOT_FOUND, STATUS_MISSING_EMPTY_IMAGE, STATUS_TAG_SIZE_DIFFERS, STATUS_DIGEST_OTHER_IMAGE,
+    STATUS_EMPTY_ID, STATUS_ZERO_SIZE, STATUS_UID_AND_USERNAME, STATUS_TAG_WITHOUT_TAG, STATUS_DIGEST_SHORT_HASH,
+    STATUS_INFO_WITHOUT_VERBOSE, STATUS_INFO_NOT_JSON, STATUS_EMPTY_REF_UNKNOWN, STATUS_MALFORMED_REF_INTERNAL,
+    LIST_DUPLICATE_IMAGE, LIST_SIZE_DIFFERS, LIST_IGNORES_FILTER, LIST_NO_MATCH_LISTS_ALL, LIST_UNSTABLE,
+    LIST_OMITS_IMAGE, LIST_EMBEDDED_WITH_DIGESTS, LIST_EMBEDDED_ID_NOT_CONFIG_DIGEST,
+)

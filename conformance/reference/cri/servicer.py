@@ -1,0 +1,157 @@
+"""The behaviour of the reference CRI runtime: ImageStatus and ListImages over the catalogue, faults on demand."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import grpc
+
+from conformance.reference.cri import faults as F
+from conformance.reference.cri import images as cri_images
+from conformance.reference.cri.images import CatalogueImage
+from conformance.reference.cri.probe import PROTO_MODULES, CriProbe
+from conformance.reference.fault import Fault
+
+OMITTED_BY_FAULT = "docker.io/library/busybox:1.36"  # the image F.LIST_OMITS_IMAGE leaves out
+
+
+class ImageServicer:
+    """The behaviour of the reference runtime, shared by both API versions; ask `FAULT in self.faults`."""
+
+    def __init__(self, images: tuple[CatalogueImage, ...], faults: frozenset[Fault[CriProbe]]) -> None:
+        self.images = images
+        self.faults = faults
+        self._list_calls = itertools.count()
+        self._lock = threading.Lock()
+
+    def image_status(self, pb: ModuleType, request: Any, context: grpc.ServicerContext) -> Any:
+        """Answer ImageStatus: the image named by the request, or OK with image unset."""
+        reference = request.image.image
+        if not reference:
+            if F.STATUS_EMPTY_REF_UNKNOWN in self.faults:
+                context.abort(grpc.StatusCode.UNKNOWN, 'can not resolve "" locally')
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "ImageSpec.image must not be empty")
+        queryable = tuple(image for image in self.images if not image.embedded)
+        image = cri_images.find(queryable, reference)
+        if image is None:
+            return self._missing(pb, reference, context)
+        if F.STATUS_DIGEST_OTHER_IMAGE in self.faults and cri_images.matched_by_digest(image, reference):
+            image = queryable[(queryable.index(image) + 1) % len(queryable)]
+        message = self._render(pb, image)
+        if F.STATUS_TAG_SIZE_DIFFERS in self.faults and cri_images.matched_by_tag(image, reference):
+            message.size += 4096
+        if F.STATUS_EMPTY_ID in self.faults:
+            message.id = ""
+        response = pb.ImageStatusResponse(image=message)
+        if request.verbose or F.STATUS_INFO_WITHOUT_VERBOSE in self.faults:
+            response.info["info"] = self._info(image)
+        return response
+
+    def list_images(self, pb: ModuleType, request: Any, context: grpc.ServicerContext) -> Any:
+        """Answer ListImages: every image, or those the filter names, sorted by id."""
+        wanted = request.filter.image.image if request.HasField("filter") else ""
+        images = list(self.images)
+        if wanted and F.LIST_IGNORES_FILTER not in self.faults:
+            images = [image for image in images if cri_images.matches(image, wanted)]
+            if not images and F.LIST_NO_MATCH_LISTS_ALL in self.faults:
+                images = list(self.images)
+        elif F.LIST_OMITS_IMAGE in self.faults:
+            images = [image for image in images if OMITTED_BY_FAULT not in image.repo_tags]
+        if F.LIST_UNSTABLE in self.faults:
+            with self._lock:
+                call = next(self._list_calls)
+            if call % 2 == 1:
+                images = images[1:]
+        if F.LIST_DUPLICATE_IMAGE in self.faults and images:
+            images.append(images[0])
+        return pb.ListImagesResponse(images=[self._render(pb, image, listed=True) for image in images])
+
+    def _missing(self, pb: ModuleType, reference: str, context: grpc.ServicerContext) -> Any:
+        malformed_digest_ref = "@" in reference and cri_images.normalise(reference) is None
+        if F.STATUS_MALFORMED_REF_INTERNAL in self.faults and malformed_digest_ref:
+            context.abort(grpc.StatusCode.INTERNAL, f"failed to parse image reference {reference!r}")
+        if F.STATUS_MISSING_NOT_FOUND in self.faults:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"image {reference!r} not found")
+        if F.STATUS_MISSING_EMPTY_IMAGE in self.faults:
+            return pb.ImageStatusResponse(image=pb.Image())
+        return pb.ImageStatusResponse()
+
+    def _render(self, pb: ModuleType, image: CatalogueImage, *, listed: bool = False) -> Any:
+        tags = list(image.repo_tags)
+        digests = list(image.repo_digests)
+        image_id = image.id
+        size = image.size
+        username = image.username
+        if F.STATUS_TAG_WITHOUT_TAG in self.faults and tags:
+            name, _, _ = tags[0].rpartition(":")
+            tags[0] = name
+        if F.STATUS_DIGEST_SHORT_HASH in self.faults:
+            digests = [digest[: digest.index("@sha256:") + len("@sha256:") + 12] for digest in digests]
+        if F.STATUS_ZERO_SIZE in self.faults:
+            size = 0
+        if F.STATUS_UID_AND_USERNAME in self.faults and image.uid is not None:
+            username = "root" if image.uid == 0 else f"user{image.uid}"
+        if listed and F.LIST_SIZE_DIFFERS in self.faults:
+            size += 1
+        if listed and image.embedded and F.LIST_EMBEDDED_WITH_DIGESTS in self.faults:
+            digests = [f"{tag.rpartition(':')[0]}@{image.id}" for tag in tags]
+        if listed and image.embedded and F.LIST_EMBEDDED_ID_NOT_CONFIG_DIGEST in self.faults:
+            image_id = tags[0]
+        message = pb.Image(
+            id=image_id,
+            repo_tags=tags,
+            repo_digests=digests,
+            size=size,
+            username=username,
+            spec=pb.ImageSpec(image=image.id),
+            pinned=image.pinned,
+        )
+        if image.uid is not None:
+            message.uid.value = image.uid  # setting the value marks uid as present, even for 0
+        return message
+
+    def _info(self, image: CatalogueImage) -> str:
+        if F.STATUS_INFO_NOT_JSON in self.faults:
+            return f"map[chainID:{image.id} size:{image.size} user:{image.config_user}]"
+        return json.dumps(
+            {
+                "chainID": image.id,
+                "imageSpec": {"architecture": "amd64", "os": "linux", "config": {"User": image.config_user}},
+                "size": image.size,
+            },
+            sort_keys=True,
+        )
+
+
+def service_handler(version: str, servicer: ImageServicer, request_log: list[str]) -> grpc.GenericRpcHandler:
+    """The gRPC handler of runtime.<version>.ImageService, logging each method path to `request_log`."""
+    pb = PROTO_MODULES[version]
+    service = f"runtime.{version}.ImageService"
+
+    def logged(rpc: str, answer: Callable[[ModuleType, Any, grpc.ServicerContext], Any]) -> Callable[..., Any]:
+        def handle(request: Any, context: grpc.ServicerContext) -> Any:
+            request_log.append(f"/{service}/{rpc}")
+            return answer(pb, request, context)
+
+        return handle
+
+    return grpc.method_handlers_generic_handler(
+        service,
+        {
+            "ListImages": grpc.unary_unary_rpc_method_handler(
+                logged("ListImages", servicer.list_images),
+                request_deserializer=pb.ListImagesRequest.FromString,
+                response_serializer=pb.ListImagesResponse.SerializeToString,
+            ),
+            "ImageStatus": grpc.unary_unary_rpc_method_handler(
+                logged("ImageStatus", servicer.image_status),
+                request_deserializer=pb.ImageStatusRequest.FromString,
+                response_serializer=pb.ImageStatusResponse.SerializeToString,
+            ),
+        },
+    )

@@ -1,0 +1,319 @@
+"""Every fault of the Glance-style reference, declared once: name, requirement it breaks, and the probe that sees it.
+
+Each probe gets an HttpProbe of a running reference and answers whether the deviation is visible: True when
+the reference runs with that fault, False when it runs clean. Body changes are made where show and list share
+the serializer (so show still agrees with list), except the id changes, which would break discovery.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from conformance.reference.fault import Fault, table
+from conformance.reference.glance.images import image_by_key
+from conformance.reference.glance.probe import Answer, HttpProbe
+
+V2_SHOW = "glance.v2.show"
+V1_HEAD = "glance.v1.head"
+V1_1_DETAIL = "glance.v1_1.detail"
+
+_VIVADO = image_by_key("centos-vivado")  # the seed 001 sample: vendor properties, lower-case hex checksum
+_CIRROS = image_by_key("cirros")  # the seed 003/004 sample: no properties, size shared with cirros-052
+_UNKNOWN = "00000000-0000-4000-8000-000000000000"
+_MALFORMED = "not-a-uuid!"
+_SHARED_SIZE = _CIRROS.size  # cirros and cirros-052
+_SHARED_UPDATE = "2021-03-15T08:30:00.123456"  # updated_at of three images
+_DETAIL = "/v1.1/images/detail"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_Fault = Fault[HttpProbe]  # each probe takes a client of the running reference
+
+
+def _show(http: HttpProbe, image_id: str = _VIVADO.id) -> Any:
+    return http.get(f"/v2/images/{image_id}").json()
+
+
+def _head(http: HttpProbe, image_id: str = _CIRROS.id) -> dict[str, str]:
+    return http.head(f"/v1/images/{image_id}").headers
+
+
+def _detail(http: HttpProbe, query: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = http.get(f"{_DETAIL}?limit=1000&{query}").json()["images"]
+    return entries
+
+
+def _list_disagrees_with_show(http: HttpProbe) -> bool:
+    entry = http.get("/v2/images?limit=1").json()["images"][0]
+    return bool(entry["name"] != _show(http, entry["id"])["name"])
+
+
+def _marker_page_skips(http: HttpProbe) -> bool:
+    every = [entry["id"] for entry in _detail(http, "sort_dir=asc")]
+    page = http.get(f"{_DETAIL}?sort_dir=asc&marker={_CIRROS.id}&limit=3").json()["images"]
+    return bool(page[0]["id"] != every[every.index(_CIRROS.id) + 1])
+
+
+def _not_json(answer: Answer) -> bool:
+    try:
+        json.loads(answer.body)
+    except ValueError:
+        return True
+    return False
+
+
+# -- glance.v2.show ------------------------------------------------------------------------------------------------
+
+V2_SHOW_CONTENT_TYPE_TEXT = _Fault(
+    "v2-show-content-type-text", V2_SHOW, "GLANCE-V2-SHOW-200-JSON",
+    "Show answers 200 with the JSON body labelled Content-Type text/plain.",
+    probe=lambda http: http.get(f"/v2/images/{_VIVADO.id}").mimetype == "text/plain")
+V2_SHOW_STATUS_BOGUS = _Fault(
+    "v2-show-status-bogus", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "Every image reports status \"available\", which is not a documented status.",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA",),
+    probe=lambda http: _show(http)["status"] == "available")
+V2_SHOW_MIN_RAM_STRING = _Fault(
+    "v2-show-min-ram-string", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "min_ram is a string such as \"512\" instead of an integer.",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA",),
+    probe=lambda http: isinstance(_show(http)["min_ram"], str))
+V2_SHOW_OS_TYPE_BOGUS = _Fault(
+    "v2-show-os-type-bogus", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "__os_type is \"Solaris\" on every image that has it.",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES"),
+    probe=lambda http: _show(http)["__os_type"] == "Solaris")
+V2_SHOW_MISSING_ID = _Fault(
+    "v2-show-missing-id", V2_SHOW, "GLANCE-V2-SHOW-SCHEMA",
+    "The show body has no id field.",
+    also_breaks=("GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V2-SHOW-AGREES-WITH-LIST"),
+    probe=lambda http: "id" not in _show(http))
+V2_SHOW_WRONG_ID = _Fault(
+    "v2-show-wrong-id", V2_SHOW, "GLANCE-V2-SHOW-ID-MATCHES",
+    "The show body's id is the id of another image (the rest of the body is the requested image's).",
+    also_breaks=("GLANCE-V2-SHOW-AGREES-WITH-LIST",),
+    probe=lambda http: _show(http)["id"] != _VIVADO.id)
+V2_SHOW_BAD_SELF_LINK = _Fault(
+    "v2-show-bad-self-link", V2_SHOW, "GLANCE-V2-SHOW-LINKS",
+    "self points to /v2/images/<another image's id>.",
+    probe=lambda http: _show(http)["self"] != f"/v2/images/{_VIVADO.id}")
+V2_SHOW_LOCAL_TIMESTAMP = _Fault(
+    "v2-show-local-timestamp", V2_SHOW, "GLANCE-V2-SHOW-TIMESTAMPS",
+    "created_at is written as local time without T or zone, e.g. \"2018-09-06 14:03:27\".",
+    also_breaks=("GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V2-SHOW-SCHEMA"),
+    probe=lambda http: "T" not in _show(http)["created_at"])
+V2_SHOW_UPDATED_BEFORE_CREATED = _Fault(
+    "v2-show-updated-before-created", V2_SHOW, "GLANCE-V2-SHOW-TIMESTAMPS",
+    "updated_at is one day earlier than created_at.",
+    probe=lambda http: (lambda body: body["updated_at"] < body["created_at"])(_show(http)))
+V2_SHOW_EXTRA_PROP_INT = _Fault(
+    "v2-show-extra-prop-int", V2_SHOW, "GLANCE-V2-SHOW-EXTRA-PROPS-STRINGS",
+    "The undocumented custom property build_number is a JSON integer (added as 0 where absent).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES"),
+    probe=lambda http: isinstance(_show(http).get("build_number"), int))
+V2_SHOW_ID_NOT_UUID = _Fault(
+    "v2-show-id-not-uuid", V2_SHOW, "GLANCE-V2-SHOW-ID-UUID",
+    "An extra image with the id legacy-image-0001 is listed first and shown consistently (in v2 only).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V1-HEAD-200-EMPTY-BODY"),
+    probe=lambda http: any(not _UUID.fullmatch(entry["id"])
+                           for entry in http.get("/v2/images?limit=3").json()["images"]))
+V2_SHOW_CHECKSUM_UPPERCASE = _Fault(
+    "v2-show-checksum-uppercase", V2_SHOW, "GLANCE-V2-SHOW-CHECKSUM-FORMAT",
+    "checksum is written in upper-case hex, in show and list alike.",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES"),
+    probe=lambda http: _show(http)["checksum"] == str(_VIVADO.checksum).upper())
+V2_SHOW_UNKNOWN_ID_200 = _Fault(
+    "v2-show-unknown-id-200", V2_SHOW, "GLANCE-V2-SHOW-404",
+    "A well-formed UUID that names no live image answers 200 with another image's body.",
+    probe=lambda http: http.get(f"/v2/images/{_UNKNOWN}").status == 200)
+V2_SHOW_MALFORMED_ID_500 = _Fault(
+    "v2-show-malformed-id-500", V2_SHOW, "GLANCE-V2-SHOW-MALFORMED-ID",
+    "An id with any character other than hex digits and dashes answers 500.",
+    probe=lambda http: http.get(f"/v2/images/{_MALFORMED}").status == 500)
+V2_SHOW_DISAGREES_WITH_LIST = _Fault(
+    "v2-show-disagrees-with-list", V2_SHOW, "GLANCE-V2-SHOW-AGREES-WITH-LIST",
+    "List entries carry a different name (suffixed \" (listed)\") than show reports.",
+    probe=_list_disagrees_with_show)
+V2_SHOW_ERROR_BODY_HTML = _Fault(
+    "v2-show-error-body-html", V2_SHOW, "GLANCE-V2-SHOW-ERROR-BODY",
+    "Show's 404 body is HTML even when the client asks for JSON.",
+    probe=lambda http: http.get(f"/v2/images/{_UNKNOWN}").mimetype == "text/html")
+
+# -- glance.v1.head ------------------------------------------------------------------------------------------------
+
+V1_HEAD_BODY_NOT_EMPTY = _Fault(
+    "v1-head-body-not-empty", V1_HEAD, "GLANCE-V1-HEAD-200-EMPTY-BODY",
+    "HEAD writes a body (with a matching Content-Length) after the headers.",
+    probe=lambda http: http.head(f"/v1/images/{_CIRROS.id}").body != b"")
+V1_HEAD_MISSING_STATUS = _Fault(
+    "v1-head-missing-status", V1_HEAD, "GLANCE-V1-HEAD-HEADERS-PRESENT",
+    "HEAD omits the X-Image-Meta-Status header.",
+    probe=lambda http: "x-image-meta-status" not in _head(http))
+V1_HEAD_SIZE_NOT_INTEGER = _Fault(
+    "v1-head-size-not-integer", V1_HEAD, "GLANCE-V1-HEAD-INTEGERS",
+    "X-Image-Meta-Size is written as a decimal, e.g. \"13167616.0\".",
+    probe=lambda http: not _head(http)["x-image-meta-size"].isdigit())
+V1_HEAD_BOOLEANS_NUMERIC = _Fault(
+    "v1-head-booleans-numeric", V1_HEAD, "GLANCE-V1-HEAD-BOOLEANS",
+    "Boolean headers are written 1/0 instead of True/False.",
+    probe=lambda http: _head(http)["x-image-meta-is_public"] == "1")
+V1_HEAD_TIMESTAMP_ZULU = _Fault(
+    "v1-head-timestamp-zulu", V1_HEAD, "GLANCE-V1-HEAD-TIMESTAMPS",
+    "Created_at and Updated_at carry a trailing Z, unlike Glance v1's naive timestamps.",
+    probe=lambda http: _head(http)["x-image-meta-created_at"].endswith("Z"))
+V1_HEAD_STATUS_BOGUS = _Fault(
+    "v1-head-status-bogus", V1_HEAD, "GLANCE-V1-HEAD-ENUMS",
+    "X-Image-Meta-Status is \"available\", which is not a documented status.",
+    probe=lambda http: _head(http)["x-image-meta-status"] == "available")
+V1_HEAD_WRONG_ID = _Fault(
+    "v1-head-wrong-id", V1_HEAD, "GLANCE-V1-HEAD-ID-MATCHES",
+    "X-Image-Meta-Id is the id of another image.",
+    probe=lambda http: _head(http)["x-image-meta-id"] != _CIRROS.id)
+V1_HEAD_UNKNOWN_ID_200 = _Fault(
+    "v1-head-unknown-id-200", V1_HEAD, "GLANCE-V1-HEAD-404",
+    "A well-formed UUID that names no live image answers 200 with another image's headers.",
+    probe=lambda http: http.head(f"/v1/images/{_UNKNOWN}").status == 200)
+V1_HEAD_MALFORMED_ID_500 = _Fault(
+    "v1-head-malformed-id-500", V1_HEAD, "GLANCE-V1-HEAD-MALFORMED-ID",
+    "An id with any character other than hex digits and dashes answers 500.",
+    probe=lambda http: http.head(f"/v1/images/{_MALFORMED}").status == 500)
+V1_HEAD_ETAG_MISMATCH = _Fault(
+    "v1-head-etag-mismatch", V1_HEAD, "GLANCE-V1-HEAD-ETAG",
+    "ETag is a 32-hex value different from the checksum.",
+    probe=lambda http: (lambda meta: meta["etag"] != meta["x-image-meta-checksum"])(_head(http)))
+V1_HEAD_NAME_DIFFERS = _Fault(
+    "v1-head-name-differs", V1_HEAD, "GLANCE-V1-HEAD-AGREES-WITH-DETAIL",
+    "X-Image-Meta-Name is suffixed \" (v1)\", so it differs from the detail entry.",
+    probe=lambda http: _head(http)["x-image-meta-name"] != _detail(http, f"name={_CIRROS.name}")[0]["name"])
+V1_HEAD_MIN_RAM_DIFFERS = _Fault(
+    "v1-head-min-ram-differs", V1_HEAD, "GLANCE-V1-HEAD-AGREES-WITH-V2",
+    "X-Image-Meta-Min_ram is 512 more than v2 reports.",
+    probe=lambda http: int(_head(http)["x-image-meta-min_ram"]) != _show(http, _CIRROS.id)["min_ram"])
+V1_HEAD_PROPERTY_MISSING = _Fault(
+    "v1-head-property-missing", V1_HEAD, "GLANCE-V1-HEAD-PROPERTIES",
+    "The header of the alphabetically first custom property is left out.",
+    probe=lambda http: len([name for name in _head(http, _VIVADO.id) if name.startswith("x-image-meta-property-")])
+    < len(_VIVADO.properties))
+V1_HEAD_CHECKSUM_UPPERCASE = _Fault(
+    "v1-head-checksum-uppercase", V1_HEAD, "GLANCE-V1-HEAD-CHECKSUM-FORMAT",
+    "X-Image-Meta-Checksum (and the ETag) are written in upper-case hex.",
+    probe=lambda http: _head(http)["x-image-meta-checksum"] == str(_CIRROS.checksum).upper())
+
+# -- glance.v1_1.detail --------------------------------------------------------------------------------------------
+
+V1_1_DETAIL_MISSING_FIELD = _Fault(
+    "v1-1-detail-missing-field", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-SCHEMA",
+    "Detail entries lack the protected field.",
+    probe=lambda http: "protected" not in _detail(http, "name=cirros")[0])
+V1_1_DETAIL_PROPERTIES_LIST = _Fault(
+    "v1-1-detail-properties-list", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-PROPERTIES-OBJECT",
+    "properties is a list of [key, value] pairs instead of an object.",
+    probe=lambda http: isinstance(_detail(http, "name=cirros")[0]["properties"], list))
+V1_1_DETAIL_FILTER_NAME_SUBSTRING = _Fault(
+    "v1-1-detail-filter-name-substring", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-NAME",
+    "The name filter matches case-insensitive substrings.",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
+    probe=lambda http: any(entry["name"] != "cirros" for entry in _detail(http, "name=cirros")))
+V1_1_DETAIL_FILTER_CONTAINER_FORMAT_IGNORED = _Fault(
+    "v1-1-detail-filter-container-format-ignored", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-CONTAINER-FORMAT",
+    "The container_format filter is ignored.",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
+    probe=lambda http: any(e["container_format"] != "ovf" for e in _detail(http, "container_format=ovf")))
+V1_1_DETAIL_FILTER_DISK_FORMAT_IGNORED = _Fault(
+    "v1-1-detail-filter-disk-format-ignored", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-DISK-FORMAT",
+    "The disk_format filter is ignored.",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
+    probe=lambda http: any(entry["disk_format"] != "vhd" for entry in _detail(http, "disk_format=vhd")))
+V1_1_DETAIL_FILTER_STATUS_IGNORED = _Fault(
+    "v1-1-detail-filter-status-ignored", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-STATUS",
+    "The status filter is ignored.",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
+    probe=lambda http: any(entry["status"] != "queued" for entry in _detail(http, "status=queued")))
+V1_1_DETAIL_FILTER_SIZE_MIN_EXCLUSIVE = _Fault(
+    "v1-1-detail-filter-size-min-exclusive", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-SIZE-MIN",
+    "size_min keeps sizes strictly greater than the value, dropping equal ones.",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-COMPLETE",),
+    probe=lambda http: _SHARED_SIZE not in {e["size"] for e in _detail(http, f"size_min={_SHARED_SIZE}")})
+V1_1_DETAIL_FILTER_SIZE_MAX_EXCLUSIVE = _Fault(
+    "v1-1-detail-filter-size-max-exclusive", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-SIZE-MAX",
+    "size_max keeps sizes strictly less than the value, dropping equal ones.",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-COMPLETE",),
+    probe=lambda http: _SHARED_SIZE not in {e["size"] for e in _detail(http, f"size_max={_SHARED_SIZE}")})
+V1_1_DETAIL_FILTER_CHANGES_SINCE_INCLUSIVE = _Fault(
+    "v1-1-detail-filter-changes-since-inclusive", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE",
+    "changes-since keeps updated_at equal to the value too (>= instead of >).",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
+    probe=lambda http: any(e["updated_at"] == _SHARED_UPDATE
+                           for e in _detail(http, f"changes-since={_SHARED_UPDATE}")))
+V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED = _Fault(
+    "v1-1-detail-filter-changes-since-hides-deleted", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE",
+    "changes-since does not bring back deleted and killed images.",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-COMPLETE",),
+    probe=lambda http: not any(entry["deleted"] for entry in _detail(http, "changes-since=2000-01-01")))
+V1_1_DETAIL_FILTER_PROPERTY_IGNORED = _Fault(
+    "v1-1-detail-filter-property-ignored", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-PROPERTY",
+    "property-<key> filters are ignored.",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
+    probe=lambda http: any(e["properties"].get("__os_type") != "Windows"
+                           for e in _detail(http, "property-__os_type=Windows")))
+V1_1_DETAIL_PAGINATION_SKIPS = _Fault(
+    "v1-1-detail-pagination-skips", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-PAGINATION",
+    "A page requested with a marker skips the first image after the marker.",
+    probe=_marker_page_skips)
+V1_1_DETAIL_LIMIT_IGNORED = _Fault(
+    "v1-1-detail-limit-ignored", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-LIMIT",
+    "limit (and the default page size) is ignored: every remaining image is returned.",
+    probe=lambda http: len(http.get(f"{_DETAIL}?limit=2").json()["images"]) > 2)
+V1_1_DETAIL_SIZE_MIN_500 = _Fault(
+    "v1-1-detail-size-min-500", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-INVALID-400",
+    "A size_min that is not a non-negative integer answers 500 instead of 400.",
+    probe=lambda http: http.get(f"{_DETAIL}?size_min=abc").status == 500)
+V1_1_DETAIL_BAD_SORT_KEY_200 = _Fault(
+    "v1-1-detail-bad-sort-key-200", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-INVALID-400",
+    "An unknown sort_key is ignored (200, default order) instead of answering 400.",
+    probe=lambda http: http.get(f"{_DETAIL}?sort_key=bogus").status == 200)
+V1_1_DETAIL_SHOWS_DELETED = _Fault(
+    "v1-1-detail-shows-deleted", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-HIDES-DELETED",
+    "Deleted and killed images are listed without changes-since.",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
+    probe=lambda http: any(entry["deleted"] or entry["status"] == "killed" for entry in _detail(http, "")))
+V1_1_DETAIL_NONE_LITERAL = _Fault(
+    "v1-1-detail-none-literal", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-VALID-JSON",
+    "The body writes \"deleted_at\": none (as the seed sample does), which is not JSON.",
+    probe=lambda http: _not_json(http.get(f"{_DETAIL}?name=cirros")))
+V1_1_DETAIL_ONLY_FIRST_FILTER = _Fault(
+    "v1-1-detail-only-first-filter", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-SOUND",
+    "With several filters, only the first one is applied.",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-MONOTONIC",),
+    probe=lambda http: any((e["disk_format"], e["container_format"]) != ("qcow2", "ovf")
+                           for e in _detail(http, "disk_format=qcow2&container_format=ovf")))
+V1_1_DETAIL_COMBINED_DROPS_ONE = _Fault(
+    "v1-1-detail-combined-drops-one", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-COMPLETE",
+    "With two or more filters, the last matching image is left out.",
+    probe=lambda http: _CIRROS.id not in {e["id"] for e in _detail(http, "name=cirros&disk_format=qcow2")})
+V1_1_DETAIL_FILTERS_ANY = _Fault(
+    "v1-1-detail-filters-any", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-MONOTONIC",
+    "An image matching any one of several filters is returned (a union instead of an intersection).",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
+    probe=lambda http: any((e["name"], e["disk_format"]) != ("cirros", "vhd")
+                           for e in _detail(http, "name=cirros&disk_format=vhd")))
+
+# The order of --list-faults: v2 show, v1 HEAD, v1.1 detail (two late additions kept where they were first listed).
+GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
+    V2_SHOW_CONTENT_TYPE_TEXT, V2_SHOW_STATUS_BOGUS, V2_SHOW_MIN_RAM_STRING, V2_SHOW_OS_TYPE_BOGUS,
+    V2_SHOW_MISSING_ID, V2_SHOW_WRONG_ID, V2_SHOW_BAD_SELF_LINK, V2_SHOW_LOCAL_TIMESTAMP,
+    V2_SHOW_UPDATED_BEFORE_CREATED, V2_SHOW_EXTRA_PROP_INT, V2_SHOW_ID_NOT_UUID, V2_SHOW_CHECKSUM_UPPERCASE,
+    V2_SHOW_UNKNOWN_ID_200, V2_SHOW_MALFORMED_ID_500, V2_SHOW_DISAGREES_WITH_LIST, V2_SHOW_ERROR_BODY_HTML,
+    V1_HEAD_BODY_NOT_EMPTY, V1_HEAD_MISSING_STATUS, V1_HEAD_SIZE_NOT_INTEGER, V1_HEAD_BOOLEANS_NUMERIC,
+    V1_HEAD_TIMESTAMP_ZULU, V1_HEAD_STATUS_BOGUS, V1_HEAD_WRONG_ID, V1_HEAD_UNKNOWN_ID_200,
+    V1_HEAD_MALFORMED_ID_500, V1_HEAD_ETAG_MISMATCH, V1_HEAD_NAME_DIFFERS, V1_HEAD_MIN_RAM_DIFFERS,
+    V1_HEAD_PROPERTY_MISSING,
+    V1_1_DETAIL_MISSING_FIELD, V1_1_DETAIL_PROPERTIES_LIST, V1_1_DETAIL_FILTER_NAME_SUBSTRING,
+    V1_1_DETAIL_FILTER_CONTAINER_FORMAT_IGNORED, V1_1_DETAIL_FILTER_DISK_FORMAT_IGNORED,
+    V1_1_DETAIL_FILTER_STATUS_IGNORED, V1_1_DETAIL_FILTER_SIZE_MIN_EXCLUSIVE, V1_1_DETAIL_FILTER_SIZE_MAX_EXCLUSIVE,
+    V1_1_DETAIL_FILTER_CHANGES_SINCE_INCLUSIVE, V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED,
+    V1_1_DETAIL_FILTER_PROPERTY_IGNORED, V1_1_DETAIL_PAGINATION_SKIPS, V1_1_DETAIL_LIMIT_IGNORED,
+    V1_1_DETAIL_SIZE_MIN_500, V1_1_DETAIL_BAD_SORT_KEY_200, V1_1_DETAIL_SHOWS_DELETED, V1_1_DETAIL_NONE_LITERAL,
+    V1_HEAD_CHECKSUM_UPPERCASE, V1_1_DETAIL_ONLY_FIRST_FILTER, V1_1_DETAIL_COMBINED_DROPS_ONE,
+    V1_1_DETAIL_FILTERS_ANY,
+)

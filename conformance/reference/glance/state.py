@@ -1,0 +1,72 @@
+"""What one Glance reference app holds: its copy of the catalogue (changed by v2 writes) and its faults."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from conformance.reference.fault import Fault
+from conformance.reference.glance.images import Image
+from conformance.reference.glance.probe import HttpProbe
+from conformance.reference.glance.responses import clip
+
+
+class Refused(Exception):
+    """A write the API refuses, with the status code it answers."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Store:
+    """One app's image records: a copy of the fixed catalogue that writes change."""
+
+    def __init__(self, images: Iterable[Image]) -> None:
+        self._lock = threading.Lock()
+        # Copy-on-write: readers take the current dict and never see it change under them.
+        self._images: dict[str, Image] = {image.id: image for image in images}
+
+    def all(self) -> list[Image]:
+        """Every record, deleted ones included: catalogue order, then creation order."""
+        return list(self._images.values())
+
+    def find(self, image_id: str) -> Image | None:
+        """The record with `image_id`, deleted ones included."""
+        return self._images.get(image_id)
+
+    def live(self) -> list[Image]:
+        """Records that are not deleted."""
+        return [image for image in self._images.values() if not image.deleted]
+
+    def other(self, image: Image) -> Image:
+        """A different live image, stable for `image` (for faults that answer for the wrong image)."""
+        live = self.live()
+        index = next((i for i, candidate in enumerate(live) if candidate.id == image.id), -1)
+        return live[(index + 1) % len(live)]
+
+    def add(self, image: Image) -> None:
+        """Store a new image; Refused (409) when its id is taken, even by a deleted image."""
+        with self._lock:
+            if image.id in self._images:
+                raise Refused(409, f"Image with identifier {image.id} already exists!")
+            self._images = {**self._images, image.id: image}
+
+    def update(self, image_id: str, change: Callable[[Image], Image]) -> Image:
+        """Replace the live image `image_id` by `change(image)` in one step; Refused (404) when there is none."""
+        with self._lock:
+            image = self._images.get(image_id)
+            if image is None or image.deleted:
+                raise Refused(404, f"No image found with ID {clip(image_id)}.")
+            changed = change(image)
+            self._images = {**self._images, image_id: changed}
+            return changed
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What every endpoint of one app sees: the faults switched on (ask `FAULT in state.faults`) and the records."""
+
+    faults: frozenset[Fault[HttpProbe]]
+    store: Store

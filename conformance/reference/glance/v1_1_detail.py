@@ -1,0 +1,201 @@
+"""Glance v1.1 GET /v1/images/detail: filters, sort, marker and limit over the catalogue, entries as in the seed.
+
+The filter engine here is the reference's own: it re-implements the documented filter rules independently of
+the suite's filter model (conformance/glance/filters.py) on purpose, so the two act as each other's oracle.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from conformance.reference.fault import Fault
+from conformance.reference.glance import faults as F
+from conformance.reference.glance import paging
+from conformance.reference.glance.images import Image, format_v1_time
+from conformance.reference.glance.probe import HttpProbe
+from conformance.reference.glance.responses import WSGIApp, clip, error
+from conformance.reference.glance.state import AppState
+
+Predicate = Callable[[Image], bool]
+
+SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at")
+SORT_DIRS = ("asc", "desc")
+_ISO_8601 = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[T ](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})"
+    r"(?::(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,6})[0-9]*)?)?)?"
+    r"(?P<zone>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?",
+    re.IGNORECASE,
+)
+# The exact-match filters, each with the fault that switches it off.
+_EXACT_FILTERS: dict[str, Fault[HttpProbe]] = {
+    "container_format": F.V1_1_DETAIL_FILTER_CONTAINER_FORMAT_IGNORED,
+    "disk_format": F.V1_1_DETAIL_FILTER_DISK_FORMAT_IGNORED,
+    "status": F.V1_1_DETAIL_FILTER_STATUS_IGNORED,
+}
+
+
+def detail(state: AppState, request: Request) -> WSGIApp:
+    """GET /v1/images/detail: one page of entries, or 400 on a parameter the API rejects."""
+    try:
+        page = _page(state, request.args)
+    except paging.BadRequest as exc:
+        if exc.param == "size_min" and F.V1_1_DETAIL_SIZE_MIN_500 in state.faults:
+            return error(request, 500, "Internal server error.")
+        return error(request, 400, str(exc))
+    text = json.dumps({"images": [_entry(state, image) for image in page]}, ensure_ascii=False)
+    if F.V1_1_DETAIL_NONE_LITERAL in state.faults:
+        text = text.replace('"deleted_at": null', '"deleted_at": none')
+    return Response(text, status=200, content_type="application/json; charset=UTF-8")
+
+
+def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
+    """The images of one detail page: filtered, sorted, cut at the marker and limit; BadRequest on bad input."""
+    faults = state.faults
+    since = _parse_time(args["changes-since"]) if "changes-since" in args else None
+    show_hidden = since is not None and F.V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED not in faults
+    show_hidden = show_hidden or F.V1_1_DETAIL_SHOWS_DELETED in faults
+    candidates = [i for i in state.store.all() if show_hidden or not (i.deleted or i.status == "killed")]
+    predicates = _filters(state, args, since)
+    if F.V1_1_DETAIL_ONLY_FIRST_FILTER in faults:
+        predicates = predicates[:1]
+    if F.V1_1_DETAIL_FILTERS_ANY in faults and predicates:
+        matching = [image for image in candidates if any(test(image) for test in predicates)]
+    else:
+        matching = [image for image in candidates if all(test(image) for test in predicates)]
+    if F.V1_1_DETAIL_COMBINED_DROPS_ONE in faults and len(predicates) >= 2 and matching:
+        matching = matching[:-1]
+
+    sort_key = args.get("sort_key", "created_at")
+    if sort_key not in SORT_KEYS:
+        if F.V1_1_DETAIL_BAD_SORT_KEY_200 not in faults:
+            raise paging.BadRequest("sort_key", f"sort_key must be one of {', '.join(SORT_KEYS)}, got {sort_key!r}")
+        sort_key = "created_at"
+    sort_dir = args.get("sort_dir", "desc")
+    if sort_dir not in SORT_DIRS:
+        raise paging.BadRequest("sort_dir", f"sort_dir must be asc or desc, got {sort_dir!r}")
+    ordered = sorted(matching, key=paging.sort_value(sort_key), reverse=sort_dir == "desc")
+
+    limit = paging.limit(args)
+    start = paging.start_after(ordered, args.get("marker"))
+    if "marker" in args and F.V1_1_DETAIL_PAGINATION_SKIPS in faults:
+        start += 1
+    if F.V1_1_DETAIL_LIMIT_IGNORED in faults:
+        return ordered[start:]
+    return ordered[start : start + limit]
+
+
+def _filters(state: AppState, args: Mapping[str, str], since: datetime | None) -> list[Predicate]:
+    """One predicate per filter in `args`; BadRequest on a value the API rejects."""
+    faults = state.faults
+    tests: list[Predicate] = []
+    if "name" in args:
+        name = args["name"]
+        if F.V1_1_DETAIL_FILTER_NAME_SUBSTRING in faults:
+            tests.append(lambda i: name.casefold() in i.name.casefold())
+        else:
+            tests.append(lambda i: i.name == name)
+    for field, fault in _EXACT_FILTERS.items():
+        if field in args and fault not in faults:
+            tests.append(_attribute_is(field, args[field]))
+    size_min = paging.count(args, "size_min")
+    if size_min is not None:
+        if F.V1_1_DETAIL_FILTER_SIZE_MIN_EXCLUSIVE in faults:
+            tests.append(lambda i: i.size is not None and i.size > size_min)
+        else:
+            tests.append(lambda i: i.size is not None and i.size >= size_min)
+    size_max = paging.count(args, "size_max")
+    if size_max is not None:
+        if F.V1_1_DETAIL_FILTER_SIZE_MAX_EXCLUSIVE in faults:
+            tests.append(lambda i: i.size is not None and i.size < size_max)
+        else:
+            tests.append(lambda i: i.size is not None and i.size <= size_max)
+    if since is not None:
+        if F.V1_1_DETAIL_FILTER_CHANGES_SINCE_INCLUSIVE in faults:
+            tests.append(lambda i: i.updated_at >= since)
+        else:
+            tests.append(lambda i: i.updated_at > since)
+    for field in ("min_ram", "min_disk"):
+        number = paging.count(args, field)
+        if number is not None:
+            tests.append(_attribute_is(field, number))
+    for field in ("is_public", "protected"):
+        if field in args:
+            tests.append(_attribute_is(field, _boolean(args, field)))
+    if F.V1_1_DETAIL_FILTER_PROPERTY_IGNORED not in faults:
+        for param, value in args.items():
+            if param.startswith("property-"):
+                tests.append(_property_is(param.removeprefix("property-"), value))
+    return tests
+
+
+def _entry(state: AppState, image: Image) -> dict[str, Any]:
+    """The v1.1 detail entry of `image`, fields in the seed's order."""
+    properties: Any = dict(image.properties)
+    if F.V1_1_DETAIL_PROPERTIES_LIST in state.faults:
+        properties = [[key, value] for key, value in sorted(image.properties.items())]
+    entry: dict[str, Any] = {
+        "status": image.status,
+        "virtual_size": image.virtual_size,
+        "name": image.name,
+        "deleted": image.deleted,
+        "container_format": image.container_format,
+        "created_at": format_v1_time(image.created_at),
+        "disk_format": image.disk_format,
+        "updated_at": format_v1_time(image.updated_at),
+        "properties": properties,
+        "owner": image.owner,
+        "protected": image.protected,
+        "min_ram": image.min_ram,
+        "checksum": image.checksum,
+        "min_disk": image.min_disk,
+        "is_public": image.is_public,
+        "deleted_at": None if image.deleted_at is None else format_v1_time(image.deleted_at),
+        "id": image.id,
+        "size": image.size,
+    }
+    if F.V1_1_DETAIL_MISSING_FIELD in state.faults:
+        del entry["protected"]
+    return entry
+
+
+def _boolean(args: Mapping[str, str], param: str) -> bool:
+    raw = args[param].lower()
+    if raw not in ("true", "false"):
+        raise paging.BadRequest(param, f"{param} must be true or false, got {clip(args[param])!r}")
+    return raw == "true"
+
+
+def _parse_time(raw: str) -> datetime:
+    """An ISO 8601 timestamp (zone and fraction optional, UTC when no zone); BadRequest when unparsable."""
+    match = _ISO_8601.fullmatch(raw.strip())
+    try:
+        if match is None:
+            raise ValueError(raw)
+        parts = match.groupdict()
+        year, month, day = (int(p) for p in parts["date"].split("-"))
+        zone = timezone.utc
+        if parts["zone"] and parts["zone"].upper() != "Z":
+            digits = parts["zone"][1:].replace(":", "")
+            offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+            zone = timezone(offset if parts["zone"][0] == "+" else -offset)
+        return datetime(
+            year, month, day, int(parts["hour"] or 0), int(parts["minute"] or 0), int(parts["second"] or 0),
+            int((parts["fraction"] or "0").ljust(6, "0")), tzinfo=zone,
+        ).astimezone(timezone.utc)
+    except ValueError:
+        raise paging.BadRequest("changes-since", f"changes-since is not an ISO 8601 timestamp: {clip(raw)!r}") from None
+
+
+def _attribute_is(field: str, value: object) -> Predicate:
+    return lambda image: getattr(image, field) == value
+
+
+def _property_is(key: str, value: str) -> Predicate:
+    return lambda image: image.properties.get(key) == value

@@ -1,0 +1,144 @@
+"""Glance v2 reads: show one image, list them, and serve the image schemas."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from conformance.reference.glance import faults as F
+from conformance.reference.glance import paging
+from conformance.reference.glance.images import Image, format_v2_time
+from conformance.reference.glance.responses import WSGIApp, clip, error, json_answer
+from conformance.reference.glance.state import AppState
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+HEX_AND_DASHES = re.compile(r"[0-9a-fA-F-]+")
+LEGACY_ID = "legacy-image-0001"  # the extra image of F.V2_SHOW_ID_NOT_UUID
+
+
+def show(state: AppState, request: Request, image_id: str) -> WSGIApp:
+    """GET /v2/images/{id}: the image, or 404 when it is missing or deleted."""
+    if F.V2_SHOW_MALFORMED_ID_500 in state.faults and not HEX_AND_DASHES.fullmatch(image_id):
+        return error(request, 500, "Internal server error.")
+    if F.V2_SHOW_ID_NOT_UUID in state.faults and image_id == LEGACY_ID:
+        return json_answer(_legacy_body(state))
+    image = state.store.find(image_id)
+    if image is None or image.deleted:
+        if not (F.V2_SHOW_UNKNOWN_ID_200 in state.faults and UUID.fullmatch(image_id)):
+            html = F.V2_SHOW_ERROR_BODY_HTML in state.faults
+            return error(request, 404, f"No image found with ID {clip(image_id)}.", html=html)
+        image = state.store.live()[0]
+    body = image_body(state, image)
+    if F.V2_SHOW_MISSING_ID in state.faults:
+        del body["id"]
+    if F.V2_SHOW_WRONG_ID in state.faults:
+        body["id"] = state.store.other(image).id
+    mimetype = "text/plain" if F.V2_SHOW_CONTENT_TYPE_TEXT in state.faults else "application/json"
+    return json_answer(body, mimetype=mimetype)
+
+
+def listing(state: AppState, request: Request) -> WSGIApp:
+    """GET /v2/images: live images, newest first, one page at a time."""
+    ordered = sorted(state.store.live(), key=paging.sort_value("created_at"), reverse=True)
+    try:
+        limit = paging.limit(request.args)
+        start = paging.start_after(ordered, request.args.get("marker"))
+    except paging.BadRequest as exc:
+        return error(request, 400, str(exc))
+    page = ordered[start : start + limit]
+    entries = [image_body(state, image) for image in page]
+    if F.V2_SHOW_ID_NOT_UUID in state.faults and start == 0:
+        entries.insert(0, _legacy_body(state))
+    if F.V2_SHOW_DISAGREES_WITH_LIST in state.faults:
+        for entry in entries:
+            entry["name"] = f"{entry['name']} (listed)"
+    body: dict[str, Any] = {"images": entries, "schema": "/v2/schemas/images", "first": "/v2/images"}
+    if page and start + limit < len(ordered):
+        body["next"] = f"/v2/images?marker={page[-1].id}&limit={limit}"
+    return json_answer(body)
+
+
+def image_body(state: AppState, image: Image) -> dict[str, Any]:
+    """The v2 representation of `image`, shared by show, list and writes (so body faults keep them agreeing)."""
+    faults = state.faults
+    created_at = format_v2_time(image.created_at)
+    if F.V2_SHOW_LOCAL_TIMESTAMP in faults:
+        created_at = image.created_at.strftime("%Y-%m-%d %H:%M:%S")
+    updated_at = format_v2_time(image.updated_at)
+    if F.V2_SHOW_UPDATED_BEFORE_CREATED in faults:
+        updated_at = format_v2_time(image.created_at - timedelta(days=1))
+    checksum = image.checksum
+    if checksum and F.V2_SHOW_CHECKSUM_UPPERCASE in faults:
+        checksum = checksum.upper()
+    self_id = state.store.other(image).id if F.V2_SHOW_BAD_SELF_LINK in faults else image.id
+    body: dict[str, Any] = {
+        "id": image.id,
+        "name": image.name,
+        "status": "available" if F.V2_SHOW_STATUS_BOGUS in faults else image.status,
+        "visibility": image.visibility,
+        "protected": image.protected,
+        "checksum": checksum,
+        "owner": image.owner,
+        "size": image.size,
+        "virtual_size": image.virtual_size,
+        "container_format": image.container_format,
+        "disk_format": image.disk_format,
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "min_ram": str(image.min_ram) if F.V2_SHOW_MIN_RAM_STRING in faults else image.min_ram,
+        "min_disk": image.min_disk,
+        "tags": list(image.tags),
+        "self": f"/v2/images/{self_id}",
+        "file": f"/v2/images/{image.id}/file",
+        "schema": "/v2/schemas/image",
+    }
+    body.update(image.properties)
+    if F.V2_SHOW_OS_TYPE_BOGUS in faults and "__os_type" in body:
+        body["__os_type"] = "Solaris"
+    if F.V2_SHOW_EXTRA_PROP_INT in faults:
+        body["build_number"] = int(image.properties.get("build_number", "0"))
+    return body
+
+
+def _legacy_body(state: AppState) -> dict[str, Any]:
+    """An extra image whose id is not a UUID (F.V2_SHOW_ID_NOT_UUID), consistent in list and show."""
+    body = image_body(state, state.store.live()[0])
+    body.update(id=LEGACY_ID, self=f"/v2/images/{LEGACY_ID}", file=f"/v2/images/{LEGACY_ID}/file")
+    return body
+
+
+@cache
+def _schema_text() -> str:
+    return resources.files("conformance.reference.glance").joinpath("image_schema.json").read_text(encoding="utf-8")
+
+
+def image_schema() -> dict[str, Any]:
+    """A JSON Schema of a v2 image like upstream's /v2/schemas/image (trimmed to the fields served here)."""
+    schema: dict[str, Any] = json.loads(_schema_text())
+    return schema
+
+
+def image_schema_answer(state: AppState, request: Request) -> WSGIApp:
+    """GET /v2/schemas/image."""
+    return json_answer(image_schema())
+
+
+def images_schema_answer(state: AppState, request: Request) -> WSGIApp:
+    """GET /v2/schemas/images: a page of the list, its items the image schema."""
+    return json_answer({
+        "name": "images",
+        "properties": {
+            "images": {"type": "array", "items": image_schema()},
+            "schema": {"type": "string"},
+            "first": {"type": "string"},
+            "next": {"type": "string"},
+        },
+        "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"},
+                  {"rel": "describedby", "href": "{schema}"}],
+    })
