@@ -45,6 +45,11 @@ def _listed_embedded(cri: CriProbe) -> Any:
     return next(image for image in cri.list().images if _EMBEDDED.repo_tags[0] in image.repo_tags)
 
 
+def _list_repeats_an_id(cri: CriProbe) -> bool:
+    ids = [image.id for image in cri.list().images]
+    return len(ids) != len(set(ids))
+
+
 def _list_size_differs(cri: CriProbe) -> bool:
     listed = cri.list(_BUSYBOX_TAG).images[0]
     return bool(listed.size != _status_image(cri, _BUSYBOX.id).size)
@@ -116,7 +121,7 @@ STATUS_MALFORMED_REF_INTERNAL = _Fault(
 LIST_DUPLICATE_IMAGE = _Fault(
     "list-duplicate-image", LIST, "CRI-LISTIMAGES-IDS-UNIQUE",
     "ListImages lists the first image twice.",
-    probe=lambda cri: (lambda ids: len(ids) != len(set(ids)))([image.id for image in cri.list().images]))
+    probe=_list_repeats_an_id)
 LIST_SIZE_DIFFERS = _Fault(
     "list-size-differs", LIST, "CRI-LISTIMAGES-MATCHES-STATUS",
     "ListImages reports every image one byte larger than ImageStatus does.",

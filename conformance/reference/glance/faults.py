@@ -43,6 +43,16 @@ def _detail(http: HttpProbe, query: str) -> list[dict[str, Any]]:
     return entries
 
 
+def _updated_before_created(http: HttpProbe) -> bool:
+    body = _show(http)
+    return bool(body["updated_at"] < body["created_at"])
+
+
+def _etag_differs_from_checksum(http: HttpProbe) -> bool:
+    meta = _head(http)
+    return meta["etag"] != meta["x-image-meta-checksum"]
+
+
 def _list_disagrees_with_show(http: HttpProbe) -> bool:
     entry = http.get("/v2/images?limit=1").json()["images"][0]
     return bool(entry["name"] != _show(http, entry["id"])["name"])
@@ -105,7 +115,7 @@ V2_SHOW_LOCAL_TIMESTAMP = _Fault(
 V2_SHOW_UPDATED_BEFORE_CREATED = _Fault(
     "v2-show-updated-before-created", V2_SHOW, "GLANCE-V2-SHOW-TIMESTAMPS",
     "updated_at is one day earlier than created_at.",
-    probe=lambda http: (lambda body: body["updated_at"] < body["created_at"])(_show(http)))
+    probe=_updated_before_created)
 V2_SHOW_EXTRA_PROP_INT = _Fault(
     "v2-show-extra-prop-int", V2_SHOW, "GLANCE-V2-SHOW-EXTRA-PROPS-STRINGS",
     "The undocumented custom property build_number is a JSON integer (added as 0 where absent).",
@@ -180,7 +190,7 @@ V1_HEAD_MALFORMED_ID_500 = _Fault(
 V1_HEAD_ETAG_MISMATCH = _Fault(
     "v1-head-etag-mismatch", V1_HEAD, "GLANCE-V1-HEAD-ETAG",
     "ETag is a 32-hex value different from the checksum.",
-    probe=lambda http: (lambda meta: meta["etag"] != meta["x-image-meta-checksum"])(_head(http)))
+    probe=_etag_differs_from_checksum)
 V1_HEAD_NAME_DIFFERS = _Fault(
     "v1-head-name-differs", V1_HEAD, "GLANCE-V1-HEAD-AGREES-WITH-DETAIL",
     "X-Image-Meta-Name is suffixed \" (v1)\", so it differs from the detail entry.",
