@@ -9,21 +9,22 @@ from pathlib import Path
 import pytest
 
 from conformance import FAMILY_OF_OPERATION, REPO_ROOT, catalog, hypothesis_profiles, options, schemas
-from conformance.options import DEFAULT_PROFILES, ConfigError
+from conformance.cri.fixtures import *  # noqa: F403
 from conformance.evidence import Censor, ExchangeLog
-from conformance.run.outcomes import TestOutcome, classify
+from conformance.glance.fixtures import *  # noqa: F403
+from conformance.glance.v1_fixtures import *  # noqa: F403
+from conformance.glance.write_fixtures import *  # noqa: F403
+from conformance.options import DEFAULT_PROFILES, ConfigError
 from conformance.report import finish
 from conformance.run.baseline import load_baseline
-from conformance.run.state import STATE_KEY, RunState, state_of
-from conformance.targets.errors import TargetError, TargetUnreachable
-from conformance.run.waivers import load_waivers
 
 # Fixtures live in their own module; importing them here makes pytest find them through the plugin.
-from conformance.run.fixtures import *  # noqa: F401,F403
-from conformance.cri.fixtures import *  # noqa: F401,F403
-from conformance.glance.fixtures import *  # noqa: F401,F403
-from conformance.glance.v1_fixtures import *  # noqa: F401,F403
-from conformance.glance.write_fixtures import *  # noqa: F401,F403
+from conformance.run.fixtures import *  # noqa: F403
+from conformance.run.outcomes import Outcome, TestOutcome, Verdict, classify
+from conformance.run.state import STATE_KEY, RunState, state_of
+from conformance.run.waivers import load_waivers
+from conformance.targets.errors import TargetError, TargetUnreachable
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the suite's command-line and ini options (declared once, in `conformance.options`)."""
@@ -132,12 +133,14 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     target = state.config.target or "embedded reference targets"
     profiles = ", ".join(f"{family}: {name}" for family, name in state.config.profiles.items())
     info = state.hypothesis
-    seed = "derandomized" if info["derandomized"] else f"seed {info['seed']} (repeat with --hypothesis-seed={info['seed']})"
-    return [f"conformance target: {target} · profiles: {profiles}", f"hypothesis: profile {info['profile']}, {seed}"]
+    seed = "derandomized" if info.derandomized else f"seed {info.seed} (repeat with --hypothesis-seed={info.seed})"
+    return [f"conformance target: {target} · profiles: {profiles}", f"hypothesis: profile {info.profile}, {seed}"]
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Attach the exchanges of this phase to its report and fold its outcome into the run."""
     report = yield
     ids = requirement_ids(item)
@@ -151,11 +154,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     message = censor.text(message)
     if censor.secrets:
         _censor_report(report, censor)
-    if outcome == "failed":
+    if outcome == Outcome.FAILED:
         waivers = [state.active_waiver(rid) for rid in ids]
         if all(waivers):
             reasons = "; ".join(f"{w.requirement} until {w.expires}: {w.reason}" for w in waivers if w)
-            outcome, message = "waived", f"waived ({reasons}); the failure: {message}"
+            outcome, message = Outcome.WAIVED, f"waived ({reasons}); the failure: {message}"
             report.outcome = "skipped"
             report.wasxfail = f"waived: {reasons}"  # type: ignore[attr-defined]
     test = state.tests.setdefault(item.nodeid, TestOutcome(item.nodeid, ids))
@@ -198,7 +201,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     finish.conclude(state)
     if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        session.exitstatus = pytest.ExitCode.OK if state.verdict == "pass" else pytest.ExitCode.TESTS_FAILED
+        session.exitstatus = pytest.ExitCode.OK if state.verdict == Verdict.PASS else pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
@@ -208,4 +211,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     state = state_of(config)
     if state.document is None:
         return
-    terminalreporter.write_sep("=", finish.summary_line(state), bold=True, red=state.verdict != "pass", green=state.verdict == "pass")
+    passed = state.verdict == Verdict.PASS
+    terminalreporter.write_sep("=", finish.summary_line(state), bold=True, red=not passed, green=passed)
