@@ -10,9 +10,17 @@ from pathlib import Path
 import yaml
 
 from conformance import FAMILY_OF_OPERATION, OPERATIONS, SCHEMAS_DIR
+from conformance._compat import StrEnum
 
 ID_PATTERN = re.compile(r"^(GLANCE|CRI)-[A-Z0-9]+(-[A-Z0-9]+)+$")
-TIERS = ("required", "advisory", "deprecated")
+
+
+class Tier(StrEnum):
+    """How much a requirement weighs in the verdict."""
+
+    REQUIRED = "required"  # must pass (or be waived) for the verdict to be pass
+    ADVISORY = "advisory"  # reported as a warning when not met; never fails the run
+    DEPRECATED = "deprecated"  # must pass when the target offers the operation; not offered is fine
 
 
 class CatalogError(Exception):
@@ -25,7 +33,7 @@ class Requirement:
 
     id: str
     operation: str
-    tier: str
+    tier: Tier
     source: str
     text: str
     profiles: tuple[str, ...] = ()  # empty: every profile of the operation's family
@@ -74,13 +82,18 @@ def requirements(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Requirement]:
                 req = Requirement(
                     id=entry["id"],
                     operation=doc["operation"],
-                    tier=entry["tier"],
+                    tier=Tier(entry["tier"]),
                     source=entry["source"],
                     text=entry["text"],
                     profiles=tuple(entry.get("profiles") or ()),
                 )
             except (KeyError, TypeError) as exc:
                 raise CatalogError(f"{path.name}: requirement {entry!r} lacks {exc}") from exc
+            except ValueError:
+                raise CatalogError(
+                    f"{path.name}: requirement {entry.get('id')!r} has tier {entry.get('tier')!r}; "
+                    f"use one of {', '.join(Tier)}"
+                ) from None
             if req.id in found:
                 raise CatalogError(f"{path.name}: duplicate requirement id {req.id!r}")
             found[req.id] = req

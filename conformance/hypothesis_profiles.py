@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pytest
@@ -18,13 +19,26 @@ _COMMON: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class HypothesisInfo:
+    """The hypothesis profile and seed of a run, recorded so that a certifier can repeat it."""
+
+    profile: str
+    derandomized: bool
+    seed: str | None  # None when derandomized: the examples are the same every run
+
+    def to_dict(self) -> dict[str, Any]:
+        """As results.json holds it."""
+        return asdict(self)
+
+
 def register_profiles() -> None:
     """Register the suite's hypothesis profiles (idempotent)."""
     settings.register_profile(DEFAULT_PROFILE, derandomize=True, max_examples=25, **_COMMON)
     settings.register_profile("thorough", derandomize=False, max_examples=400, **_COMMON)
 
 
-def choose(config: pytest.Config) -> dict[str, Any]:
+def choose(config: pytest.Config) -> HypothesisInfo:
     """Pick the profile and seed before hypothesis' own plugin reads them; returns what to record."""
     if not getattr(config.option, "hypothesis_profile", None):
         config.option.hypothesis_profile = DEFAULT_PROFILE
@@ -32,9 +46,11 @@ def choose(config: pytest.Config) -> dict[str, Any]:
     try:
         derandomized = bool(settings.get_profile(profile).derandomize)
     except InvalidArgument:
-        raise pytest.UsageError(f"--hypothesis-profile {profile!r}: unknown profile; use {DEFAULT_PROFILE!r} or 'thorough'") from None
+        raise pytest.UsageError(
+            f"--hypothesis-profile {profile!r}: unknown profile; use {DEFAULT_PROFILE!r} or 'thorough'"
+        ) from None
     seed = getattr(config.option, "hypothesis_seed", None)
     if not derandomized and seed is None:
         seed = str(random.SystemRandom().randrange(2**32))
         config.option.hypothesis_seed = seed
-    return {"profile": profile, "derandomized": derandomized, "seed": None if derandomized else seed}
+    return HypothesisInfo(profile=profile, derandomized=derandomized, seed=None if derandomized else seed)

@@ -1,25 +1,231 @@
-"""TargetConfig: command-line options, environment and ini turned into one validated object."""
+"""The suite's options, declared once: command line, environment and ini fallbacks, help text and TargetConfig.
+
+`OPTIONS` is the only place an option is declared. `register` turns it into `pytest_addoption` calls,
+`build_config` resolves every option (command line, then environment, then ini, then default), validates it
+with the option's own parser and composes the frozen `TargetConfig` the fixtures read.
+"""
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
+
+import pytest
 
 from conformance import catalog
 
 DEFAULT_PROFILES = {"http": "ims", "cri": "cri"}
 CRI_VERSIONS = ("auto", "v1", "v1alpha2")
+INI_PREFIX = "conformance_"
 
 
 class ConfigError(Exception):
     """A bad option value; its message is the one line the user sees."""
 
 
-@dataclass(frozen=True)
+# (flag, raw value as given, folder pytest was invoked from) -> the option's value; ConfigError when bad.
+Parser = Callable[[str, str, Path], Any]
+Action = Literal["store", "store_true", "append"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Option:
+    """One option of the suite, in every place it can be given."""
+
+    flag: str  # command line, e.g. "--report-dir"
+    dest: str  # attribute name in pytest's options, key of `build_config`'s mappings
+    help: str  # what it does; defaults and fallbacks are appended by `help_text`
+    metavar: str | None = None  # None for flags that take no value
+    action: Action = "store"
+    env: tuple[str, ...] = ()  # environment variables consulted, in order, when the flag is not given
+    ini: bool = False  # whether `conformance_<dest>` in the ini file is the last fallback
+    default: str | None = None  # raw value when given nowhere (parsed like any other)
+    choices: tuple[str, ...] = ()  # the only values accepted, when not empty
+    parse: Parser | None = None  # turns the raw string into the option's value
+
+    @property
+    def ini_name(self) -> str:
+        """The ini key of the option (meaningful when `ini` is true)."""
+        return f"{INI_PREFIX}{self.dest}"
+
+    def help_text(self, *, ini_key: bool = True) -> str:
+        """The help line: what it does, then its default and where else it can be given."""
+        notes = []
+        if self.choices:
+            notes.append(f"one of {', '.join(self.choices)}")
+        if self.default is not None:
+            notes.append(f"default {self.default}")
+        if self.env:
+            notes.append(f"environment {', '.join(self.env)}")
+        if self.ini and ini_key:
+            notes.append(f"ini {self.ini_name}")
+        return f"{self.help} ({'; '.join(notes)})" if notes else self.help
+
+    def raw(self, options: Mapping[str, Any], ini: Mapping[str, str], env: Mapping[str, str]) -> Any:
+        """The value as given: command line, else environment, else ini, else the default; empty means not given."""
+        from_env = (env.get(name) for name in self.env)
+        candidates = (options.get(self.dest), *from_env, ini.get(self.dest) if self.ini else None)
+        return next((value for value in candidates if value), self.default)
+
+    def value(self, options: Mapping[str, Any], ini: Mapping[str, str], env: Mapping[str, str], rootdir: Path) -> Any:
+        """The validated value of the option; ConfigError with one line when the value is bad."""
+        raw = self.raw(options, ini, env)
+        if self.action == "store_true":
+            return bool(raw)
+        if self.action == "append":
+            return tuple(self._parsed(item, rootdir) for item in raw or ())
+        return None if raw is None else self._parsed(raw, rootdir)
+
+    def _parsed(self, raw: Any, rootdir: Path) -> Any:
+        if self.choices and raw not in self.choices:
+            raise ConfigError(f"{self.flag} {raw!r}: choose one of {', '.join(self.choices)}")
+        return raw if self.parse is None else self.parse(self.flag, raw, rootdir)
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    """(family, address) for a --target value; ConfigError when the scheme is not one we speak."""
+    split = urlsplit(target)
+    scheme = split.scheme.lower()
+    if scheme in ("http", "https"):
+        if not split.hostname:
+            raise ConfigError(f"--target {target!r}: an http(s) URL needs a host, e.g. http://127.0.0.1:9292")
+        try:
+            split.port  # noqa: B018 -- reading the port validates it
+        except ValueError:
+            raise ConfigError(f"--target {target!r}: the port is not a number from 0 to 65535") from None
+        return "http", target.rstrip("/")
+    if scheme == "unix":
+        path = split.path if split.netloc == "" else None
+        if not path or not path.startswith("/"):
+            raise ConfigError(
+                f"--target {target!r}: a unix socket needs an absolute path, e.g. unix:///run/containerd/containerd.sock"
+            )
+        return "cri", f"unix://{path}"
+    if scheme == "grpc":
+        if not split.hostname or split.port is None:
+            raise ConfigError(f"--target {target!r}: a gRPC target needs host and port, e.g. grpc://127.0.0.1:10010")
+        return "cri", f"{split.hostname}:{split.port}"
+    raise ConfigError(
+        f"--target {target!r}: unknown scheme; use http(s)://HOST:PORT for Glance-style APIs, "
+        "unix:///PATH or grpc://HOST:PORT for CRI"
+    )
+
+
+def _target(flag: str, raw: str, rootdir: Path) -> str:
+    parse_target(raw)
+    return raw
+
+
+def _known_profile(flag: str, raw: str, rootdir: Path) -> str:
+    known = catalog.profiles()
+    if raw not in known:
+        raise ConfigError(f"{flag} {raw!r}: unknown profile; choose one of {', '.join(sorted(known))}")
+    return raw
+
+
+def _positive_number(flag: str, raw: str, rootdir: Path) -> float:
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise ConfigError(f"{flag} {raw!r}: not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{flag} {raw!r}: must be a positive number of seconds")
+    return value
+
+
+def _folder(flag: str, raw: str, rootdir: Path) -> Path:
+    path = Path(raw)
+    path = path if path.is_absolute() else rootdir / path
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{flag} {raw!r}: exists and is not a folder")
+    return path
+
+
+def _existing_file(flag: str, raw: str, rootdir: Path) -> Path:
+    path = Path(raw)
+    if not path.is_file():
+        raise ConfigError(f"{flag} {raw!r}: no such file")
+    return path
+
+
+def _ca_bundle(flag: str, raw: str, rootdir: Path) -> str:
+    return str(_existing_file(flag, raw, rootdir).resolve())
+
+
+def _reference_fault(flag: str, raw: str, rootdir: Path) -> str:
+    from conformance.reference.faults import ALL_FAULTS
+
+    if raw not in ALL_FAULTS:
+        raise ConfigError(f"{flag} {raw!r}: unknown fault; `python -m conformance.reference --list-faults` lists them")
+    return raw
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        flag="--target", dest="target", metavar="TARGET", env=("CONFORMANCE_TARGET", "CONTAINER_RUNTIME_ENDPOINT"),
+        ini=True, parse=_target,
+        help="endpoint under test: http(s)://HOST:PORT (Glance-style), unix:///PATH or grpc://HOST:PORT (CRI); "
+        "default: the embedded reference targets",
+    ),
+    Option(
+        flag="--profile", dest="profile", metavar="PROFILE", env=("CONFORMANCE_PROFILE",), ini=True,
+        parse=_known_profile,
+        help="profile to certify against (ims, glance, cri, isulad); default ims for HTTP, cri for CRI",
+    ),
+    Option(
+        flag="--report-dir", dest="report_dir", metavar="DIR", ini=True, default="reports", parse=_folder,
+        help="folder for report.html, junit.xml and results.json",
+    ),
+    Option(
+        flag="--timeout", dest="timeout", metavar="TIMEOUT", ini=True, default="10", parse=_positive_number,
+        help="seconds to wait for any one answer",
+    ),
+    Option(
+        flag="--budget", dest="budget", metavar="BUDGET", ini=True, default="900", parse=_positive_number,
+        help="seconds the whole run may take before remaining tests stop",
+    ),
+    Option(
+        flag="--token", dest="token", metavar="TOKEN", env=("OS_AUTH_TOKEN",),
+        help="send X-Auth-Token; never shown in any report",
+    ),
+    Option(
+        flag="--ca-bundle", dest="ca_bundle", metavar="PATH", parse=_ca_bundle,
+        help="CA bundle to verify the target's TLS certificate",
+    ),
+    Option(flag="--insecure", dest="insecure", action="store_true", help="do not verify the target's TLS certificate"),
+    Option(
+        flag="--image-id", dest="image_id", metavar="ID", action="append",
+        help="test this image instead of discovering images (repeatable)",
+    ),
+    Option(
+        flag="--cri-version", dest="cri_version", metavar="VERSION", default="auto", choices=CRI_VERSIONS,
+        help="CRI API to certify; auto certifies every one the runtime serves",
+    ),
+    Option(
+        flag="--reference-fault", dest="reference_fault", metavar="NAME", action="append", parse=_reference_fault,
+        help="start the embedded reference target with this fault (repeatable; for proving the suite's sensitivity)",
+    ),
+    Option(
+        flag="--allow-writes", dest="allow_writes", action="store_true",
+        help="Glance-style targets only: create (and always delete) the suite's own fixture images through the v2 API",
+    ),
+    Option(
+        flag="--waivers", dest="waivers", metavar="FILE", parse=_existing_file,
+        help="YAML file of waived requirements (requirement, reason, expires)",
+    ),
+    Option(
+        flag="--baseline", dest="baseline", metavar="FILE", parse=_existing_file,
+        help="an earlier results.json to compare this run with",
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
 class TargetConfig:
     """Everything a run needs to know about where it points and how it behaves."""
 
@@ -50,36 +256,30 @@ class TargetConfig:
         return tuple(s for s in (self.token,) if s)
 
 
-def parse_target(target: str) -> tuple[str, str]:
-    """(family, address) for a --target value; ConfigError when the scheme is not one we speak."""
-    split = urlsplit(target)
-    scheme = split.scheme.lower()
-    if scheme in ("http", "https"):
-        if not split.hostname:
-            raise ConfigError(f"--target {target!r}: an http(s) URL needs a host, e.g. http://127.0.0.1:9292")
-        try:
-            split.port
-        except ValueError:
-            raise ConfigError(f"--target {target!r}: the port is not a number from 0 to 65535") from None
-        return "http", target.rstrip("/")
-    if scheme == "unix":
-        path = split.path if split.netloc == "" else None
-        if not path or not path.startswith("/"):
-            raise ConfigError(f"--target {target!r}: a unix socket needs an absolute path, e.g. unix:///run/containerd/containerd.sock")
-        return "cri", f"unix://{path}"
-    if scheme == "grpc":
-        if not split.hostname or split.port is None:
-            raise ConfigError(f"--target {target!r}: a gRPC target needs host and port, e.g. grpc://127.0.0.1:10010")
-        return "cri", f"{split.hostname}:{split.port}"
-    raise ConfigError(
-        f"--target {target!r}: unknown scheme; use http(s)://HOST:PORT for Glance-style APIs, "
-        "unix:///PATH or grpc://HOST:PORT for CRI"
-    )
+def register(parser: pytest.Parser) -> None:
+    """Declare every option to pytest: the command-line flag and, where it has one, the ini key."""
+    group = parser.getgroup("conformance", "image-API conformance")
+    for option in OPTIONS:
+        extra = {"metavar": option.metavar} if option.metavar else {}
+        group.addoption(option.flag, dest=option.dest, action=option.action, help=option.help_text(), **extra)
+    for option in OPTIONS:
+        if option.ini:
+            parser.addini(option.ini_name, option.help_text(ini_key=False))
 
 
-def build_config(options: dict[str, Any], ini: dict[str, str], env: os._Environ[str] | dict[str, str], rootdir: Path) -> TargetConfig:
+def from_pytest(config: pytest.Config) -> TargetConfig:
+    """The TargetConfig of a pytest run: its options, the process environment and the ini file."""
+    options = {option.dest: config.getoption(option.dest) for option in OPTIONS}
+    ini = {option.dest: str(config.getini(option.ini_name)) for option in OPTIONS if option.ini}
+    return build_config(options, ini, os.environ, Path(config.invocation_params.dir))
+
+
+def build_config(
+    options: Mapping[str, Any], ini: Mapping[str, str], env: Mapping[str, str], rootdir: Path
+) -> TargetConfig:
     """Validate options > environment > ini into a TargetConfig, or raise ConfigError with one line."""
-    target = options.get("target") or env.get("CONFORMANCE_TARGET") or env.get("CONTAINER_RUNTIME_ENDPOINT") or ini.get("target") or None
+    values = {option.dest: option.value(options, ini, env, rootdir) for option in OPTIONS}
+    target: str | None = values["target"]
     if target:
         family, address = parse_target(target)
         families: tuple[str, ...] = (family,)
@@ -87,84 +287,37 @@ def build_config(options: dict[str, Any], ini: dict[str, str], env: os._Environ[
         cri_address = address if family == "cri" else None
     else:
         families, http_url, cri_address = ("http", "cri"), None, None
-
-    profiles = _profiles(options.get("profile") or env.get("CONFORMANCE_PROFILE") or ini.get("profile") or None, families)
-    timeout = _positive_number("--timeout", options.get("timeout") or ini.get("timeout") or "10")
-    budget = _positive_number("--budget", options.get("budget") or ini.get("budget") or "900")
-
-    ca_bundle = options.get("ca_bundle")
-    verify: bool | str = True
-    if ca_bundle:
-        if not Path(ca_bundle).is_file():
-            raise ConfigError(f"--ca-bundle {ca_bundle!r}: no such file")
-        verify = str(Path(ca_bundle).resolve())
-    if options.get("insecure"):
-        verify = False
-
-    cri_version = options.get("cri_version") or "auto"
-    if cri_version not in CRI_VERSIONS:
-        raise ConfigError(f"--cri-version {cri_version!r}: choose one of {', '.join(CRI_VERSIONS)}")
-
-    faults = tuple(options.get("reference_fault") or ())
-    if faults and target:
+    if values["reference_fault"] and target:
         raise ConfigError("--reference-fault only applies to the embedded reference target; drop --target")
-
+    verify: bool | str = values["ca_bundle"] or True
+    if values["insecure"]:
+        verify = False
     return TargetConfig(
         target=target,
         http_url=http_url,
         cri_address=cri_address,
         families=families,
-        profiles=profiles,
-        report_dir=_report_dir(options.get("report_dir") or ini.get("report_dir") or "reports", rootdir),
-        timeout=timeout,
-        budget=budget,
-        token=options.get("token") or env.get("OS_AUTH_TOKEN") or None,
+        profiles=_profiles(values["profile"], families),
+        report_dir=values["report_dir"],
+        timeout=values["timeout"],
+        budget=values["budget"],
+        token=values["token"],
         verify=verify,
-        image_ids=tuple(options.get("image_id") or ()),
-        cri_version=cri_version,
-        reference_faults=faults,
-        waivers=_existing_file("--waivers", options.get("waivers")),
-        baseline=_existing_file("--baseline", options.get("baseline")),
-        allow_writes=bool(options.get("allow_writes")),
+        image_ids=values["image_id"],
+        cri_version=values["cri_version"],
+        reference_faults=values["reference_fault"],
+        waivers=values["waivers"],
+        baseline=values["baseline"],
+        allow_writes=values["allow_writes"],
     )
 
 
 def _profiles(name: str | None, families: tuple[str, ...]) -> dict[str, str]:
+    """family -> profile: the defaults, with `name` (already known to exist) for its family."""
     chosen = dict(DEFAULT_PROFILES)
-    if name is None:
-        return {family: chosen[family] for family in families}
-    known = catalog.profiles()
-    if name not in known:
-        raise ConfigError(f"--profile {name!r}: unknown profile; choose one of {', '.join(sorted(known))}")
-    family = known[name].family
-    if family not in families:
-        raise ConfigError(f"--profile {name!r} is for {family} targets, but the target is {families[0]}")
-    chosen[family] = name
+    if name is not None:
+        family = catalog.profiles()[name].family
+        if family not in families:
+            raise ConfigError(f"--profile {name!r} is for {family} targets, but the target is {families[0]}")
+        chosen[family] = name
     return {family: chosen[family] for family in families}
-
-
-def _positive_number(flag: str, raw: object) -> float:
-    try:
-        value = float(str(raw))
-    except ValueError:
-        raise ConfigError(f"{flag} {raw!r}: not a number of seconds") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{flag} {raw!r}: must be a positive number of seconds")
-    return value
-
-
-def _report_dir(raw: str, rootdir: Path) -> Path:
-    path = Path(raw)
-    path = path if path.is_absolute() else rootdir / path
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"--report-dir {raw!r}: exists and is not a folder")
-    return path
-
-
-def _existing_file(flag: str, raw: str | None) -> Path | None:
-    if not raw:
-        return None
-    path = Path(raw)
-    if not path.is_file():
-        raise ConfigError(f"{flag} {raw!r}: no such file")
-    return path

@@ -2,55 +2,33 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 
-from conformance import FAMILY_OF_OPERATION, REPO_ROOT, catalog, schemas
-from conformance import hypothesis_profiles
-from conformance.options import DEFAULT_PROFILES, ConfigError, TargetConfig, build_config
+from conformance import FAMILY_OF_OPERATION, REPO_ROOT, catalog, hypothesis_profiles, options, schemas
+from conformance.cri.fixtures import *  # noqa: F403
 from conformance.evidence import Censor, ExchangeLog
-from conformance.run.outcomes import TestOutcome, classify
+from conformance.glance.fixtures import *  # noqa: F403
+from conformance.glance.v1_fixtures import *  # noqa: F403
+from conformance.glance.write_fixtures import *  # noqa: F403
+from conformance.options import DEFAULT_PROFILES, ConfigError
 from conformance.report import finish
 from conformance.run.baseline import load_baseline
-from conformance.run.state import STATE_KEY, RunState, state_of
-from conformance.targets.errors import TargetError, TargetUnreachable
-from conformance.run.waivers import load_waivers
 
 # Fixtures live in their own module; importing them here makes pytest find them through the plugin.
-from conformance.run.fixtures import *  # noqa: F401,F403
-from conformance.cri.fixtures import *  # noqa: F401,F403
-from conformance.glance.fixtures import *  # noqa: F401,F403
-from conformance.glance.v1_fixtures import *  # noqa: F401,F403
-from conformance.glance.write_fixtures import *  # noqa: F401,F403
-
-OPTIONS = (
-    ("--target", "target", "endpoint under test: http(s)://HOST:PORT (Glance-style), unix:///PATH or grpc://HOST:PORT (CRI); default: the embedded reference targets"),
-    ("--profile", "profile", "profile to certify against (ims, glance, cri, isulad); default ims for HTTP, cri for CRI"),
-    ("--report-dir", "report_dir", "folder for report.html, junit.xml and results.json (default: reports)"),
-    ("--timeout", "timeout", "seconds to wait for any one answer (default 10)"),
-    ("--budget", "budget", "seconds the whole run may take before remaining tests stop (default 900)"),
-)
+from conformance.run.fixtures import *  # noqa: F403
+from conformance.run.outcomes import Outcome, TestOutcome, Verdict, classify
+from conformance.run.state import STATE_KEY, RunState, state_of
+from conformance.run.waivers import load_waivers
+from conformance.targets.errors import TargetError, TargetUnreachable
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the suite's command-line and ini options."""
-    group = parser.getgroup("conformance", "image-API conformance")
-    for flag, dest, text in OPTIONS:
-        group.addoption(flag, dest=dest, metavar=dest.split("_")[-1].upper(), help=text)
-        parser.addini(f"conformance_{dest}", text)
-    group.addoption("--token", dest="token", metavar="TOKEN", help="send X-Auth-Token (also OS_AUTH_TOKEN); never shown in any report")
-    group.addoption("--ca-bundle", dest="ca_bundle", metavar="PATH", help="CA bundle to verify the target's TLS certificate")
-    group.addoption("--insecure", dest="insecure", action="store_true", help="do not verify the target's TLS certificate")
-    group.addoption("--image-id", dest="image_id", action="append", metavar="ID", help="test this image instead of discovering images (repeatable)")
-    group.addoption("--cri-version", dest="cri_version", metavar="VERSION", help="CRI API to certify: auto (default), v1 or v1alpha2")
-    group.addoption("--reference-fault", dest="reference_fault", action="append", metavar="NAME", help="start the embedded reference target with this fault (repeatable; for proving the suite's sensitivity)")
-    group.addoption("--allow-writes", dest="allow_writes", action="store_true", help="Glance-style targets only: create (and always delete) the suite's own fixture images through the v2 API")
-    group.addoption("--waivers", dest="waivers", metavar="FILE", help="YAML file of waived requirements (requirement, reason, expires)")
-    group.addoption("--baseline", dest="baseline", metavar="FILE", help="an earlier results.json to compare this run with")
+    """Register the suite's command-line and ini options (declared once, in `conformance.options`)."""
+    options.register(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -61,10 +39,9 @@ def pytest_configure(config: pytest.Config) -> None:
     hypothesis_profiles.register_profiles()
     _check_rootdir(config)
     try:
-        target_config = _target_config(config)
+        target_config = options.from_pytest(config)
         catalog.requirements()
         schemas.registry()
-        _check_faults(target_config.reference_faults)
     except (ConfigError, catalog.CatalogError) as exc:
         raise pytest.UsageError(str(exc)) from None
     hypothesis = hypothesis_profiles.choose(config)
@@ -100,23 +77,6 @@ def _check_rootdir(config: pytest.Config) -> None:
             f"pytest took an option's path for a test path (rootdir {config.rootpath}) and lost the suite's settings; "
             "write path options with '=', e.g. --report-dir=DIR"
         )
-
-
-def _target_config(config: pytest.Config) -> TargetConfig:
-    names = ("target", "profile", "report_dir", "timeout", "budget", "token", "ca_bundle", "insecure", "image_id", "cri_version", "reference_fault", "waivers", "baseline", "allow_writes")
-    options = {name: config.getoption(name) for name in names}
-    ini = {dest: config.getini(f"conformance_{dest}") for _, dest, _ in OPTIONS}
-    return build_config(options, ini, os.environ, Path(config.invocation_params.dir))
-
-
-def _check_faults(names: tuple[str, ...]) -> None:
-    if not names:
-        return
-    from conformance.reference.faults import ALL_FAULTS
-
-    unknown = [name for name in names if name not in ALL_FAULTS]
-    if unknown:
-        raise ConfigError(f"--reference-fault {unknown[0]!r}: unknown fault; `python -m conformance.reference --list-faults` lists them")
 
 
 def requirement_ids(item: pytest.Item) -> tuple[str, ...]:
@@ -173,12 +133,14 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     target = state.config.target or "embedded reference targets"
     profiles = ", ".join(f"{family}: {name}" for family, name in state.config.profiles.items())
     info = state.hypothesis
-    seed = "derandomized" if info["derandomized"] else f"seed {info['seed']} (repeat with --hypothesis-seed={info['seed']})"
-    return [f"conformance target: {target} · profiles: {profiles}", f"hypothesis: profile {info['profile']}, {seed}"]
+    seed = "derandomized" if info.derandomized else f"seed {info.seed} (repeat with --hypothesis-seed={info.seed})"
+    return [f"conformance target: {target} · profiles: {profiles}", f"hypothesis: profile {info.profile}, {seed}"]
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Attach the exchanges of this phase to its report and fold its outcome into the run."""
     report = yield
     ids = requirement_ids(item)
@@ -192,11 +154,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     message = censor.text(message)
     if censor.secrets:
         _censor_report(report, censor)
-    if outcome == "failed":
+    if outcome == Outcome.FAILED:
         waivers = [state.active_waiver(rid) for rid in ids]
         if all(waivers):
             reasons = "; ".join(f"{w.requirement} until {w.expires}: {w.reason}" for w in waivers if w)
-            outcome, message = "waived", f"waived ({reasons}); the failure: {message}"
+            outcome, message = Outcome.WAIVED, f"waived ({reasons}); the failure: {message}"
             report.outcome = "skipped"
             report.wasxfail = f"waived: {reasons}"  # type: ignore[attr-defined]
     test = state.tests.setdefault(item.nodeid, TestOutcome(item.nodeid, ids))
@@ -239,7 +201,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     finish.conclude(state)
     if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        session.exitstatus = pytest.ExitCode.OK if state.verdict == "pass" else pytest.ExitCode.TESTS_FAILED
+        session.exitstatus = pytest.ExitCode.OK if state.verdict == Verdict.PASS else pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
@@ -249,4 +211,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     state = state_of(config)
     if state.document is None:
         return
-    terminalreporter.write_sep("=", finish.summary_line(state), bold=True, red=state.verdict != "pass", green=state.verdict == "pass")
+    passed = state.verdict == Verdict.PASS
+    terminalreporter.write_sep("=", finish.summary_line(state), bold=True, red=not passed, green=passed)

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from conformance.options import OPTIONS
+
 REPO = Path(__file__).resolve().parent.parent
 pytest_plugins = ["pytester"]
 
@@ -45,9 +47,16 @@ class SuiteRun:
 def run_suite(report_dir: Path, *args: str, timeout: float = 600, env: dict[str, str] | None = None) -> SuiteRun:
     """Run `pytest ARGS` on the conformance tests in a fresh process and return what it produced."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--report-dir={report_dir}", *args]
-    clean_env = {k: v for k, v in os.environ.items() if k not in ("CONFORMANCE_TARGET", "CONTAINER_RUNTIME_ENDPOINT", "OS_AUTH_TOKEN", "CONFORMANCE_PROFILE")}
+    ours = {name for option in OPTIONS for name in option.env}  # the run sees only the variables a test sets
+    clean_env = {k: v for k, v in os.environ.items() if k not in ours}
     completed = subprocess.run(
-        command, cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**clean_env, **(env or {})}, stdin=subprocess.DEVNULL
+        command,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**clean_env, **(env or {})},
+        stdin=subprocess.DEVNULL,
     )
     return SuiteRun(completed.returncode, completed.stdout, completed.stderr, report_dir)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from conformance.options import ConfigError, build_config, parse_target
+from conformance.options import OPTIONS, ConfigError, TargetConfig, build_config, parse_target
 from conformance.reference.faults import ALL_FAULTS
 
 
@@ -62,6 +64,48 @@ def test_option_beats_environment_beats_ini(tmp_path) -> None:
     assert build_config({"target": "http://opt.example:3"}, ini, env, tmp_path).http_url == "http://opt.example:3"
 
 
+def test_each_option_is_declared_once_and_says_where_else_it_can_be_given() -> None:
+    flags = [option.flag for option in OPTIONS]
+    dests = [option.dest for option in OPTIONS]
+    assert len(set(flags)) == len(flags) and len(set(dests)) == len(dests)
+    for option in OPTIONS:
+        text = option.help_text()
+        assert all(name in text for name in option.env), option.flag
+        assert (f"ini {option.ini_name}" in text) == option.ini, option.flag
+        assert option.action == "store_true" or option.metavar, option.flag
+
+
+def test_readme_options_table_agrees_with_the_declarations() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    declared = {option.flag: option for option in OPTIONS}
+    rows = [line.split("|")[1:3] for line in readme.splitlines() if line.startswith("| `--")]
+    checked = 0
+    for flags_cell, fallbacks_cell in rows:
+        names = set(re.findall(r"`([A-Za-z_]+)`", fallbacks_cell))
+        for flag in re.findall(r"`(--[a-z-]+)", flags_cell):
+            if flag in declared:
+                option = declared[flag]
+                assert names == {*option.env, *([option.ini_name] if option.ini else [])}, flag
+                checked += 1
+    assert checked >= 8
+
+
+def test_ini_and_environment_fallbacks_follow_the_table(tmp_path) -> None:
+    ini = {"timeout": "7", "budget": "60", "report_dir": "out", "profile": "glance"}
+    config = build_config({"timeout": "3"}, ini, {"CONFORMANCE_PROFILE": "ims"}, tmp_path)
+    assert (config.timeout, config.budget, config.report_dir) == (3.0, 60.0, tmp_path / "out")
+    assert config.profiles["http"] == "ims"
+    assert build_config({}, ini, {}, tmp_path).profiles["http"] == "glance"
+
+
+def test_defaults_when_nothing_is_given(tmp_path) -> None:
+    config = build_config({}, {}, {}, tmp_path)
+    assert isinstance(config, TargetConfig)
+    assert (config.timeout, config.budget, config.report_dir) == (10.0, 900.0, tmp_path / "reports")
+    assert (config.cri_version, config.verify, config.token, config.image_ids) == ("auto", True, None, ())
+    assert not config.allow_writes and config.waivers is None and config.baseline is None
+
+
 def test_crictl_endpoint_variable_selects_cri(tmp_path) -> None:
     config = build_config({}, {}, {"CONTAINER_RUNTIME_ENDPOINT": "unix:///run/x.sock"}, tmp_path)
     assert config.families == ("cri",) and config.cri_address == "unix:///run/x.sock"
@@ -98,16 +142,22 @@ def test_unreachable_target_ends_with_one_line_and_all_reports(suite) -> None:
 
 @pytest.mark.parametrize(
     ("args", "expected"),
-    [(["--http-port", "99999"], "not a port number"), ([], "give --http-port"), (["--http-port", "0", "--fault", "nope"], "unknown fault")],
+    [
+        (["--http-port", "99999"], "not a port number"),
+        ([], "give --http-port"),
+        (["--http-port", "0", "--fault", "nope"], "unknown fault"),
+    ],
 )
 def test_reference_command_line_errors_are_one_line(args: list[str], expected: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "conformance.reference", *args], capture_output=True, text=True, timeout=60)
+    command = [sys.executable, "-m", "conformance.reference", *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], lines
 
 
 def test_reference_lists_every_fault() -> None:
-    done = subprocess.run([sys.executable, "-m", "conformance.reference", "--list-faults"], capture_output=True, text=True, timeout=60)
+    command = [sys.executable, "-m", "conformance.reference", "--list-faults"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert {line.split()[0] for line in done.stdout.splitlines()} == set(ALL_FAULTS)

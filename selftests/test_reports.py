@@ -69,7 +69,8 @@ def test_planted_token_never_reaches_any_report_or_output(clean_run) -> None:
     for name in ("report.html", "junit.xml", "results.json"):
         assert PLANTED not in (clean_run.report_dir / name).read_text(encoding="utf-8"), name
     assert PLANTED not in clean_run.stdout + clean_run.stderr
-    assert "X-Auth-Token: ***" in (clean_run.report_dir / "report.html").read_text(encoding="utf-8").replace("&#x27;", "'")
+    page = (clean_run.report_dir / "report.html").read_text(encoding="utf-8").replace("&#x27;", "'")
+    assert "X-Auth-Token: ***" in page
 
 
 def test_results_json_validates_against_its_schema(clean_run) -> None:
@@ -115,7 +116,9 @@ def test_failure_shows_requirement_evidence_and_reproduction(suite) -> None:
 def waiver_file(tmp_path: Path, requirement: str, expires: datetime.date, name: str = "waivers.yaml") -> Path:
     """Write a one-entry waiver file."""
     path = tmp_path / name
-    path.write_text(f"waivers:\n  - requirement: {requirement}\n    reason: known deviation\n    expires: {expires.isoformat()}\n")
+    path.write_text(
+        f"waivers:\n  - requirement: {requirement}\n    reason: known deviation\n    expires: {expires.isoformat()}\n"
+    )
     return path
 
 
@@ -154,7 +157,10 @@ def test_expired_waiver_fails_the_run(suite, tmp_path: Path) -> None:
         ("waivers: 3\n", "top-level 'waivers:' list"),
         ("waivers:\n  - requirement: NOPE-X-Y\n    reason: r\n    expires: 2030-01-01\n", "unknown requirement"),
         ("waivers:\n  - requirement: GLANCE-V2-SHOW-404\n    reason: r\n    expires: soon\n", "YYYY-MM-DD"),
-        ("waivers:\n  - requirement: GLANCE-V2-SHOW-404\n    expires: 2030-01-01\n", "exactly requirement, reason and expires"),
+        (
+            "waivers:\n  - requirement: GLANCE-V2-SHOW-404\n    expires: 2030-01-01\n",
+            "exactly requirement, reason and expires",
+        ),
         ("waivers: [unclosed\n", "cannot read YAML"),
     ],
 )
@@ -174,7 +180,8 @@ def test_advisory_failure_is_a_warning_not_a_failed_verdict(suite) -> None:
 
 
 def test_drift_against_baseline(suite, clean_run) -> None:
-    run = suite(V2, "--reference-fault", "v2-show-bad-self-link", "--baseline", str(clean_run.report_dir / "results.json"))
+    baseline = str(clean_run.report_dir / "results.json")
+    run = suite(V2, "--reference-fault", "v2-show-bad-self-link", "--baseline", baseline)
     drift = run.results["changes_since_baseline"]
     assert [c["id"] for c in drift["newly_failing"]] == ["GLANCE-V2-SHOW-LINKS"]
     assert drift["newly_passing"] == [] and drift["removed"] == []

@@ -15,7 +15,7 @@ import pytest
 
 from conformance import catalog, schemas
 from conformance.evidence import Exchange, ExchangeLog
-from conformance.run.state import RunState
+from conformance.run.state import CriTargetRecord, RunState
 from conformance.targets.cri import VERSIONS, CriResult, CriTarget, probe_versions
 from conformance.targets.errors import TargetError, TargetUnreachable
 
@@ -104,7 +104,7 @@ def cri_address(run_state: RunState, cri_profile: catalog.Profile) -> Iterator[s
     """The CRI endpoint under test, starting the embedded reference runtime when none is given."""
     config = run_state.config
     if config.cri_address:
-        run_state.targets["cri"] = {"url": config.cri_address, "embedded": False}
+        run_state.targets.cri = CriTargetRecord(url=config.cri_address, embedded=False)
         yield config.cri_address
         return
     from conformance.reference.cri_faults import CRI_FAULTS
@@ -115,7 +115,7 @@ def cri_address(run_state: RunState, cri_profile: catalog.Profile) -> Iterator[s
     # pytest's temporary folders can exceed the 107-byte limit of unix socket paths.
     socket_dir = tempfile.mkdtemp(prefix="cri-", dir="/tmp")
     server = start_cri_server(socket_path=os.path.join(socket_dir, "cri.sock"), faults=faults, embedded=embedded_images)
-    run_state.targets["cri"] = {"url": server.url, "embedded": True, "embedded_images": embedded_images, "faults": faults}
+    run_state.targets.cri = CriTargetRecord(url=server.url, embedded=True, embedded_images=embedded_images, faults=faults)
     try:
         yield server.url
     finally:
@@ -132,7 +132,7 @@ def cri_served(cri_address: str, run_state: RunState) -> list[str]:
         raise TargetUnreachable(f"the CRI target {cri_address} does not answer: {exc}") from None
     if not served:
         raise TargetUnreachable(f"the CRI target {cri_address} serves neither runtime.v1 nor runtime.v1alpha2 ImageService")
-    run_state.targets["cri"]["served"] = served
+    run_state.targets.cri_record().served = served
     return served
 
 
@@ -149,7 +149,7 @@ def cri_versions(cri_address: str, cri_served: list[str], run_state: RunState) -
             f"--cri-version {wanted}: the CRI target {cri_address} does not serve runtime.{wanted}.ImageService "
             f"(it serves {', '.join(f'runtime.{v}' for v in cri_served)})"
         )
-    run_state.targets["cri"]["versions"] = chosen
+    run_state.targets.cri_record().versions = chosen
     return chosen
 
 
@@ -176,7 +176,7 @@ def cri_listed(cri: CriTarget, run_state: RunState) -> Listed:
             "the suite discovers the images to test through it"
         )
     images: list[dict[str, Any]] = result.response.get("images", [])
-    run_state.targets["cri"].setdefault("listed_images", {})[cri.version] = len(images)
+    run_state.targets.cri_record().count_listed(cri.version, len(images))
     return Listed(images, result.response, exchange)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from conformance import catalog
 from conformance.evidence import Exchange
-from conformance.run.state import RunState
+from conformance.run.state import HttpFingerprint, HttpTargetRecord, RunState
 from conformance.targets.auth import token_headers
 from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import GlanceClient
@@ -33,14 +33,14 @@ def http_base_url(request: pytest.FixtureRequest, run_state: RunState) -> Iterat
     """The Glance-style endpoint under test, starting the embedded reference when none is given."""
     config = run_state.config
     if config.http_url:
-        run_state.targets["http"] = {"url": config.http_url}
+        run_state.targets.http = HttpTargetRecord(url=config.http_url)
         yield config.http_url
         return
     from conformance.reference.glance_faults import GLANCE_FAULTS
     from conformance.reference.http_server import start_http_server
 
     server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS])
-    run_state.targets["http"] = {"url": server.url, "embedded": True}
+    run_state.targets.http = HttpTargetRecord(url=server.url, embedded=True)
     try:
         yield server.url
     finally:
@@ -58,11 +58,9 @@ def http_target(http_base_url: str, run_state: RunState) -> HttpTarget:
         root = target.request("GET", "/", headers={"Accept": "application/json"})
     except TargetError as exc:
         raise TargetUnreachable(f"the target {http_base_url} does not answer: {exc}") from None
-    run_state.targets["http"]["fingerprint"] = {
-        "server": root.headers.get("Server"),
-        "root_status": root.status,
-        "root_body": root.text[:500],
-    }
+    run_state.targets.http_record().fingerprint = HttpFingerprint(
+        server=root.headers.get("Server"), root_status=root.status, root_body=root.text[:500]
+    )
     return target
 
 

@@ -73,7 +73,7 @@ def written_images(request: pytest.FixtureRequest) -> WrittenSet | None:
     http: HttpTarget = request.getfixturevalue("http_target")
     run_id = new_run_id()
     record: dict[str, Any] = {"run_id": run_id, "left_behind": []}
-    state.targets["http"]["write_mode"] = record
+    state.targets.http_record().write_mode = record
     writer = ImageWriter(http)
     cleanup = _Cleanup(writer, record)
     cleanup.install()

@@ -9,9 +9,10 @@ from functools import cache
 from typing import Any
 
 from conformance import REPO_ROOT, SCHEMAS_DIR, __version__
-from conformance.run.outcomes import aggregate, requirement_is_met, verdict
-from conformance.run.baseline import changes
+from conformance.catalog import Tier
 from conformance.report.results import requirement_entry, write_json
+from conformance.run.baseline import changes
+from conformance.run.outcomes import Outcome, aggregate, requirement_is_met, verdict
 from conformance.run.state import RunState, now_utc
 
 SUITE_NAME = "image-api-conformance"
@@ -23,11 +24,11 @@ def conclude(state: RunState) -> None:
     state.results = aggregate(state.requirements, list(state.tests.values()))
     if state.stopped:
         for result in state.results:
-            if result.outcome == "skipped":
-                result.outcome, result.message = "error", state.stopped
+            if result.outcome == Outcome.SKIPPED:
+                result.outcome, result.message = Outcome.ERROR, state.stopped
     for result in state.results:
         waiver = state.active_waiver(result.requirement.id)
-        if waiver and result.outcome == "waived":
+        if waiver and result.outcome == Outcome.WAIVED:
             result.waiver = waiver.to_dict()
     state.verdict = verdict(state.results, expired_waivers=bool(expired_waivers(state)))
     state.document = document(state)
@@ -44,7 +45,7 @@ def document(state: RunState) -> dict[str, Any]:
     config = state.config
     families = list(config.families)
     outcomes = {r.requirement.id: r.outcome for r in state.results}
-    waived = {r.requirement.id for r in state.results if r.outcome == "waived"}
+    waived = {r.requirement.id for r in state.results if r.outcome == Outcome.WAIVED}
     doc: dict[str, Any] = {
         "format": RESULTS_FORMAT,
         "suite": {"name": SUITE_NAME, "version": __version__, "commit": suite_commit()},
@@ -52,7 +53,7 @@ def document(state: RunState) -> dict[str, Any]:
             "url": config.target or "embedded reference targets",
             "family": families[0] if len(families) == 1 else "+".join(families),
             "embedded": config.embedded,
-            "endpoints": state.targets,
+            "endpoints": state.targets.to_dict(),
         },
         "profile": ", ".join(config.profiles[f] for f in families),
         "profiles": dict(config.profiles),
@@ -60,7 +61,7 @@ def document(state: RunState) -> dict[str, Any]:
         "started_at": state.started_at,
         "finished_at": now_utc(),
         "stopped_early": state.stopped,
-        "hypothesis": state.hypothesis,
+        "hypothesis": state.hypothesis.to_dict(),
         "options": {"timeout": config.timeout, "image_ids": list(config.image_ids), "cri_version": config.cri_version,
                     "reference_faults": list(config.reference_faults)},
         "catalogue_files": catalogue_hashes(),
@@ -68,12 +69,14 @@ def document(state: RunState) -> dict[str, Any]:
         "warnings": [
             {"id": r.requirement.id, "outcome": r.outcome, "message": r.message}
             for r in state.results
-            if r.requirement.tier == "advisory" and r.outcome in ("failed", "error")
+            if r.requirement.tier == Tier.ADVISORY and r.outcome in (Outcome.FAILED, Outcome.ERROR)
         ],
         "not_met": [r.requirement.id for r in state.results if not requirement_is_met(r)],
         "waivers": {
             "applied": [w.to_dict() for w in state.waivers if w.requirement in waived],
-            "unused": [w.to_dict() for w in state.waivers if w.requirement not in waived and not w.expired(state.today)],
+            "unused": [
+                w.to_dict() for w in state.waivers if w.requirement not in waived and not w.expired(state.today)
+            ],
             "expired": expired_waivers(state),
         },
         "requirements": [requirement_entry(result) for result in state.results],
@@ -115,6 +118,6 @@ def summary_line(state: RunState) -> str:
         extra = f" · {len(state.document['waivers']['expired'])} expired waiver(s)"
     if state.stopped:
         extra += f" · stopped: {state.stopped}"
-    if state.hypothesis.get("seed") is not None:
-        extra += f" · hypothesis seed {state.hypothesis['seed']}"
+    if state.hypothesis.seed is not None:
+        extra += f" · hypothesis seed {state.hypothesis.seed}"
     return f"conformance verdict: {str(state.verdict).upper()} ({parts}){extra} · reports in {state.config.report_dir}"

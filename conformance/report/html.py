@@ -8,12 +8,29 @@ from typing import Any
 
 import pytest
 
+from conformance.run.outcomes import Outcome, Verdict
 from conformance.run.state import STATE_KEY, state_of
 
 OUTCOME_COLOURS = {
-    "passed": "#2e7d32", "failed": "#c62828", "waived": "#ef6c00",
-    "skipped": "#757575", "not-offered": "#1565c0", "error": "#6a1b9a",
+    Outcome.PASSED: "#2e7d32",
+    Outcome.FAILED: "#c62828",
+    Outcome.WAIVED: "#ef6c00",
+    Outcome.SKIPPED: "#757575",
+    Outcome.NOT_OFFERED: "#1565c0",
+    Outcome.ERROR: "#6a1b9a",
 }
+WAIVER_SECTIONS = (
+    ("applied", "Waivers applied"),
+    ("unused", "Waivers that matched nothing"),
+    ("expired", "Expired waivers (they fail the run)"),
+)
+DRIFT_SECTIONS = (
+    ("newly_failing", "Newly failing"),
+    ("newly_passing", "Newly passing"),
+    ("other_changes", "Other changes"),
+    ("new", "New requirements"),
+    ("removed", "Removed requirements"),
+)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -23,7 +40,9 @@ def pytest_html_report_title(report: Any) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session) -> None:
+def pytest_html_results_summary(
+    prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
+) -> None:
     """Verdict, target, profile and suite version first, then the requirement table by operation."""
     if STATE_KEY not in session.config.stash:
         return
@@ -87,7 +106,7 @@ def _exchange_html(ex: dict[str, Any]) -> str:
 def _verdict_block(document: dict[str, Any]) -> list[str]:
     esc = html.escape
     verdict = str(document["verdict"]).upper()
-    colour = "#2e7d32" if verdict == "PASS" else "#c62828"
+    colour = "#2e7d32" if document["verdict"] == Verdict.PASS else "#c62828"
     counts = ", ".join(f"{n} {esc(k)}" for k, n in sorted(document["counts"].items()))
     rows = [
         ("Target", document["target"]["url"]),
@@ -114,23 +133,28 @@ def _findings_block(document: dict[str, Any]) -> list[str]:
     if document.get("not_met"):
         parts.append(f'<p id="not-met"><b>Not met:</b> {esc(", ".join(document["not_met"]))}</p>')
     if document.get("warnings"):
-        items = "".join(f"<li><code>{esc(w['id'])}</code> {esc(w['outcome'])}: {esc(w.get('message', ''))}</li>" for w in document["warnings"])
+        items = "".join(
+            f"<li><code>{esc(w['id'])}</code> {esc(w['outcome'])}: {esc(w.get('message', ''))}</li>"
+            for w in document["warnings"]
+        )
         parts.append(f'<h3 id="warnings">Warnings (advisory requirements not met)</h3><ul>{items}</ul>')
     waivers = document.get("waivers", {})
-    for key, title in (("applied", "Waivers applied"), ("unused", "Waivers that matched nothing"), ("expired", "Expired waivers (they fail the run)")):
+    for key, title in WAIVER_SECTIONS:
         if waivers.get(key):
             items = "".join(
-                f"<li><code>{esc(w['requirement'])}</code> until {esc(w['expires'])}: {esc(w['reason'])}</li>" for w in waivers[key]
+                f"<li><code>{esc(w['requirement'])}</code> until {esc(w['expires'])}: {esc(w['reason'])}</li>"
+                for w in waivers[key]
             )
             parts.append(f'<h3 id="waivers-{key}">{title}</h3><ul>{items}</ul>')
     drift = document.get("changes_since_baseline")
     if drift is not None:
-        parts.append(f'<h3 id="changes-since-baseline">Changes since baseline <small>({esc(drift["baseline"])})</small></h3>')
-        for key, title in (("newly_failing", "Newly failing"), ("newly_passing", "Newly passing"),
-                           ("other_changes", "Other changes"), ("new", "New requirements"), ("removed", "Removed requirements")):
+        source = esc(drift["baseline"])
+        parts.append(f'<h3 id="changes-since-baseline">Changes since baseline <small>({source})</small></h3>')
+        for key, title in DRIFT_SECTIONS:
             entries = drift[key]
             items = "".join(
-                f"<li><code>{esc(e['id'])}</code> {esc(e.get('before', '-'))} → {esc(e.get('now', '-'))}</li>" for e in entries
+                f"<li><code>{esc(e['id'])}</code> {esc(e.get('before', '-'))} → {esc(e.get('now', '-'))}</li>"
+                for e in entries
             ) or "<li>none</li>"
             parts.append(f'<p><b>{title}</b></p><ul data-drift="{key}">{items}</ul>')
     return parts
@@ -159,13 +183,15 @@ def _requirement_tables(document: dict[str, Any]) -> list[str]:
             colour = OUTCOME_COLOURS.get(entry["outcome"], "#000")
             note = f"<br><small>{esc(entry['message'])}</small>" if entry.get("message") else ""
             rows.append(
-                f'<tr class="requirement" data-outcome="{esc(entry["outcome"])}"><td><code>{esc(entry["id"])}</code></td>'
+                f'<tr class="requirement" data-outcome="{esc(entry["outcome"])}">'
+                f'<td><code>{esc(entry["id"])}</code></td>'
                 f"<td>{esc(entry['tier'])}</td><td style='color:{colour};font-weight:bold'>{esc(entry['outcome'])}</td>"
                 f"<td>{esc(entry['text'])}{note}</td><td><small>{esc(entry['source'])}</small></td></tr>"
             )
         parts.append(
             f'<h3>{esc(operation)} <small>({summary})</small></h3>'
-            f'<table class="requirements" data-operation="{esc(operation)}" border="1" cellpadding="4" style="border-collapse:collapse">'
+            f'<table class="requirements" data-operation="{esc(operation)}" border="1" cellpadding="4"'
+            ' style="border-collapse:collapse">'
             "<tr><th>Id</th><th>Tier</th><th>Outcome</th><th>Requirement</th><th>Source</th></tr>"
             + "".join(rows)
             + "</table>"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from conformance.options import ConfigError
+from conformance.run.outcomes import Outcome
 
-BAD = ("failed", "error")
+BAD = (Outcome.FAILED, Outcome.ERROR)
 
 
 def load_baseline(path: Path) -> dict[str, str]:
@@ -17,10 +19,11 @@ def load_baseline(path: Path) -> dict[str, str]:
         document = json.loads(path.read_text(encoding="utf-8"))
         return {str(entry["id"]): str(entry["outcome"]) for entry in document["requirements"]}
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"--baseline {str(path)!r}: not a results.json of this suite ({type(exc).__name__})") from None
+        problem = type(exc).__name__
+        raise ConfigError(f"--baseline {str(path)!r}: not a results.json of this suite ({problem})") from None
 
 
-def changes(baseline: dict[str, str], current: dict[str, str], source: str) -> dict[str, Any]:
+def changes(baseline: Mapping[str, str], current: Mapping[str, str], source: str) -> dict[str, Any]:
     """Requirements newly failing, newly passing, otherwise changed, new and removed since the baseline."""
     shared = sorted(set(baseline) & set(current))
 
@@ -28,7 +31,7 @@ def changes(baseline: dict[str, str], current: dict[str, str], source: str) -> d
         return {"id": rid, "before": baseline[rid], "now": current[rid]}
 
     newly_failing = [moved(r) for r in shared if current[r] in BAD and baseline[r] not in BAD]
-    newly_passing = [moved(r) for r in shared if current[r] == "passed" and baseline[r] != "passed"]
+    newly_passing = [moved(r) for r in shared if current[r] == Outcome.PASSED and baseline[r] != Outcome.PASSED]
     listed = {c["id"] for c in newly_failing + newly_passing}
     return {
         "baseline": source,

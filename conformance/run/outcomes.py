@@ -6,20 +6,43 @@ import sys
 from dataclasses import dataclass, field
 
 import pytest
-from _pytest.outcomes import Skipped
 
-from conformance.catalog import Requirement
+from conformance._compat import StrEnum
+from conformance.catalog import Requirement, Tier
 from conformance.targets.errors import TargetError
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
 
-OUTCOMES = ("passed", "failed", "waived", "skipped", "not-offered", "error")
+
+class Outcome(StrEnum):
+    """What the run concluded about a test or a requirement; only `failed` counts against the target."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # the target broke the requirement
+    WAIVED = "waived"  # it failed, under an unexpired waiver
+    SKIPPED = "skipped"  # nothing to test
+    NOT_OFFERED = "not-offered"  # the target does not offer the operation
+    ERROR = "error"  # the suite or the connection broke
+
+
+class Verdict(StrEnum):
+    """The verdict of a run."""
+
+    PASS = "pass"
+    FAIL = "fail"
+
+
 # When one requirement has tests with different outcomes, the first of these wins.
-PRECEDENCE = ("failed", "error", "waived", "passed", "not-offered", "skipped")
+PRECEDENCE = (Outcome.FAILED, Outcome.ERROR, Outcome.WAIVED, Outcome.PASSED, Outcome.NOT_OFFERED, Outcome.SKIPPED)
+# Folding the phases (setup, call, teardown) of one test: a skip in setup is not undone by a clean teardown.
+PHASE_PRECEDENCE = (
+    Outcome.FAILED, Outcome.ERROR, Outcome.WAIVED, Outcome.NOT_OFFERED, Outcome.SKIPPED, Outcome.PASSED,
+)
 
 
-class NotOffered(Skipped):
+# pytest exports its skip exception only as `pytest.skip.Exception`, which type checkers cannot take as a base.
+class NotOffered(pytest.skip.Exception):  # type: ignore[name-defined]
     """The target does not offer the operation at all (a deprecated API it has dropped)."""
 
 
@@ -29,47 +52,43 @@ def not_offered(reason: str) -> None:
     raise NotOffered(f"not offered: {reason}", allow_module_level=False)
 
 
-# Folding the phases (setup, call, teardown) of one test: a skip in setup is not undone by a clean teardown.
-PHASE_PRECEDENCE = ("failed", "error", "waived", "not-offered", "skipped", "passed")
-
-
 @dataclass
 class TestOutcome:
     """The outcome of one test, over all its phases."""
 
     nodeid: str
     requirement_ids: tuple[str, ...]
-    outcome: str | None = None
+    outcome: Outcome | None = None
     message: str = ""
 
-    def update(self, outcome: str, message: str) -> None:
+    def update(self, outcome: Outcome, message: str) -> None:
         """Fold the outcome of one phase in: the more serious one stays."""
         if self.outcome is None or PHASE_PRECEDENCE.index(outcome) < PHASE_PRECEDENCE.index(self.outcome):
             self.outcome, self.message = outcome, message
 
 
-def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[str, str]:
+def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Outcome, str]:
     """(outcome, one-line message) of one phase of a test."""
     excinfo = call.excinfo
     if report.passed:
-        return "passed", ""
+        return Outcome.PASSED, ""
     if report.skipped:
         if excinfo is not None and excinfo.errisinstance(NotOffered):
-            return "not-offered", str(excinfo.value)
-        return "skipped", _skip_reason(report)
+            return Outcome.NOT_OFFERED, str(excinfo.value)
+        return Outcome.SKIPPED, _skip_reason(report)
     if excinfo is None:
-        return "error", "the test failed without an exception"
+        return Outcome.ERROR, "the test failed without an exception"
     message = _first_line(excinfo.value)
     if excinfo.errisinstance(TargetError):
-        return "error", message
+        return Outcome.ERROR, message
     if report.when == "call" and excinfo.errisinstance(AssertionError):
-        return "failed", message
+        return Outcome.FAILED, message
     group = excinfo.value
     if isinstance(group, BaseExceptionGroup) and all(  # hypothesis reports several distinct failures this way
         isinstance(e, AssertionError) for e in group.exceptions
     ):
-        return "failed", message
-    return "error", f"{excinfo.typename}: {message}"
+        return Outcome.FAILED, message
+    return Outcome.ERROR, f"{excinfo.typename}: {message}"
 
 
 @dataclass
@@ -77,7 +96,7 @@ class RequirementResult:
     """What the run concluded about one requirement."""
 
     requirement: Requirement
-    outcome: str = "skipped"
+    outcome: Outcome = Outcome.SKIPPED
     tests: list[str] = field(default_factory=list)
     message: str = ""
     waiver: dict[str, str] | None = None
@@ -95,28 +114,28 @@ def aggregate(requirements: list[Requirement], tests: list[TestOutcome]) -> list
         result = results[rid]
         result.tests = [t.nodeid for t in outcomes]
         if not outcomes:
-            result.outcome, result.message = "skipped", "no test of this requirement ran"
+            result.outcome, result.message = Outcome.SKIPPED, "no test of this requirement ran"
             continue
-        worst = min(outcomes, key=lambda t: PRECEDENCE.index(t.outcome or "skipped"))
-        result.outcome, result.message = worst.outcome or "skipped", worst.message
+        worst = min(outcomes, key=lambda t: PRECEDENCE.index(t.outcome or Outcome.SKIPPED))
+        result.outcome, result.message = worst.outcome or Outcome.SKIPPED, worst.message
     return list(results.values())
 
 
 def requirement_is_met(result: RequirementResult) -> bool:
     """Whether this requirement lets the verdict be pass."""
     tier = result.requirement.tier
-    if tier == "advisory":
+    if tier == Tier.ADVISORY:
         return True
-    if result.outcome in ("passed", "waived"):
+    if result.outcome in (Outcome.PASSED, Outcome.WAIVED):
         return True
-    return tier == "deprecated" and result.outcome == "not-offered"
+    return tier == Tier.DEPRECATED and result.outcome == Outcome.NOT_OFFERED
 
 
-def verdict(results: list[RequirementResult], *, expired_waivers: bool = False) -> str:
+def verdict(results: list[RequirementResult], *, expired_waivers: bool = False) -> Verdict:
     """`pass` iff every required requirement passed or was waived (deprecated ones may be not offered)."""
     if expired_waivers or not results:
-        return "fail"
-    return "pass" if all(requirement_is_met(r) for r in results) else "fail"
+        return Verdict.FAIL
+    return Verdict.PASS if all(requirement_is_met(r) for r in results) else Verdict.FAIL
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -4,16 +4,114 @@ from __future__ import annotations
 
 import datetime
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pytest
 
 from conformance.catalog import Requirement
-from conformance.options import TargetConfig
 from conformance.evidence import ExchangeLog
-from conformance.run.outcomes import RequirementResult, TestOutcome
+from conformance.hypothesis_profiles import HypothesisInfo
+from conformance.options import TargetConfig
+from conformance.run.outcomes import RequirementResult, TestOutcome, Verdict
 from conformance.run.waivers import Waiver
+
+
+@dataclass(frozen=True)
+class HttpFingerprint:
+    """How the Glance-style target answered `GET /`: enough to tell later which server was certified."""
+
+    server: str | None  # its Server header
+    root_status: int
+    root_body: str  # the first 500 characters
+
+
+@dataclass
+class HttpTargetRecord:
+    """What the run learnt about the Glance-style endpoint (results.json `target.endpoints.http`)."""
+
+    url: str
+    embedded: bool | None = None  # recorded as true for the embedded reference, absent for a vendor's endpoint
+    fingerprint: HttpFingerprint | None = None
+    write_mode: dict[str, Any] | None = None  # --allow-writes: run id, images written, swept and left behind
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as results.json holds it: fields never set are absent."""
+        return _set_fields(self)
+
+
+@dataclass
+class CriTargetRecord:
+    """What the run learnt about the CRI endpoint (results.json `target.endpoints.cri`)."""
+
+    url: str
+    embedded: bool
+    embedded_images: bool | None = None  # embedded reference only: whether it serves vendor embedded images
+    faults: list[str] | None = None  # embedded reference only: the faults it was started with
+    served: list[str] | None = None  # API versions the endpoint serves
+    versions: list[str] | None = None  # API versions certified
+    listed_images: dict[str, int] | None = None  # API version -> how many images ListImages returned
+
+    def count_listed(self, version: str, images: int) -> None:
+        """Record how many images ListImages returned on one API version."""
+        self.listed_images = {**(self.listed_images or {}), version: images}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as results.json holds it: fields never set are absent."""
+        return _set_fields(self)
+
+
+class TargetRecords:
+    """One record per family under test, written by the family's fixtures as they learn about the endpoint."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, HttpTargetRecord | CriTargetRecord] = {}  # in the order the fixtures wrote them
+
+    @property
+    def http(self) -> HttpTargetRecord | None:
+        """The Glance-style endpoint's record, once its fixture wrote it."""
+        record = self._records.get("http")
+        return record if isinstance(record, HttpTargetRecord) else None
+
+    @http.setter
+    def http(self, record: HttpTargetRecord | None) -> None:
+        self._set("http", record)
+
+    @property
+    def cri(self) -> CriTargetRecord | None:
+        """The CRI endpoint's record, once its fixture wrote it."""
+        record = self._records.get("cri")
+        return record if isinstance(record, CriTargetRecord) else None
+
+    @cri.setter
+    def cri(self, record: CriTargetRecord | None) -> None:
+        self._set("cri", record)
+
+    def http_record(self) -> HttpTargetRecord:
+        """The Glance-style endpoint's record (the endpoint fixture creates it first)."""
+        if self.http is None:
+            raise RuntimeError("the http endpoint is not recorded yet: use the http_base_url fixture first")
+        return self.http
+
+    def cri_record(self) -> CriTargetRecord:
+        """The CRI endpoint's record (the endpoint fixture creates it first)."""
+        if self.cri is None:
+            raise RuntimeError("the CRI endpoint is not recorded yet: use the cri_address fixture first")
+        return self.cri
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """family -> record, as results.json `target.endpoints` holds it."""
+        return {family: record.to_dict() for family, record in self._records.items()}
+
+    def _set(self, family: str, record: HttpTargetRecord | CriTargetRecord | None) -> None:
+        if record is None:
+            self._records.pop(family, None)
+        else:
+            self._records[family] = record
+
+
+def _set_fields(record: HttpTargetRecord | CriTargetRecord) -> dict[str, Any]:
+    return {key: value for key, value in asdict(record).items() if value is not None}
 
 
 @dataclass
@@ -22,18 +120,19 @@ class RunState:
 
     config: TargetConfig
     log: ExchangeLog
-    hypothesis: dict[str, Any]
+    hypothesis: HypothesisInfo
     started_at: str = field(default_factory=lambda: now_utc())
     clock_start: float = field(default_factory=time.monotonic)
     requirements: list[Requirement] = field(default_factory=list)  # certified in this run
     tests: dict[str, TestOutcome] = field(default_factory=dict)
-    targets: dict[str, dict[str, Any]] = field(default_factory=dict)  # family -> url and fingerprint
+    targets: TargetRecords = field(default_factory=TargetRecords)
     results: list[RequirementResult] = field(default_factory=list)
-    verdict: str | None = None
+    verdict: Verdict | None = None
     stopped: str | None = None  # why the run stopped early (target unreachable, budget used up)
     waivers: list[Waiver] = field(default_factory=list)
     baseline: dict[str, str] | None = None  # requirement id -> outcome of the --baseline run
     today: datetime.date = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).date())
+    document: dict[str, Any] | None = None  # results.json as written
 
     def active_waiver(self, requirement_id: str) -> Waiver | None:
         """The unexpired waiver of a requirement, if there is one."""
@@ -41,7 +140,6 @@ class RunState:
             if waiver.requirement == requirement_id and not waiver.expired(self.today):
                 return waiver
         return None
-    document: dict[str, Any] | None = None  # results.json as written
 
 
 STATE_KEY = pytest.StashKey[RunState]()

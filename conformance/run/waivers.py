@@ -29,7 +29,7 @@ class Waiver:
 
 
 def load_waivers(path: Path, known_ids: set[str]) -> list[Waiver]:
-    """The waivers in a YAML file (`waivers:` list of requirement/reason/expires); ConfigError with one line when malformed."""
+    """The waivers in a YAML file (`waivers:` list of requirement/reason/expires); ConfigError when malformed."""
     where = f"--waivers {str(path)!r}"
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -50,7 +50,8 @@ def load_waivers(path: Path, known_ids: set[str]) -> list[Waiver]:
             try:
                 expires = datetime.date.fromisoformat(expires)
             except ValueError:
-                raise ConfigError(f"{where}: entry {index} ({requirement}) expires {expires!r} is not YYYY-MM-DD") from None
+                problem = f"expires {expires!r} is not YYYY-MM-DD"
+                raise ConfigError(f"{where}: entry {index} ({requirement}) {problem}") from None
         if not isinstance(expires, datetime.date) or isinstance(expires, datetime.datetime):
             raise ConfigError(f"{where}: entry {index} ({requirement}) expires must be a date YYYY-MM-DD")
         waivers.append(Waiver(requirement, reason.strip(), expires))
