@@ -10,11 +10,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 STATE_FILE = "target.json"
+SEEDED_FILE = "seeded.json"  # what `seed` made, for the runner's --image-id options
 
 
 class TargetError(Exception):
@@ -121,6 +122,65 @@ def running_url(state_dir: Path, marker: str) -> str | None:
         return None
     url = read_state(state_dir).get("url")
     return url if isinstance(url, str) else None
+
+
+def write_ini(path: Path, sections: Mapping[str, Mapping[str, object]]) -> None:
+    """Write an INI file (oslo.config, paste deploy) from {section: {option: value}}, in order."""
+    lines = []
+    for section, options in sections.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{option} = {value}".rstrip() for option, value in options.items())
+        lines.append("")
+    path.write_text("\n".join(lines))
+
+
+def require_url(state_dir: Path, marker: str, what: str, hint: str = "") -> str:
+    """Return the recorded URL of a running target; TargetError if it is not running."""
+    url = running_url(state_dir, marker)
+    if url is None:
+        raise TargetError(f"{what} is not running (state dir {state_dir}){hint}")
+    return url
+
+
+def cmd_url(state_dir: Path, marker: str, what: str) -> int:
+    """Print the URL of the running target (the `url` subcommand)."""
+    print(require_url(state_dir, marker, what))
+    return 0
+
+
+def cmd_stop(state_dir: Path, marker: str, what: str, timeout: float) -> int:
+    """Stop the recorded process of a target and forget it (the `stop` subcommand)."""
+    pid = running_pid(state_dir, marker)
+    if pid is not None:
+        terminate(pid, timeout)
+        info(f"{what} (pid {pid}) stopped")
+    else:
+        info(f"{what} is not running")
+    clear_state(state_dir)
+    return 0
+
+
+def cmd_seed(state_dir: Path, marker: str, what: str, load: Callable[[str], list[dict[str, Any]]],
+             describe: Callable[[dict[str, Any]], str]) -> int:
+    """Load the running target with load(url) (the `seed` subcommand); record it, print the URL."""
+    url = require_url(state_dir, marker, what, "; run start first")
+    images = load(url)
+    path = state_dir / SEEDED_FILE
+    path.write_text(json.dumps(images, indent=2, sort_keys=True) + "\n")
+    for image in images:
+        info(describe(image))
+    info(f"{len(images)} images seeded; listed in {path}")
+    print(url)
+    return 0
+
+
+def command_parser(prog: str, what: str, state_name: str, state_help: str) -> OneLineParser:
+    """Return the parser shared by the target scripts: a subcommand and --state-dir."""
+    parser = OneLineParser(prog=prog, description=f"Run a real {what} for the suite.")
+    parser.add_argument("command", choices=("start", "seed", "stop", "url"))
+    parser.add_argument("--state-dir", type=Path, default=default_state_dir(state_name),
+                        help=f"{state_help} (default: %(default)s)")
+    return parser
 
 
 def spawn(argv: Sequence[str], log_path: Path, env: dict[str, str] | None = None,

@@ -86,7 +86,7 @@ def target_script(target: str, command: str, *extra: str) -> str:
 def seeded_image_ids(target: str) -> list[str]:
     """Return the ids `seed` recorded, so every seeded image is judged (community ones too)."""
     try:
-        images = json.loads((lib.default_state_dir(target) / "seeded.json").read_text())
+        images = json.loads((lib.default_state_dir(target) / lib.SEEDED_FILE).read_text())
     except (OSError, ValueError):
         return []
     return [image["id"] for image in images if isinstance(image, dict) and "id" in image]
