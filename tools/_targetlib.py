@@ -106,9 +106,9 @@ def clear_state(state_dir: Path) -> None:
     (state_dir / STATE_FILE).unlink(missing_ok=True)
 
 
-def running_pid(state_dir: Path, marker: str) -> int | None:
-    """Return the recorded PID if that process is alive and its command line has marker."""
-    pid = read_state(state_dir).get("pid")
+def running_pid(state_dir: Path, marker: str, key: str = "pid") -> int | None:
+    """Return the PID recorded under key if it is alive and its command line has marker."""
+    pid = read_state(state_dir).get(key)
     if not isinstance(pid, int) or pid <= 1 or not pid_alive(pid):
         return None
     if marker not in pid_cmdline(pid):
@@ -132,6 +132,16 @@ def write_ini(path: Path, sections: Mapping[str, Mapping[str, object]]) -> None:
         lines.extend(f"{option} = {value}".rstrip() for option, value in options.items())
         lines.append("")
     path.write_text("\n".join(lines))
+
+
+def venv_imports(venv: Path, modules: str) -> bool:
+    """Tell whether the virtualenv's python exists and imports modules ("glance.version, x")."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        return False
+    done = subprocess.run([str(python), "-c", f"import {modules}"], stdin=subprocess.DEVNULL,
+                          capture_output=True, check=False)
+    return done.returncode == 0
 
 
 def require_url(state_dir: Path, marker: str, what: str, hint: str = "") -> str:
@@ -174,13 +184,39 @@ def cmd_seed(state_dir: Path, marker: str, what: str, load: Callable[[str], list
     return 0
 
 
-def command_parser(prog: str, what: str, state_name: str, state_help: str) -> OneLineParser:
-    """Return the parser shared by the target scripts: a subcommand and --state-dir."""
+def command_parser(prog: str, what: str, state_name: str, state_help: str,
+                   default_port: int | None = None) -> OneLineParser:
+    """Return the parser shared by the target scripts: a subcommand, --state-dir and, for a
+    target on a TCP port, --port."""
     parser = OneLineParser(prog=prog, description=f"Run a real {what} for the suite.")
     parser.add_argument("command", choices=("start", "seed", "stop", "url"))
     parser.add_argument("--state-dir", type=Path, default=default_state_dir(state_name),
                         help=f"{state_help} (default: %(default)s)")
+    if default_port is not None:
+        parser.add_argument("--port", type=port_number, default=default_port,
+                            help="port on 127.0.0.1 for start; 0 picks a free one "
+                                 "(default: %(default)s)")
     return parser
+
+
+def describe_image(image: dict[str, Any]) -> str:
+    """One line about a seeded Glance image: its id, status and name."""
+    return f"{image['id']}  {image['status']:<11} {image['name']}"
+
+
+def apt_install(package: str, present: Callable[[], bool], log: Path) -> None:
+    """Install a Debian package with apt-get (as root) unless present() says it is there."""
+    if present():
+        return
+    if os.geteuid() != 0:
+        raise TargetError(f"{package} is not installed and installing it needs root")
+    info(f"installing {package} with apt-get ...")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["apt-get", "update"], "apt-get update", env=env, log_path=log)
+    run(["apt-get", "install", "-y", "--no-install-recommends", package],
+        f"apt-get install {package}", env=env, log_path=log)
+    if not present():
+        raise TargetError(f"{package} still missing after apt-get install; log: {log}")
 
 
 def spawn(argv: Sequence[str], log_path: Path, env: dict[str, str] | None = None,

@@ -5,7 +5,6 @@ Usage: python tools/containerd_target.py start|seed|stop|url [--state-dir DIR]
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -52,17 +51,8 @@ def socket_path(state: Path) -> Path:
 
 def ensure_installed(log: Path) -> None:
     """Install Debian's containerd package unless the binaries are already there."""
-    if shutil.which("containerd") and shutil.which("ctr"):
-        return
-    if os.geteuid() != 0:
-        raise lib.TargetError("containerd is not installed and installing it needs root")
-    lib.info("installing containerd with apt-get ...")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    lib.run(["apt-get", "update"], "apt-get update", env=env, log_path=log)
-    lib.run(["apt-get", "install", "-y", "--no-install-recommends", "containerd"],
-            "apt-get install containerd", env=env, log_path=log)
-    if not (shutil.which("containerd") and shutil.which("ctr")):
-        raise lib.TargetError(f"containerd still missing after apt-get install; log: {log}")
+    lib.apt_install("containerd", lambda: bool(shutil.which("containerd") and shutil.which("ctr")),
+                    log)
 
 
 def write_config(state: Path) -> Path:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -32,12 +30,8 @@ def venv_dir() -> Path:
 
 def venv_ready(venv: Path) -> bool:
     """Tell whether the virtualenv already imports glance and gunicorn."""
-    python = venv / "bin" / "python"
-    if not python.exists() or not (venv / "bin" / "gunicorn").exists():
-        return False
-    done = subprocess.run([str(python), "-c", "import glance.version, gunicorn"],
-                          stdin=subprocess.DEVNULL, capture_output=True, check=False)
-    return done.returncode == 0
+    return ((venv / "bin" / "gunicorn").exists()
+            and lib.venv_imports(venv, "glance.version, gunicorn"))
 
 
 def ensure_venv(log: Path) -> Path:
@@ -125,22 +119,15 @@ def cmd_start(state: Path, port: int) -> int:
     return 0
 
 
-def describe(image: dict[str, Any]) -> str:
-    """One line about a seeded image: its id, status and name."""
-    return f"{image['id']}  {image['status']:<11} {image['name']}"
-
-
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one subcommand."""
     parser = lib.command_parser(PROG, "Glance", "glance",
-                                "config, database, image files, PID and log")
-    parser.add_argument("--port", type=lib.port_number, default=DEFAULT_PORT,
-                        help="port on 127.0.0.1 for start; 0 picks a free one (default: %(default)s)")
+                                "config, database, image files, PID and log", DEFAULT_PORT)
     args = parser.parse_args(argv)
     state = args.state_dir.expanduser()
     commands = {"start": lambda: cmd_start(state, args.port),
                 "seed": lambda: lib.cmd_seed(state, MARKER, "glance", seed_images,
-                                             describe),
+                                             lib.describe_image),
                 "stop": lambda: lib.cmd_stop(state, MARKER, "glance", STOP_TIMEOUT),
                 "url": lambda: lib.cmd_url(state, MARKER, "glance")}
     return lib.main_guard(commands[args.command], PROG)
