@@ -5,11 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from _oci import ImageSpec, image_tar
+from _oci import ImageSpec, image_tar, with_id_prefix_of
 from _targetlib import TargetError, run
 
 NAMESPACE = "k8s.io"
 REPO_PREFIX = "docker.io/conformance/"
+LABEL = "org.example.conformance"
+# Two images whose ids begin with the same SHARED_ID_HEX hex digits, so that an id prefix of
+# that length is ambiguous for real (containerd answers UNKNOWN "ambiguous digest string").
+SHARED_ID_HEX = 3
+TWIN_A = ImageSpec(repo=REPO_PREFIX + "twin-a", tags=("1.0",), user="2000", layout="docker",
+                   labels={LABEL: "twin-a"})
+TWIN_B = with_id_prefix_of(
+    ImageSpec(repo=REPO_PREFIX + "twin-b", tags=("1.0",), user="2001", layout="docker",
+              labels={LABEL: "twin-b"}),
+    TWIN_A, SHARED_ID_HEX, LABEL + ".nonce")
 
 IMAGES = [
     ImageSpec(repo=REPO_PREFIX + "uid", tags=("1.0",), user="1000", layout="oci",
@@ -18,6 +28,8 @@ IMAGES = [
               labels={"org.example.conformance": "username"}),
     ImageSpec(repo=REPO_PREFIX + "multi", tags=("1.0", "latest", "stable"), user="1001:1001",
               layout="docker", labels={"org.example.conformance": "multi"}),
+    TWIN_A,
+    TWIN_B,
 ]
 
 

@@ -6,9 +6,11 @@ twice gives the same digests and importing it again changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import platform
 import tarfile
@@ -107,23 +109,40 @@ def layer_tar(spec: ImageSpec) -> bytes:
     return buf.getvalue()
 
 
+def config_blob(spec: ImageSpec, diff_id: str) -> bytes:
+    """Return the image config of spec over one layer whose uncompressed digest is diff_id."""
+    return canonical({
+        "architecture": go_arch(), "os": "linux", "created": CREATED,
+        "config": {"User": spec.user, "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+                   "Cmd": ["/bin/sh"], "WorkingDir": "/", "Labels": dict(spec.labels)},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        "history": [{"created": CREATED, "created_by": "conformance seed layer"}],
+    })
+
+
 def build(spec: ImageSpec) -> Built:
     """Build the layer, config and manifest blobs of one image."""
     raw = layer_tar(spec)
     layer = gzip.compress(raw, compresslevel=9, mtime=0)
-    config = canonical({
-        "architecture": go_arch(), "os": "linux", "created": CREATED,
-        "config": {"User": spec.user, "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
-                   "Cmd": ["/bin/sh"], "WorkingDir": "/", "Labels": dict(spec.labels)},
-        "rootfs": {"type": "layers", "diff_ids": [digest(raw)]},
-        "history": [{"created": CREATED, "created_by": "conformance seed layer"}],
-    })
+    config = config_blob(spec, digest(raw))
     manifest = canonical({
         "schemaVersion": 2, "mediaType": OCI_MANIFEST,
         "config": {"mediaType": OCI_CONFIG, "digest": digest(config), "size": len(config)},
         "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": digest(layer), "size": len(layer)}],
     })
     return Built(layer=layer, diff_id=digest(raw), config=config, manifest=manifest)
+
+
+def with_id_prefix_of(spec: ImageSpec, other: ImageSpec, hex_digits: int, label: str) -> ImageSpec:
+    """Return spec with label set to the first of "0", "1", ... that makes its image id (the
+    config digest) begin with the same hex_digits hex digits as the id of other."""
+    wanted = build(other).config_digest[:len("sha256:") + hex_digits]
+    diff_id = digest(layer_tar(spec))
+    for counter in itertools.count():
+        candidate = dataclasses.replace(spec, labels={**spec.labels, label: str(counter)})
+        if digest(config_blob(candidate, diff_id)).startswith(wanted):
+            return candidate
+    raise AssertionError("unreachable")
 
 
 def oci_layout_tar(spec: ImageSpec, built: Built) -> bytes:

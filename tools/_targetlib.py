@@ -10,11 +10,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 STATE_FILE = "target.json"
+SEEDED_FILE = "seeded.json"  # what `seed` made, for the runner's --image-id options
 
 
 class TargetError(Exception):
@@ -105,9 +106,9 @@ def clear_state(state_dir: Path) -> None:
     (state_dir / STATE_FILE).unlink(missing_ok=True)
 
 
-def running_pid(state_dir: Path, marker: str) -> int | None:
-    """Return the recorded PID if that process is alive and its command line has marker."""
-    pid = read_state(state_dir).get("pid")
+def running_pid(state_dir: Path, marker: str, key: str = "pid") -> int | None:
+    """Return the PID recorded under key if it is alive and its command line has marker."""
+    pid = read_state(state_dir).get(key)
     if not isinstance(pid, int) or pid <= 1 or not pid_alive(pid):
         return None
     if marker not in pid_cmdline(pid):
@@ -121,6 +122,101 @@ def running_url(state_dir: Path, marker: str) -> str | None:
         return None
     url = read_state(state_dir).get("url")
     return url if isinstance(url, str) else None
+
+
+def write_ini(path: Path, sections: Mapping[str, Mapping[str, object]]) -> None:
+    """Write an INI file (oslo.config, paste deploy) from {section: {option: value}}, in order."""
+    lines = []
+    for section, options in sections.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{option} = {value}".rstrip() for option, value in options.items())
+        lines.append("")
+    path.write_text("\n".join(lines))
+
+
+def venv_imports(venv: Path, modules: str) -> bool:
+    """Tell whether the virtualenv's python exists and imports modules ("glance.version, x")."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        return False
+    done = subprocess.run([str(python), "-c", f"import {modules}"], stdin=subprocess.DEVNULL,
+                          capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def require_url(state_dir: Path, marker: str, what: str, hint: str = "") -> str:
+    """Return the recorded URL of a running target; TargetError if it is not running."""
+    url = running_url(state_dir, marker)
+    if url is None:
+        raise TargetError(f"{what} is not running (state dir {state_dir}){hint}")
+    return url
+
+
+def cmd_url(state_dir: Path, marker: str, what: str) -> int:
+    """Print the URL of the running target (the `url` subcommand)."""
+    print(require_url(state_dir, marker, what))
+    return 0
+
+
+def cmd_stop(state_dir: Path, marker: str, what: str, timeout: float) -> int:
+    """Stop the recorded process of a target and forget it (the `stop` subcommand)."""
+    pid = running_pid(state_dir, marker)
+    if pid is not None:
+        terminate(pid, timeout)
+        info(f"{what} (pid {pid}) stopped")
+    else:
+        info(f"{what} is not running")
+    clear_state(state_dir)
+    return 0
+
+
+def cmd_seed(state_dir: Path, marker: str, what: str, load: Callable[[str], list[dict[str, Any]]],
+             describe: Callable[[dict[str, Any]], str]) -> int:
+    """Load the running target with load(url) (the `seed` subcommand); record it, print the URL."""
+    url = require_url(state_dir, marker, what, "; run start first")
+    images = load(url)
+    path = state_dir / SEEDED_FILE
+    path.write_text(json.dumps(images, indent=2, sort_keys=True) + "\n")
+    for image in images:
+        info(describe(image))
+    info(f"{len(images)} images seeded; listed in {path}")
+    print(url)
+    return 0
+
+
+def command_parser(prog: str, what: str, state_name: str, state_help: str,
+                   default_port: int | None = None) -> OneLineParser:
+    """Return the parser shared by the target scripts: a subcommand, --state-dir and, for a
+    target on a TCP port, --port."""
+    parser = OneLineParser(prog=prog, description=f"Run a real {what} for the suite.")
+    parser.add_argument("command", choices=("start", "seed", "stop", "url"))
+    parser.add_argument("--state-dir", type=Path, default=default_state_dir(state_name),
+                        help=f"{state_help} (default: %(default)s)")
+    if default_port is not None:
+        parser.add_argument("--port", type=port_number, default=default_port,
+                            help="port on 127.0.0.1 for start; 0 picks a free one "
+                                 "(default: %(default)s)")
+    return parser
+
+
+def describe_image(image: dict[str, Any]) -> str:
+    """One line about a seeded Glance image: its id, status and name."""
+    return f"{image['id']}  {image['status']:<11} {image['name']}"
+
+
+def apt_install(package: str, present: Callable[[], bool], log: Path) -> None:
+    """Install a Debian package with apt-get (as root) unless present() says it is there."""
+    if present():
+        return
+    if os.geteuid() != 0:
+        raise TargetError(f"{package} is not installed and installing it needs root")
+    info(f"installing {package} with apt-get ...")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["apt-get", "update"], "apt-get update", env=env, log_path=log)
+    run(["apt-get", "install", "-y", "--no-install-recommends", package],
+        f"apt-get install {package}", env=env, log_path=log)
+    if not present():
+        raise TargetError(f"{package} still missing after apt-get install; log: {log}")
 
 
 def spawn(argv: Sequence[str], log_path: Path, env: dict[str, str] | None = None,

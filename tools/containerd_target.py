@@ -5,11 +5,10 @@ Usage: python tools/containerd_target.py start|seed|stop|url [--state-dir DIR]
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -52,17 +51,8 @@ def socket_path(state: Path) -> Path:
 
 def ensure_installed(log: Path) -> None:
     """Install Debian's containerd package unless the binaries are already there."""
-    if shutil.which("containerd") and shutil.which("ctr"):
-        return
-    if os.geteuid() != 0:
-        raise lib.TargetError("containerd is not installed and installing it needs root")
-    lib.info("installing containerd with apt-get ...")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    lib.run(["apt-get", "update"], "apt-get update", env=env, log_path=log)
-    lib.run(["apt-get", "install", "-y", "--no-install-recommends", "containerd"],
-            "apt-get install containerd", env=env, log_path=log)
-    if not (shutil.which("containerd") and shutil.which("ctr")):
-        raise lib.TargetError(f"containerd still missing after apt-get install; log: {log}")
+    lib.apt_install("containerd", lambda: bool(shutil.which("containerd") and shutil.which("ctr")),
+                    log)
 
 
 def write_config(state: Path) -> Path:
@@ -140,53 +130,27 @@ def cmd_start(state: Path) -> int:
     return 0
 
 
-def cmd_seed(state: Path) -> int:
-    """Import the conformance images into the k8s.io namespace of the running containerd."""
-    url = lib.running_url(state, MARKER)
-    if url is None:
-        raise lib.TargetError(f"containerd is not running (state dir {state}); run start first")
-    sock = Path(url.removeprefix("unix://"))
-    images = seed_images(sock, state / "seed")
-    (state / "seeded.json").write_text(json.dumps(images, indent=2, sort_keys=True) + "\n")
-    for image in images:
-        lib.info(f"{image['config_digest'][:19]}  user={image['user']:<10} "
-                 f"{' '.join(image['refs'])}")
-    lib.info(f"{len(images)} images seeded; listed in {state / 'seeded.json'}")
-    print(url)
-    return 0
+def load(url: str, state: Path) -> list[dict[str, Any]]:
+    """Import the conformance images into the k8s.io namespace of the containerd at url."""
+    return seed_images(Path(url.removeprefix("unix://")), state / "seed")
 
 
-def cmd_stop(state: Path) -> int:
-    """Stop the recorded containerd process (exit 0 if not running)."""
-    pid = lib.running_pid(state, MARKER)
-    if pid is not None:
-        lib.terminate(pid, STOP_TIMEOUT)
-        lib.info(f"containerd (pid {pid}) stopped")
-    else:
-        lib.info("containerd is not running")
-    lib.clear_state(state)
-    return 0
-
-
-def cmd_url(state: Path) -> int:
-    """Print the URL of the running containerd."""
-    url = lib.running_url(state, MARKER)
-    if url is None:
-        raise lib.TargetError(f"containerd is not running (state dir {state})")
-    print(url)
-    return 0
+def describe(image: dict[str, Any]) -> str:
+    """One line about a seeded image: its id, user and references."""
+    return f"{image['config_digest'][:19]}  user={image['user']:<10} {' '.join(image['refs'])}"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one subcommand."""
-    parser = lib.OneLineParser(prog=PROG, description="Run a real containerd for the suite.")
-    parser.add_argument("command", choices=("start", "seed", "stop", "url"))
-    parser.add_argument("--state-dir", type=Path, default=lib.default_state_dir("containerd"),
-                        help="config, root, socket, PID and log (default: %(default)s)")
+    parser = lib.command_parser(PROG, "containerd", "containerd",
+                                "config, root, socket, PID and log")
     args = parser.parse_args(argv)
     state = args.state_dir.expanduser()
-    commands = {"start": lambda: cmd_start(state), "seed": lambda: cmd_seed(state),
-                "stop": lambda: cmd_stop(state), "url": lambda: cmd_url(state)}
+    commands = {"start": lambda: cmd_start(state),
+                "seed": lambda: lib.cmd_seed(state, MARKER, "containerd",
+                                             lambda url: load(url, state), describe),
+                "stop": lambda: lib.cmd_stop(state, MARKER, "containerd", STOP_TIMEOUT),
+                "url": lambda: lib.cmd_url(state, MARKER, "containerd")}
     return lib.main_guard(commands[args.command], PROG)
 
 

@@ -5,10 +5,8 @@ Usage: python tools/glance_target.py start|seed|stop|url [--state-dir DIR] [--po
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -25,38 +23,6 @@ DEFAULT_PORT = 9292
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 
-API_CONF = """\
-[DEFAULT]
-enabled_backends = fs:file
-debug = false
-use_stderr = true
-
-[database]
-connection = sqlite:///{db}
-
-[glance_store]
-default_backend = fs
-
-[fs]
-filesystem_store_datadir = {images}
-
-[os_glance_staging_store]
-filesystem_store_datadir = {staging}
-
-[os_glance_tasks_store]
-filesystem_store_datadir = {tasks}
-
-[oslo_concurrency]
-lock_path = {locks}
-
-[oslo_policy]
-policy_file = {policy}
-
-[paste_deploy]
-config_file = {paste}
-"""
-
-
 def venv_dir() -> Path:
     """Return the cached virtualenv that holds Glance and gunicorn."""
     return lib.cache_dir() / "glance-venv"
@@ -64,12 +30,8 @@ def venv_dir() -> Path:
 
 def venv_ready(venv: Path) -> bool:
     """Tell whether the virtualenv already imports glance and gunicorn."""
-    python = venv / "bin" / "python"
-    if not python.exists() or not (venv / "bin" / "gunicorn").exists():
-        return False
-    done = subprocess.run([str(python), "-c", "import glance.version, gunicorn"],
-                          stdin=subprocess.DEVNULL, capture_output=True, check=False)
-    return done.returncode == 0
+    return ((venv / "bin" / "gunicorn").exists()
+            and lib.venv_imports(venv, "glance.version, gunicorn"))
 
 
 def ensure_venv(log: Path) -> Path:
@@ -93,17 +55,24 @@ def write_config(state: Path, paste_src: Path) -> Path:
     # Disk and container formats stay at upstream's defaults: the glance profile certifies
     # upstream behaviour, so no deployment choice (such as enabling zvhd2) belongs here.
     etc = state / "etc"
-    dirs = {name: state / name for name in ("images", "staging", "tasks", "locks")}
+    dirs = {name: (state / name).resolve() for name in ("images", "staging", "tasks", "locks")}
     for folder in (etc, *dirs.values()):
         folder.mkdir(parents=True, exist_ok=True)
     if not paste_src.exists():
         raise lib.TargetError(f"{paste_src} missing from the Glance install")
     shutil.copyfile(paste_src, etc / "glance-api-paste.ini")
     (etc / "policy.json").write_text('{"context_is_admin": "@"}\n')
-    (etc / "glance-api.conf").write_text(API_CONF.format(
-        db=(state / "glance.sqlite").resolve(), policy=etc / "policy.json",
-        paste=etc / "glance-api-paste.ini",
-        **{name: path.resolve() for name, path in dirs.items()}))
+    lib.write_ini(etc / "glance-api.conf", {
+        "DEFAULT": {"enabled_backends": "fs:file", "debug": "false", "use_stderr": "true"},
+        "database": {"connection": f"sqlite:///{(state / 'glance.sqlite').resolve()}"},
+        "glance_store": {"default_backend": "fs"},
+        "fs": {"filesystem_store_datadir": dirs["images"]},
+        "os_glance_staging_store": {"filesystem_store_datadir": dirs["staging"]},
+        "os_glance_tasks_store": {"filesystem_store_datadir": dirs["tasks"]},
+        "oslo_concurrency": {"lock_path": dirs["locks"]},
+        "oslo_policy": {"policy_file": etc / "policy.json"},
+        "paste_deploy": {"config_file": etc / "glance-api-paste.ini"},
+    })
     return etc
 
 
@@ -150,53 +119,17 @@ def cmd_start(state: Path, port: int) -> int:
     return 0
 
 
-def cmd_seed(state: Path) -> int:
-    """Load the running Glance with the conformance image set."""
-    url = lib.running_url(state, MARKER)
-    if url is None:
-        raise lib.TargetError(f"glance is not running (state dir {state}); run start first")
-    images = seed_images(url)
-    (state / "seeded.json").write_text(json.dumps(images, indent=2, sort_keys=True) + "\n")
-    for image in images:
-        lib.info(f"{image['id']}  {image['status']:<11} {image['name']}")
-    lib.info(f"{len(images)} images seeded; listed in {state / 'seeded.json'}")
-    print(url)
-    return 0
-
-
-def cmd_stop(state: Path) -> int:
-    """Stop the recorded gunicorn process (exit 0 if not running)."""
-    pid = lib.running_pid(state, MARKER)
-    if pid is not None:
-        lib.terminate(pid, STOP_TIMEOUT)
-        lib.info(f"glance (pid {pid}) stopped")
-    else:
-        lib.info("glance is not running")
-    lib.clear_state(state)
-    return 0
-
-
-def cmd_url(state: Path) -> int:
-    """Print the URL of the running Glance."""
-    url = lib.running_url(state, MARKER)
-    if url is None:
-        raise lib.TargetError(f"glance is not running (state dir {state})")
-    print(url)
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one subcommand."""
-    parser = lib.OneLineParser(prog=PROG, description="Run a real Glance for the suite.")
-    parser.add_argument("command", choices=("start", "seed", "stop", "url"))
-    parser.add_argument("--state-dir", type=Path, default=lib.default_state_dir("glance"),
-                        help="config, database, image files, PID and log (default: %(default)s)")
-    parser.add_argument("--port", type=lib.port_number, default=DEFAULT_PORT,
-                        help="port on 127.0.0.1 for start; 0 picks a free one (default: %(default)s)")
+    parser = lib.command_parser(PROG, "Glance", "glance",
+                                "config, database, image files, PID and log", DEFAULT_PORT)
     args = parser.parse_args(argv)
     state = args.state_dir.expanduser()
-    commands = {"start": lambda: cmd_start(state, args.port), "seed": lambda: cmd_seed(state),
-                "stop": lambda: cmd_stop(state), "url": lambda: cmd_url(state)}
+    commands = {"start": lambda: cmd_start(state, args.port),
+                "seed": lambda: lib.cmd_seed(state, MARKER, "glance", seed_images,
+                                             lib.describe_image),
+                "stop": lambda: lib.cmd_stop(state, MARKER, "glance", STOP_TIMEOUT),
+                "url": lambda: lib.cmd_url(state, MARKER, "glance")}
     return lib.main_guard(commands[args.command], PROG)
 
 
