@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
+
+from conformance.timestamps import format_time, parse_time
 
 Entry = Mapping[str, Any]  # one image as the detail listing shows it
 Query = dict[str, str]  # query parameters as sent
@@ -21,28 +22,9 @@ SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id", 
 SORT_DIRS = ("asc", "desc")
 EPOCH = "1970-01-01T00:00:00"  # a changes-since every image is updated after
 
-_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:?[0-9]{2})?")
 # Arbitrary filter text: no surrogates (not encodable in a URL) and no control characters (some databases refuse NUL).
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12)
 _KEY_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_.:-", min_size=1, max_size=10)
-
-
-def parse_time(value: object) -> datetime.datetime | None:
-    """A v1 timestamp (naive means UTC; Z or an offset allowed) as an aware UTC datetime; None when it is not one."""
-    if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
-        return None
-    try:
-        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.astimezone(datetime.timezone.utc)
-
-
-def format_time(value: datetime.datetime) -> str:
-    """`value` written the way Glance v1 writes timestamps: naive UTC with microseconds."""
-    return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def filter_of(param: str) -> str:
