@@ -195,7 +195,7 @@ def _properties(observed: Observed) -> st.SearchStrategy[tuple[str, str]]:
     return st.sampled_from(observed.properties) | st.tuples(st.sampled_from(keys), _TEXT) | arbitrary
 
 
-Matcher = Callable[[Any, str, str], bool]  # (the entry's field, the parameter, the filter's value) -> whether it matches
+Matcher = Callable[[Any, str, str], bool]  # (entry field, parameter, filter value) -> whether the entry matches
 
 
 def _describe_field(field: str) -> Callable[[Entry, str], str]:

@@ -61,7 +61,8 @@ def v1_heads(v1_head_offered: None, glance: GlanceClient, v2_image_ids: list[str
 
 
 @pytest.fixture
-def raw_head_answers(v1_head_offered: None, glance: GlanceClient, v2_image_ids: list[str]) -> list[tuple[str, HttpResponse]]:
+def raw_head_answers(v1_head_offered: None, glance: GlanceClient,
+                     v2_image_ids: list[str]) -> list[tuple[str, HttpResponse]]:
     """(id, answer with every byte after the headers as its body) of a raw HEAD of the first few images."""
     return [(image_id, glance.head_v1_raw(image_id)) for image_id in v2_image_ids[:RAW_HEAD_SAMPLE]]
 

@@ -169,7 +169,7 @@ class ImageWriter:
 
     def send(self, method: str, path: str, *, payload: Any = None, data: bytes | None = None,
              content_type: str | None = None) -> HttpResponse:
-        """Send one request through the target's transport, keeping its exchange; TargetError when there is no answer."""
+        """Send one request through the target's transport and keep its exchange; TargetError when no answer."""
         try:
             response = self.http.request(method, path, headers=JSON, payload=payload, data=data,
                                          content_type=content_type)

@@ -43,10 +43,12 @@ def judge_same_image(images: list[ListedImage], kind: str) -> None:
                 continue
             judged += 1
             if status.image is None:
-                problems.add(f"{status.reference}: {status.result.code}, image unset; by id {item.entry['id']} it is found", status.result.exchange)
+                problems.add(f"{status.reference}: {status.result.code}, image unset; by id {item.entry['id']} it is "
+                             "found", status.result.exchange)
                 continue
             for key in image_differences(status.image, by_id):
-                problems.add(f"{status.reference}: {key} {status.image.get(key, '<absent>')!r}, by id {by_id.get(key, '<absent>')!r}", status.result.exchange)
+                problems.add(f"{status.reference}: {key} {status.image.get(key, '<absent>')!r}, by id "
+                             f"{by_id.get(key, '<absent>')!r}", status.result.exchange)
     if not judged:
         pytest.skip(f"no listed image that ImageStatus finds by id has a well-formed repo {kind}")
     problems.check()
@@ -65,7 +67,8 @@ def judge_references(images: list[ListedImage], kind: str) -> None:
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-SCHEMA")
-def test_response_validates_against_profile_schema(cri: CriTarget, cri_images: list[ListedImage], cri_profile: catalog.Profile) -> None:
+def test_response_validates_against_profile_schema(cri: CriTarget, cri_images: list[ListedImage],
+                                                   cri_profile: catalog.Profile) -> None:
     schema_name = cri_profile.schemas["cri.ImageStatus"]
     problems = Problems(f"The ImageStatus response must validate against {schema_name}")
     for item in cri_images:
@@ -87,9 +90,12 @@ def test_missing_image_answers_ok_with_image_unset(reference: str, cri: CriTarge
     status = ask_status(cri, reference)
     result = status.result
     if result.code != "OK":
-        fail(f"ImageStatus of the missing image {reference} must answer OK", f"{result.code}: {result.details}", "OK with image unset (nil)", status.result.exchange)
+        fail(f"ImageStatus of the missing image {reference} must answer OK", f"{result.code}: {result.details}",
+             "OK with image unset (nil)", status.result.exchange)
     if result.image_set:
-        fail(f"ImageStatus of the missing image {reference} must leave image unset", f"OK with image {result.response.get('image') if result.response else None!r}", "OK with image unset (nil)", status.result.exchange)
+        fail(f"ImageStatus of the missing image {reference} must leave image unset",
+             f"OK with image {result.response.get('image') if result.response else None!r}",
+             "OK with image unset (nil)", status.result.exchange)
 
 
 # The same image, whichever name it is asked by (upstream cri-tools validation).
@@ -135,7 +141,8 @@ def test_uid_and_username_are_mutually_exclusive(cri: CriTarget, cri_images: lis
     problems = Problems("uid and username are mutually exclusive")
     for status, image in answered(cri_images):
         if "uid" in image and image.get("username"):
-            problems.add(f"{status.reference}: uid {image['uid'].get('value')!r} and username {image['username']!r}", status.result.exchange)
+            problems.add(f"{status.reference}: uid {image['uid'].get('value')!r} and username {image['username']!r}",
+                         status.result.exchange)
     problems.check()
 
 
@@ -175,7 +182,8 @@ def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedIma
             try:
                 json.loads(value)
             except ValueError as exc:
-                problems.add(f"{status.reference}: info[{key!r}] is not JSON ({exc}): {value[:80]!r}", status.result.exchange)
+                problems.add(f"{status.reference}: info[{key!r}] is not JSON ({exc}): {value[:80]!r}",
+                             status.result.exchange)
     problems.check()
 
 
@@ -192,7 +200,9 @@ def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedIma
 def test_any_reference_answers_ok_or_a_client_error(reference: str, cri: CriTarget) -> None:
     status = ask_status(cri, reference)
     if status.result.code not in ("OK", *CLIENT_ERRORS):
-        fail(f"ImageStatus of {reference[:80]!r} must answer OK or a client error", f"{status.result.code}: {status.result.details}", "OK, INVALID_ARGUMENT or NOT_FOUND", status.result.exchange)
+        fail(f"ImageStatus of {reference[:80]!r} must answer OK or a client error",
+             f"{status.result.code}: {status.result.details}", "OK, INVALID_ARGUMENT or NOT_FOUND",
+             status.result.exchange)
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-EMPTY-REF")
@@ -200,6 +210,9 @@ def test_empty_reference_answers_ok_or_invalid_argument(cri: CriTarget) -> None:
     status = ask_status(cri, "")
     result = status.result
     if result.code == "OK" and result.image_set:
-        fail("ImageStatus of an empty reference must not answer an image", f"OK with image {result.response.get('image') if result.response else None!r}", "OK with image unset, or INVALID_ARGUMENT", status.result.exchange)
+        fail("ImageStatus of an empty reference must not answer an image",
+             f"OK with image {result.response.get('image') if result.response else None!r}",
+             "OK with image unset, or INVALID_ARGUMENT", status.result.exchange)
     if result.code not in ("OK", "INVALID_ARGUMENT"):
-        fail("ImageStatus of an empty reference must answer OK or INVALID_ARGUMENT", f"{result.code}: {result.details}", "OK with image unset, or INVALID_ARGUMENT", status.result.exchange)
+        fail("ImageStatus of an empty reference must answer OK or INVALID_ARGUMENT", f"{result.code}: {result.details}",
+             "OK with image unset, or INVALID_ARGUMENT", status.result.exchange)

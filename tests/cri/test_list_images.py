@@ -47,7 +47,8 @@ def probe_references(listed: Listed, pinned: tuple[str, ...]) -> list[str]:
 
 
 @pytest.mark.requirement("CRI-LISTIMAGES-SCHEMA")
-def test_response_validates_against_profile_schema(cri: CriTarget, cri_listed: Listed, cri_profile: catalog.Profile) -> None:
+def test_response_validates_against_profile_schema(cri: CriTarget, cri_listed: Listed,
+                                                   cri_profile: catalog.Profile) -> None:
     schema_name = cri_profile.schemas["cri.ListImages"]
     problems = Problems(f"The ListImages response must validate against {schema_name}")
     for line in schemas.error_lines(schema_name, cri_listed.response):
@@ -68,16 +69,19 @@ def test_each_image_is_listed_once(cri: CriTarget, cri_listed: Listed) -> None:
 
 
 @pytest.mark.requirement("CRI-LISTIMAGES-MATCHES-STATUS")
-def test_listed_image_equals_its_image_status(cri: CriTarget, cri_images: list[ListedImage], cri_profile: catalog.Profile) -> None:
+def test_listed_image_equals_its_image_status(cri: CriTarget, cri_images: list[ListedImage],
+                                              cri_profile: catalog.Profile) -> None:
     problems = Problems("Each listed image must equal what ImageStatus answers for its id")
     for item in cri_images:
         image_id, by_id = item.entry["id"], item.by_id.image
         if by_id is None:
             if not accepts_embedded(cri_profile):
-                problems.add(f"{image_id} is listed, but ImageStatus by its id answers {item.by_id.result.code} with image unset", item.by_id.result.exchange)
+                problems.add(f"{image_id} is listed, but ImageStatus by its id answers {item.by_id.result.code} with "
+                             "image unset", item.by_id.result.exchange)
             continue
         for key in image_differences(item.entry, by_id):
-            problems.add(f"{image_id}: {key} listed {item.entry.get(key, '<absent>')!r}, ImageStatus {by_id.get(key, '<absent>')!r}", item.by_id.result.exchange)
+            problems.add(f"{image_id}: {key} listed {item.entry.get(key, '<absent>')!r}, ImageStatus "
+                         f"{by_id.get(key, '<absent>')!r}", item.by_id.result.exchange)
     problems.check()
 
 
@@ -89,7 +93,8 @@ def test_every_image_status_finds_is_listed(cri: CriTarget, cri_listed: Listed, 
         status = ask_status(cri, reference)
         found = status.image
         if found is not None and found.get("id") and found["id"] not in listed_ids:
-            problems.add(f"ImageStatus by {reference} finds {found['id']}, which ListImages does not list", status.result.exchange)
+            problems.add(f"ImageStatus by {reference} finds {found['id']}, which ListImages does not list",
+                         status.result.exchange)
     if problems.lines:
         problems.exchanges.append(cri_listed.result.exchange)
     problems.check()
@@ -151,7 +156,8 @@ def test_filter_matching_nothing_lists_nothing(reference: str, cri: CriTarget, c
 
 
 @pytest.mark.requirement("CRI-LISTIMAGES-EMBEDDED")
-def test_image_status_cannot_find_only_embedded_images(cri: CriTarget, cri_listed: Listed, cri_images: list[ListedImage]) -> None:
+def test_image_status_cannot_find_only_embedded_images(cri: CriTarget, cri_listed: Listed,
+                                                       cri_images: list[ListedImage]) -> None:
     unfound = [item for item in cri_images if item.by_id.image is None]
     if not unfound:
         pytest.skip("ImageStatus finds every listed image: no embedded image to judge")
@@ -161,8 +167,10 @@ def test_image_status_cannot_find_only_embedded_images(cri: CriTarget, cri_liste
         if not CONFIG_DIGEST.fullmatch(image_id):
             problems.add(f"{image_id!r}: id is not a config digest sha256:<64 hex digits>", cri_listed.result.exchange)
         if item.entry["repo_digests"]:
-            problems.add(f"{image_id}: listed with repo digests {item.entry['repo_digests']}", cri_listed.result.exchange)
+            problems.add(f"{image_id}: listed with repo digests {item.entry['repo_digests']}",
+                         cri_listed.result.exchange)
         for status in (item.by_id, *item.by_tag):
             if status.result.code != "OK" or status.result.image_set:
-                problems.add(f"{image_id}: ImageStatus by {status.reference} answers {status.result.code}, image set: {status.result.image_set}", status.result.exchange)
+                problems.add(f"{image_id}: ImageStatus by {status.reference} answers {status.result.code}, image set: "
+                             f"{status.result.image_set}", status.result.exchange)
     problems.check()

@@ -17,7 +17,9 @@ from conformance import schemas
 from conformance.catalog import Profile
 from conformance.checks import Problems, fail
 from conformance.evidence import Exchange
-from conformance.glance.filters import EPOCH, Observed, invalid_values, is_hidden, missing, single_filter_queries, unsound
+from conformance.glance.filters import (
+    EPOCH, Observed, invalid_values, is_hidden, missing, single_filter_queries, unsound,
+)
 from conformance.glance.v1_json import read_json
 from conformance.glance.walks import WALK_LIMIT, Universe, Walk, walk_detail
 from conformance.targets.glance import GlanceClient
@@ -79,7 +81,8 @@ def readable(*walks: Walk) -> tuple[Walk, ...]:
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-VALID-JSON")
 @pytest.mark.parametrize("query", [{}, {"changes-since": EPOCH, "limit": str(WALK_LIMIT)}], ids=["unfiltered", "with-deleted"])
-def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_offered: None, glance: GlanceClient) -> None:
+def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_offered: None,
+                                             glance: GlanceClient) -> None:
     response = glance.detail_v1_1(query)
     exchange = response.exchange
     title = f"GET /v1.1/images/detail{query_text(query) if query else ''} must answer 200 with valid JSON"
@@ -121,7 +124,8 @@ def test_listing_without_changes_since_hides_deleted_and_killed(v1_detail_walks:
     problems = Problems("Without changes-since, no deleted or killed image may be listed")
     for entry in visible.entries:
         if is_hidden(entry):
-            problems.add(f"listed {entry.get('id')} (status {entry.get('status')!r}, deleted {entry.get('deleted')!r})", visible.exchange)
+            problems.add(f"listed {entry.get('id')} (status {entry.get('status')!r}, deleted "
+                         f"{entry.get('deleted')!r})", visible.exchange)
     problems.check()
 
 
@@ -201,7 +205,8 @@ def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, 
     everyone = v1_detail_universe.visible
     page = max(MIN_PAGE, math.ceil(len(everyone.entries) / PAGED_WALK_PAGES))
     walk = walk_detail(glance, query, limit=page, max_pages=PAGED_WALK_PAGES + 2)
-    problems = Problems(f"Walking {query_text(query)} {page} at a time with marker must return every image once, in order")
+    problems = Problems(f"Walking {query_text(query)} {page} at a time with marker must return every image once, "
+                        "in order")
     if walk.problem:
         problems.add(walk.problem, walk.problem_exchange)
     ids = walk.ids
@@ -218,13 +223,15 @@ def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, 
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-LIMIT")
-def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe) -> None:
+def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: GlanceClient,
+                                            v1_detail_universe: Universe) -> None:
     everyone = v1_detail_universe.visible
     total = math.inf if everyone.truncated else len(everyone.entries)
     limits: list[int | None] = [None, 1, 5, MAX_LIMIT + 1]
     if isinstance(total, int) and total > 1:
         limits += [total - 1, total]
-    problems = Problems("A page must hold at most limit entries (25 by default, 1000 at most), and exactly that many while more remain")
+    problems = Problems("A page must hold at most limit entries (25 by default, 1000 at most), "
+                        "and exactly that many while more remain")
     for limit in dict.fromkeys(limits):
         response = glance.detail_v1_1({} if limit is None else {"limit": str(limit)})
         exchange = response.exchange
@@ -238,7 +245,8 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
             continue
         expected = min(asked, total)
         if len(images) > asked:
-            problems.add(f"limit={'(none)' if limit is None else limit}: {len(images)} entries, at most {asked} allowed", exchange)
+            problems.add(f"limit={'(none)' if limit is None else limit}: {len(images)} entries, at most {asked} "
+                         "allowed", exchange)
         elif len(images) < expected:
             problems.add(f"limit={'(none)' if limit is None else limit}: {len(images)} entries while {total} images are listed; "
                          f"documented {expected}", exchange)
@@ -248,7 +256,8 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-INVALID-400")
 @pytest.mark.parametrize("param", INVALID_PARAMS)
 @given(data=st.data())
-def test_invalid_parameter_answers_400_never_5xx(param: str, data: st.DataObject, v1_1_detail_offered: None, glance: GlanceClient) -> None:
+def test_invalid_parameter_answers_400_never_5xx(param: str, data: st.DataObject, v1_1_detail_offered: None,
+                                                 glance: GlanceClient) -> None:
     value = data.draw(invalid_values(param), label=param)
     response = glance.detail_v1_1({param: value})
     if response.status != 400:

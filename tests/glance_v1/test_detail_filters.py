@@ -75,5 +75,6 @@ def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: Glance
         before = set(broad.ids)
         for entry in narrow.entries:
             if entry.get("id") not in before:
-                problems.add(f"{url(narrower)} returned {describe(entry, narrower)}, which {url(query)} did not", narrow.exchange)
+                problems.add(f"{url(narrower)} returned {describe(entry, narrower)}, which {url(query)} did "
+                             "not", narrow.exchange)
     problems.check()

@@ -46,7 +46,8 @@ def check_fields(fields: tuple[str, ...], title: str, heads: list[Headed], http_
         for name in fields:
             if name in head.meta:
                 for line in schemas.field_error_lines(schema_name, head.meta, name):
-                    problems.add(f"{head.image_id}: X-Image-Meta-{name.capitalize()} {line.split(': ', 1)[-1]}", head.response.exchange)
+                    problems.add(f"{head.image_id}: X-Image-Meta-{name.capitalize()} {line.split(': ', 1)[-1]}",
+                                 head.response.exchange)
     problems.check()
 
 
@@ -77,7 +78,8 @@ def same_value(name: str, header: str, v2_value: Any) -> bool | None:
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-200-EMPTY-BODY")
-def test_existing_image_answers_200_without_a_body(v1_heads: list[Headed], raw_head_answers: list[tuple[str, HttpResponse]]) -> None:
+def test_existing_image_answers_200_without_a_body(v1_heads: list[Headed],
+                                                   raw_head_answers: list[tuple[str, HttpResponse]]) -> None:
     problems = Problems("HEAD of an existing image must answer 200 and send no body")
     for head in v1_heads:
         if head.response.status != 200:
@@ -104,12 +106,14 @@ def test_documented_headers_are_sent(v1_heads: list[Headed], http_profile: Profi
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-INTEGERS")
 def test_integer_headers_are_decimal_integers(v1_heads: list[Headed], http_profile: Profile) -> None:
-    check_fields(INTEGER_FIELDS, "Size, Virtual_size, Min_disk and Min_ram must be decimal integers", v1_heads, http_profile)
+    check_fields(INTEGER_FIELDS, "Size, Virtual_size, Min_disk and Min_ram must be decimal integers", v1_heads,
+                 http_profile)
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-BOOLEANS")
 def test_boolean_headers_are_True_or_False(v1_heads: list[Headed], http_profile: Profile) -> None:
-    check_fields(BOOLEAN_FIELDS, "Is_public, Protected and Deleted must be written True or False", v1_heads, http_profile)
+    check_fields(BOOLEAN_FIELDS, "Is_public, Protected and Deleted must be written True or False", v1_heads,
+                 http_profile)
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-TIMESTAMPS")
@@ -120,13 +124,15 @@ def test_timestamps_have_the_v1_form_and_order(v1_heads: list[Headed], http_prof
     for head in answered(v1_heads):
         created, updated = parse_time(head.meta.get("created_at")), parse_time(head.meta.get("updated_at"))
         if created and updated and updated < created:
-            problems.add(f"{head.image_id}: Updated_at {head.meta['updated_at']} is before Created_at {head.meta['created_at']}", head.response.exchange)
+            problems.add(f"{head.image_id}: Updated_at {head.meta['updated_at']} is before Created_at "
+                         f"{head.meta['created_at']}", head.response.exchange)
     problems.check()
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-ENUMS")
 def test_status_and_formats_are_documented_values(v1_heads: list[Headed], http_profile: Profile) -> None:
-    check_fields(ENUM_FIELDS, "Status, Disk_format and Container_format must carry documented values", v1_heads, http_profile)
+    check_fields(ENUM_FIELDS, "Status, Disk_format and Container_format must carry documented values", v1_heads,
+                 http_profile)
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-CHECKSUM-FORMAT")
@@ -141,13 +147,15 @@ def test_id_header_equals_requested_id(v1_heads: list[Headed]) -> None:
     problems = Problems("X-Image-Meta-Id must equal the requested id")
     for head in answered(v1_heads):
         if head.meta.get("id") != head.image_id:
-            problems.add(f"requested {head.image_id}, received X-Image-Meta-Id {head.meta.get('id', '<absent>')!r}", head.response.exchange)
+            problems.add(f"requested {head.image_id}, received X-Image-Meta-Id {head.meta.get('id', '<absent>')!r}",
+                         head.response.exchange)
     problems.check()
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-404")
 @pytest.mark.parametrize("unknown_id", UNKNOWN_UUIDS)
-def test_unknown_uuid_answers_404(unknown_id: str, v1_head_offered: None, glance: GlanceClient, v2_listed: dict) -> None:
+def test_unknown_uuid_answers_404(unknown_id: str, v1_head_offered: None, glance: GlanceClient,
+                                  v2_listed: dict) -> None:
     judge_unknown_id(glance.head_v1, "HEAD of", unknown_id, v2_listed)
 
 
@@ -182,7 +190,8 @@ def test_name_agrees_with_detail_entry(v1_heads: list[Headed], v1_detail_univers
             continue
         compared += 1
         if head.meta.get("name") != entry.get("name"):
-            problems.add(f"{head.image_id}: X-Image-Meta-Name {head.meta.get('name', '<absent>')!r}, detail name {entry.get('name')!r}", head.response.exchange)
+            problems.add(f"{head.image_id}: X-Image-Meta-Name {head.meta.get('name', '<absent>')!r}, detail name "
+                         f"{entry.get('name')!r}", head.response.exchange)
     if not compared:
         pytest.skip("none of the images to test appears in the v1.1 detail listing")
     problems.check()
@@ -201,7 +210,8 @@ def test_fields_agree_with_v2_show(v1_heads: list[Headed], v2_shown: list[Shown]
             if v2_value is None or header is None:
                 continue  # a null field is left out in v1; HEADERS-PRESENT judges what must be there
             if same_value(name, header, v2_value) is False:
-                problems.add(f"{head.image_id}: X-Image-Meta-{name.capitalize()} {header!r}, v2 {name} {v2_value!r}", head.response.exchange)
+                problems.add(f"{head.image_id}: X-Image-Meta-{name.capitalize()} {header!r}, v2 {name} {v2_value!r}",
+                             head.response.exchange)
     problems.check()
 
 
@@ -218,9 +228,11 @@ def test_every_v2_property_is_a_property_header(v1_heads: list[Headed], v2_shown
             compared += 1
             sent = head.properties.get(key.lower())  # header names are case-insensitive; upstream lower-cases them
             if sent is None:
-                problems.add(f"{head.image_id}: no X-Image-Meta-Property-{key} (v2 {key} = {value!r})", head.response.exchange)
+                problems.add(f"{head.image_id}: no X-Image-Meta-Property-{key} (v2 {key} = {value!r})",
+                             head.response.exchange)
             elif sent != (value if isinstance(value, str) else str(value)):
-                problems.add(f"{head.image_id}: X-Image-Meta-Property-{key} {sent!r}, v2 {value!r}", head.response.exchange)
+                problems.add(f"{head.image_id}: X-Image-Meta-Property-{key} {sent!r}, v2 {value!r}",
+                             head.response.exchange)
     if not compared:
         pytest.skip("no image to test has a custom property")
     problems.check()

@@ -23,7 +23,8 @@ def test_existing_image_answers_200_with_json(v2_shown: list[Shown]) -> None:
         if response.status != 200:
             problems.add(f"{item.image_id}: status {response.status}, documented 200", item.response.exchange)
         elif not response.is_json:
-            problems.add(f"{item.image_id}: Content-Type {response.headers.get('Content-Type')!r}, documented application/json", item.response.exchange)
+            problems.add(f"{item.image_id}: Content-Type {response.headers.get('Content-Type')!r}, documented "
+                         "application/json", item.response.exchange)
         else:
             try:
                 response.json()
@@ -93,7 +94,8 @@ def test_links_name_the_image(v2_shown: list[Shown]) -> None:
         }
         for key, value in expected.items():
             if body.get(key) != value:
-                problems.add(f"{item.image_id}: {key} is {body.get(key)!r}, documented {value!r}", item.response.exchange)
+                problems.add(f"{item.image_id}: {key} is {body.get(key)!r}, documented {value!r}",
+                             item.response.exchange)
     problems.check()
 
 
@@ -104,10 +106,12 @@ def test_timestamps_are_utc_and_ordered(v2_shown: list[Shown]) -> None:
         stamps = {key: parse_time(body.get(key), utc_only=True) for key in ("created_at", "updated_at")}
         for key, parsed in stamps.items():
             if parsed is None:
-                problems.add(f"{item.image_id}: {key} {body.get(key)!r} is not an ISO 8601 UTC timestamp", item.response.exchange)
+                problems.add(f"{item.image_id}: {key} {body.get(key)!r} is not an ISO 8601 UTC timestamp",
+                             item.response.exchange)
         created, updated = stamps["created_at"], stamps["updated_at"]
         if created and updated and updated < created:
-            problems.add(f"{item.image_id}: updated_at {body['updated_at']} is before created_at {body['created_at']}", item.response.exchange)
+            problems.add(f"{item.image_id}: updated_at {body['updated_at']} is before created_at {body['created_at']}",
+                         item.response.exchange)
     problems.check()
 
 
@@ -158,7 +162,8 @@ def test_show_equals_list_entry(v2_shown: list[Shown], v2_listed: dict) -> None:
         compared += 1
         differing = sorted(k for k in set(body) | set(entry) if body.get(k, "<absent>") != entry.get(k, "<absent>"))
         for key in differing:
-            problems.add(f"{item.image_id}: {key} shown {body.get(key, '<absent>')!r}, listed {entry.get(key, '<absent>')!r}", item.response.exchange)
+            problems.add(f"{item.image_id}: {key} shown {body.get(key, '<absent>')!r}, listed "
+                         f"{entry.get(key, '<absent>')!r}", item.response.exchange)
     if not compared:
         pytest.skip("none of the images to test appears in the list")
     problems.check()
