@@ -13,11 +13,8 @@ UTC = datetime.timezone.utc
 
 
 def parse_time(value: object, *, utc_only: bool = False) -> datetime.datetime | None:
-    """`value` as an aware UTC datetime, None when it is not a timestamp.
-
-    By default a naive timestamp means UTC and any offset is converted (Glance v1); `utc_only` accepts
-    only ISO 8601 with a `T` and an explicit zero offset (Glance v2).
-    """
+    """`value` as an aware UTC datetime (naive means UTC), None if not one; `utc_only`: `T` and a zero offset only."""
+    # Glance v1 writes naive timestamps and tolerates offsets; Glance v2 documents ISO 8601 in UTC.
     match = _TIMESTAMP.fullmatch(value) if isinstance(value, str) else None
     if match is None or (utc_only and (match["sep"] != "T" or match["zone"] is None)):
         return None
