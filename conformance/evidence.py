@@ -102,23 +102,17 @@ class Censor:
 
 
 class ExchangeLog:
-    """Collects the exchanges of the test that is running; the plugin drains it after each test."""
+    """Every exchange the transports make, for the report; the plugin drains it after each test phase."""
 
     def __init__(self, censor: Censor) -> None:
         self.censor = censor
         self._current: list[Exchange] = []
 
-    def record(self, exchange: Exchange) -> None:
-        """Keep `exchange` (censored) as evidence for the running test."""
-        self._current.append(self.censor.exchange(exchange))
-
-    def last(self) -> Exchange | None:
-        """The exchange recorded last since the last drain, if any."""
-        return self._current[-1] if self._current else None
-
-    def attach(self, exchanges: list[Exchange]) -> None:
-        """Show already recorded exchanges again as evidence of the running test."""
-        self._current.extend(exchanges)
+    def record(self, exchange: Exchange) -> Exchange:
+        """Keep `exchange` (censored) as evidence for the running test; the censored copy."""
+        shown = self.censor.exchange(exchange)
+        self._current.append(shown)
+        return shown
 
     def drain(self) -> list[Exchange]:
         """The exchanges recorded since the last drain."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conformance import FAMILY_OF_OPERATION, REPO_ROOT, catalog, hypothesis_profiles, options, schemas
+from conformance.checks import evidence_of
 from conformance.cri.fixtures import *  # noqa: F403
 from conformance.evidence import Censor, ExchangeLog
 from conformance.glance.fixtures import *  # noqa: F403
@@ -141,13 +142,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Attach the exchanges of this phase to its report and fold its outcome into the run."""
+    """Attach the exchanges of this phase and a failure's evidence to its report; fold its outcome into the run."""
     report = yield
     ids = requirement_ids(item)
     if STATE_KEY not in item.config.stash or not ids:
         return report
     state = state_of(item.config)
-    report.conformance_exchanges = [exchange.to_dict() for exchange in state.log.drain()]  # type: ignore[attr-defined]
+    exchanges = state.log.drain()
+    shown = evidence_of(call.excinfo.value if call.excinfo is not None else None)
+    exchanges += [exchange for exchange in shown if exchange not in exchanges]
+    report.conformance_exchanges = [exchange.to_dict() for exchange in exchanges]  # type: ignore[attr-defined]
     report.conformance_requirements = ids  # type: ignore[attr-defined]
     outcome, message = classify(report, call)
     censor = state.log.censor

@@ -62,11 +62,12 @@ def marked_requirements() -> dict[str, set[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_"):
-                ids = {
+                ids = {  # on the test itself or on one of its parameters (pytest.param(..., marks=...))
                     arg.value
                     for deco in node.decorator_list
-                    if isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "requirement"
-                    for arg in deco.args
+                    for call in ast.walk(deco)
+                    if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "requirement"
+                    for arg in call.args
                     if isinstance(arg, ast.Constant)
                 }
                 found[f"{path.relative_to(TESTS_DIR)}::{node.name}"] = ids

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from conformance import catalog, schemas
-from conformance.evidence import Exchange, ExchangeLog
 from conformance.run.state import CriTargetRecord, RunState
 from conformance.targets.cri import VERSIONS, CriResult, CriTarget, probe_versions
 from conformance.targets.errors import TargetError, TargetUnreachable
@@ -27,20 +26,23 @@ EMBEDDED_REQUIREMENT = "CRI-LISTIMAGES-EMBEDDED"
 
 @dataclass
 class Listed:
-    """The unfiltered ListImages answer, with the exchange as evidence."""
+    """The unfiltered ListImages answer and its images."""
 
     images: list[dict[str, Any]]
-    response: dict[str, Any]
-    exchange: Exchange | None
+    result: CriResult
+
+    @property
+    def response(self) -> dict[str, Any]:
+        """The answer in proto3 JSON form."""
+        return self.result.response or {}
 
 
 @dataclass
 class Status:
-    """One ImageStatus answer for one reference, with the exchange as evidence."""
+    """One ImageStatus answer for one reference."""
 
     reference: str
     result: CriResult
-    exchange: Exchange | None
 
     @property
     def image(self) -> dict[str, Any] | None:
@@ -66,10 +68,9 @@ class ListedImage:
         return [self.by_id, *self.by_tag, *self.by_digest]
 
 
-def ask_status(cri: CriTarget, log: ExchangeLog, reference: str, *, verbose: bool = False) -> Status:
-    """Call ImageStatus for `reference` and keep the exchange."""
-    result = cri.image_status(reference, verbose=verbose)
-    return Status(reference, result, log.last())
+def ask_status(cri: CriTarget, reference: str, *, verbose: bool = False) -> Status:
+    """Call ImageStatus for `reference`."""
+    return Status(reference, cri.image_status(reference, verbose=verbose))
 
 
 @functools.cache
@@ -169,7 +170,6 @@ def cri(request: pytest.FixtureRequest, cri_address: str, cri_served: list[str],
 def cri_listed(cri: CriTarget, run_state: RunState) -> Listed:
     """ListImages without a filter, once per version; the suite discovers images through it."""
     result = cri.list_images()
-    exchange = run_state.log.last()
     if result.code != "OK" or result.response is None:
         raise TargetError(
             f"ListImages without a filter answered {result.code} ({result.details}) on runtime.{cri.version}; "
@@ -177,7 +177,7 @@ def cri_listed(cri: CriTarget, run_state: RunState) -> Listed:
         )
     images: list[dict[str, Any]] = result.response.get("images", [])
     run_state.targets.cri_record().count_listed(cri.version, len(images))
-    return Listed(images, result.response, exchange)
+    return Listed(images, result)
 
 
 @pytest.fixture(scope="session")
@@ -191,13 +191,12 @@ def cri_images(cri: CriTarget, cri_listed: Listed, run_state: RunState) -> list[
     if not entries:
         why = "none of the --image-id references is listed" if pinned else "the runtime lists no images (pull some first)"
         pytest.skip(f"no images to test: {why}")
-    log = run_state.log
     return [
         ListedImage(
             entry=entry,
-            by_id=ask_status(cri, log, entry["id"]),
-            by_tag=[ask_status(cri, log, tag) for tag in entry["repo_tags"]],
-            by_digest=[ask_status(cri, log, digest) for digest in entry["repo_digests"]],
+            by_id=ask_status(cri, entry["id"]),
+            by_tag=[ask_status(cri, tag) for tag in entry["repo_tags"]],
+            by_digest=[ask_status(cri, digest) for digest in entry["repo_digests"]],
         )
         for entry in entries
     ]

@@ -1,48 +1,28 @@
-"""The local model of the v1.1 detail filters, and hypothesis strategies for filter queries."""
+"""The local model of the v1.1 detail filters as a table of filter kinds, and hypothesis strategies for queries."""
 
 from __future__ import annotations
 
 import datetime
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
+from conformance.timestamps import format_time, parse_time
+
 Entry = Mapping[str, Any]  # one image as the detail listing shows it
 Query = dict[str, str]  # query parameters as sent
 
-FILTERS = ("name", "container_format", "disk_format", "status", "size_min", "size_max", "changes-since", "property")
-EXACT_FIELDS = ("name", "container_format", "disk_format", "status")
 PROPERTY_PREFIX = "property-"
 HIDDEN_STATUSES = frozenset({"deleted", "killed"})  # listed only with changes-since
 SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at")
 SORT_DIRS = ("asc", "desc")
 EPOCH = "1970-01-01T00:00:00"  # a changes-since every image is updated after
 
-_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:?[0-9]{2})?")
 # Arbitrary filter text: no surrogates (not encodable in a URL) and no control characters (some databases refuse NUL).
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12)
 _KEY_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_.:-", min_size=1, max_size=10)
-
-
-def parse_time(value: object) -> datetime.datetime | None:
-    """A v1 timestamp (naive means UTC; Z or an offset allowed) as an aware UTC datetime; None when it is not one."""
-    if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
-        return None
-    try:
-        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.astimezone(datetime.timezone.utc)
-
-
-def format_time(value: datetime.datetime) -> str:
-    """`value` written the way Glance v1 writes timestamps: naive UTC with microseconds."""
-    return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def filter_of(param: str) -> str:
@@ -59,51 +39,23 @@ def _is_size(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)  # bool is an int in Python, but no size
 
 
-def _field(entry: Entry, kind: str) -> Any:
-    """The entry field a filter kind looks at."""
-    if kind == "property":
-        return entry.get("properties")
-    if kind == "changes-since":
-        return entry.get("updated_at")
-    if kind in ("size_min", "size_max"):
-        return entry.get("size")
-    return entry.get(kind)
+def kind_of(param: str) -> FilterKind:
+    """The filter kind of a query parameter."""
+    try:
+        return KINDS[filter_of(param)]
+    except KeyError:
+        raise ValueError(f"not a modelled filter: {param!r}") from None
 
 
 def matches_filter(entry: Entry, param: str, value: str) -> bool:
     """Whether `entry` satisfies the one filter `param=value` (upstream semantics)."""
-    kind = filter_of(param)
-    field = _field(entry, kind)
-    if kind in EXACT_FIELDS:
-        return bool(field == value)
-    if kind == "size_min":
-        return _is_size(field) and field >= int(value)
-    if kind == "size_max":
-        return _is_size(field) and field <= int(value)
-    if kind == "changes-since":
-        since, updated = parse_time(value), parse_time(field)
-        return since is not None and updated is not None and updated > since
-    if kind == "property":
-        return isinstance(field, Mapping) and field.get(param[len(PROPERTY_PREFIX):]) == value
-    raise ValueError(f"not a modelled filter: {param!r}")
+    kind = kind_of(param)
+    return kind.matches(entry.get(kind.field), param, value)
 
 
 def decidable(entry: Entry, query: Mapping[str, str]) -> bool:
     """Whether the fields `query` looks at have their documented types (SCHEMA judges them when not)."""
-    for param in query:
-        kind = filter_of(param)
-        field = _field(entry, kind)
-        if kind == "property":
-            fit = isinstance(field, Mapping)
-        elif kind == "changes-since":
-            fit = parse_time(field) is not None
-        elif kind in ("size_min", "size_max"):
-            fit = field is None or _is_size(field)
-        else:
-            fit = field is None or isinstance(field, str)
-        if not fit:
-            return False
-    return True
+    return all(kind.fits(entry.get(kind.field)) for kind in map(kind_of, query))
 
 
 def broken_filters(entry: Entry, query: Mapping[str, str], *, listing_rules: bool = True) -> list[str]:
@@ -116,20 +68,7 @@ def broken_filters(entry: Entry, query: Mapping[str, str], *, listing_rules: boo
 
 def describe(entry: Entry, query: Mapping[str, str]) -> str:
     """The image's id with the fields the query looks at, for a failure message."""
-    fields: list[str] = []
-    for param in query:
-        kind = filter_of(param)
-        if kind in EXACT_FIELDS:
-            fields.append(f"{kind}={entry.get(kind)!r}")
-        elif kind in ("size_min", "size_max"):
-            fields.append(f"size={entry.get('size')!r}")
-        elif kind == "changes-since":
-            fields.append(f"updated_at={entry.get('updated_at')!r}")
-        else:
-            key = param[len(PROPERTY_PREFIX):]
-            properties = entry.get("properties")
-            value = properties.get(key, "<absent>") if isinstance(properties, Mapping) else properties
-            fields.append(f"properties[{key!r}]={value!r}")
+    fields = [kind_of(param).describe(entry, param) for param in query]
     if is_hidden(entry):
         fields.append(f"status={entry.get('status')!r} deleted={entry.get('deleted')!r}")
     return f"{entry.get('id')} ({', '.join(dict.fromkeys(fields))})"
@@ -188,10 +127,10 @@ class Observed:
         return cls(strings("name"), strings("container_format"), strings("disk_format"), strings("status"),
                    tuple(sorted(sizes)), strings("updated_at"), tuple(sorted(pairs)))
 
-    def values(self, kind: str) -> tuple[str, ...]:
-        """The observed values of one exact-match filter."""
+    def texts(self, field: str) -> tuple[str, ...]:
+        """The observed values of one text field an exact-match filter looks at."""
         return {"name": self.names, "container_format": self.container_formats,
-                "disk_format": self.disk_formats, "status": self.statuses}[kind]
+                "disk_format": self.disk_formats, "status": self.statuses}[field]
 
 
 def spread(values: Sequence[Any], limit: int) -> list[Any]:
@@ -206,18 +145,9 @@ def spread(values: Sequence[Any], limit: int) -> list[Any]:
 
 def single_filter_queries(kind: str, observed: Observed, *, limit: int) -> list[Query]:
     """Deterministic one-filter queries from the target's own values: every exact size and timestamp included."""
-    if kind in EXACT_FIELDS:
-        values = list(observed.values(kind))
-        if kind == "name":  # a prefix catches substring and prefix matching
-            values += [name[: len(name) // 2] for name in spread(observed.names, 5) if len(name) > 1]
-        return [{kind: v} for v in spread(sorted(set(values)), limit)]
-    if kind in ("size_min", "size_max"):
-        return [{kind: str(v)} for v in spread(observed.sizes, limit)]
-    if kind == "changes-since":
-        return [{kind: v} for v in [EPOCH, *spread(observed.updated, limit - 1)]]
-    if kind == "property":
-        return [{PROPERTY_PREFIX + key: value} for key, value in _round_robin(observed.properties)[:limit]]
-    raise ValueError(f"not a modelled filter: {kind!r}")
+    if kind not in KINDS:
+        raise ValueError(f"not a modelled filter: {kind!r}")
+    return KINDS[kind].queries(observed, limit)
 
 
 def _round_robin(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -265,18 +195,110 @@ def _properties(observed: Observed) -> st.SearchStrategy[tuple[str, str]]:
     return st.sampled_from(observed.properties) | st.tuples(st.sampled_from(keys), _TEXT) | arbitrary
 
 
-def _as_param(param: str, values: st.SearchStrategy[str]) -> st.SearchStrategy[tuple[str, str]]:
-    return values.map(lambda value: (param, value))
+Matcher = Callable[[Any, str, str], bool]  # (entry field, parameter, filter value) -> whether the entry matches
+
+
+def _describe_field(field: str) -> Callable[[Entry, str], str]:
+    return lambda entry, param: f"{field}={entry.get(field)!r}"
+
+
+@dataclass(frozen=True)
+class FilterKind:
+    """One v1.1 detail filter: the field it looks at, how it matches, how it is shown, how its values are drawn."""
+
+    name: str
+    field: str  # the entry field the filter looks at
+    matches: Matcher  # upstream semantics
+    fits: Callable[[Any], bool]  # whether the field has its documented type, so that the filter can be judged
+    queries: Callable[[Observed, int], list[Query]]  # deterministic one-filter queries, at most `limit`
+    values: Callable[[Observed], st.SearchStrategy[tuple[str, str]]]  # (parameter, value): own and arbitrary ones
+    describe: Callable[[Entry, str], str]  # the field as a failure message shows it
+
+
+def _text_or_none(field: object) -> bool:
+    return field is None or isinstance(field, str)
+
+
+def _size_or_none(field: object) -> bool:
+    return field is None or _is_size(field)
+
+
+def _equal(field: object, param: str, value: str) -> bool:
+    return bool(field == value)
+
+
+def _at_least(field: object, param: str, value: str) -> bool:
+    return _is_size(field) and field >= int(value)  # type: ignore[operator]
+
+
+def _at_most(field: object, param: str, value: str) -> bool:
+    return _is_size(field) and field <= int(value)  # type: ignore[operator]
+
+
+def _updated_after(field: object, param: str, value: str) -> bool:
+    since, updated = parse_time(value), parse_time(field)
+    return since is not None and updated is not None and updated > since
+
+
+def _property_equal(field: object, param: str, value: str) -> bool:
+    return isinstance(field, Mapping) and field.get(param[len(PROPERTY_PREFIX):]) == value
+
+
+def _describe_property(entry: Entry, param: str) -> str:
+    key = param[len(PROPERTY_PREFIX):]
+    properties = entry.get("properties")
+    value = properties.get(key, "<absent>") if isinstance(properties, Mapping) else properties
+    return f"properties[{key!r}]={value!r}"
+
+
+def _name_prefixes(observed: Observed) -> list[str]:
+    """Halves of a few names: a prefix catches substring and prefix matching."""
+    return [name[: len(name) // 2] for name in spread(observed.names, 5) if len(name) > 1]
+
+
+def _exact_kind(name: str, probes: Callable[[Observed], list[str]] = lambda observed: []) -> FilterKind:
+    """A filter that selects the images whose text field `name` equals the value."""
+
+    def queries(observed: Observed, limit: int) -> list[Query]:
+        values = [*observed.texts(name), *probes(observed)]
+        return [{name: v} for v in spread(sorted(set(values)), limit)]
+
+    return FilterKind(name, name, _equal, _text_or_none, queries,
+                      lambda observed: _exact(observed.texts(name)).map(lambda value: (name, value)),
+                      _describe_field(name))
+
+
+def _size_kind(name: str, matches: Matcher) -> FilterKind:
+    """A filter that bounds the size."""
+    return FilterKind(name, "size", matches, _size_or_none,
+                      lambda observed, limit: [{name: str(v)} for v in spread(observed.sizes, limit)],
+                      lambda observed: _sizes(observed).map(lambda value: (name, value)),
+                      _describe_field("size"))
+
+
+KINDS: dict[str, FilterKind] = {kind.name: kind for kind in (
+    _exact_kind("name", _name_prefixes),
+    _exact_kind("container_format"),
+    _exact_kind("disk_format"),
+    _exact_kind("status"),
+    _size_kind("size_min", _at_least),
+    _size_kind("size_max", _at_most),
+    FilterKind("changes-since", "updated_at", _updated_after, lambda field: parse_time(field) is not None,
+               lambda observed, limit: [{"changes-since": v} for v in [EPOCH, *spread(observed.updated, limit - 1)]],
+               lambda observed: _times(observed).map(lambda value: ("changes-since", value)),
+               _describe_field("updated_at")),
+    FilterKind("property", "properties", _property_equal, lambda field: isinstance(field, Mapping),
+               lambda observed, limit: [{PROPERTY_PREFIX + key: value}
+                                        for key, value in _round_robin(observed.properties)[:limit]],
+               lambda observed: _properties(observed).map(lambda kv: (PROPERTY_PREFIX + kv[0], kv[1])),
+               _describe_property),
+)}
+FILTERS = tuple(KINDS)
 
 
 def filter_values(observed: Observed) -> dict[str, st.SearchStrategy[tuple[str, str]]]:
     """For each filter, a strategy of (parameter, value): the target's own values and arbitrary ones."""
-    found = {kind: _as_param(kind, _exact(observed.values(kind))) for kind in EXACT_FIELDS}
-    found["size_min"] = _as_param("size_min", _sizes(observed))
-    found["size_max"] = _as_param("size_max", _sizes(observed))
-    found["changes-since"] = _as_param("changes-since", _times(observed))
-    found["property"] = _properties(observed).map(lambda kv: (PROPERTY_PREFIX + kv[0], kv[1]))
-    return found
+    return {name: kind.values(observed) for name, kind in KINDS.items()}
 
 
 def queries(observed: Observed, *, min_filters: int = 1, max_filters: int = 4,

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from conformance import catalog
-from conformance.evidence import Exchange
+from conformance.glance.v2_shown import Shown
 from conformance.run.state import HttpFingerprint, HttpTargetRecord, RunState
 from conformance.targets.auth import token_headers
 from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import GlanceClient
-from conformance.targets.http import HttpResponse, HttpTarget
+from conformance.targets.http import HttpTarget
 
 MAX_IMAGES = 100  # images judged per run; enough to find a pattern, bounded on large public catalogues
-
-
-@dataclass
-class Shown:
-    """One image as `GET /v2/images/{id}` answered it, with the exchange as evidence."""
-
-    image_id: str
-    response: HttpResponse
-    exchange: Exchange | None
 
 
 @pytest.fixture(scope="session")
@@ -96,10 +86,6 @@ def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]]) -> l
 
 
 @pytest.fixture(scope="session")
-def v2_shown(glance: GlanceClient, v2_image_ids: list[str], run_state: RunState) -> list[Shown]:
+def v2_shown(glance: GlanceClient, v2_image_ids: list[str]) -> list[Shown]:
     """`GET /v2/images/{id}` of every image to judge, fetched once per run."""
-    shown = []
-    for image_id in v2_image_ids:
-        response = glance.show(image_id)
-        shown.append(Shown(image_id, response, run_state.log.last()))
-    return shown
+    return [Shown(image_id, glance.show(image_id)) for image_id in v2_image_ids]

@@ -5,19 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import struct
-import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import requests
-
 from conformance.evidence import Exchange
 from conformance.targets.errors import TargetError, TargetUnreachable
-from conformance.targets.glance import GlanceClient, image_path
+from conformance.glance.disk_data import image_data
+from conformance.targets.glance import JSON, GlanceClient, image_path
 from conformance.targets.http import HttpResponse, HttpTarget
 
 NAME_PREFIX = "conformance-fixture-"
@@ -25,10 +22,6 @@ RUN_ID_PROPERTY = "conformance_run_id"
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 UNPROTECT = [{"op": "replace", "path": "/protected", "value": False}]
 SWEEP_MAX_IMAGES = 5000  # images looked at when sweeping leftovers; bounds a sweep of a large public catalogue
-ANSWER_CAP = 1024 * 1024  # bytes read of any answer to a write
-CHUNK = 64 * 1024
-SECTOR = 512
-VIRTUAL_SIZE = 1 << 30  # what the qcow2 and vhd headers declare
 
 
 class WriteModeFailed(TargetUnreachable):
@@ -39,29 +32,6 @@ def new_run_id(now: datetime | None = None) -> str:
     """A fresh run id: conformance-<UTC yyyymmddHHMMSS>-<8 hex digits>."""
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     return f"conformance-{moment:%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
-
-
-def _qcow2_header() -> bytes:
-    head = struct.pack(">4sIQIIQ", b"QFI\xfb", 3, 0, 0, 16, VIRTUAL_SIZE)
-    return (head.ljust(100, b"\0") + struct.pack(">I", 104)).ljust(SECTOR, b"\0")
-
-
-def _vhd_header() -> bytes:
-    head = struct.pack(">8sIIQI4sI4sQQ", b"conectix", 2, 0x00010000, 0xFFFFFFFFFFFFFFFF, 0, b"cnfm", 0x00010000,
-                       b"Wi2k", VIRTUAL_SIZE, VIRTUAL_SIZE)
-    return head.ljust(SECTOR, b"\0")
-
-
-# Upstream Glance inspects uploads and refuses data that does not look like the declared disk_format.
-_HEADERS = {"qcow2": _qcow2_header, "vhd": _vhd_header}
-
-
-def image_data(disk_format: str, seed: str, size: int) -> bytes:
-    """`size` deterministic bytes a target accepts as `disk_format` (qcow2 and vhd start with a real header)."""
-    header = _HEADERS[disk_format]() if disk_format in _HEADERS else b""
-    if len(header) > size:
-        raise ValueError(f"a {disk_format} upload needs at least {len(header)} bytes, not {size}")
-    return header + hashlib.shake_256(seed.encode()).digest(size - len(header))
 
 
 @dataclass(frozen=True)
@@ -159,10 +129,6 @@ class WrittenSet:
     deleted: list[WrittenImage] = field(default_factory=list)  # created and deleted again: show answers 404
     swept: list[str] = field(default_factory=list)  # ids of earlier runs' leftovers this run deleted
 
-    def by_id(self) -> dict[str, WrittenImage]:
-        """The live images by id."""
-        return {image.id: image for image in self.images}
-
     def summary(self) -> dict[str, Any]:
         """The set as plain data for results.json."""
         return {
@@ -203,46 +169,16 @@ class ImageWriter:
 
     def send(self, method: str, path: str, *, payload: Any = None, data: bytes | None = None,
              content_type: str | None = None) -> HttpResponse:
-        """Send one request (JSON `payload` or raw `data`) and record it; TargetError when there is no answer."""
-        url = self.http.url(path)
-        headers = {"Accept": "application/json"}
-        shown_body = None  # the body as the evidence shows it
-        if payload is not None:
-            shown_body = json.dumps(payload, ensure_ascii=False)
-            data, content_type = shown_body.encode(), content_type or "application/json"
-        elif data is not None:
-            shown_body = f"<{len(data)} bytes of image data, md5 {hashlib.md5(data).hexdigest()}>"
-        if content_type:
-            headers["Content-Type"] = content_type
-        sent = {name: value if isinstance(value, str) else value.decode("latin-1")
-                for name, value in self.http.session.headers.items()}
-        exchange = Exchange(protocol="http", method=method, target=url, request_headers={**sent, **headers},
-                            request_body=shown_body)
-        started = time.monotonic()
+        """Send one request through the target's transport and keep its exchange; TargetError when no answer."""
         try:
-            with self.http.session.request(method, url, data=data, headers=headers, timeout=self.http.timeout,
-                                           stream=True, allow_redirects=False) as raw:
-                body = bytearray()
-                for chunk in raw.iter_content(CHUNK):
-                    body += chunk
-                    if len(body) >= ANSWER_CAP:
-                        break
-                response = HttpResponse(status=raw.status_code, headers=raw.headers, body=bytes(body), url=url)
-        except requests.exceptions.RequestException as exc:
-            exchange.error = (str(exc) or type(exc).__name__).splitlines()[0][:300]
-            exchange.elapsed = time.monotonic() - started
-            self._record(exchange)
-            raise TargetError(f"{method} {url}: {exchange.error}") from None
-        exchange.status = response.status
-        exchange.response_headers = dict(response.headers)
-        exchange.response_body = response.text or None
-        exchange.elapsed = time.monotonic() - started
-        self._record(exchange)
+            response = self.http.request(method, path, headers=JSON, payload=payload, data=data,
+                                         content_type=content_type)
+        except TargetError as exc:
+            if exc.exchange is not None:
+                self.evidence.append(exc.exchange)
+            raise
+        self.evidence.append(response.exchange)
         return response
-
-    def _record(self, exchange: Exchange) -> None:
-        self.http.log.record(exchange)
-        self.evidence.append(self.http.log.censor.exchange(exchange))
 
     def create(self, fixture: FixtureImage, run_id: str) -> WrittenImage:
         """Create one fixture image and upload its data; WriteModeFailed when the target refuses."""

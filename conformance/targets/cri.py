@@ -43,12 +43,13 @@ _DEFAULTS_FLAG = (
 
 @dataclass
 class CriResult:
-    """The outcome of one CRI call that reached the target."""
+    """The outcome of one CRI call that reached the target, with the censored exchange that shows it."""
 
     code: str  # gRPC status code name, "OK" on success
     details: str  # status details ("" on OK)
     response: dict[str, Any] | None  # the response in proto3 JSON form (64-bit integers are strings); None unless OK
     image_set: bool  # ImageStatus: whether `image` is set in the response; False otherwise
+    exchange: Exchange
     message: Message | None = None  # the decoded response message; None unless OK
 
 
@@ -177,19 +178,20 @@ class CriTarget:
         )
         if answer.code in TRANSPORT_CODES:
             exchange.error = _one_line(f"{answer.code.name}: {answer.details}")
-            self.log.record(exchange)
-            raise TargetError(f"CRI call {path} to {self.address} failed: {exchange.error}")
+            error = TargetError(f"CRI call {path} to {self.address} failed: {exchange.error}")
+            error.exchange = self.log.record(exchange)
+            raise error
         response = response_dict(answer.message) if answer.message is not None else None
         if response is not None:
             exchange.response_body = json_text(response)
         elif answer.details:
             exchange.response_body = json_text({"details": answer.details})
-        self.log.record(exchange)
         return CriResult(
             code=answer.code.name,
             details=answer.details,
             response=response,
             image_set=rpc == "ImageStatus" and answer.message is not None and answer.message.HasField("image"),
+            exchange=self.log.record(exchange),
             message=answer.message,
         )
 

@@ -1,8 +1,17 @@
 """Errors that mean the run broke, not that the target broke the documents."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conformance.evidence import Exchange
+
 
 class TargetError(Exception):
     """The target could not be reached or broke the transport (not a conformance failure)."""
+
+    exchange: Exchange | None = None  # the recorded request that got no answer, when there was one
 
 
 class TargetUnreachable(TargetError):

@@ -10,7 +10,6 @@ from conformance.targets.http import HttpResponse, HttpTarget
 
 JSON = {"Accept": "application/json"}
 MAX_LIST_PAGES = 200  # a target whose `next` links never end must not keep the run forever
-V1_PREFIXES = ("/v1", "/v1.0", "/v1.1")
 
 
 def image_path(prefix: str, image_id: str) -> str:
@@ -54,6 +53,10 @@ class GlanceClient:
     def head_v1(self, image_id: str, prefix: str = "/v1") -> HttpResponse:
         """`HEAD /v1/images/{image_id}` (glance.v1.head)."""
         return self.http.request("HEAD", image_path(prefix, image_id))
+
+    def head_v1_raw(self, image_id: str) -> HttpResponse:
+        """`HEAD /v1/images/{image_id}` read byte for byte, so a body sent after the headers shows."""
+        return self.http.head_raw(image_path("/v1", image_id))
 
     def detail_v1_1(self, params: dict[str, Any] | None = None, prefix: str = "/v1.1") -> HttpResponse:
         """`GET /v1.1/images/detail?filters` (glance.v1_1.detail)."""

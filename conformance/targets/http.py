@@ -1,14 +1,17 @@
-"""HTTP client for Glance-style targets: bounded in time and memory, every exchange recorded."""
+"""The one HTTP client of the suite: bounded in time and memory, every exchange censored and recorded."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -17,6 +20,8 @@ from conformance.evidence import Exchange, ExchangeLog
 from conformance.targets.errors import TargetError
 
 BODY_CAP = 8 * 1024 * 1024  # bytes read of any response body; the rest is not read
+RAW_BODY_CAP = 64 * 1024  # bytes read after the headers of a raw HEAD
+RAW_LINGER = 1.0  # seconds a raw HEAD waits for a body once the headers are in
 CHUNK = 64 * 1024
 
 
@@ -24,14 +29,20 @@ class BodyNotJSON(AssertionError):
     """The target answered a body that is not valid JSON where JSON is documented."""
 
 
+def is_json_type(content_type: str) -> bool:
+    """Whether a media type is JSON (application/json or a +json suffix)."""
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
 @dataclass
 class HttpResponse:
-    """What the target answered, body capped."""
+    """What the target answered, body capped, with the censored exchange that shows it."""
 
     status: int
     headers: CaseInsensitiveDict[str]
     body: bytes
     url: str
+    exchange: Exchange
 
     @property
     def text(self) -> str:
@@ -43,6 +54,11 @@ class HttpResponse:
         """The media type without parameters, lower case."""
         return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
 
+    @property
+    def is_json(self) -> bool:
+        """Whether the Content-Type is a JSON media type."""
+        return is_json_type(self.content_type)
+
     def json(self) -> Any:
         """The body parsed as JSON; a target failure when it is not JSON."""
         __tracebackhide__ = True
@@ -52,6 +68,13 @@ class HttpResponse:
             raise BodyNotJSON(
                 f"{self.status} from {self.url}: body is not valid JSON ({exc}); body starts {self.text[:200]!r}"
             ) from None
+
+
+@dataclass
+class _Answer:
+    status: int
+    headers: CaseInsensitiveDict[str]
+    body: bytes
 
 
 class HttpTarget:
@@ -69,10 +92,9 @@ class HttpTarget:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.log = log
-        self.session = requests.Session()
-        self.session.headers.update(headers or {})
-        self.session.verify = verify
-        self.session.trust_env = False  # a vendor's proxy settings must not reroute a certification run
+        self.headers = dict(headers or {})
+        self.verify = verify
+        self.session = self._new_session()
 
     def url(self, path: str, params: dict[str, Any] | None = None) -> str:
         """The absolute URL of `path` (already percent-encoded) with `params`."""
@@ -80,32 +102,87 @@ class HttpTarget:
         return f"{self.base_url}{path}{query}"
 
     def request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        payload: Any = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
     ) -> HttpResponse:
-        """Send one request and return the answer; TargetError when there is no answer in time."""
+        """Send one request (JSON `payload` or raw `data`); TargetError when there is no answer in time."""
         url = self.url(path, params)
-        sent = {name: str(value) for name, value in {**self.session.headers, **(headers or {})}.items()}
-        exchange = Exchange(protocol="http", method=method, target=url, request_headers=sent)
+        headers = dict(headers or {})
+        shown_body = None  # the request body as the evidence shows it
+        if payload is not None:
+            shown_body = json.dumps(payload, ensure_ascii=False)
+            data, content_type = shown_body.encode(), content_type or "application/json"
+        elif data is not None:
+            shown_body = f"<{len(data)} bytes of image data, md5 {hashlib.md5(data).hexdigest()}>"
+        if content_type:
+            headers["Content-Type"] = content_type
+        sent = {**self._session_headers(), **headers}
+        exchange = Exchange(protocol="http", method=method, target=url, request_headers=sent, request_body=shown_body)
         started = time.monotonic()
         try:
-            response = self._send(method, url, headers or {}, started)
+            answer = self._send(method, url, headers, data, started)
         except TargetError as exc:
-            exchange.error = str(exc)
-            exchange.elapsed = time.monotonic() - started
-            self.log.record(exchange)
-            raise
-        exchange.status = response.status
-        exchange.response_headers = dict(response.headers)
-        exchange.response_body = response.text if response.body else None
-        exchange.elapsed = time.monotonic() - started
-        self.log.record(exchange)
-        return response
+            raise self._failed(exchange, started, exc) from None
+        return self._answered(exchange, started, url, answer)
 
-    def _send(self, method: str, url: str, headers: dict[str, str], started: float) -> HttpResponse:
+    def head_raw(self, path: str) -> HttpResponse:
+        """HEAD `path` over a plain socket, reading every byte after the headers (requests never reads them)."""
+        url = self.url(path)
+        parts = urlsplit(url)
+        sent = {name: value for name, value in self._session_headers().items() if name.lower() != "connection"}
+        sent.update({"Host": parts.netloc, "Connection": "close"})
+        exchange = Exchange(protocol="http", method="HEAD", target=url, request_headers=sent)
+        request = f"HEAD {parts.path}{'?' + parts.query if parts.query else ''} HTTP/1.1\r\n"
+        request += "".join(f"{name}: {value}\r\n" for name, value in sent.items()) + "\r\n"
+        started = time.monotonic()
+        try:
+            data = self._socket_exchange(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80),
+                                         parts.scheme == "https", request.encode("latin-1"))
+        except (OSError, ValueError) as exc:
+            raise self._failed(exchange, started, TargetError(f"HEAD {url}: {exc}")) from None
+        head, _, body = data.partition(b"\r\n\r\n")
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        try:
+            status = int(status_line.split()[1])
+        except (IndexError, ValueError):
+            error = TargetError(f"HEAD {url}: not an HTTP answer: {status_line[:100]!r}")
+            raise self._failed(exchange, started, error) from None
+        headers = CaseInsensitiveDict({k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines)})
+        return self._answered(exchange, started, url, _Answer(status, headers, body))
+
+    def _session_headers(self) -> dict[str, str]:
+        """The headers the session sends with every request, as text."""
+        return {name: value if isinstance(value, str) else value.decode("latin-1")
+                for name, value in self.session.headers.items()}
+
+    def _answered(self, exchange: Exchange, started: float, url: str, answer: _Answer) -> HttpResponse:
+        exchange.status = answer.status
+        exchange.response_headers = dict(answer.headers)
+        exchange.response_body = answer.body.decode("utf-8", errors="replace") if answer.body else None
+        exchange.elapsed = time.monotonic() - started
+        shown = self.log.record(exchange)
+        return HttpResponse(status=answer.status, headers=answer.headers, body=answer.body, url=url, exchange=shown)
+
+    def _failed(self, exchange: Exchange, started: float, error: TargetError) -> TargetError:
+        """`error`, carrying the recorded exchange of the request that got no answer."""
+        exchange.error = str(error)
+        exchange.elapsed = time.monotonic() - started
+        error.exchange = self.log.record(exchange)
+        return error
+
+    def _send(self, method: str, url: str, headers: dict[str, str], data: bytes | None, started: float) -> _Answer:
         """Run the request in a worker so a target that drips bytes cannot hold the run past the timeout."""
-        outcome: list[HttpResponse | BaseException] = []
+        outcome: list[_Answer | BaseException] = []
         worker = threading.Thread(
-            target=lambda: outcome.append(self._attempt(method, url, headers, started)), daemon=True, name="conformance-http"
+            target=lambda: outcome.append(self._attempt(method, url, headers, data, started)),
+            daemon=True, name="conformance-http",
         )
         worker.start()
         # Per-read timeouts are enforced inside; this bound catches answers that trickle in below them.
@@ -118,37 +195,41 @@ class HttpTarget:
             raise result
         return result
 
-    def _attempt(self, method: str, url: str, headers: dict[str, str], started: float) -> HttpResponse | BaseException:
+    def _attempt(self, method: str, url: str, headers: dict[str, str], data: bytes | None,
+                 started: float) -> _Answer | BaseException:
         try:
-            return self._receive(method, url, headers, started)
+            return self._receive(method, url, headers, data, started)
         except BaseException as exc:  # handed to the caller's thread, raised there
             return exc
 
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers.update(self.headers)
+        session.verify = self.verify
+        session.trust_env = False  # a vendor's proxy settings must not reroute a certification run
+        return session
+
     def _abandon_session(self) -> None:
         """Drop a session whose connection a stuck worker still holds; later requests get a fresh one."""
-        stale = self.session
-        fresh = requests.Session()
-        fresh.headers.update(stale.headers)
-        fresh.verify = stale.verify
-        fresh.trust_env = False
-        self.session = fresh
+        stale, self.session = self.session, self._new_session()
         stale.close()
 
-    def _receive(self, method: str, url: str, headers: dict[str, str], started: float) -> HttpResponse:
+    def _receive(self, method: str, url: str, headers: dict[str, str], data: bytes | None, started: float) -> _Answer:
         deadline = started + self.timeout
         try:
             with self.session.request(
-                method, url, headers=headers, timeout=self.timeout, stream=True, allow_redirects=False
+                method, url, headers=headers, data=data, timeout=self.timeout, stream=True, allow_redirects=False
             ) as raw:
                 body = bytearray()
                 if method != "HEAD":
                     for chunk in raw.iter_content(CHUNK):
                         body += chunk
                         if len(body) > BODY_CAP:
-                            raise TargetError(f"{method} {url}: response body larger than {BODY_CAP} bytes, not read further")
+                            raise TargetError(f"{method} {url}: response body larger than {BODY_CAP} bytes, "
+                                              "not read further")
                         if time.monotonic() > deadline:
                             raise TargetError(f"{method} {url}: response not complete within {self.timeout:g}s")
-                return HttpResponse(status=raw.status_code, headers=raw.headers, body=bytes(body), url=url)
+                return _Answer(raw.status_code, raw.headers, bytes(body))
         except requests.exceptions.SSLError as exc:
             raise TargetError(f"{method} {url}: TLS failed: {_first_line(exc)}") from None
         except requests.exceptions.Timeout:
@@ -157,6 +238,34 @@ class HttpTarget:
             raise TargetError(f"{method} {url}: connection failed: {_first_line(exc)}") from None
         except requests.exceptions.RequestException as exc:
             raise TargetError(f"{method} {url}: {_first_line(exc)}") from None
+
+    def _socket_exchange(self, host: str, port: int, tls: bool, request: bytes) -> bytes:
+        """Send `request` and read until the server closes, the cap, or a short wait after the headers."""
+        deadline = time.monotonic() + self.timeout
+        with socket.create_connection((host, port), timeout=self.timeout) as plain:
+            sock: socket.socket = plain
+            if tls:
+                verify = self.verify
+                context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+                if verify is False:
+                    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+                sock = context.wrap_socket(plain, server_hostname=host)
+            sock.sendall(request)
+            data = b""
+            while len(data) < RAW_BODY_CAP and time.monotonic() < deadline:
+                if b"\r\n\r\n" in data:
+                    # a body, if any, follows the headers at once: a server that keeps the connection open
+                    # despite Connection: close must not hold the run for the whole timeout
+                    deadline = min(deadline, time.monotonic() + RAW_LINGER)
+                sock.settimeout(max(0.05, deadline - time.monotonic()))
+                try:
+                    chunk = sock.recv(RAW_BODY_CAP)
+                except (socket.timeout, TimeoutError):
+                    break
+                if not chunk:
+                    break
+                data += chunk
+            return data
 
 
 def _first_line(exc: BaseException) -> str:

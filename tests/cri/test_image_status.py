@@ -12,7 +12,6 @@ from conformance import catalog, schemas
 from conformance.cri import strategies as cri_strategies
 from conformance.checks import Problems, fail
 from conformance.cri.fixtures import Listed, ListedImage, Status, ask_status, image_differences, reference_pattern
-from conformance.run.state import RunState
 from conformance.targets.cri import CriTarget
 
 ABSENT_REFERENCES = (
@@ -29,11 +28,11 @@ def answered(images: list[ListedImage]) -> list[tuple[Status, dict[str, Any]]]:
     return [(status, status.image) for item in images for status in item.statuses if status.image is not None]
 
 
-def judge_same_image(images: list[ListedImage], kind: str, run_state: RunState) -> None:
+def judge_same_image(images: list[ListedImage], kind: str) -> None:
     """ImageStatus by each well-formed repo tag (or digest) answers what ImageStatus by the id answers."""
     __tracebackhide__ = True
     pattern = reference_pattern("repo_tag" if kind == "tag" else "repo_digest")
-    problems = Problems(f"ImageStatus by a repo {kind} must answer the same image as by the id", run_state.log)
+    problems = Problems(f"ImageStatus by a repo {kind} must answer the same image as by the id")
     judged = 0
     for item in images:
         by_id = item.by_id.image
@@ -44,36 +43,39 @@ def judge_same_image(images: list[ListedImage], kind: str, run_state: RunState) 
                 continue
             judged += 1
             if status.image is None:
-                problems.add(f"{status.reference}: {status.result.code}, image unset; by id {item.entry['id']} it is found", status.exchange)
+                problems.add(f"{status.reference}: {status.result.code}, image unset; by id {item.entry['id']} it is "
+                             "found", status.result.exchange)
                 continue
             for key in image_differences(status.image, by_id):
-                problems.add(f"{status.reference}: {key} {status.image.get(key, '<absent>')!r}, by id {by_id.get(key, '<absent>')!r}", status.exchange)
+                problems.add(f"{status.reference}: {key} {status.image.get(key, '<absent>')!r}, by id "
+                             f"{by_id.get(key, '<absent>')!r}", status.result.exchange)
     if not judged:
         pytest.skip(f"no listed image that ImageStatus finds by id has a well-formed repo {kind}")
     problems.check()
 
 
-def judge_references(images: list[ListedImage], kind: str, run_state: RunState) -> None:
+def judge_references(images: list[ListedImage], kind: str) -> None:
     """Every repo tag (or digest) of every answered image follows its grammar."""
     __tracebackhide__ = True
     field, shape = ("repo_tags", "name:tag") if kind == "repo_tag" else ("repo_digests", "name@sha256:<64 hex digits>")
-    problems = Problems(f"Every entry of {field} must have the form {shape}", run_state.log)
+    problems = Problems(f"Every entry of {field} must have the form {shape}")
     for status, image in answered(images):
         for value in image.get(field, []):
             if not reference_pattern(kind).fullmatch(value):
-                problems.add(f"{status.reference}: {field} has {value!r}", status.exchange)
+                problems.add(f"{status.reference}: {field} has {value!r}", status.result.exchange)
     problems.check()
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-SCHEMA")
-def test_response_validates_against_profile_schema(cri: CriTarget, cri_images: list[ListedImage], cri_profile: catalog.Profile, run_state: RunState) -> None:
+def test_response_validates_against_profile_schema(cri: CriTarget, cri_images: list[ListedImage],
+                                                   cri_profile: catalog.Profile) -> None:
     schema_name = cri_profile.schemas["cri.ImageStatus"]
-    problems = Problems(f"The ImageStatus response must validate against {schema_name}", run_state.log)
+    problems = Problems(f"The ImageStatus response must validate against {schema_name}")
     for item in cri_images:
         for status in item.statuses:
             if status.result.response is not None:
                 for line in schemas.error_lines(schema_name, status.result.response):
-                    problems.add(f"{status.reference}: {line}", status.exchange)
+                    problems.add(f"{status.reference}: {line}", status.result.exchange)
     problems.check()
 
 
@@ -82,101 +84,106 @@ def test_response_validates_against_profile_schema(cri: CriTarget, cri_images: l
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-MISSING-OK")
 @pytest.mark.parametrize("reference", ABSENT_REFERENCES)
-def test_missing_image_answers_ok_with_image_unset(reference: str, cri: CriTarget, cri_listed: Listed, run_state: RunState) -> None:
+def test_missing_image_answers_ok_with_image_unset(reference: str, cri: CriTarget, cri_listed: Listed) -> None:
     if any(reference in (entry["id"], *entry["repo_tags"], *entry["repo_digests"]) for entry in cri_listed.images):
         pytest.skip(f"the runtime really has an image {reference}")
-    status = ask_status(cri, run_state.log, reference)
+    status = ask_status(cri, reference)
     result = status.result
     if result.code != "OK":
-        fail(f"ImageStatus of the missing image {reference} must answer OK", f"{result.code}: {result.details}", "OK with image unset (nil)", status.exchange)
+        fail(f"ImageStatus of the missing image {reference} must answer OK", f"{result.code}: {result.details}",
+             "OK with image unset (nil)", status.result.exchange)
     if result.image_set:
-        fail(f"ImageStatus of the missing image {reference} must leave image unset", f"OK with image {result.response.get('image') if result.response else None!r}", "OK with image unset (nil)", status.exchange)
+        fail(f"ImageStatus of the missing image {reference} must leave image unset",
+             f"OK with image {result.response.get('image') if result.response else None!r}",
+             "OK with image unset (nil)", status.result.exchange)
 
 
 # The same image, whichever name it is asked by (upstream cri-tools validation).
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-SAME-BY-TAG")
-def test_status_by_repo_tag_answers_the_same_image_as_by_id(cri: CriTarget, cri_images: list[ListedImage], run_state: RunState) -> None:
-    judge_same_image(cri_images, "tag", run_state)
+def test_status_by_repo_tag_answers_the_same_image_as_by_id(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+    judge_same_image(cri_images, "tag")
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-SAME-BY-DIGEST")
-def test_status_by_repo_digest_answers_the_same_image_as_by_id(cri: CriTarget, cri_images: list[ListedImage], run_state: RunState) -> None:
-    judge_same_image(cri_images, "digest", run_state)
+def test_status_by_repo_digest_answers_the_same_image_as_by_id(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+    judge_same_image(cri_images, "digest")
 
 
 # 返回值 Image image: the fields of the answered image.
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-ID-NONEMPTY")
-def test_answered_image_has_an_id(cri: CriTarget, cri_images: list[ListedImage], run_state: RunState) -> None:
-    problems = Problems("Every answered image must have a non-empty id", run_state.log)
+def test_answered_image_has_an_id(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+    problems = Problems("Every answered image must have a non-empty id")
     for status, image in answered(cri_images):
         if not image.get("id"):
-            problems.add(f"{status.reference}: id {image.get('id')!r}", status.exchange)
+            problems.add(f"{status.reference}: id {image.get('id')!r}", status.result.exchange)
     problems.check()
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-SIZE-POSITIVE")
-def test_answered_image_size_is_positive(cri: CriTarget, cri_images: list[ListedImage], run_state: RunState) -> None:
-    problems = Problems("Every answered image must have a size greater than 0 bytes", run_state.log)
+def test_answered_image_size_is_positive(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+    problems = Problems("Every answered image must have a size greater than 0 bytes")
     for status, image in answered(cri_images):
         try:
             size = int(image.get("size", 0))  # protobuf JSON writes uint64 as a decimal string
         except (TypeError, ValueError):
             size = 0
         if size <= 0:
-            problems.add(f"{status.reference}: size {image.get('size')!r}", status.exchange)
+            problems.add(f"{status.reference}: size {image.get('size')!r}", status.result.exchange)
     problems.check()
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-UID-XOR-USERNAME")
-def test_uid_and_username_are_mutually_exclusive(cri: CriTarget, cri_images: list[ListedImage], run_state: RunState) -> None:
-    problems = Problems("uid and username are mutually exclusive", run_state.log)
+def test_uid_and_username_are_mutually_exclusive(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+    problems = Problems("uid and username are mutually exclusive")
     for status, image in answered(cri_images):
         if "uid" in image and image.get("username"):
-            problems.add(f"{status.reference}: uid {image['uid'].get('value')!r} and username {image['username']!r}", status.exchange)
+            problems.add(f"{status.reference}: uid {image['uid'].get('value')!r} and username {image['username']!r}",
+                         status.result.exchange)
     problems.check()
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-TAGS-WELLFORMED")
-def test_repo_tags_have_the_form_name_tag(cri: CriTarget, cri_images: list[ListedImage], run_state: RunState) -> None:
-    judge_references(cri_images, "repo_tag", run_state)
+def test_repo_tags_have_the_form_name_tag(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+    judge_references(cri_images, "repo_tag")
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-DIGESTS-WELLFORMED")
-def test_repo_digests_have_the_form_name_at_sha256(cri: CriTarget, cri_images: list[ListedImage], run_state: RunState) -> None:
-    judge_references(cri_images, "repo_digest", run_state)
+def test_repo_digests_have_the_form_name_at_sha256(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+    judge_references(cri_images, "repo_digest")
 
 
 # bool verbose / map<string, string> info: not supported, no extra information returned.
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-INFO-VERBOSE-ONLY")
-def test_info_is_empty_without_verbose(cri: CriTarget, cri_images: list[ListedImage], run_state: RunState) -> None:
-    problems = Problems("ImageStatus without verbose must answer an empty info", run_state.log)
+def test_info_is_empty_without_verbose(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+    problems = Problems("ImageStatus without verbose must answer an empty info")
     for item in cri_images:
         for status in item.statuses:
             info = (status.result.response or {}).get("info") or {}
             if info:
-                problems.add(f"{status.reference}: info has {sorted(info)}", status.exchange)
+                problems.add(f"{status.reference}: info has {sorted(info)}", status.result.exchange)
     problems.check()
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-INFO-JSON")
-def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedImage], run_state: RunState) -> None:
+def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedImage]) -> None:
     found = [item for item in cri_images if item.by_id.image is not None]
     if not found:
         pytest.skip("ImageStatus finds none of the listed images by id")
-    problems = Problems("With verbose, every info value must be JSON text", run_state.log)
+    problems = Problems("With verbose, every info value must be JSON text")
     for item in found:
-        status = ask_status(cri, run_state.log, item.entry["id"], verbose=True)
+        status = ask_status(cri, item.entry["id"], verbose=True)
         for key, value in ((status.result.response or {}).get("info") or {}).items():
             try:
                 json.loads(value)
             except ValueError as exc:
-                problems.add(f"{status.reference}: info[{key!r}] is not JSON ({exc}): {value[:80]!r}", status.exchange)
+                problems.add(f"{status.reference}: info[{key!r}] is not JSON ({exc}): {value[:80]!r}",
+                             status.result.exchange)
     problems.check()
 
 
@@ -190,17 +197,22 @@ def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedIma
 @example(reference="busybox@@")
 @example(reference="bad\x00ref")
 @example(reference="x" * 5000)
-def test_any_reference_answers_ok_or_a_client_error(reference: str, cri: CriTarget, run_state: RunState) -> None:
-    status = ask_status(cri, run_state.log, reference)
+def test_any_reference_answers_ok_or_a_client_error(reference: str, cri: CriTarget) -> None:
+    status = ask_status(cri, reference)
     if status.result.code not in ("OK", *CLIENT_ERRORS):
-        fail(f"ImageStatus of {reference[:80]!r} must answer OK or a client error", f"{status.result.code}: {status.result.details}", "OK, INVALID_ARGUMENT or NOT_FOUND", status.exchange)
+        fail(f"ImageStatus of {reference[:80]!r} must answer OK or a client error",
+             f"{status.result.code}: {status.result.details}", "OK, INVALID_ARGUMENT or NOT_FOUND",
+             status.result.exchange)
 
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-EMPTY-REF")
-def test_empty_reference_answers_ok_or_invalid_argument(cri: CriTarget, run_state: RunState) -> None:
-    status = ask_status(cri, run_state.log, "")
+def test_empty_reference_answers_ok_or_invalid_argument(cri: CriTarget) -> None:
+    status = ask_status(cri, "")
     result = status.result
     if result.code == "OK" and result.image_set:
-        fail("ImageStatus of an empty reference must not answer an image", f"OK with image {result.response.get('image') if result.response else None!r}", "OK with image unset, or INVALID_ARGUMENT", status.exchange)
+        fail("ImageStatus of an empty reference must not answer an image",
+             f"OK with image {result.response.get('image') if result.response else None!r}",
+             "OK with image unset, or INVALID_ARGUMENT", status.result.exchange)
     if result.code not in ("OK", "INVALID_ARGUMENT"):
-        fail("ImageStatus of an empty reference must answer OK or INVALID_ARGUMENT", f"{result.code}: {result.details}", "OK with image unset, or INVALID_ARGUMENT", status.exchange)
+        fail("ImageStatus of an empty reference must answer OK or INVALID_ARGUMENT", f"{result.code}: {result.details}",
+             "OK with image unset, or INVALID_ARGUMENT", status.result.exchange)

@@ -28,14 +28,13 @@ STABLE_CALLS = 2  # further unfiltered calls compared with the first one
 CONFIG_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
-def listed_again(cri: CriTarget, run_state: RunState) -> tuple[list[dict[str, Any]], Exchange]:
+def listed_again(cri: CriTarget) -> tuple[list[dict[str, Any]], Exchange]:
     """Call ListImages without a filter and return its images and exchange; fail unless it answers OK."""
     __tracebackhide__ = True
     result = cri.list_images()
-    exchange = run_state.log.last()
     if result.code != "OK" or result.response is None:
-        fail("ListImages without a filter must answer OK", f"{result.code}: {result.details}", "OK", exchange)
-    return (result.response or {}).get("images", []), exchange
+        fail("ListImages without a filter must answer OK", f"{result.code}: {result.details}", "OK", result.exchange)
+    return (result.response or {}).get("images", []), result.exchange
 
 
 def probe_references(listed: Listed, pinned: tuple[str, ...]) -> list[str]:
@@ -48,11 +47,12 @@ def probe_references(listed: Listed, pinned: tuple[str, ...]) -> list[str]:
 
 
 @pytest.mark.requirement("CRI-LISTIMAGES-SCHEMA")
-def test_response_validates_against_profile_schema(cri: CriTarget, cri_listed: Listed, cri_profile: catalog.Profile, run_state: RunState) -> None:
+def test_response_validates_against_profile_schema(cri: CriTarget, cri_listed: Listed,
+                                                   cri_profile: catalog.Profile) -> None:
     schema_name = cri_profile.schemas["cri.ListImages"]
-    problems = Problems(f"The ListImages response must validate against {schema_name}", run_state.log)
+    problems = Problems(f"The ListImages response must validate against {schema_name}")
     for line in schemas.error_lines(schema_name, cri_listed.response):
-        problems.add(line, cri_listed.exchange)
+        problems.add(line, cri_listed.result.exchange)
     problems.check()
 
 
@@ -60,48 +60,52 @@ def test_response_validates_against_profile_schema(cri: CriTarget, cri_listed: L
 
 
 @pytest.mark.requirement("CRI-LISTIMAGES-IDS-UNIQUE")
-def test_each_image_is_listed_once(cri: CriTarget, cri_listed: Listed, run_state: RunState) -> None:
-    problems = Problems("No two listed images may share an id", run_state.log)
+def test_each_image_is_listed_once(cri: CriTarget, cri_listed: Listed) -> None:
+    problems = Problems("No two listed images may share an id")
     for image_id, count in Counter(entry["id"] for entry in cri_listed.images).items():
         if count > 1:
-            problems.add(f"id {image_id!r} is listed {count} times", cri_listed.exchange)
+            problems.add(f"id {image_id!r} is listed {count} times", cri_listed.result.exchange)
     problems.check()
 
 
 @pytest.mark.requirement("CRI-LISTIMAGES-MATCHES-STATUS")
-def test_listed_image_equals_its_image_status(cri: CriTarget, cri_images: list[ListedImage], cri_profile: catalog.Profile, run_state: RunState) -> None:
-    problems = Problems("Each listed image must equal what ImageStatus answers for its id", run_state.log)
+def test_listed_image_equals_its_image_status(cri: CriTarget, cri_images: list[ListedImage],
+                                              cri_profile: catalog.Profile) -> None:
+    problems = Problems("Each listed image must equal what ImageStatus answers for its id")
     for item in cri_images:
         image_id, by_id = item.entry["id"], item.by_id.image
         if by_id is None:
             if not accepts_embedded(cri_profile):
-                problems.add(f"{image_id} is listed, but ImageStatus by its id answers {item.by_id.result.code} with image unset", item.by_id.exchange)
+                problems.add(f"{image_id} is listed, but ImageStatus by its id answers {item.by_id.result.code} with "
+                             "image unset", item.by_id.result.exchange)
             continue
         for key in image_differences(item.entry, by_id):
-            problems.add(f"{image_id}: {key} listed {item.entry.get(key, '<absent>')!r}, ImageStatus {by_id.get(key, '<absent>')!r}", item.by_id.exchange)
+            problems.add(f"{image_id}: {key} listed {item.entry.get(key, '<absent>')!r}, ImageStatus "
+                         f"{by_id.get(key, '<absent>')!r}", item.by_id.result.exchange)
     problems.check()
 
 
 @pytest.mark.requirement("CRI-LISTIMAGES-COMPLETE")
 def test_every_image_status_finds_is_listed(cri: CriTarget, cri_listed: Listed, run_state: RunState) -> None:
     listed_ids = {entry["id"] for entry in cri_listed.images}
-    problems = Problems("ListImages without a filter must list every image ImageStatus finds", run_state.log)
+    problems = Problems("ListImages without a filter must list every image ImageStatus finds")
     for reference in probe_references(cri_listed, run_state.config.image_ids):
-        status = ask_status(cri, run_state.log, reference)
+        status = ask_status(cri, reference)
         found = status.image
         if found is not None and found.get("id") and found["id"] not in listed_ids:
-            problems.add(f"ImageStatus by {reference} finds {found['id']}, which ListImages does not list", status.exchange)
-    if problems.lines and cri_listed.exchange is not None:
-        problems.exchanges.append(cri_listed.exchange)
+            problems.add(f"ImageStatus by {reference} finds {found['id']}, which ListImages does not list",
+                         status.result.exchange)
+    if problems.lines:
+        problems.exchanges.append(cri_listed.result.exchange)
     problems.check()
 
 
 @pytest.mark.requirement("CRI-LISTIMAGES-STABLE")
-def test_repeated_calls_list_the_same_images(cri: CriTarget, cri_listed: Listed, run_state: RunState) -> None:
+def test_repeated_calls_list_the_same_images(cri: CriTarget, cri_listed: Listed) -> None:
     first = {entry["id"] for entry in cri_listed.images}
-    problems = Problems("Repeated ListImages calls must list the same images", run_state.log)
+    problems = Problems("Repeated ListImages calls must list the same images")
     for call in range(2, STABLE_CALLS + 2):
-        images, exchange = listed_again(cri, run_state)
+        images, exchange = listed_again(cri)
         ids = {entry["id"] for entry in images}
         for image_id in sorted(first - ids):
             problems.add(f"call {call} leaves out {image_id}", exchange)
@@ -114,14 +118,14 @@ def test_repeated_calls_list_the_same_images(cri: CriTarget, cri_listed: Listed,
 
 
 @pytest.mark.requirement("CRI-LISTIMAGES-FILTER-BY-TAG")
-def test_filter_by_tag_lists_exactly_the_images_carrying_it(cri: CriTarget, cri_images: list[ListedImage], run_state: RunState) -> None:
+def test_filter_by_tag_lists_exactly_the_images_carrying_it(cri: CriTarget, cri_images: list[ListedImage]) -> None:
     tagged = [(item.entry["id"], tag) for item in cri_images for tag in item.entry["repo_tags"] if reference_pattern("repo_tag").fullmatch(tag)]
     if not tagged:
         pytest.skip("no listed image has a well-formed repo tag to filter by")
-    problems = Problems("ListImages filtered by a repo tag must list the image carrying it and only such images", run_state.log)
+    problems = Problems("ListImages filtered by a repo tag must list the image carrying it and only such images")
     for image_id, tag in tagged:
         result = cri.list_images(tag)
-        exchange = run_state.log.last()
+        exchange = result.exchange
         if result.code != "OK" or result.response is None:
             problems.add(f"filter {tag}: {result.code}: {result.details}", exchange)
             continue
@@ -136,11 +140,11 @@ def test_filter_by_tag_lists_exactly_the_images_carrying_it(cri: CriTarget, cri_
 
 @pytest.mark.requirement("CRI-LISTIMAGES-FILTER-NO-MATCH")
 @pytest.mark.parametrize("reference", NO_MATCH_FILTERS)
-def test_filter_matching_nothing_lists_nothing(reference: str, cri: CriTarget, cri_listed: Listed, run_state: RunState) -> None:
+def test_filter_matching_nothing_lists_nothing(reference: str, cri: CriTarget, cri_listed: Listed) -> None:
     if any(reference in entry["repo_tags"] for entry in cri_listed.images):
         pytest.skip(f"the runtime really has an image {reference}")
     result = cri.list_images(reference)
-    exchange = run_state.log.last()
+    exchange = result.exchange
     if result.code != "OK" or result.response is None:
         fail(f"ListImages filtered by {reference} must answer OK", f"{result.code}: {result.details}", "OK with no images", exchange)
     images = (result.response or {}).get("images", [])
@@ -152,18 +156,21 @@ def test_filter_matching_nothing_lists_nothing(reference: str, cri: CriTarget, c
 
 
 @pytest.mark.requirement("CRI-LISTIMAGES-EMBEDDED")
-def test_image_status_cannot_find_only_embedded_images(cri: CriTarget, cri_listed: Listed, cri_images: list[ListedImage], run_state: RunState) -> None:
+def test_image_status_cannot_find_only_embedded_images(cri: CriTarget, cri_listed: Listed,
+                                                       cri_images: list[ListedImage]) -> None:
     unfound = [item for item in cri_images if item.by_id.image is None]
     if not unfound:
         pytest.skip("ImageStatus finds every listed image: no embedded image to judge")
-    problems = Problems("A listed image ImageStatus cannot find must be an embedded image", run_state.log)
+    problems = Problems("A listed image ImageStatus cannot find must be an embedded image")
     for item in unfound:
         image_id = item.entry["id"]
         if not CONFIG_DIGEST.fullmatch(image_id):
-            problems.add(f"{image_id!r}: id is not a config digest sha256:<64 hex digits>", cri_listed.exchange)
+            problems.add(f"{image_id!r}: id is not a config digest sha256:<64 hex digits>", cri_listed.result.exchange)
         if item.entry["repo_digests"]:
-            problems.add(f"{image_id}: listed with repo digests {item.entry['repo_digests']}", cri_listed.exchange)
+            problems.add(f"{image_id}: listed with repo digests {item.entry['repo_digests']}",
+                         cri_listed.result.exchange)
         for status in (item.by_id, *item.by_tag):
             if status.result.code != "OK" or status.result.image_set:
-                problems.add(f"{image_id}: ImageStatus by {status.reference} answers {status.result.code}, image set: {status.result.image_set}", status.exchange)
+                problems.add(f"{image_id}: ImageStatus by {status.reference} answers {status.result.code}, image set: "
+                             f"{status.result.image_set}", status.result.exchange)
     problems.check()

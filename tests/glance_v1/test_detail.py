@@ -17,10 +17,13 @@ from conformance import schemas
 from conformance.catalog import Profile
 from conformance.checks import Problems, fail
 from conformance.evidence import Exchange
-from conformance.run.state import RunState
+from conformance.glance.filters import (
+    EPOCH, Observed, invalid_values, is_hidden, missing, single_filter_queries, unsound,
+)
+from conformance.glance.v1_json import read_json
+from conformance.glance.walks import WALK_LIMIT, Universe, Walk, walk_detail
 from conformance.targets.glance import GlanceClient
-from conformance.glance.filters import EPOCH, Observed, invalid_values, is_hidden, missing, parse_time, single_filter_queries, unsound
-from conformance.glance.v1_fixtures import WALK_LIMIT, Universe, Walk, read_json, walk_detail
+from conformance.timestamps import parse_time
 
 DEFAULT_LIMIT = 25  # upstream limit_param_default
 MAX_LIMIT = 1000  # upstream api_limit_max
@@ -41,11 +44,6 @@ _ENTRY_INDEX = re.compile(r"^images\[\d+\]")
 _PROPERTIES_PATH = re.compile(r"^images\[\d+\]\.properties(\.|\[|:)")
 
 
-def is_json_type(content_type: str) -> bool:
-    """Whether a media type is JSON (application/json or a +json suffix)."""
-    return content_type == "application/json" or content_type.endswith("+json")
-
-
 def query_text(query: dict[str, str]) -> str:
     """The query as it appears in a URL."""
     return "?" + urlencode(query) if query else "(no filter)"
@@ -56,7 +54,8 @@ def entry_errors(schema_name: str, walks: tuple[Walk, ...]) -> list[tuple[str, b
     found: list[tuple[str, bool, Exchange | None]] = []
     seen: set[str] = set()
     for walk in walks:
-        for body, exchange in walk.pages:
+        for page in walk.pages:
+            body, exchange = page.body, page.response.exchange
             images = body.get("images") if isinstance(body, dict) else None
             if not isinstance(images, list):
                 found += [(line, False, exchange) for line in schemas.error_lines(schema_name, body)]
@@ -82,14 +81,14 @@ def readable(*walks: Walk) -> tuple[Walk, ...]:
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-VALID-JSON")
 @pytest.mark.parametrize("query", [{}, {"changes-since": EPOCH, "limit": str(WALK_LIMIT)}], ids=["unfiltered", "with-deleted"])
-def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_offered: None, glance: GlanceClient,
-                                             run_state: RunState) -> None:
+def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_offered: None,
+                                             glance: GlanceClient) -> None:
     response = glance.detail_v1_1(query)
-    exchange = run_state.log.last()
+    exchange = response.exchange
     title = f"GET /v1.1/images/detail{query_text(query) if query else ''} must answer 200 with valid JSON"
     if response.status != 200:
         fail(title, str(response.status), "200", exchange)
-    if not is_json_type(response.content_type):
+    if not response.is_json:
         fail(title, f"Content-Type {response.headers.get('Content-Type')!r}", "application/json", exchange)
     try:
         json.loads(response.body)
@@ -99,9 +98,9 @@ def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-SCHEMA")
-def test_entries_validate_against_profile_schema(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile, run_state: RunState) -> None:
+def test_entries_validate_against_profile_schema(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile) -> None:
     schema_name = http_profile.schemas["glance.v1_1.detail"]
-    problems = Problems(f"Every detail entry must validate against {schema_name}", run_state.log)
+    problems = Problems(f"Every detail entry must validate against {schema_name}")
     for line, about_properties, exchange in entry_errors(schema_name, readable(*v1_detail_walks)):
         if not about_properties:  # PROPERTIES-OBJECT judges those
             problems.add(line, exchange)
@@ -109,9 +108,9 @@ def test_entries_validate_against_profile_schema(v1_detail_walks: tuple[Walk, Wa
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-PROPERTIES-OBJECT")
-def test_properties_are_an_object_of_strings(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile, run_state: RunState) -> None:
+def test_properties_are_an_object_of_strings(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile) -> None:
     schema_name = http_profile.schemas["glance.v1_1.detail"]
-    problems = Problems("properties must be a JSON object whose values are strings", run_state.log)
+    problems = Problems("properties must be a JSON object whose values are strings")
     for line, about_properties, exchange in entry_errors(schema_name, readable(*v1_detail_walks)):
         if about_properties:
             problems.add(line, exchange)
@@ -119,30 +118,50 @@ def test_properties_are_an_object_of_strings(v1_detail_walks: tuple[Walk, Walk],
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-HIDES-DELETED")
-def test_listing_without_changes_since_hides_deleted_and_killed(v1_detail_walks: tuple[Walk, Walk], run_state: RunState) -> None:
+def test_listing_without_changes_since_hides_deleted_and_killed(v1_detail_walks: tuple[Walk, Walk]) -> None:
     visible, _ = v1_detail_walks
     readable(visible)
-    problems = Problems("Without changes-since, no deleted or killed image may be listed", run_state.log)
+    problems = Problems("Without changes-since, no deleted or killed image may be listed")
     for entry in visible.entries:
         if is_hidden(entry):
-            problems.add(f"listed {entry.get('id')} (status {entry.get('status')!r}, deleted {entry.get('deleted')!r})", visible.exchange)
+            problems.add(f"listed {entry.get('id')} (status {entry.get('status')!r}, deleted "
+                         f"{entry.get('deleted')!r})", visible.exchange)
     problems.check()
 
 
 # -- filters (§请求消息): each filter alone, with every value the target's own images offer --------------------------
 
 
-def check_single_filter(kind: str, text: str, glance: GlanceClient, universe: Universe, run_state: RunState) -> None:
-    """Fail unless each one-filter query of `kind` returns exactly the images the filter selects."""
-    __tracebackhide__ = True
+@pytest.mark.parametrize("kind, sentence", [
+    pytest.param("name", "name=<v> must return exactly the images named v",
+                 marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-NAME"), id="name"),
+    pytest.param("container_format", "container_format=<v> must return exactly the images of that container format",
+                 marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-CONTAINER-FORMAT"), id="container_format"),
+    pytest.param("disk_format", "disk_format=<v> must return exactly the images of that disk format",
+                 marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-DISK-FORMAT"), id="disk_format"),
+    pytest.param("status", "status=<v> must return exactly the listed images of that status",
+                 marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-STATUS"), id="status"),
+    pytest.param("size_min", "size_min=<n> must return exactly the images of size >= n (the bound included)",
+                 marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SIZE-MIN"), id="size_min"),
+    pytest.param("size_max", "size_max=<n> must return exactly the images of size <= n (the bound included)",
+                 marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SIZE-MAX"), id="size_max"),
+    pytest.param("changes-since",
+                 "changes-since=<t> must return exactly the images updated after t, deleted and killed ones too",
+                 marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE"), id="changes-since"),
+    pytest.param("property", "property-<key>=<v> must return exactly the images whose property key is v",
+                 marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-PROPERTY"), id="property"),
+])
+def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: str, v1_1_detail_offered: None,
+                                                           glance: GlanceClient, v1_detail_universe: Universe) -> None:
     # changes-since brings deleted and killed images back, so its values come from them too
+    universe = v1_detail_universe
     observed = Observed.of(universe.all_entries if kind == "changes-since" else universe.visible.entries)
     queries = single_filter_queries(kind, observed, limit=MAX_FILTER_VALUES)
     if not queries:
         pytest.skip(f"no listed image offers a value for the {kind} filter")
-    problems = Problems(text, run_state.log)
+    problems = Problems(sentence)
     for query in queries:
-        walk = walk_detail(glance, run_state.log, query)
+        walk = walk_detail(glance, query)
         if walk.problem:
             problems.add(f"{query_text(query)}: {walk.problem}", walk.problem_exchange)
             continue
@@ -152,52 +171,6 @@ def check_single_filter(kind: str, text: str, glance: GlanceClient, universe: Un
         for line in lines:
             problems.add(f"{query_text(query)}: {line}", walk.exchange)
     problems.check()
-
-
-@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-NAME")
-def test_name_filter_returns_exactly_that_name(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
-    check_single_filter("name", "name=<v> must return exactly the images named v", glance, v1_detail_universe, run_state)
-
-
-@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-CONTAINER-FORMAT")
-def test_container_format_filter_returns_exactly_that_format(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
-    check_single_filter("container_format", "container_format=<v> must return exactly the images of that container format",
-                        glance, v1_detail_universe, run_state)
-
-
-@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-DISK-FORMAT")
-def test_disk_format_filter_returns_exactly_that_format(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
-    check_single_filter("disk_format", "disk_format=<v> must return exactly the images of that disk format",
-                        glance, v1_detail_universe, run_state)
-
-
-@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-STATUS")
-def test_status_filter_returns_exactly_that_status(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
-    check_single_filter("status", "status=<v> must return exactly the listed images of that status", glance, v1_detail_universe, run_state)
-
-
-@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SIZE-MIN")
-def test_size_min_returns_sizes_at_least_the_bound(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
-    check_single_filter("size_min", "size_min=<n> must return exactly the images of size >= n (the bound included)",
-                        glance, v1_detail_universe, run_state)
-
-
-@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SIZE-MAX")
-def test_size_max_returns_sizes_at_most_the_bound(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
-    check_single_filter("size_max", "size_max=<n> must return exactly the images of size <= n (the bound included)",
-                        glance, v1_detail_universe, run_state)
-
-
-@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE")
-def test_changes_since_returns_images_updated_strictly_after(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
-    check_single_filter("changes-since", "changes-since=<t> must return exactly the images updated after t, deleted and killed ones too",
-                        glance, v1_detail_universe, run_state)
-
-
-@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-PROPERTY")
-def test_property_filter_returns_exactly_that_property_value(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
-    check_single_filter("property", "property-<key>=<v> must return exactly the images whose property key is v",
-                        glance, v1_detail_universe, run_state)
 
 
 # -- paging (upstream limit, marker, sort_key, sort_dir) ------------------------------------------------------------
@@ -227,12 +200,13 @@ def order_breaks(entries: list[dict[str, Any]], field: str | None, direction: st
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-PAGINATION")
 @pytest.mark.parametrize("order", ORDERS, ids=["default", "size-asc", "updated_at-asc", "name-desc"])
 def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, str], str | None, str], v1_1_detail_offered: None,
-                                                        glance: GlanceClient, v1_detail_universe: Universe, run_state: RunState) -> None:
+                                                        glance: GlanceClient, v1_detail_universe: Universe) -> None:
     query, field, direction = order
     everyone = v1_detail_universe.visible
     page = max(MIN_PAGE, math.ceil(len(everyone.entries) / PAGED_WALK_PAGES))
-    walk = walk_detail(glance, run_state.log, query, limit=page, max_pages=PAGED_WALK_PAGES + 2)
-    problems = Problems(f"Walking {query_text(query)} {page} at a time with marker must return every image once, in order", run_state.log)
+    walk = walk_detail(glance, query, limit=page, max_pages=PAGED_WALK_PAGES + 2)
+    problems = Problems(f"Walking {query_text(query)} {page} at a time with marker must return every image once, "
+                        "in order")
     if walk.problem:
         problems.add(walk.problem, walk.problem_exchange)
     ids = walk.ids
@@ -249,17 +223,18 @@ def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, 
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-LIMIT")
-def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: GlanceClient, v1_detail_universe: Universe,
-                                            run_state: RunState) -> None:
+def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: GlanceClient,
+                                            v1_detail_universe: Universe) -> None:
     everyone = v1_detail_universe.visible
     total = math.inf if everyone.truncated else len(everyone.entries)
     limits: list[int | None] = [None, 1, 5, MAX_LIMIT + 1]
     if isinstance(total, int) and total > 1:
         limits += [total - 1, total]
-    problems = Problems("A page must hold at most limit entries (25 by default, 1000 at most), and exactly that many while more remain", run_state.log)
+    problems = Problems("A page must hold at most limit entries (25 by default, 1000 at most), "
+                        "and exactly that many while more remain")
     for limit in dict.fromkeys(limits):
         response = glance.detail_v1_1({} if limit is None else {"limit": str(limit)})
-        exchange = run_state.log.last()
+        exchange = response.exchange
         asked = DEFAULT_LIMIT if limit is None else min(limit, MAX_LIMIT)
         try:
             images = read_json(response).get("images") if response.status == 200 else None
@@ -270,7 +245,8 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
             continue
         expected = min(asked, total)
         if len(images) > asked:
-            problems.add(f"limit={'(none)' if limit is None else limit}: {len(images)} entries, at most {asked} allowed", exchange)
+            problems.add(f"limit={'(none)' if limit is None else limit}: {len(images)} entries, at most {asked} "
+                         "allowed", exchange)
         elif len(images) < expected:
             problems.add(f"limit={'(none)' if limit is None else limit}: {len(images)} entries while {total} images are listed; "
                          f"documented {expected}", exchange)
@@ -280,10 +256,10 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-INVALID-400")
 @pytest.mark.parametrize("param", INVALID_PARAMS)
 @given(data=st.data())
-def test_invalid_parameter_answers_400_never_5xx(param: str, data: st.DataObject, v1_1_detail_offered: None, glance: GlanceClient,
-                                                run_state: RunState) -> None:
+def test_invalid_parameter_answers_400_never_5xx(param: str, data: st.DataObject, v1_1_detail_offered: None,
+                                                 glance: GlanceClient) -> None:
     value = data.draw(invalid_values(param), label=param)
     response = glance.detail_v1_1({param: value})
     if response.status != 400:
-        fail(f"GET /v1.1/images/detail?{urlencode({param: value})} must answer 400", str(response.status), "400 Bad Request",
-             run_state.log.last())
+        fail(f"GET /v1.1/images/detail?{urlencode({param: value})} must answer 400", str(response.status),
+             "400 Bad Request", response.exchange)

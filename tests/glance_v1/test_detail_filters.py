@@ -13,10 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.checks import Problems
-from conformance.run.state import RunState
-from conformance.targets.glance import GlanceClient
 from conformance.glance.filters import Observed, Query, describe, filter_of, missing, queries, unsound
-from conformance.glance.v1_fixtures import Universe, Walk, walk_detail
+from conformance.glance.walks import Universe, Walk, walk_detail
+from conformance.targets.glance import GlanceClient
 
 MAX_FILTERS = 4
 
@@ -26,9 +25,9 @@ def url(query: Query) -> str:
     return f"GET /v1.1/images/detail?{urlencode(query)}"
 
 
-def walked(glance: GlanceClient, run_state: RunState, query: Query, problems: Problems) -> Walk | None:
+def walked(glance: GlanceClient, query: Query, problems: Problems) -> Walk | None:
     """Every page of `query`; None (and a problem noted) when the target does not answer the query."""
-    walk = walk_detail(glance, run_state.log, query)
+    walk = walk_detail(glance, query)
     if walk.problem:
         problems.add(f"{url(query)}: {walk.problem}", walk.problem_exchange)
         return None
@@ -38,10 +37,10 @@ def walked(glance: GlanceClient, run_state: RunState, query: Query, problems: Pr
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SOUND")
 @given(data=st.data())
 def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
-                                                   v1_observed: Observed, run_state: RunState) -> None:
+                                                   v1_observed: Observed) -> None:
     query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS), label="query")
-    problems = Problems(f"{url(query)} must return only images that match every filter", run_state.log)
-    walk = walked(glance, run_state, query, problems)
+    problems = Problems(f"{url(query)} must return only images that match every filter")
+    walk = walked(glance, query, problems)
     if walk is not None:
         for line in unsound(walk.entries, query):
             problems.add(line, walk.exchange)
@@ -51,10 +50,10 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-COMPLETE")
 @given(data=st.data())
 def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
-                                          v1_observed: Observed, run_state: RunState) -> None:
+                                          v1_observed: Observed) -> None:
     query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS), label="query")
-    problems = Problems(f"{url(query)} must return every image of the unfiltered listing that matches every filter", run_state.log)
-    walk = walked(glance, run_state, query, problems)
+    problems = Problems(f"{url(query)} must return every image of the unfiltered listing that matches every filter")
+    walk = walked(glance, query, problems)
     if walk is not None and not walk.truncated:
         for line in missing(v1_detail_universe.entries_for(query), set(walk.ids), query):
             problems.add(line, walk.exchange)
@@ -64,17 +63,18 @@ def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceCli
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-MONOTONIC")
 @given(data=st.data())
 def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
-                                             v1_observed: Observed, run_state: RunState) -> None:
+                                             v1_observed: Observed) -> None:
     query = data.draw(queries(v1_observed, min_filters=0, max_filters=MAX_FILTERS - 1), label="query")
     # changes-since is never the added filter: it also brings deleted and killed images back, by design
     used = {filter_of(param) for param in query} | {"changes-since"}
     extra = data.draw(queries(v1_observed, min_filters=1, max_filters=1, exclude=used), label="added filter")
     narrower = {**query, **extra}
-    problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images", run_state.log)
-    broad, narrow = walked(glance, run_state, query, problems), walked(glance, run_state, narrower, problems)
+    problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images")
+    broad, narrow = walked(glance, query, problems), walked(glance, narrower, problems)
     if broad is not None and narrow is not None and not (broad.truncated or narrow.truncated):
         before = set(broad.ids)
         for entry in narrow.entries:
             if entry.get("id") not in before:
-                problems.add(f"{url(narrower)} returned {describe(entry, narrower)}, which {url(query)} did not", narrow.exchange)
+                problems.add(f"{url(narrower)} returned {describe(entry, narrower)}, which {url(query)} did "
+                             "not", narrow.exchange)
     problems.check()

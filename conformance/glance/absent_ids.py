@@ -1,0 +1,41 @@
+"""Asking for an image that does not exist: unknown UUIDs answer 404, malformed ids a client error."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection
+
+import pytest
+
+from conformance.checks import fail
+from conformance.targets.http import HttpResponse
+
+UNKNOWN_UUIDS = (
+    "00000000-0000-4000-8000-000000000000",
+    "ffffffff-ffff-4fff-bfff-ffffffffffff",
+    str(uuid.uuid5(uuid.NAMESPACE_URL, "image-conformance/unknown-image")),
+)
+
+
+def unknown_uuid(listed: Collection[str]) -> str:
+    """An unknown UUID the target does not list."""
+    return next(u for u in UNKNOWN_UUIDS if u not in listed)
+
+
+def judge_unknown_id(ask: Callable[[str], HttpResponse], asking: str, unknown_id: str, listed: Collection[str]) -> None:
+    """Fail unless asking (e.g. "Showing") for `unknown_id` answers 404; skip when the target really has it."""
+    __tracebackhide__ = True
+    if unknown_id in listed:
+        pytest.skip(f"the target really has an image {unknown_id}")
+    response = ask(unknown_id)
+    if response.status != 404:
+        fail(f"{asking} the unknown image {unknown_id} must answer 404", str(response.status), "404", response.exchange)
+
+
+def judge_malformed_id(ask: Callable[[str], HttpResponse], asking: str, image_id: str) -> None:
+    """Fail unless asking for the malformed `image_id` answers a client error (4xx), never a server error."""
+    __tracebackhide__ = True
+    response = ask(image_id)
+    if not 400 <= response.status < 500:
+        fail(f"{asking} the malformed id {image_id!r} must answer 4xx", str(response.status), "4xx (upstream: 404)",
+             response.exchange)

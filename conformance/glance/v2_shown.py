@@ -1,0 +1,46 @@
+"""What `GET /v2/images/{id}` answers, and the parts of a v2 image other operations are compared with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from conformance import schemas
+from conformance.targets.http import HttpResponse
+
+V2_BASE_SCHEMA = "glance/v2-image.glance.json"  # the fields upstream v2 declares; every other key is a custom property
+
+
+@dataclass
+class Shown:
+    """One image as `GET /v2/images/{id}` answered it."""
+
+    image_id: str
+    response: HttpResponse
+
+
+def bodies(shown: list[Shown]) -> list[tuple[Shown, dict[str, Any]]]:
+    """The shown images that answered 200 with a JSON object, with that object."""
+    found = []
+    for item in shown:
+        if item.response.status != 200:
+            continue
+        try:
+            body = item.response.json()
+        except AssertionError:
+            continue
+        if isinstance(body, dict):
+            found.append((item, body))
+    return found
+
+
+def bodies_by_id(shown: list[Shown]) -> dict[str, dict[str, Any]]:
+    """The JSON objects of the shown images that answered 200, by image id."""
+    return {item.image_id: body for item, body in bodies(shown)}
+
+
+def custom_properties(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of a v2 image outside upstream's declared fields: its custom (and vendor) properties."""
+    declared = {spec.name for spec in schemas.field_specs(V2_BASE_SCHEMA)}
+    return {key: value for key, value in body.items() if key not in declared}

@@ -1,0 +1,116 @@
+"""Walking `GET /v1.1/images/detail` page by page with marker, and the ground truth the unfiltered walks make."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.evidence import Exchange
+from conformance.glance.filters import EPOCH
+from conformance.glance.v1_json import read_json
+from conformance.targets.glance import GlanceClient
+from conformance.targets.http import HttpResponse
+
+WALK_LIMIT = 1000  # upstream api_limit_max: one page holds a whole small catalogue
+MAX_WALK_PAGES = 10  # a listing whose markers never end must not keep the run forever
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a walk that parsed as JSON."""
+
+    body: Any
+    response: HttpResponse
+
+
+@dataclass
+class Walk:
+    """Every page of one detail query, followed with marker; `problem` says why the walk stopped early."""
+
+    query: dict[str, str]
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    problem: str | None = None
+    stopped_at: HttpResponse | None = None  # the answer that shows the problem
+    truncated: bool = False  # stopped at MAX_WALK_PAGES with more pages to come
+
+    def __repr__(self) -> str:
+        return f"Walk(?{self.query}: {len(self.entries)} images in {len(self.pages)} page(s), problem={self.problem!r})"
+
+    @property
+    def ids(self) -> list[str]:
+        """The ids of the returned entries, in order."""
+        return [str(e.get("id")) for e in self.entries]
+
+    @property
+    def exchange(self) -> Exchange | None:
+        """The exchange of the first page, to reproduce the query."""
+        first = self.pages[0].response if self.pages else self.stopped_at
+        return first.exchange if first is not None else None
+
+    @property
+    def problem_exchange(self) -> Exchange | None:
+        """The exchange that shows the problem, if there is one."""
+        return self.stopped_at.exchange if self.stopped_at is not None else None
+
+    def stop(self, problem: str, response: HttpResponse) -> Walk:
+        """The walk, stopped early by `problem` in `response`."""
+        self.problem, self.stopped_at = problem, response
+        return self
+
+
+@dataclass
+class Universe:
+    """The ground truth of the detail tests: every image the unfiltered walks showed."""
+
+    visible: Walk  # no filter at all
+    everything: Walk  # changes-since=EPOCH: deleted and killed images too
+    known_hidden: list[dict[str, Any]]  # killed images v2 lists but no v1.1 walk showed, in v1.1 field names
+
+    def __repr__(self) -> str:
+        return (f"Universe({len(self.visible.entries)} listed, {len(self.all_entries)} with changes-since, "
+                f"{len(self.known_hidden)} killed known only from v2)")
+
+    def entries_for(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The images a query may return: deleted and killed ones only with changes-since."""
+        if "changes-since" not in query:
+            return self.visible.entries
+        seen = {e.get("id") for e in self.visible.entries}
+        extra = [e for e in self.everything.entries if e.get("id") not in seen]
+        return [*self.visible.entries, *extra, *self.known_hidden]
+
+    @property
+    def all_entries(self) -> list[dict[str, Any]]:
+        """Every image the ground truth knows of."""
+        return self.entries_for({"changes-since": EPOCH})
+
+
+def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int = WALK_LIMIT,
+                max_pages: int = MAX_WALK_PAGES) -> Walk:
+    """Follow `query` page by page; a page shorter than `limit` is the last (as glanceclient v1 does)."""
+    walk = Walk(dict(query))
+    params: dict[str, str] = {**query, "limit": str(limit)}
+    seen_markers: set[str] = set()
+    for _ in range(max_pages):
+        response = glance.detail_v1_1(params)
+        if response.status != 200:
+            return walk.stop(f"answered {response.status}, documented 200", response)
+        try:
+            body = read_json(response)
+        except AssertionError as exc:
+            return walk.stop(str(exc), response)
+        walk.pages.append(Page(body, response))
+        page = body.get("images") if isinstance(body, dict) else None
+        if not isinstance(page, list) or not all(isinstance(e, dict) for e in page):
+            return walk.stop("the body is not {\"images\": [<object>, ...]}", response)
+        walk.entries.extend(page)
+        if len(page) < limit or not page:
+            return walk
+        marker = str(page[-1].get("id"))
+        if marker in seen_markers:
+            return walk.stop(f"marker {marker} was answered twice: the pages never end", response)
+        seen_markers.add(marker)
+        params["marker"] = marker
+    walk.truncated = True
+    return walk

@@ -1,0 +1,34 @@
+"""The one reader and writer of the timestamps the image APIs send."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?P<sep>[T ])[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"(?P<zone>Z|[+-][0-9]{2}:?[0-9]{2})?"
+)
+UTC = datetime.timezone.utc
+
+
+def parse_time(value: object, *, utc_only: bool = False) -> datetime.datetime | None:
+    """`value` as an aware UTC datetime (naive means UTC), None if not one; `utc_only`: `T` and a zero offset only."""
+    # Glance v1 writes naive timestamps and tolerates offsets; Glance v2 documents ISO 8601 in UTC.
+    match = _TIMESTAMP.fullmatch(value) if isinstance(value, str) else None
+    if match is None or (utc_only and (match["sep"] != "T" or match["zone"] is None)):
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(match.string.replace("Z", "+00:00").replace(" ", "T"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    elif utc_only and parsed.utcoffset() != datetime.timedelta(0):
+        return None
+    return parsed.astimezone(UTC)
+
+
+def format_time(value: datetime.datetime) -> str:
+    """`value` written the way Glance v1 writes timestamps: naive UTC with microseconds."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
