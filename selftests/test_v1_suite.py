@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from conformance import catalog
+from conformance.reference.glance.faults import V1_1_DETAIL, V1_HEAD
 from conformance.reference.http_server import start_http_server
-from conformance.reference.glance_faults import V1_1_DETAIL, V1_HEAD
 from selftests.conftest import SuiteRun
 
 V1_OPERATIONS = (V1_HEAD, V1_1_DETAIL)

@@ -19,13 +19,19 @@ import pytest
 import requests
 
 from conformance.evidence import Censor, ExchangeLog
-from conformance.reference.glance_app import WSGIApp
+from conformance.glance.write_mode import (
+    FIXTURES,
+    NAME_PREFIX,
+    RUN_ID_PROPERTY,
+    ImageWriter,
+    ground_truth_problems,
+    is_leftover,
+    new_run_id,
+)
+from conformance.reference.glance.app import WSGIApp
 from conformance.reference.http_server import start_http_server
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
-from conformance.glance.write_mode import (
-    FIXTURES, NAME_PREFIX, RUN_ID_PROPERTY, ImageWriter, ground_truth_problems, is_leftover, new_run_id,
-)
 from selftests.conftest import REPO, SuiteRun
 
 LIVE = [f for f in FIXTURES if not f.deleted]

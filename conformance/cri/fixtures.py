@@ -108,7 +108,7 @@ def cri_address(run_state: RunState, cri_profile: catalog.Profile) -> Iterator[s
         run_state.targets.cri = CriTargetRecord(url=config.cri_address, embedded=False)
         yield config.cri_address
         return
-    from conformance.reference.cri_faults import CRI_FAULTS
+    from conformance.reference.cri.faults import CRI_FAULTS
     from conformance.reference.cri_server import start_cri_server
 
     faults = [name for name in config.reference_faults if name in CRI_FAULTS]

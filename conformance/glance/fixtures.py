@@ -26,7 +26,7 @@ def http_base_url(request: pytest.FixtureRequest, run_state: RunState) -> Iterat
         run_state.targets.http = HttpTargetRecord(url=config.http_url)
         yield config.http_url
         return
-    from conformance.reference.glance_faults import GLANCE_FAULTS
+    from conformance.reference.glance.faults import GLANCE_FAULTS
     from conformance.reference.http_server import start_http_server
 
     server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS])
