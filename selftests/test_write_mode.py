@@ -28,6 +28,7 @@ from conformance.glance.write_mode import (
     is_leftover,
     new_run_id,
 )
+from conformance.reference.glance import faults as F
 from conformance.reference.glance.app import WSGIApp
 from conformance.reference.http_server import start_http_server
 from conformance.targets.glance import GlanceClient
@@ -154,7 +155,7 @@ def test_written_images_read_back_as_written_and_are_all_removed() -> None:
 
 
 def test_ground_truth_catches_a_target_that_answers_other_values() -> None:
-    with start_http_server(faults=["v2-show-min-ram-string"]) as server:
+    with start_http_server(faults=[F.V2_SHOW_MIN_RAM_STRING.name]) as server:
         writer, _ = writer_for(server.url)
         written = writer.write_set(new_run_id(), [LIVE[0]])
         image = written.images[0]
