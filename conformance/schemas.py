@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,6 +15,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from conformance import SCHEMAS_DIR
+
+Enums = tuple[tuple[str, tuple[str | None, ...]], ...]  # (property, allowed values): enums taken from the target
+TARGET_ENUMS_KEY = "x-enums-from-target"  # in a schema: the properties whose enum the target's own schema may set
 
 
 @dataclass(frozen=True)
@@ -40,15 +45,42 @@ def schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def validator(name: str) -> Draft202012Validator:
-    """A compiled validator for `schemas/<name>`, resolving `$ref` through the registry."""
-    return Draft202012Validator(schema(name), registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+def validator(name: str, enums: Enums = ()) -> Draft202012Validator:
+    """A compiled validator for `schemas/<name>` (its listed enums replaced by `enums`), resolving `$ref`."""
+    contents = schema(name)
+    if enums:
+        contents = copy.deepcopy(contents)
+        for prop, values in enums:
+            contents["properties"][prop]["enum"] = list(values)
+    return Draft202012Validator(contents, registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-def error_lines(name: str, instance: Any) -> list[str]:
+def target_enum_fields(name: str) -> tuple[str, ...]:
+    """The properties of `schemas/<name>` whose enum may be taken from the target's own schema."""
+    return tuple(schema(name).get(TARGET_ENUMS_KEY, ()))
+
+
+def enums_for(name: str, offered: Mapping[str, tuple[str | None, ...]]) -> Enums:
+    """The part of `offered` (property -> values the target publishes) that `schemas/<name>` lets the target set."""
+    return tuple((prop, offered[prop]) for prop in target_enum_fields(name) if prop in offered)
+
+
+def error_lines(name: str, instance: Any, enums: Enums = ()) -> list[str]:
     """Every schema violation of `instance` as one readable line each (empty when valid)."""
-    errors = sorted(validator(name).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator(name, enums).iter_errors(instance), key=lambda e: list(e.absolute_path))
     return [f"{_path(e.absolute_path)}: {e.message}" for e in errors]
+
+
+def keyword_error_lines(name: str, instance: Any, keyword: str) -> list[str]:
+    """Violations of `instance` that come from under the schema keyword `keyword` (e.g. dependentSchemas)."""
+    errors = [e for e in validator(name).iter_errors(instance) if keyword in e.absolute_schema_path]
+    return [f"{_path(e.absolute_path)}: {e.message}" for e in sorted(errors, key=lambda e: list(e.absolute_path))]
+
+
+def json_text_fields(name: str) -> list[str]:
+    """Top-level properties of `schemas/<name>` declared as JSON text (`contentMediaType: application/json`)."""
+    properties = schema(name).get("properties", {})
+    return [prop for prop, sub in properties.items() if sub.get("contentMediaType") == "application/json"]
 
 
 def field_specs(name: str) -> list[FieldSpec]:
@@ -70,10 +102,10 @@ def field_specs(name: str) -> list[FieldSpec]:
     return [FieldSpec(prop, required) for prop, required in properties.items()]
 
 
-def field_error_lines(name: str, instance: Any, field: str) -> list[str]:
+def field_error_lines(name: str, instance: Any, field: str, enums: Enums = ()) -> list[str]:
     """Violations of `instance` that concern the top-level property `field` only."""
     lines = []
-    for error in validator(name).iter_errors(instance):
+    for error in validator(name, enums).iter_errors(instance):
         path = list(error.absolute_path)
         if path and path[0] == field:
             lines.append(f"{_path(error.absolute_path)}: {error.message}")

@@ -497,3 +497,37 @@ def test_servers_with_different_faults_run_side_by_side(server: RunningServer) -
     conn.request("GET", "/versions")
     assert conn.getresponse().status == 200
     conn.close()
+
+
+# -- the deployment's own image schema (GLANCE-V2-SHOW-OWN-SCHEMA, formats under the glance profile) -----------------
+
+
+def test_a_reference_with_an_extra_disk_format_serves_it_and_passes_the_glance_profile(suite) -> None:
+    cirros = catalogue.image_by_key("cirros-062")
+    with start_http_server(disk_formats={"cirros-062": "qed"}) as server:
+        published = requests.get(f"{server.url}/v2/schemas/image", timeout=10).json()
+        assert "qed" in published["properties"]["disk_format"]["enum"]
+        assert requests.get(f"{server.url}/v2/images/{cirros.id}", timeout=10).json()["disk_format"] == "qed"
+        run = suite("tests/glance_v2", "--target", server.url, "--profile", "glance")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert run.outcome("GLANCE-V2-SHOW-SCHEMA") == "passed", run.stdout[-3000:]
+    assert run.outcome("GLANCE-V2-SHOW-FIELD-VALUES") == "passed", run.stdout[-3000:]
+    assert run.outcome("GLANCE-V2-SHOW-OWN-SCHEMA") == "passed", run.stdout[-3000:]
+
+
+def test_served_schema_lists_every_format_the_catalogue_uses() -> None:
+    client = Client(make_app())
+    published = client.get("/v2/schemas/image").json
+    assert published is not None
+    assert {i.disk_format for i in catalogue.IMAGES} <= set(published["properties"]["disk_format"]["enum"])
+    assert {i.container_format for i in catalogue.IMAGES} <= set(published["properties"]["container_format"]["enum"])
+
+
+def test_catalogue_exercises_the_seed_001_side_constraints() -> None:
+    props = [image.properties for image in catalogue.live_images()]
+    for flag in F.EXCLUSIVE_SUPPORT_FLAGS:
+        assert any(flag in p and "__support_xen" not in p for p in props), flag
+    assert any("__support_kvm_infiniband" in p and "__support_kvm" in p for p in props)  # allowed by the seed
+    assert any("__os_feature_list" in p for p in props)
+    assert any(i.disk_format == "iso" and i.properties.get("virtual_env_type") == "IsoImage"
+               for i in catalogue.live_images())

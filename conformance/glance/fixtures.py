@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from conformance import catalog
+from conformance import catalog, schemas
+from conformance.glance import published_schema
+from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.v2_shown import Shown
 from conformance.run.state import HttpFingerprint, HttpTargetRecord, RunState
 from conformance.targets.auth import token_headers
@@ -89,3 +91,18 @@ def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]]) -> l
 def v2_shown(glance: GlanceClient, v2_image_ids: list[str]) -> list[Shown]:
     """`GET /v2/images/{id}` of every image to judge, fetched once per run."""
     return [Shown(image_id, glance.show(image_id)) for image_id in v2_image_ids]
+
+
+@pytest.fixture(scope="session")
+def v2_published_schema(glance: GlanceClient) -> PublishedSchema:
+    """The image schema the target publishes at /v2/schemas/image, fetched once and judged as hostile input."""
+    try:
+        return published_schema.read(glance.image_schema())
+    except TargetError as exc:
+        return published_schema.read(None, f"GET /v2/schemas/image failed: {exc}")
+
+
+@pytest.fixture(scope="session")
+def v2_schema_enums(http_profile: catalog.Profile, v2_published_schema: PublishedSchema) -> schemas.Enums:
+    """The format enums the profile's v2 schema takes from the target's own schema (none: the profile's defaults)."""
+    return schemas.enums_for(http_profile.schemas["glance.v2.show"], v2_published_schema.formats)

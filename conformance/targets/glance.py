@@ -27,6 +27,10 @@ class GlanceClient:
         """`GET /v2/images/{image_id}` (glance.v2.show)."""
         return self.http.request("GET", image_path("/v2", image_id), headers=JSON)
 
+    def image_schema(self) -> HttpResponse:
+        """`GET /v2/schemas/image`: the image schema the target publishes (its configured formats)."""
+        return self.http.request("GET", "/v2/schemas/image", headers=JSON)
+
     def list_v2(self, *, max_images: int) -> list[dict[str, Any]]:
         """The first `max_images` images `GET /v2/images` lists, following `next` links (discovery)."""
         images: list[dict[str, Any]] = []

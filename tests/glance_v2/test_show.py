@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -9,11 +10,13 @@ from hypothesis import given
 
 from conformance import schemas
 from conformance.checks import Problems, fail
-from conformance.glance import strategies
+from conformance.glance import published_schema, strategies
 from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_id, judge_unknown_id, unknown_uuid
+from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.v2_shown import Shown, bodies
 from conformance.targets.glance import GlanceClient
 from conformance.timestamps import parse_time
+
 
 @pytest.mark.requirement("GLANCE-V2-SHOW-200-JSON")
 def test_existing_image_answers_200_with_json(v2_shown: list[Shown]) -> None:
@@ -34,26 +37,34 @@ def test_existing_image_answers_200_with_json(v2_shown: list[Shown]) -> None:
 
 
 @pytest.mark.requirement("GLANCE-V2-SHOW-SCHEMA")
-def test_body_validates_against_profile_schema(v2_shown: list[Shown], http_profile) -> None:
+def test_body_validates_against_profile_schema(
+    v2_shown: list[Shown], http_profile, v2_schema_enums: schemas.Enums, v2_published_schema: PublishedSchema
+) -> None:
     schema_name = http_profile.schemas["glance.v2.show"]
-    problems = Problems(f"The shown image must validate against {schema_name}")
+    basis = f" ({v2_published_schema.basis})" if schemas.target_enum_fields(schema_name) else ""
+    problems = Problems(f"The shown image must validate against {schema_name}{basis}")
     for item, body in bodies(v2_shown):
-        for line in schemas.error_lines(schema_name, body):
+        for line in schemas.error_lines(schema_name, body, v2_schema_enums):
             problems.add(f"{item.image_id}: {line}", item.response.exchange)
     problems.check()
 
 
 @pytest.mark.requirement("GLANCE-V2-SHOW-FIELD-VALUES")
 @pytest.mark.schema_fields("glance.v2.show")
-def test_field_has_documented_type_and_values(schema_field: str, v2_shown: list[Shown], http_profile) -> None:
+def test_field_has_documented_type_and_values(
+    schema_field: str, v2_shown: list[Shown], http_profile, v2_schema_enums: schemas.Enums,
+    v2_published_schema: PublishedSchema,
+) -> None:
     schema_name = http_profile.schemas["glance.v2.show"]
     spec = {f.name: f for f in schemas.field_specs(schema_name)}[schema_field]
     judged = bodies(v2_shown)
     if not spec.required and not any(schema_field in body for _, body in judged):
         pytest.skip(f"no shown image carries the optional field {schema_field!r}")
-    problems = Problems(f"Field {schema_field!r} must have the documented type and values")
+    from_target = schema_field in schemas.target_enum_fields(schema_name)
+    basis = f" ({v2_published_schema.basis})" if from_target else ""
+    problems = Problems(f"Field {schema_field!r} must have the documented type and values{basis}")
     for item, body in judged:
-        for line in schemas.field_error_lines(schema_name, body, schema_field):
+        for line in schemas.field_error_lines(schema_name, body, schema_field, v2_schema_enums):
             problems.add(f"{item.image_id}: {line}", item.response.exchange)
     problems.check()
 
@@ -137,6 +148,53 @@ def test_checksum_is_md5_hex(v2_shown: list[Shown]) -> None:
         if value is not None and not (isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)):
             problems.add(f"{item.image_id}: checksum {value!r}", item.response.exchange)
     problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V2-SHOW-OWN-SCHEMA")
+def test_body_validates_against_the_targets_own_schema(
+    v2_shown: list[Shown], v2_published_schema: PublishedSchema
+) -> None:
+    published = v2_published_schema
+    if published.schema is None:
+        pytest.skip(f"the target publishes no usable image schema: {published.reason}")
+    problems = Problems("The shown image must validate against the schema the target publishes at /v2/schemas/image")
+    schema_exchange = published.response.exchange if published.response else None
+    for item, body in bodies(v2_shown):
+        for line in published_schema.violations(published, body):
+            problems.add(f"{item.image_id}: {line}", item.response.exchange)
+    if problems.lines and schema_exchange is not None:
+        problems.exchanges.append(schema_exchange)  # the schema the images were judged against
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V2-SHOW-SUPPORT-NOT-COEXIST")
+def test_exclusive_support_properties_do_not_coexist(v2_shown: list[Shown], http_profile) -> None:
+    schema_name = http_profile.schemas["glance.v2.show"]
+    problems = Problems("__support_xen_gpu_type, __support_kvm_gpu_type and __support_xen_hana must not coexist with "
+                        "__support_xen or __support_kvm, nor __support_kvm_infiniband with __support_xen")
+    for item, body in bodies(v2_shown):
+        for line in schemas.keyword_error_lines(schema_name, body, "dependentSchemas"):
+            problems.add(f"{item.image_id}: {line}", item.response.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V2-SHOW-OS-FEATURE-LIST-JSON")
+def test_json_text_properties_are_json(v2_shown: list[Shown], http_profile) -> None:
+    fields = schemas.json_text_fields(http_profile.schemas["glance.v2.show"])
+    judged = [(item, body, key) for item, body in bodies(v2_shown) for key in fields if isinstance(body.get(key), str)]
+    if not judged:
+        pytest.skip(f"no shown image carries {', '.join(fields)} as a string")
+    problems = Problems(f"{', '.join(fields)} must be JSON text")
+    for item, body, key in judged:
+        try:
+            json.loads(body[key], parse_constant=_no_constant)
+        except ValueError as exc:
+            problems.add(f"{item.image_id}: {key} {body[key][:200]!r} is not JSON ({exc})", item.response.exchange)
+    problems.check()
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 @pytest.mark.requirement("GLANCE-V2-SHOW-404")

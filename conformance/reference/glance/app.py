@@ -27,9 +27,17 @@ V1_PREFIXES = ("/v1", "/v1.0", "/v1.1")
 Endpoint = Callable[..., WSGIApp]  # (state, request, **path arguments) -> answer
 
 
-def make_app(*, faults: Iterable[str] = frozenset(), request_log: list[tuple[str, str]] | None = None) -> WSGIApp:
-    """The Glance-style WSGI app with the named faults switched on; requests are appended to `request_log`."""
-    state = AppState(faults=resolve(faults, GLANCE_FAULTS), store=Store(catalogue.IMAGES))
+def make_app(
+    *, faults: Iterable[str] = frozenset(), request_log: list[tuple[str, str]] | None = None,
+    disk_formats: Mapping[str, str] | None = None,
+) -> WSGIApp:
+    """The Glance-style WSGI app with the named faults switched on; requests are appended to `request_log`.
+
+    `disk_formats` (catalogue key -> disk format) configures a deployment whose images use those formats; the ones
+    upstream does not list by default are served as configured formats in /v2/schemas/image.
+    """
+    images, extra = catalogue.with_disk_formats(disk_formats or {})
+    state = AppState(faults=resolve(faults, GLANCE_FAULTS), store=Store(images), extra_disk_formats=extra)
     return _GlanceApp(state, request_log)
 
 

@@ -129,8 +129,8 @@ V2_SHOW_ID_NOT_UUID = _Fault(
                            for entry in http.get("/v2/images?limit=3").json()["images"]))
 V2_SHOW_CHECKSUM_UPPERCASE = _Fault(
     "v2-show-checksum-uppercase", V2_SHOW, "GLANCE-V2-SHOW-CHECKSUM-FORMAT",
-    "checksum is written in upper-case hex, in show and list alike.",
-    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES"),
+    "checksum is written in upper-case hex, in show and list alike (ims accepts any string: judged under glance).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES"), profile="glance",
     probe=lambda http: _show(http)["checksum"] == str(_VIVADO.checksum).upper())
 V2_SHOW_UNKNOWN_ID_200 = _Fault(
     "v2-show-unknown-id-200", V2_SHOW, "GLANCE-V2-SHOW-404",
@@ -148,6 +148,49 @@ V2_SHOW_ERROR_BODY_HTML = _Fault(
     "v2-show-error-body-html", V2_SHOW, "GLANCE-V2-SHOW-ERROR-BODY",
     "Show's 404 body is HTML even when the client asks for JSON.",
     probe=lambda http: http.get(f"/v2/images/{_UNKNOWN}").mimetype == "text/html")
+
+# The late v2 additions (seed 001's looser readings and unchecked clauses, the target's own image schema).
+EXCLUSIVE_SUPPORT_FLAGS = ("__support_xen_gpu_type", "__support_kvm_gpu_type", "__support_xen_hana",
+                           "__support_kvm_infiniband")  # seed 001: none of them coexists with __support_xen
+UNLISTED_DISK_FORMAT = "qcow2"  # upstream lists it by default; several catalogue images use it
+_SUSE = image_by_key("suse")  # carries __support_xen_hana
+_EULEROS = image_by_key("euleros")  # carries __os_feature_list
+
+
+def _published_disk_formats(http: HttpProbe) -> list[str | None]:
+    formats: list[str | None] = http.get("/v2/schemas/image").json()["properties"]["disk_format"]["enum"]
+    return formats
+
+
+def _os_feature_list_not_json(http: HttpProbe) -> bool:
+    try:
+        json.loads(_show(http, _EULEROS.id)["__os_feature_list"])
+    except ValueError:
+        return True
+    return False
+
+
+V2_SHOW_CHECKSUM_NUMBER = _Fault(
+    "v2-show-checksum-number", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "checksum is a JSON number instead of a string, in show and list alike.",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-OWN-SCHEMA"),
+    probe=lambda http: isinstance(_show(http)["checksum"], int))
+V2_SHOW_SUPPORT_FLAGS_COEXIST = _Fault(
+    "v2-show-support-flags-coexist", V2_SHOW, "GLANCE-V2-SHOW-SUPPORT-NOT-COEXIST",
+    "Every image with a GPU, HANA or Infiniband support property also says __support_xen: true (in v2 only).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V1-HEAD-PROPERTIES"),
+    probe=lambda http: "__support_xen" in _show(http, _SUSE.id))
+V2_SHOW_OS_FEATURE_LIST_NOT_JSON = _Fault(
+    "v2-show-os-feature-list-not-json", V2_SHOW, "GLANCE-V2-SHOW-OS-FEATURE-LIST-JSON",
+    "__os_feature_list is written as a Python literal ({'key': 'true'}), not JSON (in v2 only).",
+    also_breaks=("GLANCE-V1-HEAD-PROPERTIES",),
+    probe=_os_feature_list_not_json)
+V2_SCHEMA_LACKS_DISK_FORMAT = _Fault(
+    "v2-schema-lacks-disk-format", V2_SHOW, "GLANCE-V2-SHOW-OWN-SCHEMA",
+    f"/v2/schemas/image leaves {UNLISTED_DISK_FORMAT} out of disk_format although images use it (judged under "
+    "glance, whose format lists come from the target's schema).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES"), profile="glance",
+    probe=lambda http: UNLISTED_DISK_FORMAT not in _published_disk_formats(http))
 
 # -- glance.v1.head ------------------------------------------------------------------------------------------------
 
@@ -326,4 +369,6 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V1_1_DETAIL_SIZE_MIN_500, V1_1_DETAIL_BAD_SORT_KEY_200, V1_1_DETAIL_SHOWS_DELETED, V1_1_DETAIL_NONE_LITERAL,
     V1_HEAD_CHECKSUM_UPPERCASE, V1_1_DETAIL_ONLY_FIRST_FILTER, V1_1_DETAIL_COMBINED_DROPS_ONE,
     V1_1_DETAIL_FILTERS_ANY,
+    V2_SHOW_CHECKSUM_NUMBER, V2_SHOW_SUPPORT_FLAGS_COEXIST, V2_SHOW_OS_FEATURE_LIST_NOT_JSON,
+    V2_SCHEMA_LACKS_DISK_FORMAT,
 )

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import NamedTuple
 
 STATUSES = ("queued", "saving", "active", "killed", "deleted")
 VISIBILITIES = ("private", "public", "shared")
-DISK_FORMATS = ("vhd", "zvhd", "zvhd2", "raw", "qcow2")  # the vendor profile allows only these
+DISK_FORMATS = ("vhd", "zvhd", "zvhd2", "raw", "qcow2", "iso")  # the vendor profile's (iso: IsoImage only)
 CONTAINER_FORMATS = ("bare", "ovf")
 
 V1_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"  # 2016-05-22T06:04:20.425843 (seed 003/004)
@@ -75,7 +75,10 @@ def format_v2_time(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime(V2_TIME_FORMAT)
 
 
-def _vendor(platform: str, os_version: str, imagetype: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def _vendor(
+    platform: str, os_version: str, imagetype: str, extra: Mapping[str, str] | None = None,
+    without: tuple[str, ...] = (),
+) -> dict[str, str]:
     """The vendor extension properties of a system-disk image, documented values only (seed 001)."""
     props = {
         "__os_type": {"Windows": "Windows", "Other": "Other"}.get(platform, "Linux"),
@@ -93,7 +96,15 @@ def _vendor(platform: str, os_version: str, imagetype: str, extra: Mapping[str, 
         "enterprise_project_id": "0",
     }
     props.update(extra or {})
+    for key in without:
+        del props[key]
     return props
+
+
+# Seed 001: these four cannot coexist with __support_xen / __support_kvm (infiniband: with __support_xen only),
+# so the images that carry them drop the default __support_kvm (infiniband keeps it, which the seed allows).
+_NO_KVM = ("__support_kvm",)
+_OS_FEATURES = '{"onekey_resetpasswd": "true", "support_kvm_nvme": "true"}'  # JSON text, as seed 001 documents
 
 
 class _Row(NamedTuple):
@@ -149,23 +160,25 @@ _ROWS: tuple[_Row, ...] = (
                              {"__lazyloading": "False", "build_number": "20220819"})),
     _Row("ubuntu-2004", "Ubuntu 20.04 server 64bit", "active", "public", "zvhd", "bare",
          2147483648, 40 * GIB, 1024, 40, GOLD, "2020-04-24 08:00:00.000000", "2020-04-24 08:45:30.000000", True,
-         ("linux", "lts"), _vendor("Ubuntu", "Ubuntu 20.04 server 64bit", "gold")),
+         ("linux", "lts"), _vendor("Ubuntu", "Ubuntu 20.04 server 64bit", "gold",
+                                  {"__support_kvm_gpu_type": "V100_vGPU"}, without=_NO_KVM)),
     _Row("debian-11", "Debian 11.0.0 64bit", "active", "public", "vhd", "bare",
          2147483648, None, 512, 40, GOLD, "2021-08-16 07:20:00.000000", "2021-08-16 07:55:12.000000", True,
          ("linux",), _vendor("Debian", "Debian GNU/Linux 11.0.0 64bit", "gold")),
     _Row("windows-2019", "Windows Server 2019 Datacenter 64bit English", "active", "public", "zvhd2", "bare",
          10 * GIB, 40 * GIB, 2048, 40, GOLD, "2019-03-05 10:00:00.000000", "2019-03-05 12:30:00.000000", True,
          ("windows",), _vendor("Windows", "Windows Server 2019 Datacenter 64bit English", "gold",
-                               {"hw_firmware_type": "uefi", "max_ram": "1048576"})),
+                               {"hw_firmware_type": "uefi", "max_ram": "1048576", "__os_feature_list": "[]"})),
     _Row("windows-2012", "Windows Server 2012 R2 Standard 64bit", "active", "public", "vhd", "bare",
          8 * GIB, None, 2048, 40, GOLD, "2017-02-14 09:00:00.000000", "2017-02-14 10:15:00.000000", True,
          ("windows", "legacy"), _vendor("Windows", "Windows Server 2012 R2 Standard 64bit", "gold")),
     _Row("euleros", "EulerOS 2.5 64bit", "active", "public", "zvhd2", "bare",
          GIB, None, 512, 40, GOLD, "2018-11-20 03:00:00.000000", "2018-11-20 03:30:00.000000", True,
-         ("linux",), _vendor("EulerOS", "EulerOS 2.5 64bit", "gold")),
+         ("linux",), _vendor("EulerOS", "EulerOS 2.5 64bit", "gold", {"__os_feature_list": _OS_FEATURES})),
     _Row("suse", "SUSE Linux Enterprise Server 15 SP1 64bit", "active", "public", "zvhd2", "bare",
          3 * GIB, None, 1024, 40, GOLD, "2019-09-09 09:09:09.090909", "2019-09-09 10:00:00.000000", True,
-         ("linux", "sap"), _vendor("SUSE", "SUSE Linux Enterprise Server 15 SP1 64bit", "gold")),
+         ("linux", "sap"), _vendor("SUSE", "SUSE Linux Enterprise Server 15 SP1 64bit", "gold",
+                                  {"__support_xen_hana": "true"}, without=_NO_KVM)),
     _Row("redhat-market", "Red Hat Enterprise Linux 7.6 64bit", "active", "public", "zvhd2", "bare",
          4 * GIB, None, 2048, 40, OWNER_C, "2019-01-15 06:00:00.000000", "2019-01-16 06:00:00.000000", True,
          ("linux", "market"), _vendor("RedHat", "Red Hat Enterprise Linux 7.6 64bit", "market",
@@ -214,7 +227,7 @@ _ROWS: tuple[_Row, ...] = (
          3 * GIB, None, 4096, 100, OWNER_A, "2023-10-30 10:00:00.000000", _LATE_UPDATE, False,
          ("baremetal",), _vendor("CentOS", "CentOS 7.6 64bit", "private",
                                  {"virtual_env_type": "Ironic", "hw_firmware_type": "uefi"})),
-    _Row("installer-iso", "installer.iso", "active", "private", "raw", "bare",
+    _Row("installer-iso", "installer.iso", "active", "private", "iso", "bare",
          4700 * 1024**2, None, 0, 0, OWNER_B, "2022-12-24 12:00:00.000000", "2022-12-24 12:10:00.000000", False,
          ("iso",), _vendor("Windows", "Windows Server 2022 Datacenter 64bit", "private",
                            {"virtual_env_type": "IsoImage"})),
@@ -230,10 +243,12 @@ _ROWS: tuple[_Row, ...] = (
     _Row("shared-desktop", "Shared Windows desktop", "active", "shared", "zvhd", "ovf",
          12 * GIB, None, 4096, 60, OWNER_C, "2020-10-10 10:10:10.000000", "2020-10-11 10:10:10.000000", False,
          ("windows", "shared", "desktop"), _vendor("Windows", "Windows 10 Enterprise 64bit", "shared",
-                                                   {"hw_firmware_type": "uefi"})),
+                                                   {"hw_firmware_type": "uefi", "__support_xen_gpu_type": "M60_vGPU"},
+                                                   without=_NO_KVM)),
     _Row("protected-master", "protected golden master", "active", "private", "qcow2", "bare",
          7 * GIB, 20 * GIB, 2048, 20, OWNER_B, "2019-12-31 23:59:59.999999", "2020-01-01 00:00:00.000001", True,
-         ("master",), _vendor("RedHat", "Red Hat Enterprise Linux 8.0 64bit", "private")),
+         ("master",), _vendor("RedHat", "Red Hat Enterprise Linux 8.0 64bit", "private",
+                             {"__support_kvm_infiniband": "true"})),
     _Row("queued-qcow2", "queued upload pending", "queued", "private", "qcow2", "bare",
          None, None, 0, 0, OWNER_A, "2024-01-05 09:00:00.000000", "2024-01-05 09:00:00.000000", False,
          (), _vendor("CentOS", "CentOS 8.2 64bit", "private")),
@@ -318,3 +333,11 @@ def live_images() -> list[Image]:
     """Images that are not deleted (what v2 show and list can see), in catalogue order."""
     return [image for image in IMAGES if not image.deleted]
 
+
+
+
+def with_disk_formats(disk_formats: Mapping[str, str]) -> tuple[tuple[Image, ...], tuple[str, ...]]:
+    """The catalogue with the images named by key stored in other disk formats, and those formats."""
+    images = tuple(replace(image, disk_format=disk_formats[key]) if key in disk_formats else image
+                   for key, image in zip(IMAGE_KEYS, IMAGES, strict=True))
+    return images, tuple(dict.fromkeys(disk_formats.values()))

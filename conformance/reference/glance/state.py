@@ -70,3 +70,4 @@ class AppState:
 
     faults: frozenset[Fault[HttpProbe]]
     store: Store
+    extra_disk_formats: tuple[str, ...] = ()  # configured beyond upstream's defaults; served in /v2/schemas/image

@@ -73,9 +73,11 @@ def image_body(state: AppState, image: Image) -> dict[str, Any]:
     updated_at = format_v2_time(image.updated_at)
     if F.V2_SHOW_UPDATED_BEFORE_CREATED in faults:
         updated_at = format_v2_time(image.created_at - timedelta(days=1))
-    checksum = image.checksum
-    if checksum and F.V2_SHOW_CHECKSUM_UPPERCASE in faults:
-        checksum = checksum.upper()
+    checksum: str | int | None = image.checksum
+    if image.checksum and F.V2_SHOW_CHECKSUM_UPPERCASE in faults:
+        checksum = image.checksum.upper()
+    if image.checksum and F.V2_SHOW_CHECKSUM_NUMBER in faults:
+        checksum = int(image.checksum, 16) % 10**9
     self_id = state.store.other(image).id if F.V2_SHOW_BAD_SELF_LINK in faults else image.id
     body: dict[str, Any] = {
         "id": image.id,
@@ -101,6 +103,10 @@ def image_body(state: AppState, image: Image) -> dict[str, Any]:
     body.update(image.properties)
     if F.V2_SHOW_OS_TYPE_BOGUS in faults and "__os_type" in body:
         body["__os_type"] = "Solaris"
+    if F.V2_SHOW_SUPPORT_FLAGS_COEXIST in faults and any(key in body for key in F.EXCLUSIVE_SUPPORT_FLAGS):
+        body["__support_xen"] = "true"
+    if F.V2_SHOW_OS_FEATURE_LIST_NOT_JSON in faults and "__os_feature_list" in body:
+        body["__os_feature_list"] = repr(json.loads(body["__os_feature_list"]))
     if F.V2_SHOW_EXTRA_PROP_INT in faults:
         body["build_number"] = int(image.properties.get("build_number", "0"))
     return body
@@ -118,15 +124,20 @@ def _schema_text() -> str:
     return resources.files("conformance.reference.glance").joinpath("image_schema.json").read_text(encoding="utf-8")
 
 
-def image_schema() -> dict[str, Any]:
-    """A JSON Schema of a v2 image like upstream's /v2/schemas/image (trimmed to the fields served here)."""
+def image_schema(state: AppState | None = None) -> dict[str, Any]:
+    """A JSON Schema of a v2 image like upstream's /v2/schemas/image, with this deployment's disk formats."""
     schema: dict[str, Any] = json.loads(_schema_text())
+    if state is not None:
+        disk_formats: list[str | None] = schema["properties"]["disk_format"]["enum"]
+        disk_formats.extend(f for f in state.extra_disk_formats if f not in disk_formats)
+        if F.V2_SCHEMA_LACKS_DISK_FORMAT in state.faults:
+            disk_formats.remove(F.UNLISTED_DISK_FORMAT)
     return schema
 
 
 def image_schema_answer(state: AppState, request: Request) -> WSGIApp:
     """GET /v2/schemas/image."""
-    return json_answer(image_schema())
+    return json_answer(image_schema(state))
 
 
 def images_schema_answer(state: AppState, request: Request) -> WSGIApp:
@@ -134,7 +145,7 @@ def images_schema_answer(state: AppState, request: Request) -> WSGIApp:
     return json_answer({
         "name": "images",
         "properties": {
-            "images": {"type": "array", "items": image_schema()},
+            "images": {"type": "array", "items": image_schema(state)},
             "schema": {"type": "string"},
             "first": {"type": "string"},
             "next": {"type": "string"},
