@@ -11,7 +11,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+TOOLS = Path(__file__).resolve().parent
+sys.path[:0] = [str(TOOLS), str(TOOLS.parent)]  # tools/ helpers; conformance/ (stdlib-only modules)
 
 import _targetlib as lib  # noqa: E402
 from _glance_images import seed_images  # noqa: E402

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 TOOLS = Path(__file__).resolve().parent
-sys.path.insert(0, str(TOOLS))
+sys.path[:0] = [str(TOOLS), str(TOOLS.parent)]  # tools/ helpers; conformance/ (stdlib-only modules)
 
 import _targetlib as lib  # noqa: E402
 from _glance_v1_images import seed_images  # noqa: E402
