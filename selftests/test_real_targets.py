@@ -90,7 +90,8 @@ def operation_of(requirement_id: str) -> str:
 def write_results(folder: Path, outcomes: dict[str, str]) -> str:
     """Write a minimal results.json with these outcomes into folder; return the folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    document = {"requirements": [{"id": rid, "operation": operation_of(rid), "outcome": outcome} for rid, outcome in outcomes.items()]}
+    document = {"requirements": [{"id": rid, "operation": operation_of(rid), "outcome": outcome}
+                                 for rid, outcome in outcomes.items()]}
     (folder / "results.json").write_text(json.dumps(document))
     return str(folder)
 
@@ -115,7 +116,7 @@ def test_ims_pass_must_have_run(tmp_path: Path, status: int, ok: bool) -> None:
 
 
 def test_ims_pass_without_results_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(run_real_target.RunError, match="results.json"):
+    with pytest.raises(run_real_target.RunError, match=r"results\.json"):
         run_real_target.check_informative(run_real_target.Pass("ims", (), str(tmp_path), must="ran"), 1)
 
 
@@ -261,7 +262,7 @@ def test_glance_config_renders_with_upstream_formats(tmp_path: Path) -> None:
 
 
 def test_glance_config_needs_the_paste_file(tmp_path: Path) -> None:
-    with pytest.raises(glance_target.lib.TargetError, match="glance-api-paste.ini"):
+    with pytest.raises(glance_target.lib.TargetError, match=r"glance-api-paste\.ini"):
         glance_target.write_config(tmp_path, tmp_path / "missing" / "glance-api-paste.ini")
 
 

@@ -12,7 +12,8 @@ import urllib.request
 from pathlib import Path
 
 TOOLS = Path(__file__).resolve().parent
-sys.path[:0] = [str(TOOLS), str(TOOLS.parent)]  # tools/ helpers; conformance/ (stdlib-only modules)
+sys.path.insert(0, str(TOOLS.parent))  # conformance/ (its stdlib-only modules, e.g. glance/disk_data.py)
+sys.path.insert(0, str(TOOLS))
 
 import _targetlib as lib  # noqa: E402
 from _glance_images import seed_images  # noqa: E402
