@@ -100,7 +100,7 @@ def test_junit_testcases_carry_requirement_and_operation(clean_run) -> None:
     for case in cases:
         props = {p.get("name"): p.get("value") for p in case.findall("properties/property")}
         assert props.get("operation") == "glance.v2.show", case.get("name")
-        assert props.get("requirement", "").startswith("GLANCE-V2-SHOW-"), case.get("name")
+        assert (props.get("requirement") or "").startswith("GLANCE-V2-SHOW-"), case.get("name")
 
 
 def test_failure_shows_requirement_evidence_and_reproduction(suite) -> None:

@@ -122,7 +122,8 @@ def test_run_id_names_the_time_and_is_unique() -> None:
 def test_fixture_set_is_varied() -> None:
     sizes = [f.size for f in UPLOADED]
     assert all(f.name.startswith(NAME_PREFIX) for f in FIXTURES) and len({f.name for f in FIXTURES}) == len(FIXTURES)
-    assert {"qcow2", "raw", "vhd"} <= {f.disk_format for f in FIXTURES} and {f.container_format for f in FIXTURES} == {"bare"}
+    assert {"qcow2", "raw", "vhd"} <= {f.disk_format for f in FIXTURES}
+    assert {f.container_format for f in FIXTURES} == {"bare"}
     assert any(sizes.count(size) == 2 for size in sizes) and len(set(sizes)) >= 4
     assert any(f.size is None for f in FIXTURES) and any(f.protected for f in FIXTURES)
     assert [f.deleted for f in FIXTURES].count(True) == 1

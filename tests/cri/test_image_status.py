@@ -1,4 +1,7 @@
-"""rpc ImageStatus(ImageStatusRequest) returns (ImageStatusResponse) — seed 000 "ImageStatus", read top to bottom like the page."""
+"""rpc ImageStatus(ImageStatusRequest) returns (ImageStatusResponse) — seed 000 "ImageStatus".
+
+Read top to bottom like the page.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""rpc ListImages(ListImagesRequest) returns (ListImagesResponse) — seed 002 "ListImages", read top to bottom like the page."""
+"""rpc ListImages(ListImagesRequest) returns (ListImagesResponse) — seed 002 "ListImages".
+
+Read top to bottom like the page.
+"""
 
 from __future__ import annotations
 
@@ -47,9 +50,13 @@ def listed_again(cri: CriTarget) -> tuple[list[dict[str, Any]], Exchange]:
 
 
 def probe_references(listed: Listed, pinned: tuple[str, ...]) -> list[str]:
-    """References ImageStatus may find besides the listed names: pinned ones, `:latest` of listed repositories, common images."""
+    """References ImageStatus may find besides the listed names.
+
+    The pinned ones, `:latest` of listed repositories and common images.
+    """
     known = {ref for entry in listed.images for ref in (entry["id"], *entry["repo_tags"], *entry["repo_digests"])}
-    tags = [tag for entry in listed.images for tag in entry["repo_tags"] if reference_pattern("repo_tag").fullmatch(tag)]
+    tags = [tag for entry in listed.images for tag in entry["repo_tags"]
+            if reference_pattern("repo_tag").fullmatch(tag)]
     repositories = sorted({tag.rpartition(":")[0] for tag in tags})
     probes = [*pinned, *(f"{repo}:latest" for repo in repositories), *COMMON_REFERENCES]
     return [ref for ref in dict.fromkeys(probes) if ref not in known]
@@ -168,15 +175,18 @@ def test_filter_matching_nothing_lists_nothing(reference: str, cri: CriTarget, c
     result = cri.list_images(reference)
     exchange = result.exchange
     if result.code != "OK" or result.response is None:
-        fail(f"ListImages filtered by {reference} must answer OK", f"{result.code}: {result.details}", "OK with no images", exchange)
+        fail(f"ListImages filtered by {reference} must answer OK", f"{result.code}: {result.details}",
+             "OK with no images", exchange)
     images = (result.response or {}).get("images", [])
     if images:
-        fail(f"ListImages filtered by {reference}, which names no image, must list nothing", f"{len(images)} image(s): {', '.join(entry['id'] for entry in images[:5])}", "an empty list", exchange)
+        listed = ", ".join(entry["id"] for entry in images[:5])
+        fail(f"ListImages filtered by {reference}, which names no image, must list nothing",
+             f"{len(images)} image(s): {listed}", "an empty list", exchange)
 
 
-# 注意事项 (isulad): embedded images are listed with the config digest as id and no digests; ImageStatus cannot query them.
-# On the wire (iSulad embedded_image.c) the id is the config digest without sha256: and the one digest is the bare
-# config digest; the seed's wording is what crictl displays.
+# 注意事项 (isulad): embedded images are listed with the config digest as id and no digests;
+# ImageStatus cannot query them. On the wire (iSulad embedded_image.c) the id is the config digest without sha256:
+# and the one digest is the bare config digest; the seed's wording is what crictl displays.
 
 
 @pytest.mark.requirement("CRI-LISTIMAGES-EMBEDDED")
