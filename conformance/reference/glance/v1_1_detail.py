@@ -171,8 +171,13 @@ def _documented_only(state: AppState, args: Mapping[str, str]) -> list[Image]:
 def _text_comparison(state: AppState) -> Callable[[str | None, str], bool]:
     """Exact comparison, or one that ignores letter case when the app was started that way."""
     if state.case_insensitive:
-        return lambda text, value: text is not None and text.casefold() == value.casefold()
+        return lambda text, value: text is not None and _lower_each(text) == _lower_each(value)
     return lambda text, value: text == value
+
+
+def _lower_each(text: str) -> str:
+    """Each character lowered on its own, as a database collation compares (ß is not ss)."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def _entry(state: AppState, image: Image) -> dict[str, Any]:
