@@ -26,7 +26,7 @@ def http_base_url(request: pytest.FixtureRequest, run_state: RunState) -> Iterat
         run_state.targets.http = HttpTargetRecord(url=config.http_url)
         yield config.http_url
         return
-    from conformance.reference.glance_faults import GLANCE_FAULTS
+    from conformance.reference.glance.faults import GLANCE_FAULTS
     from conformance.reference.http_server import start_http_server
 
     server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS])
@@ -42,7 +42,8 @@ def http_target(http_base_url: str, run_state: RunState) -> HttpTarget:
     """HTTP client for the Glance-style target, with the run's auth, TLS and timeout."""
     config = run_state.config
     target = HttpTarget(
-        http_base_url, timeout=config.timeout, log=run_state.log, headers=token_headers(config.token), verify=config.verify
+        http_base_url, timeout=config.timeout, log=run_state.log, headers=token_headers(config.token),
+        verify=config.verify,
     )
     try:
         root = target.request("GET", "/", headers={"Accept": "application/json"})
