@@ -315,8 +315,8 @@ V1_1_DETAIL_CASE_NAMES_ONLY = _Fault(
     probe=lambda http: bool(_detail(http, "name=CIRROS")) and not _detail(http, "disk_format=QCOW2"))
 V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY = _Fault(
     "v1-1-detail-documented-filters-only", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-LIMIT",
-    "Only seed 004's seven filters are served: limit, marker, sort_key, sort_dir and property-* are ignored, and "
-    "invalid values answer 200. A vendor target the ims profile passes (its failures are advisory there).",
+    "Only seed 004's seven filters are served (limit, marker, sort_key, sort_dir and property-* are ignored, invalid "
+    "values answer 200): a vendor target that ims passes, its failures being advisory there.",
     also_breaks=("GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-INVALID-400",
                  "GLANCE-V1-1-DETAIL-FILTER-PROPERTY", "GLANCE-V1-1-DETAIL-FILTER-SOUND"),
     probe=lambda http: len(_detail(http, "limit=1")) > 1 and http.get(f"{_DETAIL}?size_min=abc").status == 200)
