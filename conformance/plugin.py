@@ -102,8 +102,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     state = state_of(config)
     known = catalog.requirements()
     active = {family: catalog.profiles()[name] for family, name in state.config.profiles.items()}
-    state.requirements = [req for req in known.values() if req.family in active and req.applies_to(active[req.family])]
-    selected_ids = {req.id for req in state.requirements}
+    state.requirements = [
+        req.under(active[req.family]) for req in known.values()
+        if req.family in active and req.applies_to(active[req.family])
+    ]
+    selected = {req.id: req for req in state.requirements}  # each with the tier its profile gives it
+    selected_ids = set(selected)
     keep, drop = [], []
     for item in items:
         ids = requirement_ids(item)
@@ -115,6 +119,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             continue
         for rid in ids:
             item.user_properties.append(("requirement", rid))
+            if rid in selected:
+                item.user_properties.append(("tier", f"{rid}={selected[rid].tier}"))
         for operation in sorted({known[rid].operation for rid in ids}):
             item.user_properties.append(("operation", operation))
         keep.append(item)

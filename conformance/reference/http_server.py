@@ -50,12 +50,12 @@ class RunningServer:
 
 def start_http_server(
     *, faults: Iterable[str] = (), host: str = "127.0.0.1", port: int = 0,
-    wrap: Callable[[WSGIApp], WSGIApp] | None = None,
+    wrap: Callable[[WSGIApp], WSGIApp] | None = None, case_insensitive: bool = False,
 ) -> RunningServer:
     """Start the Glance-style reference app on `host`:`port` (0: an ephemeral port) with the named faults."""
     # `wrap`, for the suite's own tests, puts a middleware around the app (a target that refuses, slows or drops).
     request_log: list[tuple[str, str]] = []
-    app = make_app(faults=faults, request_log=request_log)
+    app = make_app(faults=faults, request_log=request_log, case_insensitive=case_insensitive)
     if wrap is not None:
         app = wrap(app)
     server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)

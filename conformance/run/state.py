@@ -34,6 +34,7 @@ class HttpTargetRecord:
     embedded: bool | None = None  # recorded as true for the embedded reference, absent for a vendor's endpoint
     fingerprint: HttpFingerprint | None = None
     write_mode: dict[str, Any] | None = None  # --allow-writes: run id, images written, swept and left behind
+    v1_1_filter_case: dict[str, str] | None = None  # how the v1.1 filters compare text: reading and evidence
 
     def to_dict(self) -> dict[str, Any]:
         """The record as results.json holds it: fields never set are absent."""

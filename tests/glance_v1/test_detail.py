@@ -20,6 +20,7 @@ from conformance.checks import Problems, fail
 from conformance.evidence import Exchange
 from conformance.glance.filters import (
     EPOCH,
+    Case,
     Observed,
     invalid_values,
     is_hidden,
@@ -165,22 +166,24 @@ def test_listing_without_changes_since_hides_deleted_and_killed(v1_detail_walks:
                  marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-PROPERTY"), id="property"),
 ])
 def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: str, v1_1_detail_offered: None,
-                                                           glance: GlanceClient, v1_detail_universe: Universe) -> None:
+                                                           glance: GlanceClient, v1_detail_universe: Universe,
+                                                           v1_filter_case: Case) -> None:
     # changes-since brings deleted and killed images back, so its values come from them too
     universe = v1_detail_universe
     observed = Observed.of(universe.all_entries if kind == "changes-since" else universe.visible.entries)
     queries = single_filter_queries(kind, observed, limit=MAX_FILTER_VALUES)
     if not queries:
         pytest.skip(f"no listed image offers a value for the {kind} filter")
-    problems = Problems(sentence)
+    problems = Problems(f"{sentence} ({v1_filter_case}, as this target compares)")
     for query in queries:
         walk = walk_detail(glance, query)
         if walk.problem:
             problems.add(f"{query_text(query)}: {walk.problem}", walk.problem_exchange)
             continue
-        lines = unsound(walk.entries, query, listing_rules=False)  # HIDES-DELETED judges the listing rules
+        # HIDES-DELETED judges the listing rules
+        lines = unsound(walk.entries, query, listing_rules=False, case=v1_filter_case)
         if not walk.truncated:
-            lines += missing(universe.entries_for(query), set(walk.ids), query)
+            lines += missing(universe.entries_for(query), set(walk.ids), query, case=v1_filter_case)
         for line in lines:
             problems.add(f"{query_text(query)}: {line}", walk.exchange)
     problems.check()

@@ -27,9 +27,11 @@ V1_PREFIXES = ("/v1", "/v1.0", "/v1.1")
 Endpoint = Callable[..., WSGIApp]  # (state, request, **path arguments) -> answer
 
 
-def make_app(*, faults: Iterable[str] = frozenset(), request_log: list[tuple[str, str]] | None = None) -> WSGIApp:
+def make_app(*, faults: Iterable[str] = frozenset(), request_log: list[tuple[str, str]] | None = None,
+             case_insensitive: bool = False) -> WSGIApp:
     """The Glance-style WSGI app with the named faults switched on; requests are appended to `request_log`."""
-    state = AppState(faults=resolve(faults, GLANCE_FAULTS), store=Store(catalogue.IMAGES))
+    state = AppState(faults=resolve(faults, GLANCE_FAULTS), store=Store(catalogue.IMAGES),
+                     case_insensitive=case_insensitive)
     return _GlanceApp(state, request_log)
 
 

@@ -221,7 +221,7 @@ V1_1_DETAIL_PROPERTIES_LIST = _Fault(
     probe=lambda http: isinstance(_detail(http, "name=cirros")[0]["properties"], list))
 V1_1_DETAIL_FILTER_NAME_SUBSTRING = _Fault(
     "v1-1-detail-filter-name-substring", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-NAME",
-    "The name filter matches case-insensitive substrings.",
+    "The name filter matches substrings.",
     also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
     probe=lambda http: any(entry["name"] != "cirros" for entry in _detail(http, "name=cirros")))
 V1_1_DETAIL_FILTER_CONTAINER_FORMAT_IGNORED = _Fault(
@@ -307,6 +307,19 @@ V1_1_DETAIL_FILTERS_ANY = _Fault(
     also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
     probe=lambda http: any((e["name"], e["disk_format"]) != ("cirros", "vhd")
                            for e in _detail(http, "name=cirros&disk_format=vhd")))
+V1_1_DETAIL_CASE_NAMES_ONLY = _Fault(
+    "v1-1-detail-case-names-only", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-PROPERTY",
+    "The name filter ignores letter case, the format, status and property filters do not: no one reading holds.",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-CONTAINER-FORMAT", "GLANCE-V1-1-DETAIL-FILTER-DISK-FORMAT",
+                 "GLANCE-V1-1-DETAIL-FILTER-STATUS", "GLANCE-V1-1-DETAIL-FILTER-COMPLETE"),
+    probe=lambda http: bool(_detail(http, "name=CIRROS")) and not _detail(http, "disk_format=QCOW2"))
+V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY = _Fault(
+    "v1-1-detail-documented-filters-only", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-LIMIT",
+    "Only seed 004's seven filters are served (limit, marker, sort_key, sort_dir and property-* are ignored, invalid "
+    "values answer 200): a vendor target that ims passes, its failures being advisory there.",
+    also_breaks=("GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-INVALID-400",
+                 "GLANCE-V1-1-DETAIL-FILTER-PROPERTY", "GLANCE-V1-1-DETAIL-FILTER-SOUND"),
+    probe=lambda http: len(_detail(http, "limit=1")) > 1 and http.get(f"{_DETAIL}?size_min=abc").status == 200)
 
 # The order of --list-faults: v2 show, v1 HEAD, v1.1 detail (two late additions kept where they were first listed).
 GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
@@ -325,5 +338,5 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V1_1_DETAIL_FILTER_PROPERTY_IGNORED, V1_1_DETAIL_PAGINATION_SKIPS, V1_1_DETAIL_LIMIT_IGNORED,
     V1_1_DETAIL_SIZE_MIN_500, V1_1_DETAIL_BAD_SORT_KEY_200, V1_1_DETAIL_SHOWS_DELETED, V1_1_DETAIL_NONE_LITERAL,
     V1_HEAD_CHECKSUM_UPPERCASE, V1_1_DETAIL_ONLY_FIRST_FILTER, V1_1_DETAIL_COMBINED_DROPS_ONE,
-    V1_1_DETAIL_FILTERS_ANY,
+    V1_1_DETAIL_FILTERS_ANY, V1_1_DETAIL_CASE_NAMES_ONLY, V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY,
 )

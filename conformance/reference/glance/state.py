@@ -70,3 +70,4 @@ class AppState:
 
     faults: frozenset[Fault[HttpProbe]]
     store: Store
+    case_insensitive: bool = False  # v1.1 text filters ignore letter case (upstream on MySQL/MariaDB): not a fault

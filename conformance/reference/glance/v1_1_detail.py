@@ -2,6 +2,8 @@
 
 The filter engine here is the reference's own: it re-implements the documented filter rules independently of
 the suite's filter model (conformance/glance/filters.py) on purpose, so the two act as each other's oracle.
+Text filters compare exactly, or ignoring letter case when the app is started with `case_insensitive` (as upstream
+Glance does on MySQL/MariaDB); both readings are correct.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ def detail(state: AppState, request: Request) -> WSGIApp:
 def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
     """The images of one detail page: filtered, sorted, cut at the marker and limit; BadRequest on bad input."""
     faults = state.faults
+    if F.V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY in faults:
+        return _documented_only(state, args)
     since = _parse_time(args["changes-since"]) if "changes-since" in args else None
     show_hidden = since is not None and F.V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED not in faults
     show_hidden = show_hidden or F.V1_1_DETAIL_SHOWS_DELETED in faults
@@ -95,15 +99,18 @@ def _filters(state: AppState, args: Mapping[str, str], since: datetime | None) -
     """One predicate per filter in `args`; BadRequest on a value the API rejects."""
     faults = state.faults
     tests: list[Predicate] = []
+    same = _text_comparison(state)
     if "name" in args:
         name = args["name"]
         if F.V1_1_DETAIL_FILTER_NAME_SUBSTRING in faults:
-            tests.append(lambda i: name.casefold() in i.name.casefold())
+            tests.append(lambda i: name in i.name)
+        elif F.V1_1_DETAIL_CASE_NAMES_ONLY in faults:
+            tests.append(lambda i: i.name.casefold() == name.casefold())
         else:
-            tests.append(lambda i: i.name == name)
+            tests.append(lambda i: same(i.name, name))
     for field, fault in _EXACT_FILTERS.items():
         if field in args and fault not in faults:
-            tests.append(_attribute_is(field, args[field]))
+            tests.append(_text_is(field, args[field], same))
     size_min = paging.count(args, "size_min")
     if size_min is not None:
         if F.V1_1_DETAIL_FILTER_SIZE_MIN_EXCLUSIVE in faults:
@@ -131,8 +138,46 @@ def _filters(state: AppState, args: Mapping[str, str], since: datetime | None) -
     if F.V1_1_DETAIL_FILTER_PROPERTY_IGNORED not in faults:
         for param, value in args.items():
             if param.startswith("property-"):
-                tests.append(_property_is(param.removeprefix("property-"), value))
+                tests.append(_property_is(param.removeprefix("property-"), value, same))
     return tests
+
+
+def _documented_only(state: AppState, args: Mapping[str, str]) -> list[Image]:
+    """Seed 004's seven filters and nothing else: no paging, no sorting, no property-*, invalid values ignored (200)."""
+    same = _text_comparison(state)
+    try:
+        since = _parse_time(args["changes-since"]) if "changes-since" in args else None
+    except paging.BadRequest:
+        since = None
+    shown = [i for i in state.store.all() if "changes-since" in args or not (i.deleted or i.status == "killed")]
+    tests: list[Predicate] = [_text_is(field, args[field], same)
+                              for field in ("name", "container_format", "disk_format", "status") if field in args]
+    bounds: dict[str, int | None] = {}
+    for param in ("size_min", "size_max"):
+        try:
+            bounds[param] = paging.count(args, param)
+        except paging.BadRequest:
+            bounds[param] = None
+    low, high = bounds["size_min"], bounds["size_max"]
+    if low is not None:
+        tests.append(lambda i: i.size is not None and i.size >= low)
+    if high is not None:
+        tests.append(lambda i: i.size is not None and i.size <= high)
+    if since is not None:
+        tests.append(lambda i: i.updated_at > since)
+    return [image for image in shown if all(test(image) for test in tests)]
+
+
+def _text_comparison(state: AppState) -> Callable[[str | None, str], bool]:
+    """Exact comparison, or one that ignores letter case when the app was started that way."""
+    if state.case_insensitive:
+        return lambda text, value: text is not None and _lower_each(text) == _lower_each(value)
+    return lambda text, value: text == value
+
+
+def _lower_each(text: str) -> str:
+    """Each character lowered on its own, as a database collation compares (ß is not ss)."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def _entry(state: AppState, image: Image) -> dict[str, Any]:
@@ -197,5 +242,9 @@ def _attribute_is(field: str, value: object) -> Predicate:
     return lambda image: getattr(image, field) == value
 
 
-def _property_is(key: str, value: str) -> Predicate:
-    return lambda image: image.properties.get(key) == value
+def _text_is(field: str, value: str, same: Callable[[str | None, str], bool]) -> Predicate:
+    return lambda image: same(getattr(image, field), value)
+
+
+def _property_is(key: str, value: str, same: Callable[[str | None, str], bool]) -> Predicate:
+    return lambda image: any(same(name, key) and same(text, value) for name, text in image.properties.items())
