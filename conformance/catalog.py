@@ -23,6 +23,12 @@ class Tier(StrEnum):
     DEPRECATED = "deprecated"  # must pass when the target offers the operation; not offered is fine
 
 
+class Need(StrEnum):
+    """What a run must have for a requirement to be judged at all."""
+
+    CREDENTIALS = "credentials"  # a token the target accepts: only then does a request without one mean anything
+
+
 class CatalogError(Exception):
     """The catalogue files under schemas/ are inconsistent."""
 
@@ -37,6 +43,7 @@ class Requirement:
     source: str
     text: str
     profiles: tuple[str, ...] = ()  # empty: every profile of the operation's family
+    requires: frozenset[Need] = frozenset()  # a run that lacks one of these lists the requirement as not judged
 
     @property
     def family(self) -> str:
@@ -86,6 +93,7 @@ def requirements(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Requirement]:
                     source=entry["source"],
                     text=entry["text"],
                     profiles=tuple(entry.get("profiles") or ()),
+                    requires=_needs(path, entry),
                 )
             except (KeyError, TypeError) as exc:
                 raise CatalogError(f"{path.name}: requirement {entry!r} lacks {exc}") from exc
@@ -98,6 +106,15 @@ def requirements(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Requirement]:
                 raise CatalogError(f"{path.name}: duplicate requirement id {req.id!r}")
             found[req.id] = req
     return found
+
+
+def _needs(path: Path, entry: dict[str, object]) -> frozenset[Need]:
+    """The `requires` list of a catalogue entry; CatalogError on a need the suite does not know."""
+    raw = entry.get("requires") or []
+    if not isinstance(raw, list) or any(name not in {n.value for n in Need} for name in raw):
+        raise CatalogError(f"{path.name}: requirement {entry.get('id')!r} requires {raw!r}; use a list of "
+                           f"{', '.join(Need)}")
+    return frozenset(Need(name) for name in raw)
 
 
 @cache

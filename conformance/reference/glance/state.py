@@ -70,3 +70,4 @@ class AppState:
 
     faults: frozenset[Fault[HttpProbe]]
     store: Store
+    token: str | None = None  # the one X-Auth-Token accepted; None: no credentials are checked
