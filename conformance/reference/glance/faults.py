@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 from conformance.reference.fault import Fault, table
 from conformance.reference.glance.images import image_by_key
@@ -341,7 +342,7 @@ V1_1_DETAIL_UNAUTHENTICATED_403 = _Fault(
 V1_1_DETAIL_ACTIVE_SIZE_NULL = _Fault(
     "v1-1-detail-active-size-null", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-ACTIVE-SIZE",
     "One active image (CoreOS, of a size no other image has) has size null in detail, and size filters skip it.",
-    probe=lambda http: _detail(http, f"name={_COREOS.name}")[0]["size"] is None)
+    probe=lambda http: _detail(http, f"name={quote(_COREOS.name)}")[0]["size"] is None)
 V1_1_DETAIL_ACTIVE_CHECKSUM_NULL = _Fault(
     "v1-1-detail-active-checksum-null", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-ACTIVE-CHECKSUM",
     "Detail entries of active images have checksum null.",
