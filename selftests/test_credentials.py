@@ -16,7 +16,9 @@ from selftests.conftest import SuiteRun, run_suite
 
 TOKEN = "credentials-selftest-token-0123456789abcdef"
 V2_401 = "GLANCE-V2-SHOW-401"
-CREDENTIAL_REQUIREMENTS = {rid for rid, req in catalog.requirements().items() if catalog.Need.CREDENTIALS in req.requires}
+CREDENTIAL_REQUIREMENTS = {
+    rid for rid, req in catalog.requirements().items() if catalog.Need.CREDENTIALS in req.requires
+}
 CIRROS = "3c3d1d01-b48a-4639-8a88-08be3b9b5d78"
 
 
