@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SENSITIVE_HEADERS = frozenset(
-    {"x-auth-token", "authorization", "x-security-token", "x-subject-token", "cookie", "set-cookie", "proxy-authorization"}
+    {"x-auth-token", "authorization", "x-security-token", "x-subject-token", "cookie", "set-cookie",
+     "proxy-authorization"}
 )
 CENSORED = "***"
 BODY_LIMIT = 4096  # characters of a body kept as evidence

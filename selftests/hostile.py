@@ -1,4 +1,7 @@
-"""Hostile targets on loopback: servers that refuse, stall, lie, flood, reset, drip or fake TLS. Each stops by itself."""
+"""Hostile targets on loopback: servers that refuse, stall, lie, flood, reset, drip or fake TLS.
+
+Each stops by itself.
+"""
 
 from __future__ import annotations
 
@@ -51,7 +54,8 @@ def tcp_server(handle: Callable[[socket.socket], None], wrap: ssl.SSLContext | N
         listener.close()
 
 
-def _guarded(handle: Callable[[socket.socket], None], conn: socket.socket, wrap: ssl.SSLContext | None, stop: threading.Event) -> None:
+def _guarded(handle: Callable[[socket.socket], None], conn: socket.socket, wrap: ssl.SSLContext | None,
+             stop: threading.Event) -> None:
     try:
         if wrap is not None:
             conn = wrap.wrap_socket(conn, server_side=True)
@@ -87,19 +91,22 @@ def garbage(conn: socket.socket) -> None:
 def html_error_page(conn: socket.socket) -> None:
     """Answer every request with a 500 HTML error page."""
     body = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
-    conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+    conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\n"
+                 b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
 
 
 def not_json(conn: socket.socket) -> None:
     """Answer 200 with a body that is not JSON, labelled as JSON."""
     body = b"{'images': [this is not json"
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
 
 
 def huge_body(conn: socket.socket) -> None:
     """Announce and start sending a 400 MB JSON body."""
     size = 400 * 1024 * 1024
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % size)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % size)
     block = b" " * 65536
     for _ in range(size // len(block)):
         conn.sendall(block)

@@ -63,7 +63,7 @@ def marked_requirements() -> dict[str, set[str]]:
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_"):
                 ids = {  # on the test itself or on one of its parameters (pytest.param(..., marks=...))
-                    arg.value
+                    str(arg.value)
                     for deco in node.decorator_list
                     for call in ast.walk(deco)
                     if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "requirement"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from conformance import catalog
-from conformance.reference.cri_images import catalogue
+from conformance.reference.cri.images import catalogue
 from conformance.reference.cri_server import RunningCriServer, start_cri_server
 
 CRI_TESTS = "tests/cri"

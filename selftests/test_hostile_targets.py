@@ -50,7 +50,8 @@ def assert_ended_cleanly(run, elapsed: float, *, transport: bool) -> None:
 def test_transport_failure_is_an_error_within_the_bound(suite, kind: str) -> None:
     started = time.monotonic()
     if kind == "refused":
-        run = suite(*HTTP_TESTS, "--target", f"http://127.0.0.1:{hostile.free_port()}", "--timeout", TIMEOUT, timeout=BOUND + 15)
+        run = suite(*HTTP_TESTS, "--target", f"http://127.0.0.1:{hostile.free_port()}", "--timeout", TIMEOUT,
+                    timeout=BOUND + 15)
     else:
         with hostile.tcp_server(HANDLERS[kind]) as url:
             run = suite(*HTTP_TESTS, "--target", url, "--timeout", TIMEOUT, timeout=BOUND + 15)
@@ -76,7 +77,8 @@ def test_huge_body_is_read_with_a_cap(suite) -> None:
     assert "larger than" in run.results["stopped_early"]
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a throw-away certificate")
+@pytest.mark.skipif(shutil.which("openssl") is None,
+                    reason="needs the openssl command to make a throw-away certificate")
 def test_invalid_tls_certificate_is_refused(suite, tmp_path: Path) -> None:
     started = time.monotonic()
     with hostile.tcp_server(lambda conn: hostile.not_json(conn), wrap=hostile.self_signed_context(tmp_path)) as url:

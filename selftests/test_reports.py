@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conformance import catalog, schemas
+from conformance.reference.glance import faults as F
 
 V2 = "tests/glance_v2"
 PLANTED = "planted-token-5f0c1e7a9d"
@@ -99,11 +100,11 @@ def test_junit_testcases_carry_requirement_and_operation(clean_run) -> None:
     for case in cases:
         props = {p.get("name"): p.get("value") for p in case.findall("properties/property")}
         assert props.get("operation") == "glance.v2.show", case.get("name")
-        assert props.get("requirement", "").startswith("GLANCE-V2-SHOW-"), case.get("name")
+        assert (props.get("requirement") or "").startswith("GLANCE-V2-SHOW-"), case.get("name")
 
 
 def test_failure_shows_requirement_evidence_and_reproduction(suite) -> None:
-    run = suite(V2, "--reference-fault", "v2-show-unknown-id-200")
+    run = suite(V2, "--reference-fault", F.V2_SHOW_UNKNOWN_ID_200.name)
     assert run.returncode == 1
     assert run.outcome("GLANCE-V2-SHOW-404") == "failed"
     entry = next(e for e in run.results["requirements"] if e["id"] == "GLANCE-V2-SHOW-404")
@@ -130,7 +131,7 @@ def test_waived_failure_is_waived_not_passed(suite, tmp_path: Path) -> None:
         f"  - requirement: GLANCE-V2-SHOW-LINKS\n    reason: self links are absolute here\n    expires: {future}\n"
         f"  - requirement: GLANCE-V2-SHOW-404\n    reason: nothing to waive\n    expires: {future}\n"
     )
-    run = suite(V2, "--reference-fault", "v2-show-bad-self-link", "--waivers", str(waivers))
+    run = suite(V2, "--reference-fault", F.V2_SHOW_BAD_SELF_LINK.name, "--waivers", str(waivers))
     assert run.returncode == 0, run.stdout[-3000:]
     assert run.outcome("GLANCE-V2-SHOW-LINKS") == "waived"
     record = run.results
@@ -173,7 +174,7 @@ def test_malformed_waiver_file_is_one_line(suite, tmp_path: Path, content: str, 
 
 
 def test_advisory_failure_is_a_warning_not_a_failed_verdict(suite) -> None:
-    run = suite(V2, "--reference-fault", "v2-show-error-body-html")
+    run = suite(V2, "--reference-fault", F.V2_SHOW_ERROR_BODY_HTML.name)
     assert run.returncode == 0
     assert run.results["verdict"] == "pass"
     assert [w["id"] for w in run.results["warnings"]] == ["GLANCE-V2-SHOW-ERROR-BODY"]
@@ -181,7 +182,7 @@ def test_advisory_failure_is_a_warning_not_a_failed_verdict(suite) -> None:
 
 def test_drift_against_baseline(suite, clean_run) -> None:
     baseline = str(clean_run.report_dir / "results.json")
-    run = suite(V2, "--reference-fault", "v2-show-bad-self-link", "--baseline", baseline)
+    run = suite(V2, "--reference-fault", F.V2_SHOW_BAD_SELF_LINK.name, "--baseline", baseline)
     drift = run.results["changes_since_baseline"]
     assert [c["id"] for c in drift["newly_failing"]] == ["GLANCE-V2-SHOW-LINKS"]
     assert drift["newly_passing"] == [] and drift["removed"] == []

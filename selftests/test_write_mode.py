@@ -19,13 +19,20 @@ import pytest
 import requests
 
 from conformance.evidence import Censor, ExchangeLog
-from conformance.reference.glance_app import WSGIApp
+from conformance.glance.write_mode import (
+    FIXTURES,
+    NAME_PREFIX,
+    RUN_ID_PROPERTY,
+    ImageWriter,
+    ground_truth_problems,
+    is_leftover,
+    new_run_id,
+)
+from conformance.reference.glance import faults as F
+from conformance.reference.glance.app import WSGIApp
 from conformance.reference.http_server import start_http_server
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
-from conformance.glance.write_mode import (
-    FIXTURES, NAME_PREFIX, RUN_ID_PROPERTY, ImageWriter, ground_truth_problems, is_leftover, new_run_id,
-)
 from selftests.conftest import REPO, SuiteRun
 
 LIVE = [f for f in FIXTURES if not f.deleted]
@@ -115,7 +122,8 @@ def test_run_id_names_the_time_and_is_unique() -> None:
 def test_fixture_set_is_varied() -> None:
     sizes = [f.size for f in UPLOADED]
     assert all(f.name.startswith(NAME_PREFIX) for f in FIXTURES) and len({f.name for f in FIXTURES}) == len(FIXTURES)
-    assert {"qcow2", "raw", "vhd"} <= {f.disk_format for f in FIXTURES} and {f.container_format for f in FIXTURES} == {"bare"}
+    assert {"qcow2", "raw", "vhd"} <= {f.disk_format for f in FIXTURES}
+    assert {f.container_format for f in FIXTURES} == {"bare"}
     assert any(sizes.count(size) == 2 for size in sizes) and len(set(sizes)) >= 4
     assert any(f.size is None for f in FIXTURES) and any(f.protected for f in FIXTURES)
     assert [f.deleted for f in FIXTURES].count(True) == 1
@@ -148,7 +156,7 @@ def test_written_images_read_back_as_written_and_are_all_removed() -> None:
 
 
 def test_ground_truth_catches_a_target_that_answers_other_values() -> None:
-    with start_http_server(faults=["v2-show-min-ram-string"]) as server:
+    with start_http_server(faults=[F.V2_SHOW_MIN_RAM_STRING.name]) as server:
         writer, _ = writer_for(server.url)
         written = writer.write_set(new_run_id(), [LIVE[0]])
         image = written.images[0]

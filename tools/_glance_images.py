@@ -8,8 +8,9 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from _disk_formats import payload
 from _targetlib import TargetError
+
+from conformance.glance import disk_data
 
 OWNER_A = "6f3a1c2e9b8d4e7fa0b1c2d3e4f5a6b7"
 OWNER_B = "0b9d8c7a6f5e4d3c2b1a09f8e7d6c5b4"
@@ -92,7 +93,8 @@ BASE_FIELDS = {
 
 def image_data(spec: dict[str, Any]) -> bytes:
     """Return the deterministic bytes uploaded for an image (same name, same checksum)."""
-    return payload(spec["disk_format"], spec["name"], spec["_size"], spec.get("_virtual"))
+    virtual_size = spec.get("_virtual") or disk_data.VIRTUAL_SIZE
+    return disk_data.image_data(spec["disk_format"], spec["name"], spec["_size"], virtual_size)
 
 
 def create_body(spec: dict[str, Any]) -> dict[str, Any]:

@@ -243,7 +243,7 @@ def wait_ready(proc: subprocess.Popen[bytes], ready: Callable[[], bool], timeout
         try:
             if ready():
                 return
-        except Exception:  # noqa: BLE001 - any failure means "not ready yet"
+        except Exception:  # any failure means "not ready yet"
             pass
         if time.monotonic() >= deadline:
             terminate(proc.pid, 5.0)

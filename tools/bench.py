@@ -37,7 +37,8 @@ def main() -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="how many runs (default 3)")
-    parser.add_argument("--goal", type=float, default=60.0, help="median seconds above which the benchmark fails (default 60)")
+    parser.add_argument("--goal", type=float, default=60.0,
+                        help="median seconds above which the benchmark fails (default 60)")
     parser.add_argument("extra", nargs="*", help="extra pytest arguments, after --")
     options = parser.parse_args()
     if options.runs < 1:
@@ -52,7 +53,8 @@ def main() -> int:
             return 1
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     median = statistics.median(times)
-    print(f"median {median:.2f}s (min {min(times):.2f}s, max {max(times):.2f}s), peak memory {peak_mib:.0f} MiB, goal < {options.goal:g}s")
+    print(f"median {median:.2f}s (min {min(times):.2f}s, max {max(times):.2f}s), "
+          f"peak memory {peak_mib:.0f} MiB, goal < {options.goal:g}s")
     return 0 if median < options.goal else 1
 
 

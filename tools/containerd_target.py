@@ -12,8 +12,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _targetlib as lib  # noqa: E402
-from _containerd_images import seed_images  # noqa: E402
+import _targetlib as lib
+from _containerd_images import seed_images
 
 PROG = "containerd_target"
 MARKER = "containerd"

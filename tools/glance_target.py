@@ -11,7 +11,9 @@ import sys
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+TOOLS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS.parent))  # conformance/ (its stdlib-only modules, e.g. glance/disk_data.py)
+sys.path.insert(0, str(TOOLS))
 
 import _targetlib as lib  # noqa: E402
 from _glance_images import seed_images  # noqa: E402

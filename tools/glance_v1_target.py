@@ -12,6 +12,7 @@ socket and port. Every process is stopped by its recorded PID.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 TOOLS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS.parent))  # conformance/ (its stdlib-only modules, e.g. glance/disk_data.py)
 sys.path.insert(0, str(TOOLS))
 
 import _targetlib as lib  # noqa: E402
@@ -57,15 +59,16 @@ CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # glance-15.0.2/etc/policy.json with one change: "publicize_image" is "" (upstream: role:admin),
 # because the unauthenticated context is admin but has no roles.
 OPEN_RULES = (
-    "add_image delete_image get_image get_images modify_image publicize_image communitize_image "
-    "copy_from download_image upload_image delete_image_location get_image_location "
-    "set_image_location add_member delete_member get_member get_members modify_member get_task "
-    "get_tasks add_task modify_task deactivate reactivate get_metadef_namespace "
-    "get_metadef_namespaces modify_metadef_namespace add_metadef_namespace get_metadef_object "
-    "get_metadef_objects modify_metadef_object add_metadef_object list_metadef_resource_types "
-    "get_metadef_resource_type add_metadef_resource_type_association get_metadef_property "
-    "get_metadef_properties modify_metadef_property add_metadef_property get_metadef_tag "
-    "get_metadef_tags modify_metadef_tag add_metadef_tag add_metadef_tags").split()
+    "add_image", "delete_image", "get_image", "get_images", "modify_image", "publicize_image",
+    "communitize_image", "copy_from", "download_image", "upload_image", "delete_image_location",
+    "get_image_location", "set_image_location", "add_member", "delete_member", "get_member", "get_members",
+    "modify_member", "get_task", "get_tasks", "add_task", "modify_task", "deactivate", "reactivate",
+    "get_metadef_namespace", "get_metadef_namespaces", "modify_metadef_namespace", "add_metadef_namespace",
+    "get_metadef_object", "get_metadef_objects", "modify_metadef_object", "add_metadef_object",
+    "list_metadef_resource_types", "get_metadef_resource_type", "add_metadef_resource_type_association",
+    "get_metadef_property", "get_metadef_properties", "modify_metadef_property", "add_metadef_property",
+    "get_metadef_tag", "get_metadef_tags", "modify_metadef_tag", "add_metadef_tag", "add_metadef_tags",
+)
 POLICY = {"context_is_admin": "role:admin", "default": "role:admin",
           "manage_image_cache": "role:admin", "tasks_api_access": "role:admin",
           **{rule: "" for rule in OPEN_RULES}}
@@ -115,10 +118,8 @@ def python27() -> Path:
     """Return pyenv's CPython 2.7.18; TargetError (one line) when it is not installed."""
     root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
     if shutil.which("pyenv"):
-        try:
+        with contextlib.suppress(lib.TargetError):
             root = lib.run(["pyenv", "root"], "pyenv root", timeout=30).strip() or root
-        except lib.TargetError:
-            pass
     python = Path(root) / "versions" / PY27_VERSION / "bin" / "python"
     if not python.exists():
         raise lib.TargetError(f"CPython {PY27_VERSION} is missing ({python}); Glance Pike needs "
@@ -298,10 +299,8 @@ def cmd_start(state: Path, port: int, backend: str | None) -> int:
         lib.write_state(state, **fields)
 
     try:
-        if backend == "mariadb":
-            database = start_mariadb(state, record)
-        else:
-            database = f"sqlite:///{state / 'glance.sqlite'}"
+        database = (start_mariadb(state, record) if backend == "mariadb"
+                    else f"sqlite:///{state / 'glance.sqlite'}")
         registry_port = lib.free_port()
         etc = write_config(state, database, port, registry_port)
         if not (state / "db-synced").exists():

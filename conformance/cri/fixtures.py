@@ -18,7 +18,8 @@ from conformance.run.state import CriTargetRecord, RunState
 from conformance.targets.cri import VERSIONS, CriResult, CriTarget, probe_versions
 from conformance.targets.errors import TargetError, TargetUnreachable
 
-__all__ = ["cri_profile", "cri_address", "cri_served", "cri_versions", "cri", "cri_listed", "cri_images"]  # fixtures only
+# fixtures only
+__all__ = ["cri", "cri_address", "cri_images", "cri_listed", "cri_profile", "cri_served", "cri_versions"]
 
 MAX_CRI_IMAGES = 100  # listed images judged per version; bounded on nodes with large image stores
 EMBEDDED_REQUIREMENT = "CRI-LISTIMAGES-EMBEDDED"
@@ -108,7 +109,7 @@ def cri_address(run_state: RunState, cri_profile: catalog.Profile) -> Iterator[s
         run_state.targets.cri = CriTargetRecord(url=config.cri_address, embedded=False)
         yield config.cri_address
         return
-    from conformance.reference.cri_faults import CRI_FAULTS
+    from conformance.reference.cri.faults import CRI_FAULTS
     from conformance.reference.cri_server import start_cri_server
 
     faults = [name for name in config.reference_faults if name in CRI_FAULTS]
@@ -116,7 +117,8 @@ def cri_address(run_state: RunState, cri_profile: catalog.Profile) -> Iterator[s
     # pytest's temporary folders can exceed the 107-byte limit of unix socket paths.
     socket_dir = tempfile.mkdtemp(prefix="cri-", dir="/tmp")
     server = start_cri_server(socket_path=os.path.join(socket_dir, "cri.sock"), faults=faults, embedded=embedded_images)
-    run_state.targets.cri = CriTargetRecord(url=server.url, embedded=True, embedded_images=embedded_images, faults=faults)
+    run_state.targets.cri = CriTargetRecord(url=server.url, embedded=True, embedded_images=embedded_images,
+                                            faults=faults)
     try:
         yield server.url
     finally:
@@ -132,7 +134,8 @@ def cri_served(cri_address: str, run_state: RunState) -> list[str]:
     except TargetError as exc:
         raise TargetUnreachable(f"the CRI target {cri_address} does not answer: {exc}") from None
     if not served:
-        raise TargetUnreachable(f"the CRI target {cri_address} serves neither runtime.v1 nor runtime.v1alpha2 ImageService")
+        raise TargetUnreachable(
+            f"the CRI target {cri_address} serves neither runtime.v1 nor runtime.v1alpha2 ImageService")
     run_state.targets.cri_record().served = served
     return served
 
@@ -155,7 +158,8 @@ def cri_versions(cri_address: str, cri_served: list[str], run_state: RunState) -
 
 
 @pytest.fixture(scope="session", params=VERSIONS)
-def cri(request: pytest.FixtureRequest, cri_address: str, cri_served: list[str], cri_versions: list[str], run_state: RunState) -> Iterator[CriTarget]:
+def cri(request: pytest.FixtureRequest, cri_address: str, cri_served: list[str], cri_versions: list[str],
+        run_state: RunState) -> Iterator[CriTarget]:
     """The CRI ImageService client for one API version; every CRI test runs once per certified version."""
     version: str = request.param
     if version not in cri_served:
@@ -189,7 +193,8 @@ def cri_images(cri: CriTarget, cri_listed: Listed, run_state: RunState) -> list[
         if not pinned or pinned & {entry["id"], *entry["repo_tags"], *entry["repo_digests"]}
     ][:MAX_CRI_IMAGES]
     if not entries:
-        why = "none of the --image-id references is listed" if pinned else "the runtime lists no images (pull some first)"
+        why = ("none of the --image-id references is listed" if pinned
+               else "the runtime lists no images (pull some first)")
         pytest.skip(f"no images to test: {why}")
     return [
         ListedImage(

@@ -173,7 +173,8 @@ def _sizes(observed: Observed) -> st.SearchStrategy[str]:
 
 def _times(observed: Observed) -> st.SearchStrategy[str]:
     moments = st.datetimes(min_value=datetime.datetime(2000, 1, 1), max_value=datetime.datetime(2035, 1, 1))
-    arbitrary = moments.map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%f")) | moments.map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    arbitrary = (moments.map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%f"))
+                 | moments.map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")))
     if not observed.updated:
         return arbitrary
     exact = st.sampled_from(observed.updated)

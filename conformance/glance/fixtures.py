@@ -25,10 +25,10 @@ def http_base_url(request: pytest.FixtureRequest, run_state: RunState) -> Iterat
         run_state.targets.http = HttpTargetRecord(url=config.http_url)
         yield config.http_url
         return
-    from conformance.reference.glance_faults import GLANCE_FAULTS
+    from conformance.reference.glance.faults import GLANCE_FAULTS
     from conformance.reference.http_server import start_http_server
 
-    # The embedded reference requires the run's token (given, or made up for the run), as a Keystone-backed Glance does.
+    # The embedded reference requires the run's token (given, or made up for the run), as Glance behind Keystone does.
     server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS], token=config.token)
     run_state.targets.http = HttpTargetRecord(url=server.url, embedded=True)
     try:

@@ -19,8 +19,13 @@ from conformance.targets.http import HttpResponse
 from conformance.timestamps import format_time, parse_time
 
 __all__ = [
-    "v1_head_offered", "v1_1_detail_offered", "v1_heads", "raw_head_answers",
-    "v1_detail_walks", "v1_detail_universe", "v1_observed",
+    "raw_head_answers",
+    "v1_1_detail_offered",
+    "v1_detail_universe",
+    "v1_detail_walks",
+    "v1_head_offered",
+    "v1_heads",
+    "v1_observed",
 ]
 
 RAW_HEAD_SAMPLE = 3  # images whose HEAD answer is read byte for byte

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from conformance.glance.write_mode import ImageWriter, WriteModeFailed, WrittenSet, new_run_id
 from conformance.run.state import state_of
 from conformance.targets.errors import TargetError
 from conformance.targets.http import HttpTarget
-from conformance.glance.write_mode import ImageWriter, WriteModeFailed, WrittenSet, new_run_id
 
 __all__ = ["written_images"]
 
@@ -68,7 +68,8 @@ def written_images(request: pytest.FixtureRequest) -> WrittenSet | None:
     if not state.config.allow_writes:
         return None
     if "http" not in state.config.families:
-        warnings.warn(WriteModeWarning("--allow-writes has no effect on a CRI target: nothing is written"), stacklevel=1)
+        warnings.warn(WriteModeWarning("--allow-writes has no effect on a CRI target: nothing is written"),
+                      stacklevel=1)
         return None
     http: HttpTarget = request.getfixturevalue("http_target")
     run_id = new_run_id()

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from conformance.evidence import Exchange
-from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.glance.disk_data import image_data
+from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import JSON, GlanceClient, image_path
 from conformance.targets.http import HttpResponse, HttpTarget
 
@@ -234,9 +234,9 @@ class ImageWriter:
         """Delete the fixture images that earlier runs left behind; the ids deleted."""
         swept = []
         for entry in GlanceClient(self.http).list_v2(max_images=SWEEP_MAX_IMAGES):
-            if isinstance(entry, dict) and is_leftover(entry, run_id):
-                if self.delete(entry["id"], protected=entry.get("protected") is True):
-                    swept.append(entry["id"])
+            if (isinstance(entry, dict) and is_leftover(entry, run_id)
+                    and self.delete(entry["id"], protected=entry.get("protected") is True)):
+                swept.append(entry["id"])
         return swept
 
     def remove_all(self) -> list[str]:

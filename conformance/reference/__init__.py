@@ -9,5 +9,4 @@ Where things live:
   fault.py         the Fault object: name, operation, requirement broken, also_breaks, and its probe
   faults.py        ALL_FAULTS, GLANCE_FAULTS, CRI_FAULTS by name
   __main__.py      python -m conformance.reference (--list-faults, --http-port, --cri-socket, --fault)
-glance_app.py, glance_faults.py, cri_faults.py and cri_images.py only re-export from the modules above.
 """

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from functools import partial
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from types import TracebackType
 from typing import Any
 

@@ -277,7 +277,7 @@ class HttpTarget:
                 sock.settimeout(max(0.05, deadline - time.monotonic()))
                 try:
                     chunk = sock.recv(RAW_BODY_CAP)
-                except (socket.timeout, TimeoutError):
+                except TimeoutError:
                     break
                 if not chunk:
                     break

@@ -1,4 +1,7 @@
-"""rpc ImageStatus(ImageStatusRequest) returns (ImageStatusResponse) — seed 000 "ImageStatus", read top to bottom like the page."""
+"""rpc ImageStatus(ImageStatusRequest) returns (ImageStatusResponse) — seed 000 "ImageStatus".
+
+Read top to bottom like the page.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ import pytest
 from hypothesis import example, given
 
 from conformance import catalog, schemas
-from conformance.cri import strategies as cri_strategies
 from conformance.checks import Problems, fail
+from conformance.cri import strategies as cri_strategies
 from conformance.cri.fixtures import Listed, ListedImage, Status, ask_status, image_differences, reference_pattern
 from conformance.targets.cri import CriTarget
 

@@ -1,4 +1,7 @@
-"""rpc ListImages(ListImagesRequest) returns (ListImagesResponse) — seed 002 "ListImages", read top to bottom like the page."""
+"""rpc ListImages(ListImagesRequest) returns (ListImagesResponse) — seed 002 "ListImages".
+
+Read top to bottom like the page.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,15 @@ import pytest
 
 from conformance import catalog, schemas
 from conformance.checks import Problems, fail
+from conformance.cri.fixtures import (
+    Listed,
+    ListedImage,
+    accepts_embedded,
+    ask_status,
+    image_differences,
+    reference_pattern,
+)
 from conformance.evidence import Exchange
-from conformance.cri.fixtures import Listed, ListedImage, accepts_embedded, ask_status, image_differences, reference_pattern
 from conformance.run.state import RunState
 from conformance.targets.cri import CriTarget
 
@@ -38,9 +48,13 @@ def listed_again(cri: CriTarget) -> tuple[list[dict[str, Any]], Exchange]:
 
 
 def probe_references(listed: Listed, pinned: tuple[str, ...]) -> list[str]:
-    """References ImageStatus may find besides the listed names: pinned ones, `:latest` of listed repositories, common images."""
+    """References ImageStatus may find besides the listed names.
+
+    The pinned ones, `:latest` of listed repositories and common images.
+    """
     known = {ref for entry in listed.images for ref in (entry["id"], *entry["repo_tags"], *entry["repo_digests"])}
-    tags = [tag for entry in listed.images for tag in entry["repo_tags"] if reference_pattern("repo_tag").fullmatch(tag)]
+    tags = [tag for entry in listed.images for tag in entry["repo_tags"]
+            if reference_pattern("repo_tag").fullmatch(tag)]
     repositories = sorted({tag.rpartition(":")[0] for tag in tags})
     probes = [*pinned, *(f"{repo}:latest" for repo in repositories), *COMMON_REFERENCES]
     return [ref for ref in dict.fromkeys(probes) if ref not in known]
@@ -119,7 +133,8 @@ def test_repeated_calls_list_the_same_images(cri: CriTarget, cri_listed: Listed)
 
 @pytest.mark.requirement("CRI-LISTIMAGES-FILTER-BY-TAG")
 def test_filter_by_tag_lists_exactly_the_images_carrying_it(cri: CriTarget, cri_images: list[ListedImage]) -> None:
-    tagged = [(item.entry["id"], tag) for item in cri_images for tag in item.entry["repo_tags"] if reference_pattern("repo_tag").fullmatch(tag)]
+    tagged = [(item.entry["id"], tag) for item in cri_images for tag in item.entry["repo_tags"]
+              if reference_pattern("repo_tag").fullmatch(tag)]
     if not tagged:
         pytest.skip("no listed image has a well-formed repo tag to filter by")
     problems = Problems("ListImages filtered by a repo tag must list the image carrying it and only such images")
@@ -146,13 +161,17 @@ def test_filter_matching_nothing_lists_nothing(reference: str, cri: CriTarget, c
     result = cri.list_images(reference)
     exchange = result.exchange
     if result.code != "OK" or result.response is None:
-        fail(f"ListImages filtered by {reference} must answer OK", f"{result.code}: {result.details}", "OK with no images", exchange)
+        fail(f"ListImages filtered by {reference} must answer OK", f"{result.code}: {result.details}",
+             "OK with no images", exchange)
     images = (result.response or {}).get("images", [])
     if images:
-        fail(f"ListImages filtered by {reference}, which names no image, must list nothing", f"{len(images)} image(s): {', '.join(entry['id'] for entry in images[:5])}", "an empty list", exchange)
+        listed = ", ".join(entry["id"] for entry in images[:5])
+        fail(f"ListImages filtered by {reference}, which names no image, must list nothing",
+             f"{len(images)} image(s): {listed}", "an empty list", exchange)
 
 
-# 注意事项 (isulad): embedded images are listed with the config digest as id and no digests; ImageStatus cannot query them.
+# 注意事项 (isulad): embedded images are listed with the config digest as id and no digests;
+# ImageStatus cannot query them.
 
 
 @pytest.mark.requirement("CRI-LISTIMAGES-EMBEDDED")

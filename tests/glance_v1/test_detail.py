@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import math
 import re
@@ -18,7 +19,13 @@ from conformance.catalog import Profile
 from conformance.checks import Problems, fail
 from conformance.evidence import Exchange
 from conformance.glance.filters import (
-    EPOCH, Observed, invalid_values, is_hidden, missing, single_filter_queries, unsound,
+    EPOCH,
+    Observed,
+    invalid_values,
+    is_hidden,
+    missing,
+    single_filter_queries,
+    unsound,
 )
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_json import read_json
@@ -52,7 +59,10 @@ def query_text(query: dict[str, str]) -> str:
 
 
 def entry_errors(schema_name: str, walks: tuple[Walk, ...]) -> list[tuple[str, bool, Exchange | None]]:
-    """(line, whether it is about `properties`, exchange) per schema violation, each entry judged once, named by its id."""
+    """(line, whether it is about `properties`, exchange) per schema violation.
+
+    Each entry is judged once and named by its id.
+    """
     found: list[tuple[str, bool, Exchange | None]] = []
     seen: set[str] = set()
     for walk in walks:
@@ -77,12 +87,14 @@ def readable(*walks: Walk) -> tuple[Walk, ...]:
     """`walks`, or an error (not a failure) when no page of them could be read at all."""
     if not any(walk.pages for walk in walks):
         problem = next(walk.problem for walk in walks if walk.problem)
-        pytest.fail(f"no page of the v1.1 detail listing could be read, so this cannot be judged: {problem}", pytrace=False)
+        pytest.fail(f"no page of the v1.1 detail listing could be read, so this cannot be judged: {problem}",
+                    pytrace=False)
     return walks
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-VALID-JSON")
-@pytest.mark.parametrize("query", [{}, {"changes-since": EPOCH, "limit": str(WALK_LIMIT)}], ids=["unfiltered", "with-deleted"])
+@pytest.mark.parametrize("query", [{}, {"changes-since": EPOCH, "limit": str(WALK_LIMIT)}],
+                         ids=["unfiltered", "with-deleted"])
 def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_offered: None,
                                              glance: GlanceClient) -> None:
     response = glance.detail_v1_1(query)
@@ -96,7 +108,8 @@ def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_
         json.loads(response.body)
     except ValueError as exc:
         at = getattr(exc, "pos", 0)
-        fail(title, f"{exc}: …{response.text[max(0, at - 40):at + 40]!r}…", "JSON (RFC 8259; an unset field is null, not none)", exchange)
+        fail(title, f"{exc}: …{response.text[max(0, at - 40):at + 40]!r}…",
+             "JSON (RFC 8259; an unset field is null, not none)", exchange)
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-SCHEMA")
@@ -210,16 +223,18 @@ def order_breaks(entries: list[dict[str, Any]], field: str | None, direction: st
         return []
     known = [(entry, value) for entry in entries if (value := sort_value(entry, field)) is not None]
     lines = []
-    for (first, a), (second, b) in zip(known, known[1:]):
+    for (first, a), (second, b) in itertools.pairwise(known):
         if (a > b) if direction == "asc" else (a < b):
-            lines.append(f"{first.get('id')} ({field} {first.get(field)}) comes before {second.get('id')} ({field} {second.get(field)})")
+            lines.append(f"{first.get('id')} ({field} {first.get(field)}) comes before "
+                         f"{second.get('id')} ({field} {second.get(field)})")
     return lines
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-PAGINATION")
 @pytest.mark.parametrize("order", ORDERS, ids=["default", "size-asc", "updated_at-asc", "name-desc"])
-def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, str], str | None, str], v1_1_detail_offered: None,
-                                                        glance: GlanceClient, v1_detail_universe: Universe) -> None:
+def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, str], str | None, str],
+                                                        v1_1_detail_offered: None, glance: GlanceClient,
+                                                        v1_detail_universe: Universe) -> None:
     query, field, direction = order
     everyone = v1_detail_universe.visible
     page = max(MIN_PAGE, math.ceil(len(everyone.entries) / PAGED_WALK_PAGES))
@@ -267,8 +282,8 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
             problems.add(f"limit={'(none)' if limit is None else limit}: {len(images)} entries, at most {asked} "
                          "allowed", exchange)
         elif len(images) < expected:
-            problems.add(f"limit={'(none)' if limit is None else limit}: {len(images)} entries while {total} images are listed; "
-                         f"documented {expected}", exchange)
+            problems.add(f"limit={'(none)' if limit is None else limit}: {len(images)} entries while {total} "
+                         f"images are listed; documented {expected}", exchange)
     problems.check()
 
 

@@ -1,7 +1,8 @@
-"""GET /v1.1/images/detail?filters — the filters of seed 004 §请求消息 in any combination, checked against a local model.
+"""GET /v1.1/images/detail?filters — the filters of seed 004 §请求消息 in any combination, against a local model.
 
-The ground truth is the unfiltered listing (and the changes-since listing that brings deleted and killed images back);
-hypothesis draws filter values from the target's own images and arbitrary ones, and shrinks a failure to a minimal query.
+The ground truth is the unfiltered listing (and the changes-since listing that brings deleted and killed images
+back); hypothesis draws filter values from the target's own images and arbitrary ones, and shrinks a failure to a
+minimal query.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def walked(glance: GlanceClient, query: Query, problems: Problems) -> Walk | Non
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SOUND")
 @given(data=st.data())
-def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
-                                                   v1_observed: Observed) -> None:
+def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient,
+                                                   v1_detail_universe: Universe, v1_observed: Observed) -> None:
     query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS), label="query")
     problems = Problems(f"{url(query)} must return only images that match every filter")
     walk = walked(glance, query, problems)

@@ -1,4 +1,7 @@
-"""HEAD /v1/images/{image_id} — seed 003 "查询镜像元数据（OpenStack原生v1--已废弃）", read top to bottom like the page."""
+"""HEAD /v1/images/{image_id} — seed 003 "查询镜像元数据（OpenStack原生v1--已废弃）".
+
+Read top to bottom like the page.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpResponse
 from conformance.timestamps import parse_time
+
 # The types of the seed's response table.
 INTEGER_FIELDS = ("size", "virtual_size", "min_disk", "min_ram")
 BOOLEAN_FIELDS = ("is_public", "protected", "deleted")

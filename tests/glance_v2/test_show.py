@@ -17,6 +17,7 @@ from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.timestamps import parse_time
 
+
 @pytest.mark.requirement("GLANCE-V2-SHOW-200-JSON")
 def test_existing_image_answers_200_with_json(v2_shown: list[Shown]) -> None:
     problems = Problems("Showing an existing image must answer 200 with a JSON body")
@@ -136,7 +137,8 @@ def test_checksum_is_md5_hex(v2_shown: list[Shown]) -> None:
         pytest.skip("no shown image has a checksum (no image data uploaded)")
     for item, body in judged:
         value = body.get("checksum")
-        if value is not None and not (isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)):
+        lowercase_md5 = isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+        if value is not None and not lowercase_md5:
             problems.add(f"{item.image_id}: checksum {value!r}", item.response.exchange)
     problems.check()
 
@@ -178,7 +180,8 @@ def test_error_answer_is_json_when_json_is_accepted(glance: GlanceClient, v2_lis
     if not 400 <= response.status < 500:
         pytest.skip(f"the unknown image answered {response.status}; GLANCE-V2-SHOW-404 judges that")
     if not response.is_json:
-        fail("An error answer to Accept: application/json must be JSON", f"Content-Type {response.headers.get('Content-Type')!r}", "application/json", exchange)
+        fail("An error answer to Accept: application/json must be JSON",
+             f"Content-Type {response.headers.get('Content-Type')!r}", "application/json", exchange)
     response.json()
 
 

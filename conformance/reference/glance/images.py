@@ -306,7 +306,7 @@ def _build(row: _Row) -> Image:
 
 IMAGES: tuple[Image, ...] = tuple(_build(row) for row in _ROWS)
 IMAGES_BY_ID: Mapping[str, Image] = MappingProxyType({image.id: image for image in IMAGES})
-IMAGE_KEYS: Mapping[str, str] = MappingProxyType({row.key: image.id for row, image in zip(_ROWS, IMAGES)})
+IMAGE_KEYS: Mapping[str, str] = MappingProxyType({row.key: image.id for row, image in zip(_ROWS, IMAGES, strict=True)})
 
 
 def image_by_key(key: str) -> Image:
