@@ -24,6 +24,12 @@ class Tier(StrEnum):
     DEPRECATED = "deprecated"  # must pass when the target offers the operation; not offered is fine
 
 
+class Need(StrEnum):
+    """What a run must have for a requirement to be judged at all."""
+
+    CREDENTIALS = "credentials"  # a token the target accepts: only then does a request without one mean anything
+
+
 class CatalogError(Exception):
     """The catalogue files under schemas/ are inconsistent."""
 
@@ -40,6 +46,7 @@ class Requirement:
     profiles: tuple[str, ...] = ()  # empty: every profile of the operation's family
     tiers: tuple[tuple[str, Tier], ...] = ()  # (profile, tier) where a profile weighs it differently
     base_tier: Tier | None = None  # set on the copy `under` makes when a profile changed the tier
+    requires: frozenset[Need] = frozenset()  # a run that lacks one of these lists the requirement as not judged
 
     @property
     def family(self) -> str:
@@ -108,6 +115,7 @@ def requirements(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Requirement]:
                     text=entry["text"],
                     profiles=tuple(entry.get("profiles") or ()),
                     tiers=_tier_overrides(path.name, entry),
+                    requires=_needs(path, entry),
                 )
             except (KeyError, TypeError) as exc:
                 raise CatalogError(f"{path.name}: requirement {entry!r} lacks {exc}") from exc
@@ -147,6 +155,15 @@ def _check_profile_names(found: Mapping[str, Requirement], known: Mapping[str, P
                 raise CatalogError(f"requirement {req.id!r} names profile {name!r} of family {profile.family!r}")
             if name in dict(req.tiers) and req.profiles and name not in req.profiles:
                 raise CatalogError(f"requirement {req.id!r} sets a tier under {name!r}, which does not certify it")
+
+
+def _needs(path: Path, entry: dict[str, object]) -> frozenset[Need]:
+    """The `requires` list of a catalogue entry; CatalogError on a need the suite does not know."""
+    raw = entry.get("requires") or []
+    if not isinstance(raw, list) or any(name not in {n.value for n in Need} for name in raw):
+        raise CatalogError(f"{path.name}: requirement {entry.get('id')!r} requires {raw!r}; use a list of "
+                           f"{', '.join(Need)}")
+    return frozenset(Need(name) for name in raw)
 
 
 @cache

@@ -106,6 +106,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         req.under(active[req.family]) for req in known.values()
         if req.family in active and req.applies_to(active[req.family])
     ]
+    # What the run lacks the means to judge is listed with the reason, neither certified nor run.
+    state.not_judged = [(req, reason) for req in state.requirements if (reason := state.config.cannot_judge(req))]
+    unjudged = {req.id for req, _ in state.not_judged}
+    state.requirements = [req for req in state.requirements if req.id not in unjudged]
     selected = {req.id: req for req in state.requirements}  # each with the tier its profile gives it
     selected_ids = set(selected)
     keep, drop = [], []
@@ -130,6 +134,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     # A run certifies the operations it has tests for: `pytest tests/glance_v2` is a verdict on that operation only.
     collected = {known[rid].operation for item in keep for rid in requirement_ids(item)}
     state.requirements = [req for req in state.requirements if req.operation in collected]
+    state.not_judged = [(req, reason) for req, reason in state.not_judged if req.operation in collected]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -139,6 +139,10 @@ def _findings_block(document: dict[str, Any]) -> list[str]:
             for w in document["warnings"]
         )
         parts.append(f'<h3 id="warnings">Warnings (advisory requirements not met)</h3><ul>{items}</ul>')
+    if document.get("not_judged"):
+        items = "".join(f"<li><code>{esc(n['id'])}</code> ({esc(n['tier'])}): {esc(n['reason'])}</li>"
+                        for n in document["not_judged"])
+        parts.append(f'<h3 id="not-judged">Not judged in this run (not certified)</h3><ul>{items}</ul>')
     waivers = document.get("waivers", {})
     for key, title in WAIVER_SECTIONS:
         if waivers.get(key):

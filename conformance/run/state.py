@@ -125,6 +125,7 @@ class RunState:
     started_at: str = field(default_factory=lambda: now_utc())
     clock_start: float = field(default_factory=time.monotonic)
     requirements: list[Requirement] = field(default_factory=list)  # certified in this run
+    not_judged: list[tuple[Requirement, str]] = field(default_factory=list)  # (requirement, why the run cannot)
     tests: dict[str, TestOutcome] = field(default_factory=dict)
     targets: TargetRecords = field(default_factory=TargetRecords)
     results: list[RequirementResult] = field(default_factory=list)

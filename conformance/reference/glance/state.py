@@ -71,3 +71,4 @@ class AppState:
     faults: frozenset[Fault[HttpProbe]]
     store: Store
     case_insensitive: bool = False  # v1.1 text filters ignore letter case (upstream on MySQL/MariaDB): not a fault
+    token: str | None = None  # the one X-Auth-Token accepted; None: no credentials are checked

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -19,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from conformance.reference.fault import Fault
 from conformance.reference.glance import faults as F
 from conformance.reference.glance import paging
-from conformance.reference.glance.images import Image, format_v1_time
+from conformance.reference.glance.images import Image, format_v1_time, image_by_key
 from conformance.reference.glance.probe import HttpProbe
 from conformance.reference.glance.responses import WSGIApp, clip, error
 from conformance.reference.glance.state import AppState
@@ -35,6 +36,7 @@ _ISO_8601 = re.compile(
     r"(?P<zone>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?",
     re.IGNORECASE,
 )
+_SIZE_LOST = image_by_key("coreos").id  # the image F.V1_1_DETAIL_ACTIVE_SIZE_NULL takes the size of
 # The exact-match filters, each with the fault that switches it off.
 _EXACT_FILTERS: dict[str, Fault[HttpProbe]] = {
     "container_format": F.V1_1_DETAIL_FILTER_CONTAINER_FORMAT_IGNORED,
@@ -66,6 +68,8 @@ def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
     show_hidden = since is not None and F.V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED not in faults
     show_hidden = show_hidden or F.V1_1_DETAIL_SHOWS_DELETED in faults
     candidates = [i for i in state.store.all() if show_hidden or not (i.deleted or i.status == "killed")]
+    if F.V1_1_DETAIL_ACTIVE_SIZE_NULL in faults:  # the record itself loses its size, so filters agree with entries
+        candidates = [replace(i, size=None) if i.id == _SIZE_LOST else i for i in candidates]
     predicates = _filters(state, args, since)
     if F.V1_1_DETAIL_ONLY_FIRST_FILTER in faults:
         predicates = predicates[:1]
@@ -198,7 +202,8 @@ def _entry(state: AppState, image: Image) -> dict[str, Any]:
         "owner": image.owner,
         "protected": image.protected,
         "min_ram": image.min_ram,
-        "checksum": image.checksum,
+        "checksum": None if image.status == "active" and F.V1_1_DETAIL_ACTIVE_CHECKSUM_NULL in state.faults
+        else image.checksum,
         "min_disk": image.min_disk,
         "is_public": image.is_public,
         "deleted_at": None if image.deleted_at is None else format_v1_time(image.deleted_at),
