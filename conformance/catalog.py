@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -23,6 +24,12 @@ class Tier(StrEnum):
     DEPRECATED = "deprecated"  # must pass when the target offers the operation; not offered is fine
 
 
+class Need(StrEnum):
+    """What a run must have for a requirement to be judged at all."""
+
+    CREDENTIALS = "credentials"  # a token the target accepts: only then does a request without one mean anything
+
+
 class CatalogError(Exception):
     """The catalogue files under schemas/ are inconsistent."""
 
@@ -37,11 +44,30 @@ class Requirement:
     source: str
     text: str
     profiles: tuple[str, ...] = ()  # empty: every profile of the operation's family
+    tiers: tuple[tuple[str, Tier], ...] = ()  # (profile, tier) where a profile weighs it differently
+    base_tier: Tier | None = None  # set on the copy `under` makes when a profile changed the tier
+    requires: frozenset[Need] = frozenset()  # a run that lacks one of these lists the requirement as not judged
 
     @property
     def family(self) -> str:
         """`http` or `cri`."""
         return FAMILY_OF_OPERATION[self.operation]
+
+    @property
+    def catalogue_tier(self) -> Tier:
+        """The tier the catalogue gives before any profile weighs in."""
+        return self.base_tier or self.tier
+
+    def tier_under(self, profile: Profile) -> Tier:
+        """The tier this requirement has when `profile` certifies the target."""
+        return dict(self.tiers).get(profile.name, self.catalogue_tier)
+
+    def under(self, profile: Profile) -> Requirement:
+        """This requirement as `profile` weighs it: `tier` is the effective tier, `base_tier` the catalogue's."""
+        tier = self.tier_under(profile)
+        if tier == self.tier:
+            return self
+        return replace(self, tier=tier, base_tier=self.catalogue_tier)
 
     def applies_to(self, profile: Profile) -> bool:
         """Whether this requirement is certified under `profile`."""
@@ -58,6 +84,8 @@ class Profile:
     family: str
     description: str
     schemas: dict[str, str] = field(default_factory=dict)  # schema role -> file under schemas/
+    # whether behaviour only upstream documents (not the vendor's) is part of what this profile certifies
+    upstream_behaviour: bool = True
 
 
 def _load_yaml(path: Path) -> object:
@@ -86,6 +114,8 @@ def requirements(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Requirement]:
                     source=entry["source"],
                     text=entry["text"],
                     profiles=tuple(entry.get("profiles") or ()),
+                    tiers=_tier_overrides(path.name, entry),
+                    requires=_needs(path, entry),
                 )
             except (KeyError, TypeError) as exc:
                 raise CatalogError(f"{path.name}: requirement {entry!r} lacks {exc}") from exc
@@ -97,7 +127,43 @@ def requirements(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Requirement]:
             if req.id in found:
                 raise CatalogError(f"{path.name}: duplicate requirement id {req.id!r}")
             found[req.id] = req
+    _check_profile_names(found, profiles(schemas_dir))
     return found
+
+
+def _tier_overrides(file_name: str, entry: Mapping[str, object]) -> tuple[tuple[str, Tier], ...]:
+    """The `tiers: {profile: tier}` mapping of one requirement entry, validated as far as the entry alone allows."""
+    raw = entry.get("tiers") or {}
+    if not isinstance(raw, Mapping):
+        raise CatalogError(f"{file_name}: requirement {entry.get('id')!r} has tiers {raw!r}; use {{profile: tier}}")
+    try:
+        return tuple(sorted((str(name), Tier(tier)) for name, tier in raw.items()))
+    except ValueError:
+        raise CatalogError(
+            f"{file_name}: requirement {entry.get('id')!r} has tiers {dict(raw)!r}; use one of {', '.join(Tier)}"
+        ) from None
+
+
+def _check_profile_names(found: Mapping[str, Requirement], known: Mapping[str, Profile]) -> None:
+    """Every profile a requirement names (in `profiles` or `tiers`) exists and is of the requirement's family."""
+    for req in found.values():
+        for name in (*req.profiles, *(name for name, _ in req.tiers)):
+            profile = known.get(name)
+            if profile is None:
+                raise CatalogError(f"requirement {req.id!r} names unknown profile {name!r}; known: {', '.join(known)}")
+            if profile.family != req.family:
+                raise CatalogError(f"requirement {req.id!r} names profile {name!r} of family {profile.family!r}")
+            if name in dict(req.tiers) and req.profiles and name not in req.profiles:
+                raise CatalogError(f"requirement {req.id!r} sets a tier under {name!r}, which does not certify it")
+
+
+def _needs(path: Path, entry: dict[str, object]) -> frozenset[Need]:
+    """The `requires` list of a catalogue entry; CatalogError on a need the suite does not know."""
+    raw = entry.get("requires") or []
+    if not isinstance(raw, list) or any(name not in {n.value for n in Need} for name in raw):
+        raise CatalogError(f"{path.name}: requirement {entry.get('id')!r} requires {raw!r}; use a list of "
+                           f"{', '.join(Need)}")
+    return frozenset(Need(name) for name in raw)
 
 
 @cache
@@ -108,12 +174,16 @@ def profiles(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Profile]:
         doc = _load_yaml(path)
         if not isinstance(doc, dict):
             raise CatalogError(f"{path.name}: not a mapping")
+        upstream = doc.get("upstream_behaviour", True)
+        if not isinstance(upstream, bool):
+            raise CatalogError(f"{path.name}: upstream_behaviour must be true or false, not {upstream!r}")
         try:
             found[path.stem] = Profile(
                 name=path.stem,
                 family=doc["family"],
                 description=doc["description"],
                 schemas=dict(doc.get("schemas") or {}),
+                upstream_behaviour=upstream,
             )
         except KeyError as exc:
             raise CatalogError(f"{path.name}: lacks {exc}") from exc
@@ -121,5 +191,5 @@ def profiles(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Profile]:
 
 
 def requirements_for(profile: Profile) -> list[Requirement]:
-    """The requirements certified under `profile`, in catalogue order."""
-    return [req for req in requirements().values() if req.applies_to(profile)]
+    """The requirements certified under `profile`, in catalogue order, each with the tier `profile` gives it."""
+    return [req.under(profile) for req in requirements().values() if req.applies_to(profile)]

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conformance import catalog
+from conformance.targets.auth import generated_token
 
 DEFAULT_PROFILES = {"http": "ims", "cri": "cri"}
 CRI_VERSIONS = ("auto", "v1", "v1alpha2")
@@ -191,7 +192,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         flag="--token", dest="token", metavar="TOKEN", env=("OS_AUTH_TOKEN",),
-        help="send X-Auth-Token; never shown in any report",
+        help="send X-Auth-Token; never shown in any report; the embedded reference then requires it "
+        "(without --target and --token, the run makes up a token of its own)",
     ),
     Option(
         flag="--ca-bundle", dest="ca_bundle", metavar="PATH", parse=_ca_bundle,
@@ -255,6 +257,12 @@ class TargetConfig:
         """Values that must never appear in any output."""
         return tuple(s for s in (self.token,) if s)
 
+    def cannot_judge(self, requirement: catalog.Requirement) -> str | None:
+        """Why this run cannot judge `requirement` at all, or None when it can."""
+        if catalog.Need.CREDENTIALS in requirement.requires and not self.token:
+            return "no credentials configured (--token)"
+        return None
+
 
 def register(parser: pytest.Parser) -> None:
     """Declare every option to pytest: the command-line flag and, where it has one, the ini key."""
@@ -301,7 +309,8 @@ def build_config(
         report_dir=values["report_dir"],
         timeout=values["timeout"],
         budget=values["budget"],
-        token=values["token"],
+        # The embedded reference checks credentials too, so that the 401 requirements are judged by default.
+        token=values["token"] or (None if target else generated_token()),
         verify=verify,
         image_ids=values["image_id"],
         cri_version=values["cri_version"],

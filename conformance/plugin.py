@@ -102,8 +102,16 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     state = state_of(config)
     known = catalog.requirements()
     active = {family: catalog.profiles()[name] for family, name in state.config.profiles.items()}
-    state.requirements = [req for req in known.values() if req.family in active and req.applies_to(active[req.family])]
-    selected_ids = {req.id for req in state.requirements}
+    state.requirements = [
+        req.under(active[req.family]) for req in known.values()
+        if req.family in active and req.applies_to(active[req.family])
+    ]
+    # What the run lacks the means to judge is listed with the reason, neither certified nor run.
+    state.not_judged = [(req, reason) for req in state.requirements if (reason := state.config.cannot_judge(req))]
+    unjudged = {req.id for req, _ in state.not_judged}
+    state.requirements = [req for req in state.requirements if req.id not in unjudged]
+    selected = {req.id: req for req in state.requirements}  # each with the tier its profile gives it
+    selected_ids = set(selected)
     keep, drop = [], []
     for item in items:
         ids = requirement_ids(item)
@@ -115,6 +123,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             continue
         for rid in ids:
             item.user_properties.append(("requirement", rid))
+            if rid in selected:
+                item.user_properties.append(("tier", f"{rid}={selected[rid].tier}"))
         for operation in sorted({known[rid].operation for rid in ids}):
             item.user_properties.append(("operation", operation))
         keep.append(item)
@@ -124,6 +134,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     # A run certifies the operations it has tests for: `pytest tests/glance_v2` is a verdict on that operation only.
     collected = {known[rid].operation for item in keep for rid in requirement_ids(item)}
     state.requirements = [req for req in state.requirements if req.operation in collected]
+    state.not_judged = [(req, reason) for req, reason in state.not_judged if req.operation in collected]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

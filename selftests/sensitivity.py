@@ -17,6 +17,7 @@ from conformance.reference.fault import Fault
 from conformance.reference.faults import ALL_FAULTS, GLANCE_FAULTS
 from conformance.reference.glance.probe import HttpProbe
 from conformance.reference.http_server import start_http_server
+from conformance.targets.auth import generated_token
 
 TESTS_OF_FAMILY = {"glance": ("tests/glance_v2", "tests/glance_v1"), "cri": ("tests/cri",)}
 # A fault judged under a profile other than the default runs its own operation's tests only: how the other
@@ -30,8 +31,10 @@ def probe_sees(fault: Fault[Any], *, active: bool) -> dict[str, bool]:
     """Start the fault's reference (with the fault when `active`) and run its probe: the result per API served."""
     faults = [fault.name] if active else []
     if fault.name in GLANCE_FAULTS:
-        with start_http_server(faults=faults) as server:
-            return {"http": fault.probe(HttpProbe(server.url))}
+        # Credentials are checked, as in the embedded run, so the 401 faults have something to break.
+        token = generated_token()
+        with start_http_server(faults=faults, token=token) as server:
+            return {"http": fault.probe(HttpProbe(server.url, token=token))}
     # pytest's temporary folders can exceed the 107-byte limit of unix socket paths.
     socket_dir = tempfile.mkdtemp(prefix="probe-", dir="/tmp")
     try:

@@ -92,3 +92,61 @@ def test_every_requirement_has_a_test() -> None:
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_operation_has_its_catalogue_file(operation: str) -> None:
     assert (SCHEMAS_DIR / "requirements" / f"{operation}.yaml").is_file()
+
+
+# -- tiers per profile ---------------------------------------------------------------------------------------------
+
+UPSTREAM_ONLY_V1_1 = (
+    "GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-LIMIT", "GLANCE-V1-1-DETAIL-FILTER-PROPERTY",
+    "GLANCE-V1-1-DETAIL-INVALID-400", "GLANCE-V1-1-DETAIL-HIDES-DELETED",
+)
+
+
+def test_upstream_only_v1_1_requirements_are_advisory_under_ims_only() -> None:
+    ims = {req.id: req for req in catalog.requirements_for(catalog.profiles()["ims"])}
+    glance = {req.id: req for req in catalog.requirements_for(catalog.profiles()["glance"])}
+    for rid in UPSTREAM_ONLY_V1_1:
+        assert ims[rid].tier == catalog.Tier.ADVISORY and ims[rid].base_tier == catalog.Tier.DEPRECATED, rid
+        assert glance[rid].tier == catalog.Tier.DEPRECATED and glance[rid].base_tier is None, rid
+        assert ims[rid].text == glance[rid].text == catalog.requirements()[rid].text, rid
+        assert ims[rid].source.startswith("upstream only"), rid
+    changed = {rid for rid, req in ims.items() if req.base_tier is not None and rid.startswith("GLANCE-V1-1-")}
+    assert changed == set(UPSTREAM_ONLY_V1_1)
+    assert catalog.profiles()["ims"].upstream_behaviour is False
+    assert catalog.profiles()["glance"].upstream_behaviour is True
+
+
+def catalogue_copy(tmp_path: Path, operation_file: str, old: str, new: str) -> Path:
+    """A copy of schemas/ with one text replacement in one requirement file."""
+    import shutil
+
+    copy = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS_DIR, copy)
+    path = copy / "requirements" / operation_file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return copy
+
+
+@pytest.mark.parametrize(("tiers", "expected"), [
+    ("{nosuch: advisory}", "unknown profile 'nosuch'"),
+    ("{cri: advisory}", "profile 'cri' of family 'cri'"),
+    ("{ims: optional}", "use one of required, advisory, deprecated"),
+    ("[ims, advisory]", "use {profile: tier}"),
+])
+def test_catalogue_rejects_bad_tier_overrides(tmp_path: Path, tiers: str, expected: str) -> None:
+    copy = catalogue_copy(tmp_path, "glance.v1_1.detail.yaml", "    tiers: {ims: advisory}", f"    tiers: {tiers}")
+    with pytest.raises(catalog.CatalogError, match=expected.replace("{", r"\{").replace("}", r"\}")):
+        catalog.requirements(copy)
+
+
+def test_catalogue_rejects_a_bad_upstream_behaviour_flag(tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS_DIR, copy)
+    path = copy / "profiles" / "ims.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("upstream_behaviour: false", "upstream_behaviour: no way"))
+    with pytest.raises(catalog.CatalogError, match="upstream_behaviour must be true or false"):
+        catalog.profiles(copy)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conformance import catalog
+from conformance import catalog, schemas
 from conformance.reference.cri.images import catalogue
 from conformance.reference.cri_server import RunningCriServer, start_cri_server
 
@@ -72,9 +72,37 @@ def test_embedded_image_is_accepted_by_the_isulad_profile_only(suite, serve, pro
     run = suite(CRI_TESTS, "--target", server.url, "--profile", profile)
     assert run.outcome("CRI-LISTIMAGES-MATCHES-STATUS") == expected, run.stdout[-3000:]
     if expected == "failed":
-        assert f"{EMBEDDED_IMAGE.id} is listed, but ImageStatus by its id" in run.stdout, run.stdout[-3000:]
+        assert f"{EMBEDDED_IMAGE.hex} is listed, but ImageStatus by its id" in run.stdout, run.stdout[-3000:]
     else:
         assert set(cri_outcomes(run, profile).values()) == {"passed"}, cri_outcomes(run, profile)
+
+
+HEX = "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("image_id", "digests", "valid"),
+    [
+        (HEX, [f"sha256:{HEX}"], True),  # iSulad's embedded_image.c
+        (f"sha256:{HEX}", [], True),  # what the seed shows
+        (f"sha256:{HEX}", [f"sha256:{HEX}"], True),
+        (HEX, [f"localhost/embedded@sha256:{HEX}"], False),
+        ("localhost/embedded:1.0", [], False),
+        (HEX[:12], [], False),
+        (HEX, [f"sha256:{HEX}", f"sha256:{HEX}"], False),
+    ],
+)
+def test_embedded_image_schema_takes_isulads_wire_form_only(image_id: str, digests: list[str], valid: bool) -> None:
+    image = {"id": image_id, "repo_tags": ["localhost/embedded:1.0"], "repo_digests": digests, "size": "1",
+             "username": ""}
+    assert (not schemas.error_lines("cri/embedded-image.json", image)) is valid
+
+
+def test_ordinary_image_schema_refuses_a_bare_digest() -> None:
+    image = {"id": f"sha256:{HEX}", "repo_tags": ["busybox:1"], "repo_digests": [f"sha256:{HEX}"], "size": "1",
+             "username": ""}
+    assert schemas.error_lines("cri/image.json", image)
+    assert not schemas.error_lines("cri/image.json", {**image, "repo_digests": [f"busybox@sha256:{HEX}"]})
 
 
 def test_missing_socket_stops_the_run_with_every_requirement_in_error(suite) -> None:

@@ -29,6 +29,7 @@ ABSENT = "docker.io/library/absent:1.0"
 BUSYBOX_TAG = "docker.io/library/busybox:1.36"
 CLEAN = catalogue()
 BUSYBOX = next(image for image in CLEAN if BUSYBOX_TAG in image.repo_tags)
+DEBIAN = next(image for image in CLEAN if "docker.io/library/debian:12" in image.repo_tags)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,8 @@ def test_status_of_digest_with_tag_resolves_by_digest(target: CriTarget) -> None
         "bad\x00ref",
         "bild:🙂",
         "\u202e",
-        BUSYBOX.id[len("sha256:"):],  # bare hex is not an id
+        "sha256:" + BUSYBOX.hex[:12] + "x",
+        BUSYBOX.hex[:12].upper(),  # a short id is lower-case hex, as containerd's digest set compares it
     ],
     ids=lambda reference: repr(reference[:20]),
 )
@@ -129,6 +131,24 @@ def test_status_of_missing_or_malformed_reference_is_ok_with_image_unset(target:
     result = target.image_status(reference)
     assert (result.code, result.image_set) == ("OK", False)
     assert result.response is not None and "image" not in result.response
+
+
+@pytest.mark.parametrize("length", [1, 5, 12, 63, 64])
+def test_status_by_id_without_sha256_and_by_unique_prefix(target: CriTarget, length: int) -> None:
+    by_id = _image(target.image_status(BUSYBOX.id))
+    unique = [image.hex[:length] for image in CLEAN if sum(o.hex.startswith(image.hex[:length]) for o in CLEAN) == 1]
+    prefix = BUSYBOX.hex[:length] if length > 4 else unique[0]
+    for reference in (prefix, f"sha256:{prefix}"):
+        assert _image(target.image_status(reference))["id"].removeprefix("sha256:").startswith(prefix), reference
+    if length > 4:
+        assert _image(target.image_status(prefix)) == by_id
+
+
+def test_twin_ids_share_a_prefix_that_is_ambiguous(target: CriTarget) -> None:
+    assert BUSYBOX.hex[:4] == DEBIAN.hex[:4] and BUSYBOX.hex[4] != DEBIAN.hex[4]
+    for reference in (BUSYBOX.hex[:4], "sha256:" + BUSYBOX.hex[:2], BUSYBOX.hex[:1]):
+        result = target.image_status(reference)
+        assert result.code == "INVALID_ARGUMENT" and "ambiguous" in result.details and not result.image_set
 
 
 def test_status_of_empty_reference_is_invalid_argument(target: CriTarget) -> None:
@@ -149,6 +169,14 @@ def test_status_info_only_when_verbose(target: CriTarget) -> None:
     assert target.image_status(BUSYBOX_TAG).response["info"] == {}  # type: ignore[index]
     info = target.image_status(BUSYBOX_TAG, verbose=True).response["info"]  # type: ignore[index]
     assert info and all(isinstance(json.loads(value), dict) for value in info.values())
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_isulad_reference_answers_no_info_even_with_verbose(with_embedded: RunningCriServer, log: ExchangeLog,
+                                                             version: str) -> None:
+    with CriTarget(with_embedded.url, version, timeout=5, log=log) as cri:
+        result = cri.image_status(BUSYBOX_TAG, verbose=True)
+        assert result.image_set and result.response is not None and result.response["info"] == {}
 
 
 def test_status_annotations_are_accepted(target: CriTarget) -> None:
@@ -181,7 +209,8 @@ def test_list_filter_by_short_name_and_no_match(target: CriTarget) -> None:
 
 
 def test_catalogue_covers_the_interesting_shapes() -> None:
-    assert len(CLEAN) >= 6 and not any(image.embedded for image in CLEAN)
+    assert len(CLEAN) >= 7 and not any(image.embedded for image in CLEAN)
+    assert any(one.hex[:4] == other.hex[:4] for one in CLEAN for other in CLEAN if one is not other)
     assert any(not image.repo_tags and image.repo_digests for image in CLEAN)
     assert any(len({tag.rpartition(":")[0] for tag in image.repo_tags}) > 1 for image in CLEAN)
     assert {(image.uid, image.username) for image in CLEAN} >= {(0, ""), (1000, ""), (None, "nobody")}
@@ -199,12 +228,14 @@ def test_embedded_image_is_listed_but_not_queryable(
         extra = [image for image in listed if image["id"] not in {known.id for known in CLEAN}]
         assert len(listed) == len(CLEAN) + 1 and len(extra) == 1
         embedded = extra[0]
-        assert re.fullmatch(r"sha256:[0-9a-f]{64}", embedded["id"])
-        assert embedded["repo_tags"] and embedded["repo_digests"] == []
-        for reference in (embedded["id"], *embedded["repo_tags"]):
+        # iSulad's embedded_image.c: id = config digest without sha256:, repo_digests = [the config digest as stored]
+        assert re.fullmatch(r"[0-9a-f]{64}", embedded["id"])
+        assert len(embedded["repo_tags"]) == 1 and embedded["repo_digests"] == ["sha256:" + embedded["id"]]
+        for reference in (embedded["id"], "sha256:" + embedded["id"], embedded["id"][:12], *embedded["repo_tags"]):
             result = cri.image_status(reference)
             assert (result.code, result.image_set) == ("OK", False)
-        assert [image["id"] for image in _listed(cri.list_images(embedded["repo_tags"][0]))] == [embedded["id"]]
+        # iSulad's embedded_list_images answers nothing when a filter is given
+        assert _listed(cri.list_images(embedded["repo_tags"][0])) == []
 
 
 # Faults (each fault's own probe is run in selftests/test_sensitivity.py)

@@ -194,3 +194,22 @@ def test_thorough_profile_records_its_seed(suite) -> None:
     run = suite(V2, "--hypothesis-profile", "thorough", "--hypothesis-seed", "424242", "-k", "malformed")
     assert run.results["hypothesis"] == {"profile": "thorough", "derandomized": False, "seed": "424242"}
     assert "hypothesis seed 424242" in run.stdout
+
+
+@pytest.mark.parametrize(("profile", "tier", "catalogue_tier"), [("ims", "advisory", "deprecated"),
+                                                                  ("glance", "deprecated", None)])
+def test_reports_show_the_tier_the_run_used(suite, profile: str, tier: str, catalogue_tier: str | None) -> None:
+    # LIMIT is upstream-only behaviour: advisory under the vendor profile, its catalogue tier under glance
+    rid = "GLANCE-V1-1-DETAIL-LIMIT"
+    run = suite("tests/glance_v1/test_detail.py", "-k", "limit_entries", "--profile", profile)
+    entry = next(e for e in run.results["requirements"] if e["id"] == rid)
+    assert entry["tier"] == tier and entry.get("catalogue_tier") == catalogue_tier, entry
+    assert schemas.error_lines("report/results.json", run.results) == []
+    page = ReportPage()
+    page.feed((run.report_dir / "report.html").read_text(encoding="utf-8"))
+    row = next(row for row in page.requirement_rows if row.startswith(rid))
+    assert row.split()[1] == tier, row
+    assert (f"{catalogue_tier} in the catalogue" in row) == bool(catalogue_tier), row
+    cases = ET.parse(run.report_dir / "junit.xml").getroot().findall(".//testcase")
+    props = [(p.get("name"), p.get("value")) for case in cases for p in case.findall("properties/property")]
+    assert ("tier", f"{rid}={tier}") in props, props

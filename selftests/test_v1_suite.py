@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from conformance import catalog
+from conformance.reference.glance import faults as F
 from conformance.reference.glance.faults import V1_1_DETAIL, V1_HEAD
 from conformance.reference.http_server import start_http_server
 from selftests.conftest import SuiteRun
@@ -70,3 +71,68 @@ def test_a_target_whose_v1_root_answers_but_whose_images_are_gone_fails(suite: C
     assert outcomes["GLANCE-V1-HEAD-200-EMPTY-BODY"] == "failed"
     assert outcomes["GLANCE-V1-1-DETAIL-VALID-JSON"] == "failed"
     assert run.results["verdict"] == "fail" and run.returncode != 0
+
+
+# -- how filter text compares: one reading per run ------------------------------------------------------------------
+
+DETAIL_TESTS = ("tests/glance_v1/test_detail.py", "tests/glance_v1/test_detail_filters.py")
+DETAIL_REQUIREMENTS = [rid for rid in V1_REQUIREMENTS if rid.startswith("GLANCE-V1-1-DETAIL-")]
+
+
+def test_a_case_insensitive_reference_passes_and_the_reading_is_reported(suite: Callable[..., SuiteRun]) -> None:
+    # upstream Glance on MySQL/MariaDB compares filter text ignoring case; the documents do not settle case
+    with start_http_server(case_insensitive=True) as server:
+        run = suite(*DETAIL_TESTS, "--target", server.url)
+    outcomes = run.outcomes()
+    not_passed = {rid: outcomes.get(rid, "absent") for rid in DETAIL_REQUIREMENTS if outcomes.get(rid) != "passed"}
+    assert not not_passed and run.results["verdict"] == "pass", f"{not_passed}\n{run.stdout[-3000:]}"
+    reading = run.results["target"]["endpoints"]["http"]["v1_1_filter_case"]
+    assert reading["reading"] == "case-insensitive" and " returned " in reading["evidence"], reading
+    page = (run.report_dir / "report.html").read_text(encoding="utf-8")
+    assert "v1.1 filter matching" in page and "case-insensitive (seen: GET /v1.1/images/detail?" in page
+
+
+def test_the_clean_reference_is_read_as_case_sensitive(suite: Callable[..., SuiteRun]) -> None:
+    run = suite("tests/glance_v1/test_detail.py", "-k", "each_filter")
+    reading = run.results["target"]["endpoints"]["http"]["v1_1_filter_case"]
+    assert reading["reading"] == "case-sensitive" and " did not return " in reading["evidence"], reading
+    filters = {rid: outcome for rid, outcome in run.outcomes().items() if "-FILTER-" in rid and outcome != "skipped"}
+    assert len(filters) == 8 and set(filters.values()) == {"passed"}, filters
+
+
+def test_a_target_case_insensitive_for_names_only_fails(suite: Callable[..., SuiteRun]) -> None:
+    run = suite("tests/glance_v1/test_detail.py", "-k", "each_filter",
+                "--reference-fault", F.V1_1_DETAIL_CASE_NAMES_ONLY.name)
+    assert run.results["target"]["endpoints"]["http"]["v1_1_filter_case"]["reading"] == "case-insensitive"
+    outcomes = run.outcomes()
+    assert outcomes["GLANCE-V1-1-DETAIL-FILTER-NAME"] == "passed", run.stdout[-3000:]
+    for rid in ("PROPERTY", "DISK-FORMAT", "CONTAINER-FORMAT", "STATUS"):
+        assert outcomes[f"GLANCE-V1-1-DETAIL-FILTER-{rid}"] == "failed", (rid, run.stdout[-3000:])
+    assert run.results["verdict"] == "fail"
+
+
+# -- the vendor profile certifies what seed 004 documents ------------------------------------------------------------
+
+UPSTREAM_ONLY = ("GLANCE-V1-1-DETAIL-LIMIT", "GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-INVALID-400",
+                 "GLANCE-V1-1-DETAIL-FILTER-PROPERTY")
+
+
+@pytest.mark.parametrize("profile", ["ims", "glance"])
+def test_a_target_with_only_the_documented_filters(profile: str, suite: Callable[..., SuiteRun]) -> None:
+    # seven filters, no limit/marker/sort/property-*, 200 for invalid values: what seed 004 documents and no more
+    run = suite(*DETAIL_TESTS, "--reference-fault", F.V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY.name, "--profile", profile)
+    entries = {entry["id"]: entry for entry in run.results["requirements"]}
+    for rid in UPSTREAM_ONLY:
+        assert entries[rid]["outcome"] == "failed", (rid, run.stdout[-3000:])
+    if profile == "ims":
+        assert run.results["verdict"] == "pass" and run.returncode == 0, run.results["not_met"]
+        assert {w["id"] for w in run.results["warnings"]} == set(UPSTREAM_ONLY)
+        assert {entries[rid]["tier"] for rid in UPSTREAM_ONLY} == {"advisory"}
+        assert {entries[rid]["catalogue_tier"] for rid in UPSTREAM_ONLY} == {"deprecated"}
+        assert entries["GLANCE-V1-1-DETAIL-FILTER-SOUND"]["outcome"] == "passed"
+    else:
+        assert run.results["verdict"] == "fail" and run.returncode == 1
+        # (SCHEMA fails too: the reference's catalogue carries the vendor's disk formats, which glance does not know)
+        assert {*UPSTREAM_ONLY, "GLANCE-V1-1-DETAIL-FILTER-SOUND"} <= set(run.results["not_met"])
+        assert {entries[rid]["tier"] for rid in UPSTREAM_ONLY} == {"deprecated"}
+        assert not any("catalogue_tier" in entry for entry in entries.values())

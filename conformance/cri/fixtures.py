@@ -23,6 +23,7 @@ __all__ = ["cri", "cri_address", "cri_images", "cri_listed", "cri_profile", "cri
 
 MAX_CRI_IMAGES = 100  # listed images judged per version; bounded on nodes with large image stores
 EMBEDDED_REQUIREMENT = "CRI-LISTIMAGES-EMBEDDED"
+EMBEDDED_SCHEMA = "cri/embedded-image.json"  # iSulad's wire form of an embedded image (isulad profile)
 
 
 @dataclass
@@ -93,6 +94,13 @@ def image_differences(one: dict[str, Any], other: dict[str, Any]) -> list[str]:
 def accepts_embedded(profile: catalog.Profile) -> bool:
     """Whether `profile` accepts vendor embedded images (listed, but unknown to ImageStatus)."""
     return catalog.requirements()[EMBEDDED_REQUIREMENT].applies_to(profile)
+
+
+def embedded_ids(images: list[ListedImage], profile: catalog.Profile) -> set[str]:
+    """Ids of the listed images `profile` takes for embedded ones: ImageStatus by the id does not find them."""
+    if not accepts_embedded(profile):
+        return set()
+    return {item.entry["id"] for item in images if item.by_id.image is None}
 
 
 @pytest.fixture(scope="session")

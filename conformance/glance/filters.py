@@ -9,6 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from conformance._compat import StrEnum
 from conformance.timestamps import format_time, parse_time
 
 Entry = Mapping[str, Any]  # one image as the detail listing shows it
@@ -19,9 +20,34 @@ HIDDEN_STATUSES = frozenset({"deleted", "killed"})  # listed only with changes-s
 SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at")
 SORT_DIRS = ("asc", "desc")
 EPOCH = "1970-01-01T00:00:00"  # a changes-since every image is updated after
+# Seed 004 §请求消息 names these seven; property-* (and paging, sorting) are upstream behaviour only.
+DOCUMENTED_FILTERS = ("name", "container_format", "disk_format", "status", "size_min", "size_max", "changes-since")
+
+
+class Case(StrEnum):
+    """How a target compares the text of the equality filters (name, formats, status, properties).
+
+    The documents say "exact match" and leave case open: upstream Glance compares case-sensitively on SQLite and
+    case-insensitively on MySQL/MariaDB (collation utf8_general_ci). Either is accepted, if one holds for the run.
+    """
+
+    SENSITIVE = "case-sensitive"
+    INSENSITIVE = "case-insensitive"
+
+    def same(self, field: object, value: str) -> bool:
+        """Whether the text `field` equals the filter value under this reading."""
+        if not isinstance(field, str):
+            return False
+        return fold(field) == fold(value) if self is Case.INSENSITIVE else field == value
+
+
+def fold(text: str) -> str:
+    """`text` in lower case, letter by letter: no expansions like ß -> ss, which database collations do not make."""
+    return "".join(low if len(low := char.lower()) == 1 else char for char in text)
 
 # Arbitrary filter text: no surrogates (not encodable in a URL) and no control characters (some databases refuse NUL).
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12)
+SWAPPED_VALUES = 3  # values per filter also queried with their case swapped
 _KEY_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_.:-", min_size=1, max_size=10)
 
 
@@ -47,10 +73,10 @@ def kind_of(param: str) -> FilterKind:
         raise ValueError(f"not a modelled filter: {param!r}") from None
 
 
-def matches_filter(entry: Entry, param: str, value: str) -> bool:
-    """Whether `entry` satisfies the one filter `param=value` (upstream semantics)."""
+def matches_filter(entry: Entry, param: str, value: str, case: Case = Case.SENSITIVE) -> bool:
+    """Whether `entry` satisfies the one filter `param=value` (upstream semantics, text compared as `case` says)."""
     kind = kind_of(param)
-    return kind.matches(entry.get(kind.field), param, value)
+    return kind.matches(entry.get(kind.field), param, value, case)
 
 
 def decidable(entry: Entry, query: Mapping[str, str]) -> bool:
@@ -58,9 +84,10 @@ def decidable(entry: Entry, query: Mapping[str, str]) -> bool:
     return all(kind.fits(entry.get(kind.field)) for kind in map(kind_of, query))
 
 
-def broken_filters(entry: Entry, query: Mapping[str, str], *, listing_rules: bool = True) -> list[str]:
+def broken_filters(entry: Entry, query: Mapping[str, str], *, listing_rules: bool = True,
+                   case: Case = Case.SENSITIVE) -> list[str]:
     """The parameters of `query` that `entry` does not satisfy, and with `listing_rules` the hidden-image rule."""
-    broken = [param for param, value in query.items() if not matches_filter(entry, param, value)]
+    broken = [param for param, value in query.items() if not matches_filter(entry, param, value, case)]
     if listing_rules and is_hidden(entry) and "changes-since" not in query:
         broken.append("(deleted or killed, listed without changes-since)")
     return broken
@@ -74,23 +101,25 @@ def describe(entry: Entry, query: Mapping[str, str]) -> str:
     return f"{entry.get('id')} ({', '.join(dict.fromkeys(fields))})"
 
 
-def unsound(returned: Iterable[Entry], query: Mapping[str, str], *, listing_rules: bool = True) -> list[str]:
+def unsound(returned: Iterable[Entry], query: Mapping[str, str], *, listing_rules: bool = True,
+            case: Case = Case.SENSITIVE) -> list[str]:
     """One line per returned image that does not belong in the answer to `query`."""
     lines = []
     for entry in returned:
-        broken = broken_filters(entry, query, listing_rules=listing_rules) if decidable(entry, query) else []
+        broken = broken_filters(entry, query, listing_rules=listing_rules, case=case) if decidable(entry, query) else []
         if broken:
             lines.append(f"returned {describe(entry, query)}, which breaks {', '.join(broken)}")
     return lines
 
 
-def missing(universe: Iterable[Entry], returned_ids: set[str], query: Mapping[str, str]) -> list[str]:
+def missing(universe: Iterable[Entry], returned_ids: set[str], query: Mapping[str, str],
+            case: Case = Case.SENSITIVE) -> list[str]:
     """One line per image of `universe` that matches every filter of `query` but was not returned."""
     return [
         f"did not return {describe(entry, query)}"
         for entry in universe
         if entry.get("id") not in returned_ids and decidable(entry, query)
-        and not broken_filters(entry, query, listing_rules=False)
+        and not broken_filters(entry, query, listing_rules=False, case=case)
     ]
 
 
@@ -159,8 +188,16 @@ def _round_robin(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(key, values[i]) for i in range(rounds) for key, values in by_key.items() if i < len(values)]
 
 
+def swapped(value: str) -> str:
+    """`value` with its letters' case swapped one for one (ß stays ß): the same text to a case-insensitive target."""
+    return "".join(other if len(other := char.swapcase()) == 1 and other.swapcase() == char else char for char in value)
+
+
 def _exact(observed: tuple[str, ...]) -> st.SearchStrategy[str]:
-    return st.sampled_from(observed) | _TEXT if observed else _TEXT
+    if not observed:
+        return _TEXT
+    own = st.sampled_from(observed)
+    return own | own.map(swapped) | _TEXT
 
 
 def _sizes(observed: Observed) -> st.SearchStrategy[str]:
@@ -193,10 +230,11 @@ def _properties(observed: Observed) -> st.SearchStrategy[tuple[str, str]]:
     if not observed.properties:
         return arbitrary
     keys = tuple(sorted({key for key, _ in observed.properties}))
-    return st.sampled_from(observed.properties) | st.tuples(st.sampled_from(keys), _TEXT) | arbitrary
+    own = st.sampled_from(observed.properties)
+    return own | own.map(lambda kv: (kv[0], swapped(kv[1]))) | st.tuples(st.sampled_from(keys), _TEXT) | arbitrary
 
 
-Matcher = Callable[[Any, str, str], bool]  # (entry field, parameter, filter value) -> whether the entry matches
+Matcher = Callable[[Any, str, str, Case], bool]  # (entry field, parameter, value, text reading) -> whether it matches
 
 
 def _describe_field(field: str) -> Callable[[Entry, str], str]:
@@ -209,11 +247,12 @@ class FilterKind:
 
     name: str
     field: str  # the entry field the filter looks at
-    matches: Matcher  # upstream semantics
+    matches: Matcher  # upstream semantics, text compared under the run's Case reading
     fits: Callable[[Any], bool]  # whether the field has its documented type, so that the filter can be judged
     queries: Callable[[Observed, int], list[Query]]  # deterministic one-filter queries, at most `limit`
     values: Callable[[Observed], st.SearchStrategy[tuple[str, str]]]  # (parameter, value): own and arbitrary ones
     describe: Callable[[Entry, str], str]  # the field as a failure message shows it
+    documented: bool = True  # in seed 004; an upstream-only filter is drawn only where upstream behaviour is certified
 
 
 def _text_or_none(field: object) -> bool:
@@ -224,25 +263,29 @@ def _size_or_none(field: object) -> bool:
     return field is None or _is_size(field)
 
 
-def _equal(field: object, param: str, value: str) -> bool:
-    return bool(field == value)
+def _equal(field: object, param: str, value: str, case: Case) -> bool:
+    return case.same(field, value)
 
 
-def _at_least(field: object, param: str, value: str) -> bool:
+def _at_least(field: object, param: str, value: str, case: Case) -> bool:
     return _is_size(field) and field >= int(value)  # type: ignore[operator]
 
 
-def _at_most(field: object, param: str, value: str) -> bool:
+def _at_most(field: object, param: str, value: str, case: Case) -> bool:
     return _is_size(field) and field <= int(value)  # type: ignore[operator]
 
 
-def _updated_after(field: object, param: str, value: str) -> bool:
+def _updated_after(field: object, param: str, value: str, case: Case) -> bool:
     since, updated = parse_time(value), parse_time(field)
     return since is not None and updated is not None and updated > since
 
 
-def _property_equal(field: object, param: str, value: str) -> bool:
-    return isinstance(field, Mapping) and field.get(param[len(PROPERTY_PREFIX):]) == value
+def _property_equal(field: object, param: str, value: str, case: Case) -> bool:
+    """The property named by `param` equals `value`; a case-insensitive database folds the key as well."""
+    if not isinstance(field, Mapping):
+        return False
+    key = param[len(PROPERTY_PREFIX):]
+    return any(case.same(name, key) and case.same(text, value) for name, text in field.items())
 
 
 def _describe_property(entry: Entry, param: str) -> str:
@@ -252,9 +295,23 @@ def _describe_property(entry: Entry, param: str) -> str:
     return f"properties[{key!r}]={value!r}"
 
 
+def _property_queries(observed: Observed, limit: int) -> list[Query]:
+    """One query per property value, every key before any key twice, then a few with the value's case swapped."""
+    pairs = _round_robin(observed.properties)[:limit]
+    flipped = [(key, swapped(value)) for key, value in spread(pairs, SWAPPED_VALUES) if swapped(value) != value]
+    return [{PROPERTY_PREFIX + key: value} for key, value in dict.fromkeys([*pairs, *flipped])]
+
+
 def _name_prefixes(observed: Observed) -> list[str]:
     """Halves of a few names: a prefix catches substring and prefix matching."""
     return [name[: len(name) // 2] for name in spread(observed.names, 5) if len(name) > 1]
+
+
+def _with_swapped(values: Sequence[str], limit: int) -> list[str]:
+    """`values` spread to `limit`, then a few of them with their case swapped (judged under the run's reading)."""
+    chosen = spread(sorted(set(values)), limit)
+    flipped = [swapped(v) for v in spread(chosen, SWAPPED_VALUES) if swapped(v) != v]
+    return list(dict.fromkeys([*chosen, *flipped]))
 
 
 def _exact_kind(name: str, probes: Callable[[Observed], list[str]] = lambda observed: []) -> FilterKind:
@@ -262,7 +319,7 @@ def _exact_kind(name: str, probes: Callable[[Observed], list[str]] = lambda obse
 
     def queries(observed: Observed, limit: int) -> list[Query]:
         values = [*observed.texts(name), *probes(observed)]
-        return [{name: v} for v in spread(sorted(set(values)), limit)]
+        return [{name: v} for v in _with_swapped(values, limit)]
 
     return FilterKind(name, name, _equal, _text_or_none, queries,
                       lambda observed: _exact(observed.texts(name)).map(lambda value: (name, value)),
@@ -289,12 +346,16 @@ KINDS: dict[str, FilterKind] = {kind.name: kind for kind in (
                lambda observed: _times(observed).map(lambda value: ("changes-since", value)),
                _describe_field("updated_at")),
     FilterKind("property", "properties", _property_equal, lambda field: isinstance(field, Mapping),
-               lambda observed, limit: [{PROPERTY_PREFIX + key: value}
-                                        for key, value in _round_robin(observed.properties)[:limit]],
+               _property_queries,
                lambda observed: _properties(observed).map(lambda kv: (PROPERTY_PREFIX + kv[0], kv[1])),
-               _describe_property),
+               _describe_property, documented=False),
 )}
 FILTERS = tuple(KINDS)
+
+
+def drawn_filters(*, upstream_only: bool) -> tuple[str, ...]:
+    """The filters combined queries draw from: every modelled one, or only seed 004's when upstream is not certified."""
+    return FILTERS if upstream_only else DOCUMENTED_FILTERS
 
 
 def filter_values(observed: Observed) -> dict[str, st.SearchStrategy[tuple[str, str]]]:
@@ -302,11 +363,11 @@ def filter_values(observed: Observed) -> dict[str, st.SearchStrategy[tuple[str, 
     return {name: kind.values(observed) for name, kind in KINDS.items()}
 
 
-def queries(observed: Observed, *, min_filters: int = 1, max_filters: int = 4,
-            exclude: Iterable[str] = ()) -> st.SearchStrategy[Query]:
-    """Queries combining distinct filters, with values the target's images have and arbitrary ones."""
+def queries(observed: Observed, *, min_filters: int = 1, max_filters: int = 4, exclude: Iterable[str] = (),
+            among: Sequence[str] = FILTERS) -> st.SearchStrategy[Query]:
+    """Queries combining distinct filters of `among`, with values the target's images have and arbitrary ones."""
     values = filter_values(observed)
-    kinds = [kind for kind in FILTERS if kind not in set(exclude)]
+    kinds = [kind for kind in among if kind not in set(exclude)]
     chosen = st.lists(st.sampled_from(kinds), min_size=min_filters, max_size=min(max_filters, len(kinds)), unique=True)
     return chosen.flatmap(lambda ks: st.tuples(*(values[k] for k in ks)).map(dict))
 

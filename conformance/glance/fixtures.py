@@ -12,7 +12,6 @@ from conformance.glance import published_schema
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.v2_shown import Shown
 from conformance.run.state import HttpFingerprint, HttpTargetRecord, RunState
-from conformance.targets.auth import token_headers
 from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
@@ -31,7 +30,8 @@ def http_base_url(request: pytest.FixtureRequest, run_state: RunState) -> Iterat
     from conformance.reference.glance.faults import GLANCE_FAULTS
     from conformance.reference.http_server import start_http_server
 
-    server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS])
+    # The embedded reference requires the run's token (given, or made up for the run), as Glance behind Keystone does.
+    server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS], token=config.token)
     run_state.targets.http = HttpTargetRecord(url=server.url, embedded=True)
     try:
         yield server.url
@@ -44,8 +44,7 @@ def http_target(http_base_url: str, run_state: RunState) -> HttpTarget:
     """HTTP client for the Glance-style target, with the run's auth, TLS and timeout."""
     config = run_state.config
     target = HttpTarget(
-        http_base_url, timeout=config.timeout, log=run_state.log, headers=token_headers(config.token),
-        verify=config.verify,
+        http_base_url, timeout=config.timeout, log=run_state.log, token=config.token, verify=config.verify
     )
     try:
         root = target.request("GET", "/", headers={"Accept": "application/json"})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
-from conformance.glance.filters import EPOCH, Observed
+from conformance.glance.filters import EPOCH, Case, Observed, swapped
 from conformance.glance.offers import detail_offer, head_offer
 from conformance.glance.v1_headers import Headed
 from conformance.glance.v2_shown import custom_properties
@@ -23,12 +25,15 @@ __all__ = [
     "v1_1_detail_offered",
     "v1_detail_universe",
     "v1_detail_walks",
+    "v1_filter_case",
     "v1_head_offered",
     "v1_heads",
     "v1_observed",
 ]
 
 RAW_HEAD_SAMPLE = 3  # images whose HEAD answer is read byte for byte
+CASE_PROBE_FIELDS = ("name", "disk_format", "container_format", "status")  # tried in this order
+MAX_PROBE_TEXT = 80  # the target's own text, as much of it as the record shows
 
 
 def _first_image_id(run_state: RunState, request: pytest.FixtureRequest) -> str | None:
@@ -117,3 +122,57 @@ def _v2_killed(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
 def v1_observed(v1_detail_universe: Universe) -> Observed:
     """The filter values the target's own images offer (deleted and killed ones included)."""
     return Observed.of(v1_detail_universe.all_entries)
+
+
+@dataclass(frozen=True)
+class CaseReading:
+    """How the target compares filter text, decided once per run from one query of its own data."""
+
+    case: Case
+    evidence: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The reading as results.json `target.endpoints.http.v1_1_filter_case` holds it."""
+        return {"reading": str(self.case), "evidence": self.evidence}
+
+
+def _case_probe(entries: list[dict[str, Any]]) -> tuple[str, str, dict[str, Any]] | None:
+    """(field, value, image) to ask with the case swapped: ASCII with letters, no image carrying the swapped value."""
+    for field in CASE_PROBE_FIELDS:
+        values = {e.get(field) for e in entries}
+        for entry in sorted(entries, key=lambda e: str(e.get(field))):
+            value = entry.get(field)
+            # ASCII without ':' keeps the probe clear of database quirks and of Glance's filter operators
+            if (isinstance(value, str) and value.isascii() and ":" not in value and swapped(value) != value
+                    and swapped(value) not in values):
+                return field, value, entry
+    return None
+
+
+def read_filter_case(glance: GlanceClient, universe: Universe) -> CaseReading:
+    """Ask for one listed value with its case swapped: its image returned means the target ignores case."""
+    probe = _case_probe(universe.visible.entries)
+    if probe is None:
+        return CaseReading(Case.SENSITIVE, "no listed value has letters to swap; judged case-sensitive (the documents' "
+                                           "\"exact match\" read literally)")
+    field, value, entry = probe
+    walk = walk_detail(glance, {field: swapped(value)})
+    asked = f"GET /v1.1/images/detail?{urlencode({field: _bounded(swapped(value))})}"
+    image = f"{_bounded(str(entry.get('id')))} ({field} {_bounded(value)!r})"
+    if walk.problem:
+        return CaseReading(Case.SENSITIVE, f"{asked}: {walk.problem}; judged case-sensitive")
+    if entry.get("id") in walk.ids:
+        return CaseReading(Case.INSENSITIVE, f"{asked} returned {image}")
+    return CaseReading(Case.SENSITIVE, f"{asked} did not return {image}")
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_PROBE_TEXT else text[:MAX_PROBE_TEXT] + "…"
+
+
+@pytest.fixture(scope="session")
+def v1_filter_case(v1_detail_universe: Universe, glance: GlanceClient, run_state: RunState) -> Case:
+    """The one reading of filter text every v1.1 filter test judges by, recorded in results.json and report.html."""
+    reading = read_filter_case(glance, v1_detail_universe)
+    run_state.targets.http_record().v1_1_filter_case = reading.to_dict()
+    return reading.case

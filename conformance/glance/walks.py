@@ -88,7 +88,7 @@ class Universe:
 
 def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int = WALK_LIMIT,
                 max_pages: int = MAX_WALK_PAGES) -> Walk:
-    """Follow `query` page by page; a page shorter than `limit` is the last (as glanceclient v1 does)."""
+    """Follow `query` page by page; a page shorter (as glanceclient v1 reads it) or longer than `limit` is the last."""
     walk = Walk(dict(query))
     params: dict[str, str] = {**query, "limit": str(limit)}
     seen_markers: set[str] = set()
@@ -105,7 +105,8 @@ def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int = 
         if not isinstance(page, list) or not all(isinstance(e, dict) for e in page):
             return walk.stop("the body is not {\"images\": [<object>, ...]}", response)
         walk.entries.extend(page)
-        if len(page) < limit or not page:
+        # A page longer than limit: the target ignores limit (seed 004 does not document it), so it is all there is.
+        if len(page) != limit:
             return walk
         marker = str(page[-1].get("id"))
         if marker in seen_markers:

@@ -46,7 +46,11 @@ def start_cri_server(
     embedded: bool = False,
     versions: Iterable[str] = ("v1", "v1alpha2"),
 ) -> RunningCriServer:
-    """Serve the reference catalogue on `socket_path` for the given API versions, with `faults` injected."""
+    """Serve the reference catalogue on `socket_path` for the given API versions, with `faults` injected.
+
+    `embedded` starts the reference for the isulad profile: it also serves the vendor's embedded image and answers
+    as iSulad does (embedded images in iSulad's wire form, no `info` even with verbose).
+    """
     chosen = resolve(faults, CRI_FAULTS)
     served = tuple(dict.fromkeys(versions))
     unknown = [version for version in served if version not in PROTO_MODULES]
@@ -55,7 +59,7 @@ def start_cri_server(
     path = os.path.abspath(socket_path)
     if len(path.encode()) > SOCKET_PATH_MAX:
         raise ValueError(f"unix socket path too long ({len(path.encode())} > {SOCKET_PATH_MAX} bytes): {path!r}")
-    servicer = ImageServicer(cri_images.catalogue(embedded=embedded), chosen)
+    servicer = ImageServicer(cri_images.catalogue(embedded=embedded), chosen, isulad=embedded)
     request_log: list[str] = []
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     server.add_generic_rpc_handlers(tuple(service_handler(version, servicer, request_log) for version in served))

@@ -72,6 +72,10 @@ def document(state: RunState) -> dict[str, Any]:
             if r.requirement.tier == Tier.ADVISORY and r.outcome in (Outcome.FAILED, Outcome.ERROR)
         ],
         "not_met": [r.requirement.id for r in state.results if not requirement_is_met(r)],
+        "not_judged": [
+            {"id": req.id, "operation": req.operation, "tier": req.tier, "reason": reason, "text": req.text}
+            for req, reason in state.not_judged
+        ],
         "waivers": {
             "applied": [w.to_dict() for w in state.waivers if w.requirement in waived],
             "unused": [
@@ -116,6 +120,8 @@ def summary_line(state: RunState) -> str:
     extra = ""
     if state.document and state.document["waivers"]["expired"]:
         extra = f" · {len(state.document['waivers']['expired'])} expired waiver(s)"
+    if state.not_judged:
+        extra += f" · {len(state.not_judged)} not judged"
     if state.stopped:
         extra += f" · stopped: {state.stopped}"
     if state.hypothesis.seed is not None:

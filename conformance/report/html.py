@@ -114,6 +114,7 @@ def _verdict_block(document: dict[str, Any]) -> list[str]:
         ("Profile", document["profile"]),
         ("Suite", f"{document['suite']['name']} {document['suite']['version']}"),
         ("Hypothesis", _hypothesis_text(document.get("hypothesis", {}))),
+        *_filter_case_rows(document),
         ("Started / finished (UTC)", f"{document['started_at']} / {document['finished_at']}"),
     ]
     table = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in rows)
@@ -138,6 +139,10 @@ def _findings_block(document: dict[str, Any]) -> list[str]:
             for w in document["warnings"]
         )
         parts.append(f'<h3 id="warnings">Warnings (advisory requirements not met)</h3><ul>{items}</ul>')
+    if document.get("not_judged"):
+        items = "".join(f"<li><code>{esc(n['id'])}</code> ({esc(n['tier'])}): {esc(n['reason'])}</li>"
+                        for n in document["not_judged"])
+        parts.append(f'<h3 id="not-judged">Not judged in this run (not certified)</h3><ul>{items}</ul>')
     waivers = document.get("waivers", {})
     for key, title in WAIVER_SECTIONS:
         if waivers.get(key):
@@ -185,7 +190,8 @@ def _requirement_tables(document: dict[str, Any]) -> list[str]:
             rows.append(
                 f'<tr class="requirement" data-outcome="{esc(entry["outcome"])}">'
                 f'<td><code>{esc(entry["id"])}</code></td>'
-                f"<td>{esc(entry['tier'])}</td><td style='color:{colour};font-weight:bold'>{esc(entry['outcome'])}</td>"
+                f"<td>{_tier_text(entry)}</td>"
+                f"<td style='color:{colour};font-weight:bold'>{esc(entry['outcome'])}</td>"
                 f"<td>{esc(entry['text'])}{note}</td><td><small>{esc(entry['source'])}</small></td></tr>"
             )
         parts.append(
@@ -197,3 +203,20 @@ def _requirement_tables(document: dict[str, Any]) -> list[str]:
             + "</table>"
         )
     return parts
+
+
+def _tier_text(entry: dict[str, Any]) -> str:
+    """The tier the run used, and the catalogue's when the profile changed it."""
+    tier = html.escape(entry["tier"])
+    base = entry.get("catalogue_tier")
+    if not base:
+        return tier
+    return f'{tier}<br><small data-catalogue-tier="{html.escape(base)}">{html.escape(base)} in the catalogue</small>'
+
+
+def _filter_case_rows(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """The v1.1 filter text reading the run judged by, when it read one."""
+    reading = document["target"].get("endpoints", {}).get("http", {}).get("v1_1_filter_case")
+    if not reading:
+        return []
+    return [("v1.1 filter matching", f"{reading['reading']} (seen: {reading['evidence']})")]

@@ -16,12 +16,14 @@ def requirement_entry(result: RequirementResult) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": req.id,
         "operation": req.operation,
-        "tier": req.tier,
+        "tier": req.tier,  # the tier under the run's profile
         "outcome": result.outcome,
         "tests": result.tests,
         "source": req.source,
         "text": req.text,
     }
+    if req.base_tier is not None:
+        entry["catalogue_tier"] = req.base_tier  # the profile changed it
     if result.message:
         entry["message"] = result.message
     if result.waiver:

@@ -34,6 +34,7 @@ class HttpTargetRecord:
     embedded: bool | None = None  # recorded as true for the embedded reference, absent for a vendor's endpoint
     fingerprint: HttpFingerprint | None = None
     write_mode: dict[str, Any] | None = None  # --allow-writes: run id, images written, swept and left behind
+    v1_1_filter_case: dict[str, str] | None = None  # how the v1.1 filters compare text: reading and evidence
 
     def to_dict(self) -> dict[str, Any]:
         """The record as results.json holds it: fields never set are absent."""
@@ -124,6 +125,7 @@ class RunState:
     started_at: str = field(default_factory=lambda: now_utc())
     clock_start: float = field(default_factory=time.monotonic)
     requirements: list[Requirement] = field(default_factory=list)  # certified in this run
+    not_judged: list[tuple[Requirement, str]] = field(default_factory=list)  # (requirement, why the run cannot)
     tests: dict[str, TestOutcome] = field(default_factory=dict)
     targets: TargetRecords = field(default_factory=TargetRecords)
     results: list[RequirementResult] = field(default_factory=list)

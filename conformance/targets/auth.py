@@ -1,8 +1,48 @@
-"""Credentials the documents use, turned into request headers."""
+"""Credentials the documents use, turned into request headers; and the wrong ones the 401 checks send instead."""
 
 from __future__ import annotations
+
+import secrets
+import string
+
+from conformance._compat import StrEnum
+
+TOKEN_HEADER = "X-Auth-Token"
+_GENERATED_LENGTH = 32  # hex digits of a token the suite makes up: the shape of a Keystone UUID token
+# A forged token keeps each character's kind: hex digits stay hex (in their case), letters stay letters.
+_KINDS = ("0123456789abcdef", "0123456789ABCDEF", string.ascii_lowercase, string.ascii_uppercase)
+
+
+class Auth(StrEnum):
+    """Which credentials one request carries; the transport alone turns this into headers."""
+
+    RUN = "the run's token"
+    NONE = "no X-Auth-Token"
+    FORGED = "a token the target did not issue"
 
 
 def token_headers(token: str | None) -> dict[str, str]:
     """Headers that authenticate with a Keystone/IAM token, if one is configured."""
-    return {"X-Auth-Token": token} if token else {}
+    return {TOKEN_HEADER: token} if token else {}
+
+
+def generated_token() -> str:
+    """A fresh random token, for an embedded reference target that must check credentials."""
+    return secrets.token_hex(_GENERATED_LENGTH // 2)
+
+
+def forged_token(like: str | None) -> str:
+    """A random token of the same shape as `like` (length and kind of each character), never equal to it."""
+    if not like or not any(char in alphabet for char in like for alphabet in _KINDS):
+        return generated_token()
+    while True:
+        forged = "".join(_same_kind(char) for char in like)
+        if forged != like:
+            return forged
+
+
+def _same_kind(char: str) -> str:
+    for alphabet in _KINDS:
+        if char in alphabet:
+            return secrets.choice(alphabet)
+    return char  # separators such as -, _, = and . keep their place

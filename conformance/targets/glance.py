@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from conformance.targets.auth import Auth
 from conformance.targets.errors import TargetError
 from conformance.targets.http import HttpResponse, HttpTarget
 
@@ -20,12 +21,17 @@ def image_path(prefix: str, image_id: str) -> str:
 class GlanceClient:
     """Glance v2 show/list, v1 HEAD and v1.1 detail against one HttpTarget."""
 
-    def __init__(self, http: HttpTarget) -> None:
+    def __init__(self, http: HttpTarget, auth: Auth = Auth.RUN) -> None:
         self.http = http
+        self.auth = auth  # the credentials every operation below sends
+
+    def with_auth(self, auth: Auth) -> GlanceClient:
+        """The same operations, sent with other credentials (none, or a forged token) for the 401 checks."""
+        return GlanceClient(self.http, auth)
 
     def show(self, image_id: str) -> HttpResponse:
         """`GET /v2/images/{image_id}` (glance.v2.show)."""
-        return self.http.request("GET", image_path("/v2", image_id), headers=JSON)
+        return self.http.request("GET", image_path("/v2", image_id), headers=JSON, auth=self.auth)
 
     def image_schema(self) -> HttpResponse:
         """`GET /v2/schemas/image`: the image schema the target publishes (its configured formats)."""
@@ -38,7 +44,7 @@ class GlanceClient:
         for _ in range(MAX_LIST_PAGES):
             if len(images) >= max_images:
                 return images[:max_images]
-            response = self.http.request("GET", path, params=params, headers=JSON)
+            response = self.http.request("GET", path, params=params, headers=JSON, auth=self.auth)
             if response.status != 200:
                 raise TargetError(f"image discovery: GET {response.url} answered {response.status}, expected 200")
             try:
@@ -56,19 +62,19 @@ class GlanceClient:
 
     def head_v1(self, image_id: str, prefix: str = "/v1") -> HttpResponse:
         """`HEAD /v1/images/{image_id}` (glance.v1.head)."""
-        return self.http.request("HEAD", image_path(prefix, image_id))
+        return self.http.request("HEAD", image_path(prefix, image_id), auth=self.auth)
 
     def head_v1_raw(self, image_id: str) -> HttpResponse:
         """`HEAD /v1/images/{image_id}` read byte for byte, so a body sent after the headers shows."""
-        return self.http.head_raw(image_path("/v1", image_id))
+        return self.http.head_raw(image_path("/v1", image_id), auth=self.auth)
 
     def detail_v1_1(self, params: dict[str, Any] | None = None, prefix: str = "/v1.1") -> HttpResponse:
         """`GET /v1.1/images/detail?filters` (glance.v1_1.detail)."""
-        return self.http.request("GET", f"{prefix}/images/detail", params=params, headers=JSON)
+        return self.http.request("GET", f"{prefix}/images/detail", params=params, headers=JSON, auth=self.auth)
 
     def version_root(self, prefix: str) -> HttpResponse:
         """`GET {prefix}/`: whether a deprecated API version is offered at all."""
-        return self.http.request("GET", f"{prefix}/", headers=JSON)
+        return self.http.request("GET", f"{prefix}/", headers=JSON, auth=self.auth)
 
 
 def _strip_base_path(path: str, base_url: str) -> str:

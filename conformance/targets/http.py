@@ -17,6 +17,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from conformance.evidence import Exchange, ExchangeLog
+from conformance.targets.auth import Auth, forged_token, token_headers
 from conformance.targets.errors import TargetError
 
 BODY_CAP = 8 * 1024 * 1024  # bytes read of any response body; the rest is not read
@@ -78,7 +79,10 @@ class _Answer:
 
 
 class HttpTarget:
-    """A Glance-style endpoint: sends requests with the configured auth, TLS and timeout."""
+    """A Glance-style endpoint: sends requests with the configured credentials, TLS and timeout.
+
+    Credentials go on each request from here alone: the run's token, or (for the 401 checks) none or a forged one.
+    """
 
     def __init__(
         self,
@@ -86,15 +90,20 @@ class HttpTarget:
         *,
         timeout: float,
         log: ExchangeLog,
-        headers: dict[str, str] | None = None,
+        token: str | None = None,
         verify: bool | str = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.log = log
-        self.headers = dict(headers or {})
+        self.token = token
         self.verify = verify
         self.session = self._new_session()
+
+    @property
+    def has_credentials(self) -> bool:
+        """Whether the run sends a token, so that a request without a valid one can be judged."""
+        return bool(self.token)
 
     def url(self, path: str, params: dict[str, Any] | None = None) -> str:
         """The absolute URL of `path` (already percent-encoded) with `params`."""
@@ -111,10 +120,11 @@ class HttpTarget:
         payload: Any = None,
         data: bytes | None = None,
         content_type: str | None = None,
+        auth: Auth = Auth.RUN,
     ) -> HttpResponse:
-        """Send one request (JSON `payload` or raw `data`); TargetError when there is no answer in time."""
+        """Send one request (JSON `payload` or raw `data`) with `auth`; TargetError when there is no answer in time."""
         url = self.url(path, params)
-        headers = dict(headers or {})
+        headers = {**self._credentials(auth), **(headers or {})}
         shown_body = None  # the request body as the evidence shows it
         if payload is not None:
             shown_body = json.dumps(payload, ensure_ascii=False)
@@ -132,12 +142,12 @@ class HttpTarget:
             raise self._failed(exchange, started, exc) from None
         return self._answered(exchange, started, url, answer)
 
-    def head_raw(self, path: str) -> HttpResponse:
+    def head_raw(self, path: str, *, auth: Auth = Auth.RUN) -> HttpResponse:
         """HEAD `path` over a plain socket, reading every byte after the headers (requests never reads them)."""
         url = self.url(path)
         parts = urlsplit(url)
         sent = {name: value for name, value in self._session_headers().items() if name.lower() != "connection"}
-        sent.update({"Host": parts.netloc, "Connection": "close"})
+        sent.update({"Host": parts.netloc, "Connection": "close", **self._credentials(auth)})
         exchange = Exchange(protocol="http", method="HEAD", target=url, request_headers=sent)
         request = f"HEAD {parts.path}{'?' + parts.query if parts.query else ''} HTTP/1.1\r\n"
         request += "".join(f"{name}: {value}\r\n" for name, value in sent.items()) + "\r\n"
@@ -156,6 +166,14 @@ class HttpTarget:
             raise self._failed(exchange, started, error) from None
         headers = CaseInsensitiveDict({k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines)})
         return self._answered(exchange, started, url, _Answer(status, headers, body))
+
+    def _credentials(self, auth: Auth) -> dict[str, str]:
+        """The credential headers of one request."""
+        if auth == Auth.NONE:
+            return {}
+        if auth == Auth.FORGED:
+            return token_headers(forged_token(self.token))
+        return token_headers(self.token)
 
     def _session_headers(self) -> dict[str, str]:
         """The headers the session sends with every request, as text."""
@@ -204,7 +222,6 @@ class HttpTarget:
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
-        session.headers.update(self.headers)
         session.verify = self.verify
         session.trust_env = False  # a vendor's proxy settings must not reroute a certification run
         return session

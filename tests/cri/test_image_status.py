@@ -5,7 +5,10 @@ Read top to bottom like the page.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import re
 from typing import Any
 
 import pytest
@@ -24,6 +27,9 @@ ABSENT_REFERENCES = (
     "docker.io/conformance/no-such-image@sha256:" + "0" * 64,
 )
 CLIENT_ERRORS = ("INVALID_ARGUMENT", "NOT_FOUND")
+DIGEST_ID = re.compile(r"(?:sha256:)?(?P<hex>[0-9a-f]{64})")
+SHORT_ID = re.compile(r"(?:sha256:)?(?P<hex>[0-9a-f]{1,64})")
+SHORT_ID_DIGITS = 12  # the short id crictl and the kubelet show
 
 
 def answered(images: list[ListedImage]) -> list[tuple[Status, dict[str, Any]]]:
@@ -55,6 +61,22 @@ def judge_same_image(images: list[ListedImage], kind: str) -> None:
     if not judged:
         pytest.skip(f"no listed image that ImageStatus finds by id has a well-formed repo {kind}")
     problems.check()
+
+
+def found_hex_ids(images: list[ListedImage]) -> dict[str, ListedImage]:
+    """The listed images ImageStatus finds by id whose id is a sha256 digest, by the id's 64 hex digits."""
+    found = {}
+    for item in images:
+        match = DIGEST_ID.fullmatch(item.entry["id"])
+        if match and item.by_id.image is not None:
+            found[match["hex"]] = item
+    return found
+
+
+def shared_prefix(hex_ids: list[str]) -> str:
+    """The longest prefix that two of `hex_ids` share ("" when none share a first digit)."""
+    pairs = itertools.pairwise(sorted(hex_ids))
+    return max((os.path.commonprefix(pair) for pair in pairs), key=len, default="")  # noqa: RUF071 (hex digits)
 
 
 def judge_references(images: list[ListedImage], kind: str) -> None:
@@ -190,6 +212,55 @@ def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedIma
     problems.check()
 
 
+@pytest.mark.requirement("CRI-IMAGESTATUS-VERBOSE-NO-INFO")
+def test_verbose_answers_no_info(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+    found = [item for item in cri_images if item.by_id.image is not None]
+    if not found:
+        pytest.skip("ImageStatus finds none of the listed images by id")
+    problems = Problems("ImageStatus with verbose must answer an empty info (verbose is not supported)")
+    for item in found:
+        status = ask_status(cri, item.entry["id"], verbose=True)
+        info = (status.result.response or {}).get("info") or {}
+        if info:
+            problems.add(f"{status.reference}: info has {sorted(info)[:10]}", status.result.exchange)
+    problems.check()
+
+
+# Resolving a reference as containerd and the kubelet do: the id without sha256:, a short id, an ambiguous short id.
+
+
+@pytest.mark.requirement("CRI-IMAGESTATUS-BY-ID-PREFIX")
+def test_status_by_short_id_answers_the_same_image_as_by_id(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+    found = found_hex_ids(cri_images)
+    if not found:
+        pytest.skip("ImageStatus finds no listed image whose id is a sha256 digest")
+    listed_hex = [m["hex"] for entry in cri_images if (m := DIGEST_ID.fullmatch(entry.entry["id"]))]
+    problems = Problems("ImageStatus by the id without sha256: or by a unique short id must answer the same image")
+    for hex_id, item in found.items():
+        short = hex_id[:SHORT_ID_DIGITS]
+        unique = sum(other.startswith(short) for other in listed_hex) == 1
+        references = [hex_id] + ([short, f"sha256:{short}"] if unique else [])
+        for reference in dict.fromkeys(references):
+            if reference == item.entry["id"]:
+                continue
+            status = ask_status(cri, reference)
+            if status.image is None:
+                problems.add(f"{reference}: {status.result.code}, image unset; by id {item.entry['id']} it is found",
+                             status.result.exchange)
+                continue
+            for key in image_differences(status.image, item.by_id.image or {}):
+                problems.add(f"{reference}: {key} {status.image.get(key, '<absent>')!r}, by id "
+                             f"{(item.by_id.image or {}).get(key, '<absent>')!r}", status.result.exchange)
+    shared = shared_prefix(list(found))
+    for reference in (shared, f"sha256:{shared}") if shared else ():
+        status = ask_status(cri, reference)
+        answered_id = (status.image or {}).get("id", "")
+        if answered_id.removeprefix("sha256:").startswith(shared):  # an image tagged with that name may be answered
+            problems.add(f"{reference} begins the ids of {sum(h.startswith(shared) for h in found)} images, yet "
+                         f"ImageStatus answers {answered_id!r}", status.result.exchange)
+    problems.check()
+
+
 # Any reference a client may send: OK or a client error, never a server error.
 
 
@@ -200,7 +271,10 @@ def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedIma
 @example(reference="busybox@@")
 @example(reference="bad\x00ref")
 @example(reference="x" * 5000)
-def test_any_reference_answers_ok_or_a_client_error(reference: str, cri: CriTarget) -> None:
+def test_any_reference_answers_ok_or_a_client_error(reference: str, cri: CriTarget, cri_listed: Listed) -> None:
+    short = SHORT_ID.fullmatch(reference)
+    if short and sum(entry["id"].removeprefix("sha256:").startswith(short["hex"]) for entry in cri_listed.images) > 1:
+        return  # an ambiguous short id: CRI-IMAGESTATUS-BY-ID-PREFIX judges it (containerd answers UNKNOWN there)
     status = ask_status(cri, reference)
     if status.result.code not in ("OK", *CLIENT_ERRORS):
         fail(f"ImageStatus of {reference[:80]!r} must answer OK or a client error",

@@ -20,6 +20,7 @@ from conformance.checks import Problems, fail
 from conformance.evidence import Exchange
 from conformance.glance.filters import (
     EPOCH,
+    Case,
     Observed,
     invalid_values,
     is_hidden,
@@ -27,8 +28,10 @@ from conformance.glance.filters import (
     single_filter_queries,
     unsound,
 )
+from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_json import read_json
 from conformance.glance.walks import WALK_LIMIT, Universe, Walk, walk_detail
+from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.timestamps import parse_time
 
@@ -142,6 +145,23 @@ def test_listing_without_changes_since_hides_deleted_and_killed(v1_detail_walks:
     problems.check()
 
 
+@pytest.mark.parametrize("field", [
+    pytest.param("size", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-ACTIVE-SIZE"), id="size"),
+    pytest.param("checksum", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-ACTIVE-CHECKSUM"), id="checksum"),
+])
+def test_active_entry_has_size_and_checksum(field: str, v1_detail_walks: tuple[Walk, Walk]) -> None:
+    visible, _ = v1_detail_walks
+    readable(visible)
+    active = [entry for entry in visible.entries if entry.get("status") == "active"]
+    if not active:
+        pytest.skip("the listing holds no active image")
+    problems = Problems(f"Every active image's entry must have a non-null {field} (seed 004: present once uploaded)")
+    for entry in active:
+        if entry.get(field) is None:
+            problems.add(f"{entry.get('id')}: active, {field} {entry.get(field, '<absent>')!r}", visible.exchange)
+    problems.check()
+
+
 # -- filters (§请求消息): each filter alone, with every value the target's own images offer --------------------------
 
 
@@ -165,22 +185,24 @@ def test_listing_without_changes_since_hides_deleted_and_killed(v1_detail_walks:
                  marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-PROPERTY"), id="property"),
 ])
 def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: str, v1_1_detail_offered: None,
-                                                           glance: GlanceClient, v1_detail_universe: Universe) -> None:
+                                                           glance: GlanceClient, v1_detail_universe: Universe,
+                                                           v1_filter_case: Case) -> None:
     # changes-since brings deleted and killed images back, so its values come from them too
     universe = v1_detail_universe
     observed = Observed.of(universe.all_entries if kind == "changes-since" else universe.visible.entries)
     queries = single_filter_queries(kind, observed, limit=MAX_FILTER_VALUES)
     if not queries:
         pytest.skip(f"no listed image offers a value for the {kind} filter")
-    problems = Problems(sentence)
+    problems = Problems(f"{sentence} ({v1_filter_case}, as this target compares)")
     for query in queries:
         walk = walk_detail(glance, query)
         if walk.problem:
             problems.add(f"{query_text(query)}: {walk.problem}", walk.problem_exchange)
             continue
-        lines = unsound(walk.entries, query, listing_rules=False)  # HIDES-DELETED judges the listing rules
+        # HIDES-DELETED judges the listing rules
+        lines = unsound(walk.entries, query, listing_rules=False, case=v1_filter_case)
         if not walk.truncated:
-            lines += missing(universe.entries_for(query), set(walk.ids), query)
+            lines += missing(universe.entries_for(query), set(walk.ids), query, case=v1_filter_case)
         for line in lines:
             problems.add(f"{query_text(query)}: {line}", walk.exchange)
     problems.check()
@@ -278,3 +300,10 @@ def test_invalid_parameter_answers_400_never_5xx(param: str, data: st.DataObject
     if response.status != 400:
         fail(f"GET /v1.1/images/detail?{urlencode({param: value})} must answer 400", str(response.status),
              "400 Bad Request", response.exchange)
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-401")
+@pytest.mark.parametrize("auth", WRONG_CREDENTIALS, ids=WRONG_CREDENTIAL_IDS)
+def test_request_without_a_valid_token_answers_401(auth: Auth, v1_1_detail_offered: None,
+                                                    glance: GlanceClient) -> None:
+    judge_401(glance, auth, "GET /v1.1/images/detail", lambda client: client.detail_v1_1())

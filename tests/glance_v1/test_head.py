@@ -15,9 +15,11 @@ from conformance.catalog import Profile
 from conformance.checks import Problems
 from conformance.glance import strategies
 from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_id, judge_unknown_id
+from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_headers import Headed
 from conformance.glance.v2_shown import Shown, bodies_by_id, custom_properties
 from conformance.glance.walks import Universe
+from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpResponse
 from conformance.timestamps import parse_time
@@ -108,6 +110,30 @@ def test_documented_headers_are_sent(v1_heads: list[Headed], http_profile: Profi
     problems.check()
 
 
+def check_sent_when_active(field: str, heads: list[Headed]) -> None:
+    """Fail when an active image's HEAD answer lacks X-Image-Meta-<field> (seed 003: present once uploaded)."""
+    __tracebackhide__ = True
+    active = [head for head in answered(heads) if head.meta.get("status") == "active"]
+    if not active:
+        pytest.skip("no image to test is active")
+    header = f"X-Image-Meta-{field.capitalize()}"
+    problems = Problems(f"When X-Image-Meta-Status is active, {header} must be sent")
+    for head in active:
+        if field not in head.meta:
+            problems.add(f"{head.image_id}: active, no {header}", head.response.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-ACTIVE-SIZE")
+def test_active_image_sends_its_size(v1_heads: list[Headed]) -> None:
+    check_sent_when_active("size", v1_heads)
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-ACTIVE-CHECKSUM")
+def test_active_image_sends_its_checksum(v1_heads: list[Headed]) -> None:
+    check_sent_when_active("checksum", v1_heads)
+
+
 @pytest.mark.requirement("GLANCE-V1-HEAD-INTEGERS")
 def test_integer_headers_are_decimal_integers(v1_heads: list[Headed], http_profile: Profile) -> None:
     check_fields(INTEGER_FIELDS, "Size, Virtual_size, Min_disk and Min_ram must be decimal integers", v1_heads,
@@ -167,6 +193,14 @@ def test_unknown_uuid_answers_404(unknown_id: str, v1_head_offered: None, glance
 @given(image_id=strategies.malformed_image_ids())
 def test_malformed_id_answers_4xx_never_5xx(image_id: str, v1_head_offered: None, glance: GlanceClient) -> None:
     judge_malformed_id(glance.head_v1, "HEAD of", image_id)
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-401")
+@pytest.mark.parametrize("auth", WRONG_CREDENTIALS, ids=WRONG_CREDENTIAL_IDS)
+def test_request_without_a_valid_token_answers_401(auth: Auth, v1_head_offered: None, glance: GlanceClient,
+                                                    v2_image_ids: list[str]) -> None:
+    image_id = v2_image_ids[0]
+    judge_401(glance, auth, f"HEAD /v1/images/{image_id}", lambda client: client.head_v1(image_id))
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-ETAG")

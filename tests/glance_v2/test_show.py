@@ -13,7 +13,9 @@ from conformance.checks import Problems, fail
 from conformance.glance import published_schema, strategies
 from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_id, judge_unknown_id, unknown_uuid
 from conformance.glance.published_schema import PublishedSchema
+from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v2_shown import Shown, bodies
+from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.timestamps import parse_time
 
@@ -238,3 +240,10 @@ def test_error_answer_is_json_when_json_is_accepted(glance: GlanceClient, v2_lis
         fail("An error answer to Accept: application/json must be JSON",
              f"Content-Type {response.headers.get('Content-Type')!r}", "application/json", exchange)
     response.json()
+
+
+@pytest.mark.requirement("GLANCE-V2-SHOW-401")
+@pytest.mark.parametrize("auth", WRONG_CREDENTIALS, ids=WRONG_CREDENTIAL_IDS)
+def test_request_without_a_valid_token_answers_401(auth: Auth, glance: GlanceClient, v2_image_ids: list[str]) -> None:
+    image_id = v2_image_ids[0]
+    judge_401(glance, auth, f"GET /v2/images/{image_id}", lambda client: client.show(image_id))

@@ -23,6 +23,7 @@ _WEBAPP_TAG = "ghcr.io/example/webapp:2.1"  # an image with a numeric uid and no
 _ABSENT = "docker.io/library/absent:1.0"
 _QUERYABLE = {image.id for image in catalogue()}
 _EMBEDDED = next(image for image in catalogue(embedded=True) if image.embedded)
+_SHARED_PREFIX = _BUSYBOX.hex[:4]  # debian:12's id begins with the same four hex digits
 _Fault = Fault[CriProbe]  # each probe takes a client of the running reference
 
 
@@ -53,6 +54,18 @@ def _list_repeats_an_id(cri: CriProbe) -> bool:
 def _list_size_differs(cri: CriProbe) -> bool:
     listed = cri.list(_BUSYBOX_TAG).images[0]
     return bool(listed.size != _status_image(cri, _BUSYBOX.id).size)
+
+
+def _prefix_unresolved(cri: CriProbe) -> bool:
+    return cri.status(_BUSYBOX.hex[:12]).image is None
+
+
+def _ambiguous_prefix_answers_an_image(cri: CriProbe) -> bool:
+    return cri.status(_SHARED_PREFIX).image is not None
+
+
+def _ordinary_digest_is_bare(cri: CriProbe) -> bool:
+    return any(digest.startswith("sha256:") for digest in _status_image(cri, _BUSYBOX.id).repo_digests)
 
 
 # -- cri.ImageStatus -----------------------------------------------------------------------------------------------
@@ -111,6 +124,25 @@ STATUS_EMPTY_REF_UNKNOWN = _Fault(
     "status-empty-ref-unknown", STATUS, "CRI-IMAGESTATUS-EMPTY-REF",
     "ImageStatus with an empty reference fails with UNKNOWN, as containerd 1.6 does.",
     probe=lambda cri: cri.status("").code == "UNKNOWN")
+STATUS_VERBOSE_INFO_ISULAD = _Fault(
+    "status-verbose-info-isulad", STATUS, "CRI-IMAGESTATUS-VERBOSE-NO-INFO",
+    "The reference for the isulad profile fills info when verbose is true, which iSulad never does.",
+    needs_embedded=True,
+    probe=lambda cri: bool(cri.status(_BUSYBOX.id, verbose=True).response.info))
+STATUS_ORDINARY_BARE_DIGEST = _Fault(
+    "status-ordinary-bare-digest", STATUS, "CRI-IMAGESTATUS-DIGESTS-WELLFORMED",
+    "Ordinary (queryable) images carry bare `sha256:<hex>` repo digests, the form only iSulad's embedded images "
+    "may have; run under the isulad profile, which must still refuse it.",
+    needs_embedded=True, also_breaks=("CRI-IMAGESTATUS-SCHEMA", "CRI-LISTIMAGES-SCHEMA"),
+    probe=_ordinary_digest_is_bare)
+STATUS_ID_PREFIX_NOT_RESOLVED = _Fault(
+    "status-id-prefix-not-resolved", STATUS, "CRI-IMAGESTATUS-BY-ID-PREFIX",
+    "ImageStatus finds an image by its full id only: the id without `sha256:` and unique id prefixes find nothing.",
+    probe=_prefix_unresolved)
+STATUS_AMBIGUOUS_PREFIX_PICKS_ONE = _Fault(
+    "status-ambiguous-prefix-picks-one", STATUS, "CRI-IMAGESTATUS-BY-ID-PREFIX",
+    "ImageStatus by an id prefix two images share answers the first of them instead of neither.",
+    probe=_ambiguous_prefix_answers_an_image)
 STATUS_MALFORMED_REF_INTERNAL = _Fault(
     "status-malformed-ref-internal", STATUS, "CRI-IMAGESTATUS-MALFORMED-REF",
     "A malformed reference containing `@` fails with INTERNAL instead of being treated as not found.",
@@ -146,17 +178,21 @@ LIST_OMITS_IMAGE = _Fault(
     probe=lambda cri: not _QUERYABLE.issubset(image.id for image in cri.list().images))
 LIST_EMBEDDED_WITH_DIGESTS = _Fault(
     "list-embedded-with-digests", LIST, "CRI-LISTIMAGES-EMBEDDED",
-    "The embedded image is listed with repo digests.", needs_embedded=True,
-    probe=lambda cri: bool(_listed_embedded(cri).repo_digests))
+    "The embedded image is listed with `name@sha256:<config digest>` repo digests instead of the bare config digest.",
+    needs_embedded=True, also_breaks=("CRI-LISTIMAGES-SCHEMA",),
+    probe=lambda cri: any("@" in digest for digest in _listed_embedded(cri).repo_digests))
 LIST_EMBEDDED_ID_NOT_CONFIG_DIGEST = _Fault(
     "list-embedded-id-not-config-digest", LIST, "CRI-LISTIMAGES-EMBEDDED",
     "The embedded image is listed with its name as id instead of its config digest.", needs_embedded=True,
-    probe=lambda cri: _listed_embedded(cri).id != _EMBEDDED.id)
+    also_breaks=("CRI-LISTIMAGES-SCHEMA",),
+    probe=lambda cri: _listed_embedded(cri).id != _EMBEDDED.hex)
 
 CRI_FAULTS: dict[str, Fault[CriProbe]] = table(
     STATUS_MISSING_NOT_FOUND, STATUS_MISSING_EMPTY_IMAGE, STATUS_TAG_SIZE_DIFFERS, STATUS_DIGEST_OTHER_IMAGE,
     STATUS_EMPTY_ID, STATUS_ZERO_SIZE, STATUS_UID_AND_USERNAME, STATUS_TAG_WITHOUT_TAG, STATUS_DIGEST_SHORT_HASH,
     STATUS_INFO_WITHOUT_VERBOSE, STATUS_INFO_NOT_JSON, STATUS_EMPTY_REF_UNKNOWN, STATUS_MALFORMED_REF_INTERNAL,
+    STATUS_VERBOSE_INFO_ISULAD, STATUS_ORDINARY_BARE_DIGEST, STATUS_ID_PREFIX_NOT_RESOLVED,
+    STATUS_AMBIGUOUS_PREFIX_PICKS_ONE,
     LIST_DUPLICATE_IMAGE, LIST_SIZE_DIFFERS, LIST_IGNORES_FILTER, LIST_NO_MATCH_LISTS_ALL, LIST_UNSTABLE,
     LIST_OMITS_IMAGE, LIST_EMBEDDED_WITH_DIGESTS, LIST_EMBEDDED_ID_NOT_CONFIG_DIGEST,
 )

@@ -21,11 +21,17 @@ OMITTED_BY_FAULT = "docker.io/library/busybox:1.36"  # the image F.LIST_OMITS_IM
 
 
 class ImageServicer:
-    """The behaviour of the reference runtime, shared by both API versions; ask `FAULT in self.faults`."""
+    """The behaviour of the reference runtime, shared by both API versions; ask `FAULT in self.faults`.
 
-    def __init__(self, images: tuple[CatalogueImage, ...], faults: frozenset[Fault[CriProbe]]) -> None:
+    With `isulad`, it answers as iSulad's code does: embedded images are listed in iSulad's wire form and left
+    out of filtered lists, and ImageStatus never fills `info`, verbose or not.
+    """
+
+    def __init__(self, images: tuple[CatalogueImage, ...], faults: frozenset[Fault[CriProbe]], *,
+                 isulad: bool = False) -> None:
         self.images = images
         self.faults = faults
+        self.isulad = isulad
         self._list_calls = itertools.count()
         self._lock = threading.Lock()
 
@@ -37,8 +43,14 @@ class ImageServicer:
                 context.abort(grpc.StatusCode.UNKNOWN, 'can not resolve "" locally')
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "ImageSpec.image must not be empty")
         queryable = tuple(image for image in self.images if not image.embedded)
-        image = cri_images.find(queryable, reference)
-        if image is None:
+        try:
+            image = cri_images.find(queryable, reference)
+        except cri_images.AmbiguousReference as exc:
+            if F.STATUS_AMBIGUOUS_PREFIX_PICKS_ONE not in self.faults:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            image = cri_images.sharing(queryable, cri_images.id_prefix(reference) or "")[0]
+        by_id_prefix = image is not None and not cri_images.matches(image, reference)
+        if image is None or (by_id_prefix and F.STATUS_ID_PREFIX_NOT_RESOLVED in self.faults):
             return self._missing(pb, reference, context)
         if F.STATUS_DIGEST_OTHER_IMAGE in self.faults and cri_images.matched_by_digest(image, reference):
             image = queryable[(queryable.index(image) + 1) % len(queryable)]
@@ -48,7 +60,8 @@ class ImageServicer:
         if F.STATUS_EMPTY_ID in self.faults:
             message.id = ""
         response = pb.ImageStatusResponse(image=message)
-        if request.verbose or F.STATUS_INFO_WITHOUT_VERBOSE in self.faults:
+        verbose_info = not self.isulad or F.STATUS_VERBOSE_INFO_ISULAD in self.faults
+        if (request.verbose and verbose_info) or F.STATUS_INFO_WITHOUT_VERBOSE in self.faults:
             response.info["info"] = self._info(image)
         return response
 
@@ -57,7 +70,8 @@ class ImageServicer:
         wanted = request.filter.image.image if request.HasField("filter") else ""
         images = list(self.images)
         if wanted and F.LIST_IGNORES_FILTER not in self.faults:
-            images = [image for image in images if cri_images.matches(image, wanted)]
+            # iSulad's embedded_list_images answers nothing when a filter is given.
+            images = [image for image in images if cri_images.matches(image, wanted) and not image.embedded]
             if not images and F.LIST_NO_MATCH_LISTS_ALL in self.faults:
                 images = list(self.images)
         elif F.LIST_OMITS_IMAGE in self.faults:
@@ -90,6 +104,8 @@ class ImageServicer:
         if F.STATUS_TAG_WITHOUT_TAG in self.faults and tags:
             name, _, _ = tags[0].rpartition(":")
             tags[0] = name
+        if F.STATUS_ORDINARY_BARE_DIGEST in self.faults and not image.embedded:
+            digests = [digest.partition("@")[2] for digest in digests]
         if F.STATUS_DIGEST_SHORT_HASH in self.faults:
             digests = [digest[: digest.index("@sha256:") + len("@sha256:") + 12] for digest in digests]
         if F.STATUS_ZERO_SIZE in self.faults:
@@ -98,10 +114,14 @@ class ImageServicer:
             username = "root" if image.uid == 0 else f"user{image.uid}"
         if listed and F.LIST_SIZE_DIFFERS in self.faults:
             size += 1
-        if listed and image.embedded and F.LIST_EMBEDDED_WITH_DIGESTS in self.faults:
-            digests = [f"{tag.rpartition(':')[0]}@{image.id}" for tag in tags]
-        if listed and image.embedded and F.LIST_EMBEDDED_ID_NOT_CONFIG_DIGEST in self.faults:
-            image_id = tags[0]
+        if image.embedded:
+            # iSulad's embedded_image.c: id is the config digest without `sha256:`, the one repo digest is the
+            # config digest as stored (no `name@` part).
+            image_id, digests = image.hex, [image.id]
+            if F.LIST_EMBEDDED_WITH_DIGESTS in self.faults:
+                digests = [f"{tag.rpartition(':')[0]}@{image.id}" for tag in tags]
+            if F.LIST_EMBEDDED_ID_NOT_CONFIG_DIGEST in self.faults:
+                image_id = tags[0]
         message = pb.Image(
             id=image_id,
             repo_tags=tags,

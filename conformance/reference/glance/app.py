@@ -15,11 +15,13 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request
 
 from conformance.reference.fault import resolve
+from conformance.reference.glance import faults as F
 from conformance.reference.glance import images as catalogue
 from conformance.reference.glance import v1_1_detail, v1_head, v2_read, v2_write
 from conformance.reference.glance.faults import GLANCE_FAULTS
 from conformance.reference.glance.responses import WSGIApp, error, json_answer
 from conformance.reference.glance.state import AppState, Store
+from conformance.targets.auth import TOKEN_HEADER
 
 __all__ = ["WSGIApp", "make_app"]
 
@@ -29,15 +31,18 @@ Endpoint = Callable[..., WSGIApp]  # (state, request, **path arguments) -> answe
 
 def make_app(
     *, faults: Iterable[str] = frozenset(), request_log: list[tuple[str, str]] | None = None,
-    disk_formats: Mapping[str, str] | None = None,
+    case_insensitive: bool = False, token: str | None = None, disk_formats: Mapping[str, str] | None = None,
 ) -> WSGIApp:
     """The Glance-style WSGI app with the named faults switched on; requests are appended to `request_log`.
 
-    `disk_formats` (catalogue key -> disk format) configures a deployment whose images use those formats; the ones
-    upstream does not list by default are served as configured formats in /v2/schemas/image.
+    With `token`, every request but version discovery must carry it as X-Auth-Token (401 otherwise), as a Glance
+    behind keystonemiddleware's authtoken does; without, no credentials are checked. `disk_formats` (catalogue key ->
+    disk format) configures a deployment whose images use those formats, served as configured formats in
+    /v2/schemas/image.
     """
     images, extra = catalogue.with_disk_formats(disk_formats or {})
-    state = AppState(faults=resolve(faults, GLANCE_FAULTS), store=Store(images), extra_disk_formats=extra)
+    state = AppState(faults=resolve(faults, GLANCE_FAULTS), store=Store(images),
+                     case_insensitive=case_insensitive, token=token, extra_disk_formats=extra)
     return _GlanceApp(state, request_log)
 
 
@@ -110,7 +115,28 @@ class _GlanceApp:
         except HTTPException as exc:
             return error(request, exc.code or 404, "The resource could not be found.")
         handler: Endpoint = endpoint
+        refused = _refusal(self.state, request, handler)
+        if refused is not None:
+            return refused
         return handler(self.state, request, **args)
+
+
+def _refusal(state: AppState, request: Request, endpoint: Endpoint) -> WSGIApp | None:
+    """The 401 (or a fault's other answer) for a request without the app's token; None when it may go on."""
+    if state.token is None or endpoint is versions:  # Glance's version negotiation answers before authtoken
+        return None
+    sent = request.headers.get(TOKEN_HEADER)
+    if sent == state.token:
+        return None
+    faults = state.faults
+    if endpoint is v2_read.show and sent is None and F.V2_SHOW_MISSING_TOKEN_200 in faults:
+        return None
+    if endpoint is v1_head.head and sent is not None and F.V1_HEAD_ANY_TOKEN_200 in faults:
+        return None
+    if endpoint is v1_1_detail.detail and F.V1_1_DETAIL_UNAUTHENTICATED_403 in faults:
+        return error(request, 403, "You are not authorized to complete this action.")
+    return error(request, 401, "The request you have made requires authentication.",
+                 headers={"WWW-Authenticate": "Keystone uri='http://127.0.0.1:5000'"})
 
 
 def _version(version_id: str, status: str, href: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 from conformance.reference.fault import Fault, table
 from conformance.reference.glance.images import image_by_key
@@ -21,6 +22,7 @@ V1_1_DETAIL = "glance.v1_1.detail"
 
 _VIVADO = image_by_key("centos-vivado")  # the seed 001 sample: vendor properties, lower-case hex checksum
 _CIRROS = image_by_key("cirros")  # the seed 003/004 sample: no properties, size shared with cirros-052
+_COREOS = image_by_key("coreos")  # active, of a size no other image has: off every filter boundary
 _UNKNOWN = "00000000-0000-4000-8000-000000000000"
 _MALFORMED = "not-a-uuid!"
 _SHARED_SIZE = _CIRROS.size  # cirros and cirros-052
@@ -62,6 +64,16 @@ def _marker_page_skips(http: HttpProbe) -> bool:
     every = [entry["id"] for entry in _detail(http, "sort_dir=asc")]
     page = http.get(f"{_DETAIL}?sort_dir=asc&marker={_CIRROS.id}&limit=3").json()["images"]
     return bool(page[0]["id"] != every[every.index(_CIRROS.id) + 1])
+
+
+def _forged(http: HttpProbe) -> HttpProbe:
+    """The probe sending a token the reference never issued (the probe's own token reversed)."""
+    return http.with_token((http.token or "no-token")[::-1])
+
+
+def _active_heads(http: HttpProbe) -> list[dict[str, str]]:
+    ids = [entry["id"] for entry in _detail(http, "status=active")]
+    return [_head(http, image_id) for image_id in ids]
 
 
 def _not_json(answer: Answer) -> bool:
@@ -148,6 +160,10 @@ V2_SHOW_ERROR_BODY_HTML = _Fault(
     "v2-show-error-body-html", V2_SHOW, "GLANCE-V2-SHOW-ERROR-BODY",
     "Show's 404 body is HTML even when the client asks for JSON.",
     probe=lambda http: http.get(f"/v2/images/{_UNKNOWN}").mimetype == "text/html")
+V2_SHOW_MISSING_TOKEN_200 = _Fault(
+    "v2-show-missing-token-200", V2_SHOW, "GLANCE-V2-SHOW-401",
+    "Show answers 200 to a request without X-Auth-Token (a forged token still gets 401).",
+    probe=lambda http: http.with_token(None).get(f"/v2/images/{_VIVADO.id}").status == 200)
 
 # The late v2 additions (seed 001's looser readings and unchecked clauses, the target's own image schema).
 EXCLUSIVE_SUPPORT_FLAGS = ("__support_xen_gpu_type", "__support_kvm_gpu_type", "__support_xen_hana",
@@ -251,6 +267,18 @@ V1_HEAD_CHECKSUM_UPPERCASE = _Fault(
     "v1-head-checksum-uppercase", V1_HEAD, "GLANCE-V1-HEAD-CHECKSUM-FORMAT",
     "X-Image-Meta-Checksum (and the ETag) are written in upper-case hex.",
     probe=lambda http: _head(http)["x-image-meta-checksum"] == str(_CIRROS.checksum).upper())
+V1_HEAD_ANY_TOKEN_200 = _Fault(
+    "v1-head-any-token-200", V1_HEAD, "GLANCE-V1-HEAD-401",
+    "HEAD accepts any X-Auth-Token, even one the target never issued (a missing token still gets 401).",
+    probe=lambda http: _forged(http).head(f"/v1/images/{_CIRROS.id}").status == 200)
+V1_HEAD_ACTIVE_NO_SIZE = _Fault(
+    "v1-head-active-no-size", V1_HEAD, "GLANCE-V1-HEAD-ACTIVE-SIZE",
+    "HEAD of an active image leaves X-Image-Meta-Size out.",
+    probe=lambda http: "x-image-meta-size" not in _head(http))
+V1_HEAD_ACTIVE_NO_CHECKSUM = _Fault(
+    "v1-head-active-no-checksum", V1_HEAD, "GLANCE-V1-HEAD-ACTIVE-CHECKSUM",
+    "HEAD of an active image leaves X-Image-Meta-Checksum (and so the ETag) out.",
+    probe=lambda http: any("x-image-meta-checksum" not in meta for meta in _active_heads(http)))
 
 # -- glance.v1_1.detail --------------------------------------------------------------------------------------------
 
@@ -264,7 +292,7 @@ V1_1_DETAIL_PROPERTIES_LIST = _Fault(
     probe=lambda http: isinstance(_detail(http, "name=cirros")[0]["properties"], list))
 V1_1_DETAIL_FILTER_NAME_SUBSTRING = _Fault(
     "v1-1-detail-filter-name-substring", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-NAME",
-    "The name filter matches case-insensitive substrings.",
+    "The name filter matches substrings.",
     also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
     probe=lambda http: any(entry["name"] != "cirros" for entry in _detail(http, "name=cirros")))
 V1_1_DETAIL_FILTER_CONTAINER_FORMAT_IGNORED = _Fault(
@@ -350,6 +378,31 @@ V1_1_DETAIL_FILTERS_ANY = _Fault(
     also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
     probe=lambda http: any((e["name"], e["disk_format"]) != ("cirros", "vhd")
                            for e in _detail(http, "name=cirros&disk_format=vhd")))
+V1_1_DETAIL_CASE_NAMES_ONLY = _Fault(
+    "v1-1-detail-case-names-only", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-PROPERTY",
+    "The name filter ignores letter case, the format, status and property filters do not: no one reading holds.",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-CONTAINER-FORMAT", "GLANCE-V1-1-DETAIL-FILTER-DISK-FORMAT",
+                 "GLANCE-V1-1-DETAIL-FILTER-STATUS", "GLANCE-V1-1-DETAIL-FILTER-COMPLETE"),
+    probe=lambda http: bool(_detail(http, "name=CIRROS")) and not _detail(http, "disk_format=QCOW2"))
+V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY = _Fault(
+    "v1-1-detail-documented-filters-only", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-LIMIT",
+    "Only seed 004's seven filters are served (limit, marker, sort_key, sort_dir and property-* are ignored, invalid "
+    "values answer 200): a vendor target that ims passes, its failures being advisory there.",
+    also_breaks=("GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-INVALID-400",
+                 "GLANCE-V1-1-DETAIL-FILTER-PROPERTY", "GLANCE-V1-1-DETAIL-FILTER-SOUND"),
+    probe=lambda http: len(_detail(http, "limit=1")) > 1 and http.get(f"{_DETAIL}?size_min=abc").status == 200)
+V1_1_DETAIL_UNAUTHENTICATED_403 = _Fault(
+    "v1-1-detail-unauthenticated-403", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-401",
+    "Detail answers 403 instead of 401 to a request without X-Auth-Token or with a forged one.",
+    probe=lambda http: http.with_token(None).get(_DETAIL).status == 403)
+V1_1_DETAIL_ACTIVE_SIZE_NULL = _Fault(
+    "v1-1-detail-active-size-null", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-ACTIVE-SIZE",
+    "One active image (CoreOS, of a size no other image has) has size null in detail, and size filters skip it.",
+    probe=lambda http: _detail(http, f"name={quote(_COREOS.name)}")[0]["size"] is None)
+V1_1_DETAIL_ACTIVE_CHECKSUM_NULL = _Fault(
+    "v1-1-detail-active-checksum-null", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-ACTIVE-CHECKSUM",
+    "Detail entries of active images have checksum null.",
+    probe=lambda http: _detail(http, "name=cirros")[0]["checksum"] is None)
 
 # The order of --list-faults: v2 show, v1 HEAD, v1.1 detail (two late additions kept where they were first listed).
 GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
@@ -368,7 +421,10 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V1_1_DETAIL_FILTER_PROPERTY_IGNORED, V1_1_DETAIL_PAGINATION_SKIPS, V1_1_DETAIL_LIMIT_IGNORED,
     V1_1_DETAIL_SIZE_MIN_500, V1_1_DETAIL_BAD_SORT_KEY_200, V1_1_DETAIL_SHOWS_DELETED, V1_1_DETAIL_NONE_LITERAL,
     V1_HEAD_CHECKSUM_UPPERCASE, V1_1_DETAIL_ONLY_FIRST_FILTER, V1_1_DETAIL_COMBINED_DROPS_ONE,
-    V1_1_DETAIL_FILTERS_ANY,
+    V1_1_DETAIL_FILTERS_ANY, V1_1_DETAIL_CASE_NAMES_ONLY, V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY,
+    V2_SHOW_MISSING_TOKEN_200, V1_HEAD_ANY_TOKEN_200, V1_HEAD_ACTIVE_NO_SIZE,
+    V1_HEAD_ACTIVE_NO_CHECKSUM, V1_1_DETAIL_UNAUTHENTICATED_403, V1_1_DETAIL_ACTIVE_SIZE_NULL,
+    V1_1_DETAIL_ACTIVE_CHECKSUM_NULL,
     V2_SHOW_CHECKSUM_NUMBER, V2_SHOW_SUPPORT_FLAGS_COEXIST, V2_SHOW_OS_FEATURE_LIST_NOT_JSON,
     V2_SCHEMA_LACKS_DISK_FORMAT,
 )

@@ -30,16 +30,24 @@ class Answer:
 class HttpProbe:
     """Sends a request byte for byte (no client-side normalisation) to a running reference and reads all of it."""
 
-    def __init__(self, url: str, *, timeout: float = 5) -> None:
+    def __init__(self, url: str, *, timeout: float = 5, token: str | None = None) -> None:
         parts = urlsplit(url)
+        self.url = url
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.netloc = parts.netloc
         self.timeout = timeout
+        self.token = token  # sent as X-Auth-Token when set
+
+    def with_token(self, token: str | None) -> HttpProbe:
+        """The same probe sending `token` instead (None: no X-Auth-Token at all)."""
+        return HttpProbe(self.url, timeout=self.timeout, token=token)
 
     def request(self, method: str, path: str, *, accept: str = "application/json") -> Answer:
         """`method path` with `Accept: accept`; the answer, body included even for HEAD."""
-        head = f"{method} {path} HTTP/1.1\r\nHost: {self.netloc}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+        auth = f"X-Auth-Token: {self.token}\r\n" if self.token else ""
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.netloc}\r\nAccept: {accept}\r\n{auth}"
+                "Connection: close\r\n\r\n")
         with socket.create_connection((self.host, self.port), timeout=self.timeout) as sock:
             sock.sendall(head.encode())
             data = b""

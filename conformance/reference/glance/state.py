@@ -70,4 +70,6 @@ class AppState:
 
     faults: frozenset[Fault[HttpProbe]]
     store: Store
+    case_insensitive: bool = False  # v1.1 text filters ignore letter case (upstream on MySQL/MariaDB): not a fault
+    token: str | None = None  # the one X-Auth-Token accepted; None: no credentials are checked
     extra_disk_formats: tuple[str, ...] = ()  # configured beyond upstream's defaults; served in /v2/schemas/image

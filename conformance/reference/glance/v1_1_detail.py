@@ -2,6 +2,8 @@
 
 The filter engine here is the reference's own: it re-implements the documented filter rules independently of
 the suite's filter model (conformance/glance/filters.py) on purpose, so the two act as each other's oracle.
+Text filters compare exactly, or ignoring letter case when the app is started with `case_insensitive` (as upstream
+Glance does on MySQL/MariaDB); both readings are correct.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -17,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from conformance.reference.fault import Fault
 from conformance.reference.glance import faults as F
 from conformance.reference.glance import paging
-from conformance.reference.glance.images import Image, format_v1_time
+from conformance.reference.glance.images import Image, format_v1_time, image_by_key
 from conformance.reference.glance.probe import HttpProbe
 from conformance.reference.glance.responses import WSGIApp, clip, error
 from conformance.reference.glance.state import AppState
@@ -33,6 +36,7 @@ _ISO_8601 = re.compile(
     r"(?P<zone>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?",
     re.IGNORECASE,
 )
+_SIZE_LOST = image_by_key("coreos").id  # the image F.V1_1_DETAIL_ACTIVE_SIZE_NULL takes the size of
 # The exact-match filters, each with the fault that switches it off.
 _EXACT_FILTERS: dict[str, Fault[HttpProbe]] = {
     "container_format": F.V1_1_DETAIL_FILTER_CONTAINER_FORMAT_IGNORED,
@@ -58,10 +62,14 @@ def detail(state: AppState, request: Request) -> WSGIApp:
 def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
     """The images of one detail page: filtered, sorted, cut at the marker and limit; BadRequest on bad input."""
     faults = state.faults
+    if F.V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY in faults:
+        return _documented_only(state, args)
     since = _parse_time(args["changes-since"]) if "changes-since" in args else None
     show_hidden = since is not None and F.V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED not in faults
     show_hidden = show_hidden or F.V1_1_DETAIL_SHOWS_DELETED in faults
     candidates = [i for i in state.store.all() if show_hidden or not (i.deleted or i.status == "killed")]
+    if F.V1_1_DETAIL_ACTIVE_SIZE_NULL in faults:  # the record itself loses its size, so filters agree with entries
+        candidates = [replace(i, size=None) if i.id == _SIZE_LOST else i for i in candidates]
     predicates = _filters(state, args, since)
     if F.V1_1_DETAIL_ONLY_FIRST_FILTER in faults:
         predicates = predicates[:1]
@@ -95,15 +103,18 @@ def _filters(state: AppState, args: Mapping[str, str], since: datetime | None) -
     """One predicate per filter in `args`; BadRequest on a value the API rejects."""
     faults = state.faults
     tests: list[Predicate] = []
+    same = _text_comparison(state)
     if "name" in args:
         name = args["name"]
         if F.V1_1_DETAIL_FILTER_NAME_SUBSTRING in faults:
-            tests.append(lambda i: name.casefold() in i.name.casefold())
+            tests.append(lambda i: name in i.name)
+        elif F.V1_1_DETAIL_CASE_NAMES_ONLY in faults:
+            tests.append(lambda i: i.name.casefold() == name.casefold())
         else:
-            tests.append(lambda i: i.name == name)
+            tests.append(lambda i: same(i.name, name))
     for field, fault in _EXACT_FILTERS.items():
         if field in args and fault not in faults:
-            tests.append(_attribute_is(field, args[field]))
+            tests.append(_text_is(field, args[field], same))
     size_min = paging.count(args, "size_min")
     if size_min is not None:
         if F.V1_1_DETAIL_FILTER_SIZE_MIN_EXCLUSIVE in faults:
@@ -131,8 +142,46 @@ def _filters(state: AppState, args: Mapping[str, str], since: datetime | None) -
     if F.V1_1_DETAIL_FILTER_PROPERTY_IGNORED not in faults:
         for param, value in args.items():
             if param.startswith("property-"):
-                tests.append(_property_is(param.removeprefix("property-"), value))
+                tests.append(_property_is(param.removeprefix("property-"), value, same))
     return tests
+
+
+def _documented_only(state: AppState, args: Mapping[str, str]) -> list[Image]:
+    """Seed 004's seven filters and nothing else: no paging, no sorting, no property-*, invalid values ignored (200)."""
+    same = _text_comparison(state)
+    try:
+        since = _parse_time(args["changes-since"]) if "changes-since" in args else None
+    except paging.BadRequest:
+        since = None
+    shown = [i for i in state.store.all() if "changes-since" in args or not (i.deleted or i.status == "killed")]
+    tests: list[Predicate] = [_text_is(field, args[field], same)
+                              for field in ("name", "container_format", "disk_format", "status") if field in args]
+    bounds: dict[str, int | None] = {}
+    for param in ("size_min", "size_max"):
+        try:
+            bounds[param] = paging.count(args, param)
+        except paging.BadRequest:
+            bounds[param] = None
+    low, high = bounds["size_min"], bounds["size_max"]
+    if low is not None:
+        tests.append(lambda i: i.size is not None and i.size >= low)
+    if high is not None:
+        tests.append(lambda i: i.size is not None and i.size <= high)
+    if since is not None:
+        tests.append(lambda i: i.updated_at > since)
+    return [image for image in shown if all(test(image) for test in tests)]
+
+
+def _text_comparison(state: AppState) -> Callable[[str | None, str], bool]:
+    """Exact comparison, or one that ignores letter case when the app was started that way."""
+    if state.case_insensitive:
+        return lambda text, value: text is not None and _lower_each(text) == _lower_each(value)
+    return lambda text, value: text == value
+
+
+def _lower_each(text: str) -> str:
+    """Each character lowered on its own, as a database collation compares (ß is not ss)."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def _entry(state: AppState, image: Image) -> dict[str, Any]:
@@ -153,7 +202,8 @@ def _entry(state: AppState, image: Image) -> dict[str, Any]:
         "owner": image.owner,
         "protected": image.protected,
         "min_ram": image.min_ram,
-        "checksum": image.checksum,
+        "checksum": None if image.status == "active" and F.V1_1_DETAIL_ACTIVE_CHECKSUM_NULL in state.faults
+        else image.checksum,
         "min_disk": image.min_disk,
         "is_public": image.is_public,
         "deleted_at": None if image.deleted_at is None else format_v1_time(image.deleted_at),
@@ -197,5 +247,9 @@ def _attribute_is(field: str, value: object) -> Predicate:
     return lambda image: getattr(image, field) == value
 
 
-def _property_is(key: str, value: str) -> Predicate:
-    return lambda image: image.properties.get(key) == value
+def _text_is(field: str, value: str, same: Callable[[str | None, str], bool]) -> Predicate:
+    return lambda image: same(getattr(image, field), value)
+
+
+def _property_is(key: str, value: str, same: Callable[[str | None, str], bool]) -> Predicate:
+    return lambda image: any(same(name, key) and same(text, value) for name, text in image.properties.items())

@@ -42,12 +42,17 @@ def _headers(state: AppState, image: Image) -> list[tuple[str, str]]:
     def stamp(value: datetime) -> str:
         return format_v1_time(value) + ("Z" if F.V1_HEAD_TIMESTAMP_ZULU in faults else "")
 
+    active = image.status == "active"
     size = None if image.size is None else str(image.size)
     if size is not None and F.V1_HEAD_SIZE_NOT_INTEGER in faults:
         size += ".0"
+    if active and F.V1_HEAD_ACTIVE_NO_SIZE in faults:
+        size = None
     checksum = image.checksum
     if checksum and F.V1_HEAD_CHECKSUM_UPPERCASE in faults:
         checksum = checksum.upper()
+    if active and F.V1_HEAD_ACTIVE_NO_CHECKSUM in faults:
+        checksum = None
     meta: dict[str, str | None] = {
         "Id": state.store.other(image).id if F.V1_HEAD_WRONG_ID in faults else image.id,
         "Name": image.name + (" (v1)" if F.V1_HEAD_NAME_DIFFERS in faults else ""),
