@@ -216,7 +216,7 @@ BOOL_FLAGS = ("__isregistered", "__support_arm", "__support_fc_inject", "__is_of
 PATTERNED = {"__image_size": "0", "__root_origin": "url", "__support_agent_list": "hss;ces",
              "__support_xen_gpu_type": "", "__support_kvm_gpu_type": "", "__imagetype": "public",
              "__image_source_type": "obs", "virtual_env_type": "KVM", "hw_firmware_type": "legacy",
-             "__platform": "Solaris", "__lazyloading": "yes", "enterprise_project_id": "default"}  # key -> an undocumented value
+             "__platform": "Solaris", "__lazyloading": "yes", "enterprise_project_id": "default"}  # -> undocumented
 TEXT_PROPS = ("__description", "__system__cmkid", "__originalimagename", "__backup_id", "__data_origin",
               "__sequence_num", "__account_code", "__image_location", "__productcode", "__os_version", "__os_bit",
               "max_ram", "enterprise_project_id", "active_at", "__os_feature_list")  # free strings
