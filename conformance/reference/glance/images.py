@@ -361,6 +361,18 @@ def live_images() -> list[Image]:
 
 
 
+def with_queued_uploads(count: int) -> tuple[Image, ...]:
+    """The catalogue after `count` more uploads that stay queued, all created later (so v2 lists them first)."""
+    newest = max(image.created_at for image in IMAGES)
+    queued = image_by_key("queued-qcow2")
+    extra = tuple(
+        replace(queued, id=str(uuid.uuid5(_ID_NAMESPACE, f"queued-upload-{n}")), name=f"queued upload {n}",
+                created_at=newest + timedelta(minutes=n + 1), updated_at=newest + timedelta(minutes=n + 1))
+        for n in range(count)
+    )
+    return IMAGES + extra
+
+
 def with_disk_formats(disk_formats: Mapping[str, str]) -> tuple[tuple[Image, ...], tuple[str, ...]]:
     """The catalogue with the images named by key stored in other disk formats, and those formats."""
     images = tuple(replace(image, disk_format=disk_formats[key]) if key in disk_formats else image
