@@ -31,6 +31,8 @@ from conformance.glance.filters import (
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_json import read_json
 from conformance.glance.walks import WALK_LIMIT, Universe, Walk, walk_detail
+from conformance.glance.write_mode import WrittenSet
+from conformance.glance.written import filter_queries, hidden_problems, selection_problems, written_set
 from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.timestamps import parse_time
@@ -164,8 +166,7 @@ def test_active_entry_has_size_and_checksum(field: str, v1_detail_walks: tuple[W
 
 # -- filters (§请求消息): each filter alone, with every value the target's own images offer --------------------------
 
-
-@pytest.mark.parametrize("kind, sentence", [
+FILTERS_JUDGED = [
     pytest.param("name", "name=<v> must return exactly the images named v",
                  marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-NAME"), id="name"),
     pytest.param("container_format", "container_format=<v> must return exactly the images of that container format",
@@ -183,7 +184,10 @@ def test_active_entry_has_size_and_checksum(field: str, v1_detail_walks: tuple[W
                  marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE"), id="changes-since"),
     pytest.param("property", "property-<key>=<v> must return exactly the images whose property key is v",
                  marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-PROPERTY"), id="property"),
-])
+]
+
+
+@pytest.mark.parametrize("kind, sentence", FILTERS_JUDGED)
 def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: str, v1_1_detail_offered: None,
                                                            glance: GlanceClient, v1_detail_universe: Universe,
                                                            v1_filter_case: Case) -> None:
@@ -205,6 +209,42 @@ def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: 
             lines += missing(universe.entries_for(query), set(walk.ids), query, case=v1_filter_case)
         for line in lines:
             problems.add(f"{query_text(query)}: {line}", walk.exchange)
+    problems.check()
+
+
+@pytest.mark.parametrize("kind, sentence", FILTERS_JUDGED)
+def test_each_filter_selects_the_images_the_run_created(kind: str, sentence: str, written_images: WrittenSet | None,
+                                                        v1_1_detail_offered: None, glance: GlanceClient,
+                                                        v1_filter_case: Case) -> None:
+    # Write mode: the images this run created (one of them deleted) are known whatever the listing says of them.
+    written = written_set(written_images)
+    queries = filter_queries(kind, written)
+    if not queries:
+        pytest.skip(f"the create answers gave no created_at to start changes-since from ({kind})")
+    problems = Problems(f"{sentence}: judged on the images this run created ({v1_filter_case}, as this target "
+                        "compares)")
+    for query in queries:
+        walk = walk_detail(glance, query)
+        if walk.problem:
+            problems.add(f"{query_text(query)}: {walk.problem}", walk.problem_exchange)
+            continue
+        for line in selection_problems(walk, query, written, v1_filter_case):
+            problems.add(f"{query_text(query)}: {line}", walk.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-HIDES-DELETED")
+def test_images_the_run_deleted_are_hidden_without_changes_since(written_images: WrittenSet | None,
+                                                                 v1_1_detail_offered: None,
+                                                                 glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    problems = Problems("Without changes-since, no image this run deleted may be listed")
+    for image in written.deleted:
+        walk = walk_detail(glance, {"name": image.fixture.name})
+        if walk.problem:
+            problems.add(f"name={image.fixture.name}: {walk.problem}", walk.problem_exchange)
+        for line in hidden_problems(walk, written):
+            problems.add(f"name={image.fixture.name}: {line}", walk.exchange)
     problems.check()
 
 
