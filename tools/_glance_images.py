@@ -20,6 +20,7 @@ VENDOR = {
     "__os_type": "Linux", "__os_bit": "64", "__platform": "CentOS", "__imagetype": "gold",
     "__isregistered": "true", "__support_kvm": "true", "__os_version": "CentOS 7.6 64bit",
     "virtual_env_type": "FusionCompute", "hw_firmware_type": "bios",
+    "__os_feature_list": '{"onekey_resetpasswd": "true"}',
 }
 
 # One dict per image: the create body, plus "_size" (bytes uploaded; None = stay queued),
