@@ -1,18 +1,17 @@
-"""The images a run judges: a deterministic sample that covers every kind of image the listing shows."""
+"""The images a run judges: a deterministic sample that covers every kind of image the listing shows (any family)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-STRATA = ("status", "visibility", "disk_format", "container_format", "owner")  # what a sample must cover
-DISCOVERY_FACTOR = 10  # listed entries read per image judged, to find the rare kinds deeper in the listing
 MAX_VALUE_TEXT = 80  # a stratum value as the record shows it (the target's own text)
 MAX_VALUES_RECORDED = 50  # values recorded per stratum; the rest are counted together
 
 Entry = Mapping[str, Any]
 Stratum = tuple[str, str]  # (field, value as text)
+Kinds = Callable[[Entry], Mapping[str, Any]]  # an entry's value for each field a sample must cover
 
 
 def value_text(value: Any) -> str:
@@ -21,9 +20,10 @@ def value_text(value: Any) -> str:
     return text if len(text) <= MAX_VALUE_TEXT else text[:MAX_VALUE_TEXT] + "…"
 
 
-def strata_of(entry: Entry, fields: Sequence[str] = STRATA) -> set[Stratum]:
-    """The strata one listed entry belongs to, one per field."""
-    return {(field, value_text(entry.get(field))) for field in fields}
+def strata_of(entry: Entry, fields: Sequence[str], kinds: Kinds | None = None) -> set[Stratum]:
+    """The strata one listed entry belongs to, one per field (its own fields, or those `kinds` derives)."""
+    values = entry if kinds is None else kinds(entry)
+    return {(field, value_text(values.get(field))) for field in fields}
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Sample:
     complete: bool  # whether the listing ended within the discovery bound (else rarer kinds may lie beyond)
     listed: dict[Stratum, int]  # stratum -> listed entries in it
     sampled: dict[Stratum, int]  # stratum -> sampled entries in it
+    fields: tuple[str, ...] = ()  # the fields whose values are the strata
 
     @property
     def uncovered(self) -> list[Stratum]:
@@ -43,9 +44,9 @@ class Sample:
         return [stratum for stratum in self.listed if stratum not in self.sampled]
 
     def to_record(self) -> dict[str, Any]:
-        """The sample as results.json `target.endpoints.http.sample` holds it."""
+        """The sample as results.json `target.endpoints.<family>.sample` holds it."""
         strata: dict[str, dict[str, Any]] = {}
-        for field in STRATA:
+        for field in self.fields:
             values = [(value, count) for (name, value), count in self.listed.items() if name == field]
             shown = {value: {"listed": count, "sampled": self.sampled.get((field, value), 0)}
                      for value, count in values[:MAX_VALUES_RECORDED]}
@@ -57,27 +58,29 @@ class Sample:
         }
 
 
-def choose(entries: Sequence[Entry], size: int, *, complete: bool = True) -> Sample:
+def choose(entries: Sequence[Entry], size: int, fields: Sequence[str], *, complete: bool = True,
+           kinds: Kinds | None = None) -> Sample:
     """At most `size` of the listed `entries`: every stratum first (fewest images that cover them), then evenly."""
     listed_ids = [entry["id"] for entry in entries]
     chosen: set[int] = set()
+    every = [strata_of(entry, fields, kinds) for entry in entries]
     if len(entries) <= size:
         chosen = set(range(len(entries)))
     else:
-        kinds = [strata_of(entry) for entry in entries]
-        missing = set().union(*kinds)
+        kinds_of = every
+        missing = set().union(*kinds_of)
         while missing and len(chosen) < size:
             # greedy cover: the entry adding the most missing strata, the earliest listed on a tie
-            best = max(range(len(entries)), key=lambda i: (len(kinds[i] & missing), -i))
-            if not kinds[best] & missing:
+            best = max(range(len(entries)), key=lambda i: (len(kinds_of[i] & missing), -i))
+            if not kinds_of[best] & missing:
                 break
             chosen.add(best)
-            missing -= kinds[best]
+            missing -= kinds_of[best]
         chosen |= _evenly(len(entries), size - len(chosen), chosen)
     ordered = sorted(chosen)
     return Sample(
         ids=tuple(listed_ids[i] for i in ordered), size=size, read=len(entries), complete=complete,
-        listed=_count(entries), sampled=_count([entries[i] for i in ordered]),
+        listed=_count(every, fields), sampled=_count([every[i] for i in ordered], fields), fields=tuple(fields),
     )
 
 
@@ -91,10 +94,9 @@ def _evenly(total: int, wanted: int, taken: set[int]) -> set[int]:
     return {free[(k * len(free)) // wanted] for k in range(wanted)}
 
 
-def _count(entries: Sequence[Entry]) -> dict[Stratum, int]:
+def _count(strata: Sequence[set[Stratum]], fields: Sequence[str]) -> dict[Stratum, int]:
     counts: dict[Stratum, int] = {}
-    for entry in entries:
-        for field in STRATA:
-            stratum = (field, value_text(entry.get(field)))
+    for kinds in strata:
+        for stratum in kinds:
             counts[stratum] = counts.get(stratum, 0) + 1
-    return dict(sorted(counts.items(), key=lambda item: (STRATA.index(item[0][0]), -item[1], item[0][1])))
+    return dict(sorted(counts.items(), key=lambda item: (list(fields).index(item[0][0]), -item[1], item[0][1])))
