@@ -74,6 +74,8 @@ def run_fault(fault: Fault[Any], run_suite) -> FaultVerdict:  # type: ignore[no-
     elif fault.profile:
         tests = TESTS_OF_OPERATION.get(fault.operation, TESTS_OF_FAMILY[family])
         args = [*tests, "--reference-fault", fault.name, "--profile", fault.profile]
+    if fault.needs_writes:
+        args.append("--allow-writes")
     with tempfile.TemporaryDirectory(prefix="sensitivity-") as tmp:
         run = run_suite(Path(tmp) / "reports", *args)
         try:

@@ -31,6 +31,8 @@ from conformance.glance.filters import (
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_json import read_json
 from conformance.glance.walks import WALK_LIMIT, Universe, Walk, walk_detail
+from conformance.glance.write_mode import WrittenSet
+from conformance.glance.written import filter_queries, hidden_problems, selection_problems, written_set
 from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.timestamps import parse_time
@@ -205,6 +207,51 @@ def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: 
             lines += missing(universe.entries_for(query), set(walk.ids), query, case=v1_filter_case)
         for line in lines:
             problems.add(f"{query_text(query)}: {line}", walk.exchange)
+    problems.check()
+
+
+@pytest.mark.parametrize("kind", [
+    pytest.param("name", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-NAME")),
+    pytest.param("container_format", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-CONTAINER-FORMAT")),
+    pytest.param("disk_format", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-DISK-FORMAT")),
+    pytest.param("status", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-STATUS")),
+    pytest.param("size_min", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SIZE-MIN")),
+    pytest.param("size_max", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SIZE-MAX")),
+    pytest.param("changes-since", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE")),
+    pytest.param("property", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-PROPERTY")),
+])
+def test_each_filter_selects_the_images_the_run_created(kind: str, written_images: WrittenSet | None,
+                                                        v1_1_detail_offered: None, glance: GlanceClient,
+                                                        v1_filter_case: Case) -> None:
+    # Write mode: the images this run created (one of them deleted) are known whatever the listing says of them.
+    written = written_set(written_images)
+    queries = filter_queries(kind, written)
+    if not queries:
+        pytest.skip(f"the create answers gave no created_at to start changes-since from ({kind})")
+    problems = Problems(f"The {kind} filter must return exactly the images this run created that it selects "
+                        f"(deleted ones with changes-since; {v1_filter_case}, as this target compares)")
+    for query in queries:
+        walk = walk_detail(glance, query)
+        if walk.problem:
+            problems.add(f"{query_text(query)}: {walk.problem}", walk.problem_exchange)
+            continue
+        for line in selection_problems(walk, query, written, v1_filter_case):
+            problems.add(f"{query_text(query)}: {line}", walk.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-HIDES-DELETED")
+def test_images_the_run_deleted_are_hidden_without_changes_since(written_images: WrittenSet | None,
+                                                                 v1_1_detail_offered: None,
+                                                                 glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    problems = Problems("Without changes-since, no image this run deleted may be listed")
+    for image in written.deleted:
+        walk = walk_detail(glance, {"name": image.fixture.name})
+        if walk.problem:
+            problems.add(f"name={image.fixture.name}: {walk.problem}", walk.problem_exchange)
+        for line in hidden_problems(walk, written):
+            problems.add(f"name={image.fixture.name}: {line}", walk.exchange)
     problems.check()
 
 

@@ -19,6 +19,8 @@ from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTI
 from conformance.glance.v1_headers import Headed
 from conformance.glance.v2_shown import Shown, bodies_by_id, custom_properties
 from conformance.glance.walks import Universe
+from conformance.glance.write_mode import WrittenSet
+from conformance.glance.written import deleted_head_problems, head_problems, head_property_problems, written_set
 from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpResponse
@@ -278,4 +280,44 @@ def test_every_v2_property_is_a_property_header(v1_heads: list[Headed], v2_shown
                              head.response.exchange)
     if not compared:
         pytest.skip("no image to test has a custom property")
+    problems.check()
+
+
+# -- write mode (--allow-writes): the images this run created are the ground truth ----------------------------------
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-AGREES-WITH-V2")
+def test_images_the_run_created_head_what_was_written(written_images: WrittenSet | None, v1_head_offered: None,
+                                                     glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    problems = Problems("X-Image-Meta-* of an image this run created must hold the values written through v2")
+    for image in written.images:
+        head = Headed.of(image.id, glance.head_v1(image.id))
+        for line in head_problems(image, head, V2_FIELDS):
+            problems.add(line, head.response.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-PROPERTIES")
+def test_images_the_run_created_head_their_properties(written_images: WrittenSet | None, v1_head_offered: None,
+                                                     glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    problems = Problems("Every custom property this run wrote must be sent as X-Image-Meta-Property-<key>")
+    for image in written.images:
+        head = Headed.of(image.id, glance.head_v1(image.id))
+        for line in head_property_problems(image, head):
+            problems.add(line, head.response.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-404")
+def test_image_the_run_deleted_answers_404_or_is_marked_deleted(written_images: WrittenSet | None,
+                                                                v1_head_offered: None, glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    problems = Problems("HEAD of an image this run deleted must answer 404 (or, as upstream answers an admin, 200 "
+                        "with X-Image-Meta-Deleted: True and Status deleted)")
+    for image in written.deleted:
+        head = Headed.of(image.id, glance.head_v1(image.id))
+        for line in deleted_head_problems(image, head):
+            problems.add(line, head.response.exchange)
     problems.check()

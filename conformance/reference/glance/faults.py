@@ -385,6 +385,21 @@ V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED = _Fault(
     "changes-since does not bring back deleted and killed images.",
     also_breaks=("GLANCE-V1-1-DETAIL-FILTER-COMPLETE",),
     probe=lambda http: not any(entry["deleted"] for entry in _detail(http, "changes-since=2000-01-01")))
+
+
+def _deleted_now_listed(http: HttpProbe) -> bool:
+    """Create and delete an image, then ask changes-since for it: whether it is listed (as it must be)."""
+    created = http.request("POST", "/v2/images", payload={"name": "probe-deleted", "disk_format": "raw",
+                                                            "container_format": "bare"}).json()
+    http.request("DELETE", f"/v2/images/{created['id']}")
+    return any(entry["id"] == created["id"] for entry in _detail(http, "changes-since=2000-01-01"))
+
+
+V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED = _Fault(
+    "v1-1-detail-changes-since-drops-new-deleted", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE",
+    "changes-since leaves out images deleted while the target runs (the catalogue's deleted and killed images are "
+    "still listed): the listing is then its own ground truth, so only images the run deletes itself show it.",
+    needs_writes=True, probe=lambda http: not _deleted_now_listed(http))
 V1_1_DETAIL_FILTER_PROPERTY_IGNORED = _Fault(
     "v1-1-detail-filter-property-ignored", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-PROPERTY",
     "property-<key> filters are ignored.",
@@ -480,7 +495,7 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V1_HEAD_ACTIVE_NO_CHECKSUM, V1_1_DETAIL_UNAUTHENTICATED_403, V1_1_DETAIL_ACTIVE_SIZE_NULL,
     V1_1_DETAIL_ACTIVE_CHECKSUM_NULL, V1_HEAD_DELETED_AT_NOT_ISO,
     V2_SHOW_CHECKSUM_NUMBER, V2_SHOW_SUPPORT_FLAGS_COEXIST, V2_SHOW_OS_FEATURE_LIST_NOT_JSON,
-    V2_SCHEMA_LACKS_DISK_FORMAT,
+    V2_SCHEMA_LACKS_DISK_FORMAT, V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED,
     V2_SHOW_TRUE_FLAGS_FALSE, V2_SHOW_BOOL_FLAGS_YES, V2_SHOW_PATTERNED_PROPS_BOGUS, V2_SHOW_TEXT_PROPS_NUMBERS,
     V2_SHOW_CORE_FIELDS_MISTYPED,
 )
