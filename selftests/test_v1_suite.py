@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -111,6 +112,41 @@ def test_a_target_case_insensitive_for_names_only_fails(suite: Callable[..., Sui
     assert run.results["verdict"] == "fail"
 
 
+# -- under glance, the format lists are the ones the target publishes at /v2/schemas/image ---------------------------
+
+FORMAT_CHECKS = ("tests/glance_v1/test_head.py::test_status_and_formats_are_documented_values",
+                 "tests/glance_v1/test_detail.py::test_entries_validate_against_profile_schema")
+FORMAT_REQUIREMENTS = ("GLANCE-V1-HEAD-ENUMS", "GLANCE-V1-1-DETAIL-SCHEMA")
+
+
+def format_messages(run: SuiteRun) -> dict[str, tuple[str, str]]:
+    """(outcome, message) of the two v1 requirements that judge formats."""
+    entries = {entry["id"]: entry for entry in run.results["requirements"]}
+    return {rid: (entries[rid]["outcome"], entries[rid].get("message", "")) for rid in FORMAT_REQUIREMENTS}
+
+
+def test_glance_judges_v1_formats_by_the_targets_own_schema(suite: Callable[..., SuiteRun]) -> None:
+    # the reference publishes (and its images use) the vendor's zvhd and zvhd2 besides upstream's defaults
+    clean = format_messages(suite(*FORMAT_CHECKS, "--profile", "glance"))
+    assert {outcome for outcome, _ in clean.values()} == {"passed"}, clean
+    # qcow2 left out of the published list, though images use it: failed, and the message says which lists judged
+    run = suite(*FORMAT_CHECKS, "--profile", "glance", "--reference-fault", F.V2_SCHEMA_LACKS_DISK_FORMAT.name)
+    for rid, (outcome, message) in format_messages(run).items():
+        assert outcome == "failed" and "formats from the target's /v2/schemas/image (disk_format: " in message, rid
+    assert "X-Image-Meta-Disk_format 'qcow2' is not one of" in run.stdout
+    assert re.search(r"[0-9a-f-]{36}\.disk_format: 'qcow2' is not one of", run.stdout), run.stdout[-3000:]
+
+
+def test_without_a_usable_published_schema_v1_formats_are_upstreams_defaults(suite: Callable[..., SuiteRun]) -> None:
+    with start_http_server(wrap=lambda app: gone(app, "404 Not Found", ("/v2/schemas/image",))) as server:
+        run = suite(*FORMAT_CHECKS, "--profile", "glance", "--target", server.url)
+    for rid, (outcome, message) in format_messages(run).items():
+        assert outcome == "failed", (rid, outcome)  # zvhd2 is no upstream default
+        assert "upstream's default formats (GET /v2/schemas/image answered 404)" in message, (rid, message)
+    assert "X-Image-Meta-Disk_format 'zvhd2' is not one of" in run.stdout
+    assert re.search(r"[0-9a-f-]{36}\.disk_format: 'zvhd2' is not one of", run.stdout), run.stdout[-3000:]
+
+
 # -- the vendor profile certifies what seed 004 documents ------------------------------------------------------------
 
 UPSTREAM_ONLY = ("GLANCE-V1-1-DETAIL-LIMIT", "GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-INVALID-400",
@@ -132,7 +168,6 @@ def test_a_target_with_only_the_documented_filters(profile: str, suite: Callable
         assert entries["GLANCE-V1-1-DETAIL-FILTER-SOUND"]["outcome"] == "passed"
     else:
         assert run.results["verdict"] == "fail" and run.returncode == 1
-        # (SCHEMA fails too: the reference's catalogue carries the vendor's disk formats, which glance does not know)
         assert {*UPSTREAM_ONLY, "GLANCE-V1-1-DETAIL-FILTER-SOUND"} <= set(run.results["not_met"])
         assert {entries[rid]["tier"] for rid in UPSTREAM_ONLY} == {"deprecated"}
         assert not any("catalogue_tier" in entry for entry in entries.values())

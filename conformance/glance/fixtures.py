@@ -125,3 +125,15 @@ def v2_published_schema(glance: GlanceClient) -> PublishedSchema:
 def v2_schema_enums(http_profile: catalog.Profile, v2_published_schema: PublishedSchema) -> schemas.Enums:
     """The format enums the profile's v2 schema takes from the target's own schema (none: the profile's defaults)."""
     return schemas.enums_for(http_profile.schemas["glance.v2.show"], v2_published_schema.formats)
+
+
+@pytest.fixture(scope="session")
+def v1_head_enums(http_profile: catalog.Profile, v2_published_schema: PublishedSchema) -> schemas.Enums:
+    """The format enums the profile's v1 HEAD schema takes from the target's /v2/schemas/image (none: defaults)."""
+    return schemas.enums_for(http_profile.schemas["glance.v1.head"], v2_published_schema.formats)
+
+
+@pytest.fixture(scope="session")
+def v1_1_detail_enums(http_profile: catalog.Profile, v2_published_schema: PublishedSchema) -> schemas.Enums:
+    """The format enums the profile's v1.1 detail schema takes from the target's /v2/schemas/image (none: defaults)."""
+    return schemas.enums_for(http_profile.schemas["glance.v1_1.detail"], v2_published_schema.formats)

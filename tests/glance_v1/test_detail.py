@@ -28,6 +28,7 @@ from conformance.glance.filters import (
     single_filter_queries,
     unsound,
 )
+from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_json import read_json
 from conformance.glance.walks import WALK_LIMIT, Universe, Walk, walk_detail
@@ -61,8 +62,9 @@ def query_text(query: dict[str, str]) -> str:
     return "?" + urlencode(query) if query else "(no filter)"
 
 
-def entry_errors(schema_name: str, walks: tuple[Walk, ...]) -> list[tuple[str, bool, Exchange | None]]:
-    """(line, whether it is about `properties`, exchange) per schema violation.
+def entry_errors(schema_name: str, walks: tuple[Walk, ...],
+                 enums: schemas.Enums = ()) -> list[tuple[str, bool, Exchange | None]]:
+    """(line, whether it is about `properties`, exchange) per schema violation (format enums from `enums`).
 
     Each entry is judged once and named by its id.
     """
@@ -73,7 +75,7 @@ def entry_errors(schema_name: str, walks: tuple[Walk, ...]) -> list[tuple[str, b
             body, exchange = page.body, page.response.exchange
             images = body.get("images") if isinstance(body, dict) else None
             if not isinstance(images, list):
-                found += [(line, False, exchange) for line in schemas.error_lines(schema_name, body)]
+                found += [(line, False, exchange) for line in schemas.error_lines(schema_name, body, enums)]
                 continue
             for entry in images:
                 key = json.dumps(entry, sort_keys=True, default=str)
@@ -81,7 +83,7 @@ def entry_errors(schema_name: str, walks: tuple[Walk, ...]) -> list[tuple[str, b
                     continue
                 seen.add(key)
                 name = str(entry.get("id")) if isinstance(entry, dict) else "an entry"
-                for line in schemas.error_lines(schema_name, {"images": [entry]}):
+                for line in schemas.error_lines(schema_name, {"images": [entry]}, enums):
                     found.append((_ENTRY_INDEX.sub(name, line), bool(_PROPERTIES_PATH.match(line)), exchange))
     return found
 
@@ -116,10 +118,13 @@ def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-SCHEMA")
-def test_entries_validate_against_profile_schema(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile) -> None:
+def test_entries_validate_against_profile_schema(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile,
+                                                 v1_1_detail_enums: schemas.Enums,
+                                                 v2_published_schema: PublishedSchema) -> None:
     schema_name = http_profile.schemas["glance.v1_1.detail"]
-    problems = Problems(f"Every detail entry must validate against {schema_name}")
-    for line, about_properties, exchange in entry_errors(schema_name, readable(*v1_detail_walks)):
+    basis = f" ({v2_published_schema.basis})" if schemas.target_enum_fields(schema_name) else ""
+    problems = Problems(f"Every detail entry must validate against {schema_name}{basis}")
+    for line, about_properties, exchange in entry_errors(schema_name, readable(*v1_detail_walks), v1_1_detail_enums):
         if not about_properties:  # PROPERTIES-OBJECT judges those
             problems.add(line, exchange)
     problems.check()

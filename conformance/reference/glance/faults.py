@@ -205,8 +205,9 @@ V2_SHOW_OS_FEATURE_LIST_NOT_JSON = _Fault(
 V2_SCHEMA_LACKS_DISK_FORMAT = _Fault(
     "v2-schema-lacks-disk-format", V2_SHOW, "GLANCE-V2-SHOW-OWN-SCHEMA",
     f"/v2/schemas/image leaves {UNLISTED_DISK_FORMAT} out of disk_format although images use it (judged under "
-    "glance, whose format lists come from the target's schema).",
-    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES"), profile="glance",
+    "glance, whose v2, v1 and v1.1 format lists come from the target's schema).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V1-HEAD-ENUMS",
+                 "GLANCE-V1-1-DETAIL-SCHEMA"), profile="glance",
     probe=lambda http: UNLISTED_DISK_FORMAT not in _published_disk_formats(http))
 
 # Seed 001's vendor properties by the rule their documented values follow: one fault per rule breaks them all.
