@@ -36,6 +36,7 @@ class HttpTargetRecord:
     write_mode: dict[str, Any] | None = None  # --allow-writes: run id, images written, swept and left behind
     v1_1_filter_case: dict[str, str] | None = None  # how the v1.1 filters compare text: reading and evidence
     sample: dict[str, Any] | None = None  # the images judged: how chosen, the ids, the strata listed and sampled
+    v1_head_hidden: dict[str, Any] | None = None  # deleted and killed images HEADed too (known from changes-since)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as results.json holds it: fields never set are absent."""
@@ -53,6 +54,11 @@ class CriTargetRecord:
     served: list[str] | None = None  # API versions the endpoint serves
     versions: list[str] | None = None  # API versions certified
     listed_images: dict[str, int] | None = None  # API version -> how many images ListImages returned
+    sample: dict[str, dict[str, Any]] | None = None  # API version -> the images judged and the strata they cover
+
+    def record_sample(self, version: str, sample: dict[str, Any]) -> None:
+        """Record the images judged on one API version."""
+        self.sample = {**(self.sample or {}), version: sample}
 
     def count_listed(self, version: str, images: int) -> None:
         """Record how many images ListImages returned on one API version."""

@@ -22,6 +22,7 @@ V1_1_DETAIL = "glance.v1_1.detail"
 
 _VIVADO = image_by_key("centos-vivado")  # the seed 001 sample: vendor properties, lower-case hex checksum
 _CIRROS = image_by_key("cirros")  # the seed 003/004 sample: no properties, size shared with cirros-052
+_DELETED = image_by_key("deleted-centos")  # visible to HEAD (as upstream answers admin), with Deleted_at
 _COREOS = image_by_key("coreos")  # active, of a size no other image has: off every filter boundary
 _UNKNOWN = "00000000-0000-4000-8000-000000000000"
 _MALFORMED = "not-a-uuid!"
@@ -329,6 +330,10 @@ V1_HEAD_ACTIVE_NO_CHECKSUM = _Fault(
     "v1-head-active-no-checksum", V1_HEAD, "GLANCE-V1-HEAD-ACTIVE-CHECKSUM",
     "HEAD of an active image leaves X-Image-Meta-Checksum (and so the ETag) out.",
     probe=lambda http: any("x-image-meta-checksum" not in meta for meta in _active_heads(http)))
+V1_HEAD_DELETED_AT_NOT_ISO = _Fault(
+    "v1-head-deleted-at-not-iso", V1_HEAD, "GLANCE-V1-HEAD-TIMESTAMPS",
+    "X-Image-Meta-Deleted_at of a deleted image is an HTTP date (\"Tue, 15 Jun 2021 08:00:00 GMT\"), not ISO 8601.",
+    probe=lambda http: _head(http, _DELETED.id).get("x-image-meta-deleted_at", "").endswith("GMT"))
 
 # -- glance.v1_1.detail --------------------------------------------------------------------------------------------
 
@@ -489,7 +494,7 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V1_1_DETAIL_FILTERS_ANY, V1_1_DETAIL_CASE_NAMES_ONLY, V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY,
     V2_SHOW_MISSING_TOKEN_200, V1_HEAD_ANY_TOKEN_200, V1_HEAD_ACTIVE_NO_SIZE,
     V1_HEAD_ACTIVE_NO_CHECKSUM, V1_1_DETAIL_UNAUTHENTICATED_403, V1_1_DETAIL_ACTIVE_SIZE_NULL,
-    V1_1_DETAIL_ACTIVE_CHECKSUM_NULL,
+    V1_1_DETAIL_ACTIVE_CHECKSUM_NULL, V1_HEAD_DELETED_AT_NOT_ISO,
     V2_SHOW_CHECKSUM_NUMBER, V2_SHOW_SUPPORT_FLAGS_COEXIST, V2_SHOW_OS_FEATURE_LIST_NOT_JSON,
     V2_SCHEMA_LACKS_DISK_FORMAT, V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED,
     V2_SHOW_TRUE_FLAGS_FALSE, V2_SHOW_BOOL_FLAGS_YES, V2_SHOW_PATTERNED_PROPS_BOGUS, V2_SHOW_TEXT_PROPS_NUMBERS,
