@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from conformance import catalog, schemas
-from conformance.glance import published_schema
+from conformance.glance import published_schema, sample
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.v2_shown import Shown
 from conformance.run.state import HttpFingerprint, HttpTargetRecord, RunState
@@ -17,6 +17,11 @@ from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
 
 MAX_IMAGES = 100  # images judged per run; enough to find a pattern, bounded on large public catalogues
+
+
+def discovery_bound(max_images: int) -> int:
+    """How many listed entries discovery reads to choose `max_images` that represent the catalogue."""
+    return max_images * sample.DISCOVERY_FACTOR
 
 
 @pytest.fixture(scope="session")
@@ -70,18 +75,32 @@ def http_profile(run_state: RunState) -> catalog.Profile:
 
 @pytest.fixture(scope="session")
 def v2_listed(glance: GlanceClient) -> dict[str, dict[str, Any]]:
-    """Images the target lists through `GET /v2/images`, by id (at most MAX_IMAGES)."""
+    """Images the target lists through `GET /v2/images`, by id, in listing order (discovery: at most 10 per image
+    judged)."""
     listed: dict[str, dict[str, Any]] = {}
-    for entry in glance.list_v2(max_images=MAX_IMAGES):
+    for entry in glance.list_v2(max_images=discovery_bound(MAX_IMAGES)):
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
             listed.setdefault(entry["id"], entry)
     return listed
 
 
+def sample_of(listed: dict[str, dict[str, Any]], max_images: int) -> sample.Sample:
+    """The sample of `listed` (a discovery read of at most discovery_bound(max_images) entries) to judge."""
+    complete = len(listed) < discovery_bound(max_images)
+    return sample.choose(list(listed.values()), max_images, complete=complete)
+
+
 @pytest.fixture(scope="session")
 def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]]) -> list[str]:
-    """The images to judge: those pinned with --image-id, else the listed ones."""
-    ids = list(run_state.config.image_ids) or list(v2_listed)[:MAX_IMAGES]
+    """The images to judge: those pinned with --image-id, else a sample covering every kind the listing shows."""
+    record = run_state.targets.http_record()
+    if run_state.config.image_ids:
+        ids = list(run_state.config.image_ids)
+        record.sample = {"chosen_by": "pinned", "ids": ids}
+    else:
+        chosen = sample_of(v2_listed, MAX_IMAGES)
+        record.sample = chosen.to_record()
+        ids = list(chosen.ids)
     if not ids:
         pytest.skip("no images to test: the target lists no images (seed it, or pin images with --image-id)")
     return ids

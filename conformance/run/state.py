@@ -36,6 +36,7 @@ class HttpTargetRecord:
     fingerprint: HttpFingerprint | None = None
     write_mode: dict[str, Any] | None = None  # --allow-writes: run id, images written, swept and left behind
     v1_1_filter_case: dict[str, str] | None = None  # how the v1.1 filters compare text: reading and evidence
+    sample: dict[str, Any] | None = None  # the images judged: how chosen, the ids, the strata listed and sampled
 
     def to_dict(self) -> dict[str, Any]:
         """The record as results.json holds it: fields never set are absent."""

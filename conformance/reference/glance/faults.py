@@ -208,6 +208,55 @@ V2_SCHEMA_LACKS_DISK_FORMAT = _Fault(
     also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES"), profile="glance",
     probe=lambda http: UNLISTED_DISK_FORMAT not in _published_disk_formats(http))
 
+# Seed 001's vendor properties by the rule their documented values follow: one fault per rule breaks them all.
+TRUE_FLAGS = ("__support_kvm", "__support_xen", "__support_largememory", "__support_diskintensive",
+              "__support_highperformance", "__support_xen_hana", "__support_kvm_infiniband")  # "true" or absent
+BOOL_FLAGS = ("__isregistered", "__support_arm", "__support_fc_inject", "__is_offshelved",
+              "hw_vif_multiqueue_enabled", "__is_config_init", "__support_amd")  # "true" or "false"
+PATTERNED = {"__image_size": "0", "__root_origin": "url", "__support_agent_list": "hss;ces",
+             "__support_xen_gpu_type": "", "__support_kvm_gpu_type": "", "__imagetype": "public",
+             "__image_source_type": "obs", "virtual_env_type": "KVM", "hw_firmware_type": "legacy",
+             "__platform": "Solaris", "__lazyloading": "yes", "enterprise_project_id": "default"}  # -> undocumented
+TEXT_PROPS = ("__description", "__system__cmkid", "__originalimagename", "__backup_id", "__data_origin",
+              "__sequence_num", "__account_code", "__image_location", "__productcode", "__os_version", "__os_bit",
+              "max_ram", "enterprise_project_id", "active_at", "__os_feature_list")  # free strings
+_WINDOWS_2019 = image_by_key("windows-2019")  # carries __support_xen and most flags
+_WEB_SERVER = image_by_key("web-server")  # carries the provenance properties
+
+
+V2_SHOW_TRUE_FLAGS_FALSE = _Fault(
+    "v2-show-true-flags-false", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "The support flags documented as \"true\" or absent (__support_kvm, __support_xen, ...) are \"false\" where "
+    "present (in v2 only).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES"),
+    probe=lambda http: _show(http, _WINDOWS_2019.id)["__support_xen"] == "false")
+V2_SHOW_BOOL_FLAGS_YES = _Fault(
+    "v2-show-bool-flags-yes", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "The flags documented as \"true\" or \"false\" (__isregistered, __support_amd, ...) are \"yes\" where present "
+    "(in v2 only).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES"),
+    probe=lambda http: _show(http, _WINDOWS_2019.id)["__is_config_init"] == "yes")
+V2_SHOW_PATTERNED_PROPS_BOGUS = _Fault(
+    "v2-show-patterned-props-bogus", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "Vendor properties with documented values or forms (__image_size, __root_origin, __support_agent_list, "
+    "__platform, ...) carry an undocumented one where present, e.g. __image_size \"0\" (in v2 only).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES"),
+    probe=lambda http: _show(http, _WEB_SERVER.id)["__image_size"] == "0")
+V2_SHOW_TEXT_PROPS_NUMBERS = _Fault(
+    "v2-show-text-props-numbers", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "Free-text vendor properties (__description, __backup_id, __image_location, ...) are JSON numbers (their "
+    "length) instead of strings where present (in v2 only).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES", "GLANCE-V2-SHOW-OWN-SCHEMA"),
+    probe=lambda http: isinstance(_show(http, _WEB_SERVER.id)["__description"], int))
+V2_SHOW_CORE_FIELDS_MISTYPED = _Fault(
+    "v2-show-core-fields-mistyped", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "The core fields without a fault of their own have the wrong JSON type: name, owner, container_format and "
+    "updated_at are numbers, protected, size, virtual_size and min_disk strings, tags a comma-joined string, "
+    "visibility \"everyone\", self, file and schema null (in show and list alike).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-LINKS", "GLANCE-V2-SHOW-TIMESTAMPS",
+                 "GLANCE-V2-SHOW-OWN-SCHEMA"),
+    probe=lambda http: isinstance(_show(http)["min_disk"], str) and _show(http)["self"] is None)
+
 # -- glance.v1.head ------------------------------------------------------------------------------------------------
 
 V1_HEAD_BODY_NOT_EMPTY = _Fault(
@@ -427,4 +476,6 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V1_1_DETAIL_ACTIVE_CHECKSUM_NULL,
     V2_SHOW_CHECKSUM_NUMBER, V2_SHOW_SUPPORT_FLAGS_COEXIST, V2_SHOW_OS_FEATURE_LIST_NOT_JSON,
     V2_SCHEMA_LACKS_DISK_FORMAT,
+    V2_SHOW_TRUE_FLAGS_FALSE, V2_SHOW_BOOL_FLAGS_YES, V2_SHOW_PATTERNED_PROPS_BOGUS, V2_SHOW_TEXT_PROPS_NUMBERS,
+    V2_SHOW_CORE_FIELDS_MISTYPED,
 )
