@@ -16,6 +16,7 @@ import pytest
 from conformance import catalog, schemas
 from conformance import sample as sampling
 from conformance.run.state import CriTargetRecord, RunState
+from conformance.short_repr import ShortRepr
 from conformance.targets.cri import VERSIONS, CriResult, CriTarget, probe_versions
 from conformance.targets.errors import TargetError, TargetUnreachable
 
@@ -30,11 +31,14 @@ EMBEDDED_STRATUM = "embedded_form"  # isulad only: listed in iSulad's embedded w
 
 
 @dataclass
-class Listed:
+class Listed(ShortRepr):
     """The unfiltered ListImages answer and its images."""
 
     images: list[dict[str, Any]]
     result: CriResult
+
+    def __repr__(self) -> str:
+        return f"Listed({len(self.images)} images, {self.result.code})"
 
     @property
     def response(self) -> dict[str, Any]:

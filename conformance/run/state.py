@@ -15,6 +15,7 @@ from conformance.hypothesis_profiles import HypothesisInfo
 from conformance.options import TargetConfig
 from conformance.run.outcomes import RequirementResult, TestOutcome, Verdict
 from conformance.run.waivers import Waiver
+from conformance.short_repr import ShortRepr
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def _set_fields(record: HttpTargetRecord | CriTargetRecord) -> dict[str, Any]:
 
 
 @dataclass
-class RunState:
+class RunState(ShortRepr):
     """Everything the run gathers for its reports."""
 
     config: TargetConfig
@@ -142,6 +143,10 @@ class RunState:
     baseline: dict[str, str] | None = None  # requirement id -> outcome of the --baseline run
     today: datetime.date = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).date())
     document: dict[str, Any] | None = None  # results.json as written
+
+    def __repr__(self) -> str:
+        return (f"RunState({self.config!r}, {len(self.requirements)} requirements, {len(self.tests)} tests, "
+                f"hypothesis {self.hypothesis.profile})")
 
     def active_waiver(self, requirement_id: str) -> Waiver | None:
         """The unexpired waiver of a requirement, if there is one."""
