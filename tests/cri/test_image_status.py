@@ -195,14 +195,18 @@ def test_info_is_empty_without_verbose(cri: CriTarget, cri_images: list[ListedIm
     problems.check()
 
 
-@pytest.mark.requirement("CRI-IMAGESTATUS-INFO-JSON")
-def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+def verbose_statuses(cri: CriTarget, cri_images: list[ListedImage]) -> list[Status]:
+    """ImageStatus with verbose of every listed image ImageStatus finds by id; a skip when it finds none."""
     found = [item for item in cri_images if item.by_id.image is not None]
     if not found:
         pytest.skip("ImageStatus finds none of the listed images by id")
+    return [ask_status(cri, item.entry["id"], verbose=True) for item in found]
+
+
+@pytest.mark.requirement("CRI-IMAGESTATUS-INFO-JSON")
+def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedImage]) -> None:
     problems = Problems("With verbose, every info value must be JSON text")
-    for item in found:
-        status = ask_status(cri, item.entry["id"], verbose=True)
+    for status in verbose_statuses(cri, cri_images):
         for key, value in ((status.result.response or {}).get("info") or {}).items():
             try:
                 json.loads(value)
@@ -214,12 +218,8 @@ def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedIma
 
 @pytest.mark.requirement("CRI-IMAGESTATUS-VERBOSE-NO-INFO")
 def test_verbose_answers_no_info(cri: CriTarget, cri_images: list[ListedImage]) -> None:
-    found = [item for item in cri_images if item.by_id.image is not None]
-    if not found:
-        pytest.skip("ImageStatus finds none of the listed images by id")
     problems = Problems("ImageStatus with verbose must answer an empty info (verbose is not supported)")
-    for item in found:
-        status = ask_status(cri, item.entry["id"], verbose=True)
+    for status in verbose_statuses(cri, cri_images):
         info = (status.result.response or {}).get("info") or {}
         if info:
             problems.add(f"{status.reference}: info has {sorted(info)[:10]}", status.result.exchange)
