@@ -139,6 +139,16 @@ def _positive_number(flag: str, raw: str, rootdir: Path) -> float:
     return value
 
 
+def _positive_count(flag: str, raw: str, rootdir: Path) -> int:
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ConfigError(f"{flag} {raw!r}: not a whole number") from None
+    if value <= 0:
+        raise ConfigError(f"{flag} {raw!r}: must be at least 1")
+    return value
+
+
 def _folder(flag: str, raw: str, rootdir: Path) -> Path:
     path = Path(raw)
     path = path if path.is_absolute() else rootdir / path
@@ -205,6 +215,14 @@ OPTIONS: tuple[Option, ...] = (
         help="test this image instead of discovering images (repeatable)",
     ),
     Option(
+        flag="--max-images", dest="max_images", metavar="N", ini=True, default="100", parse=_positive_count,
+        help="images judged per run (per CRI version); what the cap leaves out is listed as not judged",
+    ),
+    Option(
+        flag="--max-pages", dest="max_pages", metavar="N", ini=True, default="10", parse=_positive_count,
+        help="pages one v1.1 detail walk may follow; the completeness of a walk cut there is listed as not judged",
+    ),
+    Option(
         flag="--cri-version", dest="cri_version", metavar="VERSION", default="auto", choices=CRI_VERSIONS,
         help="CRI API to certify; auto certifies every one the runtime serves",
     ),
@@ -247,6 +265,8 @@ class TargetConfig:
     waivers: Path | None
     baseline: Path | None
     allow_writes: bool = False
+    max_images: int = 100  # images judged per run (per CRI version)
+    max_pages: int = 10  # pages one v1.1 detail walk may follow
 
     @property
     def embedded(self) -> bool:
@@ -318,6 +338,8 @@ def build_config(
         waivers=values["waivers"],
         baseline=values["baseline"],
         allow_writes=values["allow_writes"],
+        max_images=values["max_images"],
+        max_pages=values["max_pages"],
     )
 
 

@@ -21,7 +21,7 @@ from conformance.targets.errors import TargetError, TargetUnreachable
 # fixtures only
 __all__ = ["cri", "cri_address", "cri_images", "cri_listed", "cri_profile", "cri_served", "cri_versions"]
 
-MAX_CRI_IMAGES = 100  # listed images judged per version; bounded on nodes with large image stores
+MAX_CRI_IMAGES = 100  # the default of --max-images: listed images judged per version, bounded on large stores
 EMBEDDED_REQUIREMENT = "CRI-LISTIMAGES-EMBEDDED"
 EMBEDDED_SCHEMA = "cri/embedded-image.json"  # iSulad's wire form of an embedded image (isulad profile)
 
@@ -196,10 +196,16 @@ def cri_listed(cri: CriTarget, run_state: RunState) -> Listed:
 def cri_images(cri: CriTarget, cri_listed: Listed, run_state: RunState) -> list[ListedImage]:
     """The listed images to judge (those --image-id names, if any), each with ImageStatus by id, tag and digest."""
     pinned = set(run_state.config.image_ids)
-    entries = [
+    cap = run_state.config.max_images
+    chosen = [
         entry for entry in cri_listed.images
         if not pinned or pinned & {entry["id"], *entry["repo_tags"], *entry["repo_digests"]}
-    ][:MAX_CRI_IMAGES]
+    ]
+    entries = chosen[:cap]
+    if len(chosen) > cap:
+        left_out = f"{len(chosen) - cap} listed CRI images after the first {cap} not judged (raise --max-images)"
+        for kind in ("CRI images", "ImageStatus answers", "references"):
+            run_state.caps[kind] = left_out
     if not entries:
         why = ("none of the --image-id references is listed" if pinned
                else "the runtime lists no images (pull some first)")

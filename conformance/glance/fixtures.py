@@ -16,7 +16,7 @@ from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
 
-MAX_IMAGES = 100  # images judged per run; enough to find a pattern, bounded on large public catalogues
+MAX_IMAGES = 100  # the default of --max-images: enough to find a pattern, bounded on large public catalogues
 
 
 @pytest.fixture(scope="session")
@@ -69,10 +69,10 @@ def http_profile(run_state: RunState) -> catalog.Profile:
 
 
 @pytest.fixture(scope="session")
-def v2_listed(glance: GlanceClient) -> dict[str, dict[str, Any]]:
-    """Images the target lists through `GET /v2/images`, by id (at most MAX_IMAGES)."""
+def v2_listed(glance: GlanceClient, run_state: RunState) -> dict[str, dict[str, Any]]:
+    """Images the target lists through `GET /v2/images`, by id (one more than --max-images, to see the cap bite)."""
     listed: dict[str, dict[str, Any]] = {}
-    for entry in glance.list_v2(max_images=MAX_IMAGES):
+    for entry in glance.list_v2(max_images=run_state.config.max_images + 1):
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
             listed.setdefault(entry["id"], entry)
     return listed
@@ -81,7 +81,10 @@ def v2_listed(glance: GlanceClient) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]]) -> list[str]:
     """The images to judge: those pinned with --image-id, else the listed ones."""
-    ids = list(run_state.config.image_ids) or list(v2_listed)[:MAX_IMAGES]
+    cap = run_state.config.max_images
+    ids = list(run_state.config.image_ids) or list(v2_listed)[:cap]
+    if not run_state.config.image_ids and len(v2_listed) > cap:
+        run_state.caps["images"] = f"images listed after the first {cap} not judged (raise --max-images)"
     if not ids:
         pytest.skip("no images to test: the target lists no images (seed it, or pin images with --image-id)")
     return ids
