@@ -12,6 +12,7 @@ import yaml
 
 from conformance import FAMILY_OF_OPERATION, OPERATIONS, SCHEMAS_DIR
 from conformance._compat import StrEnum
+from conformance.short_repr import ShortRepr
 
 ID_PATTERN = re.compile(r"^(GLANCE|CRI)-[A-Z0-9]+(-[A-Z0-9]+)+$")
 
@@ -77,7 +78,7 @@ class Requirement:
 
 
 @dataclass(frozen=True)
-class Profile:
+class Profile(ShortRepr):
     """A reading of the documents: which schemas and requirements certify a target."""
 
     name: str
@@ -86,6 +87,9 @@ class Profile:
     schemas: dict[str, str] = field(default_factory=dict)  # schema role -> file under schemas/
     # whether behaviour only upstream documents (not the vendor's) is part of what this profile certifies
     upstream_behaviour: bool = True
+
+    def __repr__(self) -> str:
+        return f"Profile({self.name!r}, {self.family})"
 
 
 def _load_yaml(path: Path) -> object:

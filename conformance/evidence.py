@@ -7,6 +7,8 @@ import shlex
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from conformance.short_repr import ShortRepr, shown_address
+
 SENSITIVE_HEADERS = frozenset(
     {"x-auth-token", "authorization", "x-security-token", "x-subject-token", "cookie", "set-cookie",
      "proxy-authorization"}
@@ -16,7 +18,7 @@ BODY_LIMIT = 4096  # characters of a body kept as evidence
 
 
 @dataclass
-class Exchange:
+class Exchange(ShortRepr):
     """One request and its answer (or the transport error that replaced the answer)."""
 
     protocol: str  # "http" or "grpc"
@@ -29,6 +31,10 @@ class Exchange:
     response_body: str | None = None
     elapsed: float = 0.0
     error: str | None = None  # transport error, when there was no answer
+
+    def __repr__(self) -> str:
+        answer = self.error if self.error is not None else self.status
+        return f"Exchange({self.method} {shown_address(self.target)}: {answer})"
 
     def to_dict(self) -> dict[str, Any]:
         """The exchange as plain data, bodies trimmed."""
@@ -67,11 +73,14 @@ def trim(text: str | None, limit: int = BODY_LIMIT) -> str | None:
     return f"{text[:limit]}… [{len(text) - limit} more characters trimmed]"
 
 
-class Censor:
+class Censor(ShortRepr):
     """Masks secrets in headers and in any text that leaves the process."""
 
     def __init__(self, secrets: tuple[str, ...] = ()) -> None:
         self.secrets = tuple(s for s in secrets if s)
+
+    def __repr__(self) -> str:
+        return f"Censor({len(self.secrets)} secret(s))"
 
     def text(self, value: str) -> str:
         """`value` with every known secret replaced."""
@@ -102,12 +111,15 @@ class Censor:
         )
 
 
-class ExchangeLog:
+class ExchangeLog(ShortRepr):
     """Every exchange the transports make, for the report; the plugin drains it after each test phase."""
 
     def __init__(self, censor: Censor) -> None:
         self.censor = censor
         self._current: list[Exchange] = []
+
+    def __repr__(self) -> str:
+        return f"ExchangeLog({len(self._current)} exchange(s) of the running test)"
 
     def record(self, exchange: Exchange) -> Exchange:
         """Keep `exchange` (censored) as evidence for the running test; the censored copy."""

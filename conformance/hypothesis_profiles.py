@@ -31,6 +31,13 @@ class HypothesisInfo:
         """As results.json holds it."""
         return asdict(self)
 
+    def repeat(self) -> str:
+        """One line for a failing property test: how to draw the same examples again."""
+        if self.derandomized:
+            return f"profile {self.profile} is derandomized: every run draws the same examples"
+        return (f"profile {self.profile}, seed {self.seed}: repeat with "
+                f"--hypothesis-profile={self.profile} --hypothesis-seed={self.seed}")
+
 
 def register_profiles() -> None:
     """Register the suite's hypothesis profiles (idempotent)."""

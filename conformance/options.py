@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conformance import catalog
+from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets.auth import generated_token
 
 DEFAULT_PROFILES = {"http": "ims", "cri": "cri"}
@@ -246,7 +247,7 @@ OPTIONS: tuple[Option, ...] = (
 
 
 @dataclass(frozen=True, kw_only=True)
-class TargetConfig:
+class TargetConfig(ShortRepr):
     """Everything a run needs to know about where it points and how it behaves."""
 
     target: str | None  # as given; None means the embedded reference targets
@@ -267,6 +268,14 @@ class TargetConfig:
     allow_writes: bool = False
     max_images: int = 100  # images judged per run (per CRI version)
     max_pages: int = 10  # pages one v1.1 detail walk may follow
+
+    def __repr__(self) -> str:
+        # never the token, nor user info or a query in the target's address: a repr can end up in any output
+        where = shown_address(self.target) if self.target else "embedded"
+        profiles = ", ".join(f"{family}: {name}" for family, name in self.profiles.items())
+        faults = f", faults {', '.join(self.reference_faults)}" if self.reference_faults else ""
+        return (f"TargetConfig({where}; {profiles}; token {'set' if self.token else 'none'}"
+                f"{', writes allowed' if self.allow_writes else ''}{faults})")
 
     @property
     def embedded(self) -> bool:

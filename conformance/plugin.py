@@ -184,6 +184,9 @@ def pytest_runtest_makereport(
             outcome, message = Outcome.WAIVED, f"waived ({reasons}); the failure: {message}"
             report.outcome = "skipped"
             report.wasxfail = f"waived: {reasons}"  # type: ignore[attr-defined]
+    if report.failed and getattr(getattr(item, "obj", None), "hypothesis", None) is not None:
+        # hypothesis names the seed of a failure only when it chose the seed itself; the suite always chooses it
+        report.sections.append(("hypothesis", state.hypothesis.repeat()))
     test.update(outcome, message)
     if call.excinfo is not None and call.excinfo.errisinstance(TargetError):
         report.longrepr = message  # one line: a transport problem needs no traceback

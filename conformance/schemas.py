@@ -17,7 +17,9 @@ from referencing.jsonschema import DRAFT202012
 from conformance import SCHEMAS_DIR
 
 Enums = tuple[tuple[str, tuple[str | None, ...]], ...]  # (property, allowed values): enums taken from the target
-TARGET_ENUMS_KEY = "x-enums-from-target"  # in a schema: the properties whose enum the target's own schema may set
+# In a schema: {property: JSON pointer to its subschema here} for the properties whose enum the target's own schema
+# may set; the target's list replaces that whole subschema (a sibling of a `$ref` could only narrow it further).
+TARGET_ENUMS_KEY = "x-enums-from-target"
 
 
 @dataclass(frozen=True)
@@ -46,18 +48,19 @@ def schema(name: str) -> dict[str, Any]:
 
 @cache
 def validator(name: str, enums: Enums = ()) -> Draft202012Validator:
-    """A compiled validator for `schemas/<name>` (its listed enums replaced by `enums`), resolving `$ref`."""
+    """A compiled validator for `schemas/<name>` (the subschemas it lets the target set replaced by `enums`)."""
     contents = schema(name)
     if enums:
         contents = copy.deepcopy(contents)
+        places = contents[TARGET_ENUMS_KEY]
         for prop, values in enums:
-            contents["properties"][prop]["enum"] = list(values)
+            _replace(contents, places[prop], {"enum": list(values)})
     return Draft202012Validator(contents, registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def target_enum_fields(name: str) -> tuple[str, ...]:
     """The properties of `schemas/<name>` whose enum may be taken from the target's own schema."""
-    return tuple(schema(name).get(TARGET_ENUMS_KEY, ()))
+    return tuple(schema(name).get(TARGET_ENUMS_KEY, {}))
 
 
 def enums_for(name: str, offered: Mapping[str, tuple[str | None, ...]]) -> Enums:
@@ -112,6 +115,15 @@ def field_error_lines(name: str, instance: Any, field: str, enums: Enums = ()) -
         elif not path and error.validator == "required" and repr(field) in error.message:
             lines.append(f"{field}: required but absent")
     return lines
+
+
+def _replace(contents: dict[str, Any], pointer: str, subschema: dict[str, Any]) -> None:
+    """Put `subschema` at the JSON pointer `pointer` (RFC 6901) of `contents`."""
+    *parents, last = [part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:]]
+    node: Any = contents
+    for part in parents:
+        node = node[part]
+    node[last] = subschema
 
 
 def _join(base: str, ref: str) -> str:

@@ -288,10 +288,18 @@ def test_v1_head_sends_properties_and_utf8_names(server: RunningServer) -> None:
         k.lower(): v for k, v in CHINESE.properties.items()}
 
 
-@pytest.mark.parametrize("image_id", [DELETED.id, UNKNOWN, "zzz"])
+@pytest.mark.parametrize("image_id", [UNKNOWN, "zzz"])
 def test_v1_head_missing_images_are_404_without_body(client: Client, image_id: str) -> None:
     response = client.head(f"/v1/images/{image_id}")
     assert response.status_code == 404 and response.get_data() == b""
+
+
+def test_v1_head_shows_a_deleted_image_as_upstream_answers_admin(client: Client) -> None:
+    response = client.head(f"/v1/images/{DELETED.id}")
+    meta = head_meta(response)
+    assert response.status_code == 200 and response.get_data() == b""
+    assert meta["deleted"] == "True" and meta["status"] == "deleted" and DELETED.deleted_at is not None
+    assert meta["deleted_at"] == catalogue.format_v1_time(DELETED.deleted_at)
 
 
 def test_v1_head_agrees_with_detail_and_v2(client: Client) -> None:

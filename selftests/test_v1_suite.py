@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,6 +17,15 @@ from selftests.conftest import SuiteRun
 
 V1_OPERATIONS = (V1_HEAD, V1_1_DETAIL)
 V1_REQUIREMENTS = sorted(rid for rid, req in catalog.requirements().items() if req.operation in V1_OPERATIONS)
+# A run against --target without --token cannot judge these; it lists them as not judged instead.
+NEEDS_CREDENTIALS = {rid for rid in V1_REQUIREMENTS if catalog.requirements()[rid].requires}
+
+
+def judged_without_token(run: SuiteRun, requirement_ids: list[str]) -> list[str]:
+    """`requirement_ids` less those the run lists as not judged for want of credentials (checked to be listed)."""
+    listed = {entry["id"] for entry in run.results.get("not_judged", [])}
+    assert NEEDS_CREDENTIALS & set(requirement_ids) <= listed, listed
+    return [rid for rid in requirement_ids if rid not in NEEDS_CREDENTIALS]
 
 
 def gone(app: Callable[..., Iterable[bytes]], status: str, paths: tuple[str, ...]) -> Callable[..., Iterable[bytes]]:
@@ -51,8 +61,9 @@ def test_a_target_without_v1_is_not_offered_and_not_failed(status: str, suite: C
     with start_http_server(wrap=lambda app: gone(app, status, ("/v1",))) as server:
         run = suite("tests/glance_v1", "tests/glance_v2", "--target", server.url)
     outcomes = run.outcomes()
-    v1 = {rid: outcomes[rid] for rid in V1_REQUIREMENTS}
-    assert v1 == dict.fromkeys(V1_REQUIREMENTS, "not-offered"), run.stdout[-3000:]
+    judged = judged_without_token(run, V1_REQUIREMENTS)
+    v1 = {rid: outcomes[rid] for rid in judged}
+    assert v1 == dict.fromkeys(judged, "not-offered"), run.stdout[-3000:]
     v2 = {rid: outcome for rid, outcome in outcomes.items() if rid.startswith("GLANCE-V2-")}
     assert v2 and set(v2.values()) == {"passed"}, v2
     assert run.results["verdict"] == "pass" and not run.results["not_met"], run.stdout[-3000:]
@@ -66,7 +77,7 @@ def test_a_target_whose_v1_root_answers_but_whose_images_are_gone_fails(suite: C
     # /v1/ and /v1.1/ answer 200, so v1 is offered; 404 for every image is then a failure, not "not offered"
     with start_http_server(wrap=lambda app: gone(app, "404 Not Found", ("/v1/images", "/v1.1/images"))) as server:
         run = suite("tests/glance_v1", "--target", server.url)
-    outcomes = {rid: run.outcome(rid) for rid in V1_REQUIREMENTS}
+    outcomes = {rid: run.outcome(rid) for rid in judged_without_token(run, V1_REQUIREMENTS)}
     assert "not-offered" not in outcomes.values(), outcomes
     assert outcomes["GLANCE-V1-HEAD-200-EMPTY-BODY"] == "failed"
     assert outcomes["GLANCE-V1-1-DETAIL-VALID-JSON"] == "failed"
@@ -84,7 +95,8 @@ def test_a_case_insensitive_reference_passes_and_the_reading_is_reported(suite: 
     with start_http_server(case_insensitive=True) as server:
         run = suite(*DETAIL_TESTS, "--target", server.url)
     outcomes = run.outcomes()
-    not_passed = {rid: outcomes.get(rid, "absent") for rid in DETAIL_REQUIREMENTS if outcomes.get(rid) != "passed"}
+    judged = judged_without_token(run, DETAIL_REQUIREMENTS)
+    not_passed = {rid: outcomes.get(rid, "absent") for rid in judged if outcomes.get(rid) != "passed"}
     assert not not_passed and run.results["verdict"] == "pass", f"{not_passed}\n{run.stdout[-3000:]}"
     reading = run.results["target"]["endpoints"]["http"]["v1_1_filter_case"]
     assert reading["reading"] == "case-insensitive" and " returned " in reading["evidence"], reading
@@ -111,6 +123,41 @@ def test_a_target_case_insensitive_for_names_only_fails(suite: Callable[..., Sui
     assert run.results["verdict"] == "fail"
 
 
+# -- under glance, the format lists are the ones the target publishes at /v2/schemas/image ---------------------------
+
+FORMAT_CHECKS = ("tests/glance_v1/test_head.py::test_status_and_formats_are_documented_values",
+                 "tests/glance_v1/test_detail.py::test_entries_validate_against_profile_schema")
+FORMAT_REQUIREMENTS = ("GLANCE-V1-HEAD-ENUMS", "GLANCE-V1-1-DETAIL-SCHEMA")
+
+
+def format_messages(run: SuiteRun) -> dict[str, tuple[str, str]]:
+    """(outcome, message) of the two v1 requirements that judge formats."""
+    entries = {entry["id"]: entry for entry in run.results["requirements"]}
+    return {rid: (entries[rid]["outcome"], entries[rid].get("message", "")) for rid in FORMAT_REQUIREMENTS}
+
+
+def test_glance_judges_v1_formats_by_the_targets_own_schema(suite: Callable[..., SuiteRun]) -> None:
+    # the reference publishes (and its images use) the vendor's zvhd and zvhd2 besides upstream's defaults
+    clean = format_messages(suite(*FORMAT_CHECKS, "--profile", "glance"))
+    assert {outcome for outcome, _ in clean.values()} == {"passed"}, clean
+    # qcow2 left out of the published list, though images use it: failed, and the message says which lists judged
+    run = suite(*FORMAT_CHECKS, "--profile", "glance", "--reference-fault", F.V2_SCHEMA_LACKS_DISK_FORMAT.name)
+    for rid, (outcome, message) in format_messages(run).items():
+        assert outcome == "failed" and "formats from the target's /v2/schemas/image (disk_format: " in message, rid
+    assert "X-Image-Meta-Disk_format 'qcow2' is not one of" in run.stdout
+    assert re.search(r"[0-9a-f-]{36}\.disk_format: 'qcow2' is not one of", run.stdout), run.stdout[-3000:]
+
+
+def test_without_a_usable_published_schema_v1_formats_are_upstreams_defaults(suite: Callable[..., SuiteRun]) -> None:
+    with start_http_server(wrap=lambda app: gone(app, "404 Not Found", ("/v2/schemas/image",))) as server:
+        run = suite(*FORMAT_CHECKS, "--profile", "glance", "--target", server.url)
+    for rid, (outcome, message) in format_messages(run).items():
+        assert outcome == "failed", (rid, outcome)  # zvhd2 is no upstream default
+        assert "upstream's default formats (GET /v2/schemas/image answered 404)" in message, (rid, message)
+    assert "X-Image-Meta-Disk_format 'zvhd2' is not one of" in run.stdout
+    assert re.search(r"[0-9a-f-]{36}\.disk_format: 'zvhd2' is not one of", run.stdout), run.stdout[-3000:]
+
+
 # -- the vendor profile certifies what seed 004 documents ------------------------------------------------------------
 
 UPSTREAM_ONLY = ("GLANCE-V1-1-DETAIL-LIMIT", "GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-INVALID-400",
@@ -132,7 +179,6 @@ def test_a_target_with_only_the_documented_filters(profile: str, suite: Callable
         assert entries["GLANCE-V1-1-DETAIL-FILTER-SOUND"]["outcome"] == "passed"
     else:
         assert run.results["verdict"] == "fail" and run.returncode == 1
-        # (SCHEMA fails too: the reference's catalogue carries the vendor's disk formats, which glance does not know)
         assert {*UPSTREAM_ONLY, "GLANCE-V1-1-DETAIL-FILTER-SOUND"} <= set(run.results["not_met"])
         assert {entries[rid]["tier"] for rid in UPSTREAM_ONLY} == {"deprecated"}
         assert not any("catalogue_tier" in entry for entry in entries.values())

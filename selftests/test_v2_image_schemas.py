@@ -1,4 +1,5 @@
-"""The v2 image schemas and the reading of a target's own /v2/schemas/image, on hand-made bodies."""
+"""The v2 image schemas and the reading of a target's own /v2/schemas/image (its formats judge v1 too), on hand-made
+bodies."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from conformance.targets.http import HttpResponse
 
 IMS = "glance/v2-image.ims.json"
 GLANCE = "glance/v2-image.glance.json"
+V1_HEAD = "glance/v1-head.glance.json"
+V1_1_DETAIL = "glance/v1_1-detail.glance.json"
 
 
 def _body(key: str = "centos-vivado", **changes: Any) -> dict[str, Any]:
@@ -95,3 +98,52 @@ def test_odd_format_enums_are_not_taken() -> None:
     schema["properties"]["disk_format"]["enum"] = [None, 1, "raw"]
     schema["properties"]["container_format"]["enum"] = ["x" * 1000]
     assert published_schema.read(_answer(schema)).formats == {}
+
+
+# -- the v1 HEAD and v1.1 detail schemas of the glance profile take the same format lists ----------------------------
+
+
+def _head_lines(meta: dict[str, str], enums: schemas.Enums = ()) -> list[str]:
+    return [line for field in ("status", *published_schema.FORMAT_FIELDS)
+            for line in schemas.field_error_lines(V1_HEAD, meta, field, enums)]
+
+
+def _detail_lines(entry: dict[str, Any], enums: schemas.Enums = ()) -> list[str]:
+    lines = schemas.error_lines(V1_1_DETAIL, {"images": [entry]}, enums)
+    return [line for line in lines if line.split(":")[0].rsplit(".", 1)[-1] in ("status", "disk_format",
+                                                                               "container_format")]
+
+
+@pytest.mark.parametrize("name", [GLANCE, V1_HEAD, V1_1_DETAIL])
+def test_glance_schemas_let_the_target_set_the_format_enums_only(name: str) -> None:
+    assert schemas.target_enum_fields(name) == published_schema.FORMAT_FIELDS
+    assert schemas.enums_for(name, {"status": ("anything",), "disk_format": ("qed",)}) == (("disk_format", ("qed",)),)
+
+
+@pytest.mark.parametrize("name", ["glance/v2-image.ims.json", "glance/v1-head.ims.json", "glance/v1_1-detail.ims.json"])
+def test_ims_schemas_keep_the_vendor_formats(name: str) -> None:
+    assert schemas.target_enum_fields(name) == ()
+    assert schemas.enums_for(name, {"disk_format": ("qed",)}) == ()
+
+
+def test_v1_checks_take_the_formats_the_target_publishes() -> None:
+    published = published_schema.read(_answer(image_schema()))  # the reference lists zvhd and zvhd2
+    head = {"status": "active", "disk_format": "zvhd2", "container_format": "bare"}
+    entry = {"status": "active", "disk_format": "zvhd", "container_format": "bare"}
+    assert _head_lines(head) and _detail_lines(entry)  # upstream's defaults do not list them
+    head_enums = schemas.enums_for(V1_HEAD, published.formats)
+    detail_enums = schemas.enums_for(V1_1_DETAIL, published.formats)
+    assert _head_lines(head, head_enums) == [] and _detail_lines(entry, detail_enums) == []
+    # status never comes from the target, and a format outside the published lists still fails
+    assert _head_lines({**head, "status": "gone"}, head_enums) == ["status: 'gone' is not one of " + repr(
+        schemas.schema(GLANCE)["properties"]["status"]["enum"])]
+    assert _head_lines({**head, "disk_format": "qed"}, head_enums)
+    assert _detail_lines({**entry, "container_format": "tarball"}, detail_enums)
+
+
+def test_v1_checks_fall_back_to_upstreams_defaults() -> None:
+    published = published_schema.read(_answer({"error": "gone"}, status=404))
+    enums = schemas.enums_for(V1_HEAD, published.formats)
+    assert enums == () and "upstream's default formats" in published.basis
+    assert _head_lines({"status": "active", "disk_format": "qcow2", "container_format": "bare"}, enums) == []
+    assert _head_lines({"status": "active", "disk_format": "zvhd2", "container_format": "bare"}, enums)

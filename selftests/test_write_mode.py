@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -224,6 +225,56 @@ def test_allow_writes_against_the_embedded_reference(suite: Callable[..., SuiteR
     assert len(record["created"]) == len(LIVE) and record["left_behind"] == []
 
 
+WRITTEN_JUDGED = ("GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V2-SHOW-404", "GLANCE-V1-HEAD-AGREES-WITH-V2",
+                  "GLANCE-V1-HEAD-PROPERTIES", "GLANCE-V1-HEAD-404", "GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE",
+                  "GLANCE-V1-1-DETAIL-HIDES-DELETED")
+
+
+def written_tests(run: SuiteRun) -> dict[str, tuple[str, str]]:
+    """(outcome, text) of each test that judges against the images the run created, by test name (junit.xml)."""
+    cases = {}
+    for case in ElementTree.parse(run.report_dir / "junit.xml").iter("testcase"):
+        name = case.get("name", "")
+        if "the_run_created" in name or "the_run_deleted" in name:
+            verdict = next((child for child in case if child.tag in ("failure", "error", "skipped")), None)
+            outcome = "passed" if verdict is None else verdict.tag
+            cases[name] = (outcome, "" if verdict is None else f"{verdict.get('message')}\n{verdict.text}")
+    return cases
+
+
+def test_allow_writes_judges_the_target_against_the_images_it_created(suite: Callable[..., SuiteRun]) -> None:
+    run = suite("tests/glance_v2", "tests/glance_v1", "--allow-writes")
+    assert run.returncode == 0, run.stdout[-3000:]
+    outcomes = written_tests(run)
+    assert len(outcomes) == 2 + 3 + 8 + 1 and {o for o, _ in outcomes.values()} == {"passed"}, outcomes
+    tests_of = {entry["id"]: entry["tests"] for entry in run.results["requirements"]}
+    for rid in WRITTEN_JUDGED:
+        assert any(test.rsplit("::", 1)[1] in outcomes for test in tests_of[rid]), rid
+        assert run.outcome(rid) == "passed", rid
+
+
+def test_read_only_run_says_written_images_were_not_judged(suite: Callable[..., SuiteRun]) -> None:
+    run = suite("tests/glance_v2", "-k", "the_run")
+    outcomes = written_tests(run)
+    assert len(outcomes) == 2 and all(o == "skipped" and "--allow-writes" in text for o, text in outcomes.values())
+
+
+def test_changes_since_hiding_deleted_images_fails_only_in_write_mode(suite: Callable[..., SuiteRun]) -> None:
+    # The fault hides only images deleted while the target runs: read-only, the listing is its own ground truth.
+    fault = ("--reference-fault", F.V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED.name)
+    read_only = suite("tests/glance_v1/test_detail.py", *fault)
+    assert read_only.outcome("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE") == "passed", read_only.stdout[-3000:]
+    written = suite("tests/glance_v1/test_detail.py", "--allow-writes", *fault)
+    assert written.outcome("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE") == "failed"
+    assert "GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE" in written.results["not_met"]
+    failing = {name: text for name, (outcome, text) in written_tests(written).items() if outcome == "failure"}
+    assert list(failing) == ["test_each_filter_selects_the_images_the_run_created[changes-since]"]
+    deleted_id = write_mode_record(written)["deleted_in_setup"][0]
+    text = failing["test_each_filter_selects_the_images_the_run_created[changes-since]"]
+    assert f"did not return {deleted_id}" in text and "deleted by this run" in text
+    assert "curl" in text and "changes-since=" in text  # the exchange that shows it
+
+
 def test_refused_writes_stop_the_run_with_one_line(suite: Callable[..., SuiteRun]) -> None:
     with reference(refusing_writes) as url:
         run = suite("tests/glance_v2", "--target", url, "--allow-writes")
@@ -286,8 +337,12 @@ def test_real_glance_run_leaves_nothing_behind(suite: Callable[..., SuiteRun]) -
     if url is None:
         pytest.skip("no real Glance is running (`python tools/glance_target.py url` failed); "
                     "start one with `python tools/glance_target.py start`")
-    run = suite("tests/glance_v2", "--allow-writes", "--profile", "glance", "--target", url)
+    run = suite("tests/glance_v2", "tests/glance_v1", "--allow-writes", "--profile", "glance", "--target", url)
     assert run.returncode in (0, 1), run.stdout[-3000:] + run.stderr[-2000:]  # a verdict, not a broken run
+    written = written_tests(run)  # judged against the images the run created, Glance holds to what it was given
+    assert written and all(outcome in ("passed", "skipped") for outcome, _ in written.values()), written
+    for v2_test in ("test_images_the_run_created_show_what_was_written", "test_image_the_run_deleted_answers_404"):
+        assert written[v2_test][0] == "passed", written
     record = write_mode_record(run)
     assert len(record["created"]) == len(LIVE) and record["left_behind"] == [], record
     assert "error" not in run.outcomes().values(), run.outcomes()

@@ -7,14 +7,16 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from conformance import catalog, schemas
+from conformance import sample as sampling
 from conformance.run.state import CriTargetRecord, RunState
+from conformance.short_repr import ShortRepr
 from conformance.targets.cri import VERSIONS, CriResult, CriTarget, probe_versions
 from conformance.targets.errors import TargetError, TargetUnreachable
 
@@ -24,14 +26,19 @@ __all__ = ["cri", "cri_address", "cri_images", "cri_listed", "cri_profile", "cri
 MAX_CRI_IMAGES = 100  # the default of --max-images: listed images judged per version, bounded on large stores
 EMBEDDED_REQUIREMENT = "CRI-LISTIMAGES-EMBEDDED"
 EMBEDDED_SCHEMA = "cri/embedded-image.json"  # iSulad's wire form of an embedded image (isulad profile)
+CRI_STRATA = ("repo_tags", "repo_digests", "user", "pinned")  # what distinguishes CRI images, as listed
+EMBEDDED_STRATUM = "embedded_form"  # isulad only: listed in iSulad's embedded wire form (no ImageStatus call needed)
 
 
 @dataclass
-class Listed:
+class Listed(ShortRepr):
     """The unfiltered ListImages answer and its images."""
 
     images: list[dict[str, Any]]
     result: CriResult
+
+    def __repr__(self) -> str:
+        return f"Listed({len(self.images)} images, {self.result.code})"
 
     @property
     def response(self) -> dict[str, Any]:
@@ -192,20 +199,52 @@ def cri_listed(cri: CriTarget, run_state: RunState) -> Listed:
     return Listed(images, result)
 
 
+def cri_kinds(entry: Mapping[str, Any]) -> dict[str, str]:
+    """What kind of CRI image a listed entry is: tags or not, digests or not, uid, username or neither, pinned."""
+    uid, username = entry.get("uid"), entry.get("username")
+    digests = entry.get("repo_digests") or []
+    return {
+        "repo_tags": "some" if entry.get("repo_tags") else "none",
+        "repo_digests": "some" if digests else "none",
+        "user": "uid" if isinstance(uid, dict) else "username" if username else "neither",
+        "pinned": "true" if entry.get("pinned") is True else "false",
+        # iSulad lists an embedded image with its config digest as the one repo digest, without a repository name
+        EMBEDDED_STRATUM: "yes" if len(digests) == 1 and isinstance(digests[0], str) and "@" not in digests[0]
+        else "no",
+    }
+
+
+def choose_cri(images: list[dict[str, Any]], size: int, profile: catalog.Profile) -> sampling.Sample:
+    """At most `size` listed images: every kind CRI_STRATA (and under isulad, the embedded form) names, then evenly."""
+    fields = (*CRI_STRATA, EMBEDDED_STRATUM) if accepts_embedded(profile) else CRI_STRATA
+    entries = [entry for entry in images if isinstance(entry.get("id"), str)]
+    return sampling.choose(entries, size, fields, kinds=cri_kinds)
+
+
 @pytest.fixture(scope="session")
-def cri_images(cri: CriTarget, cri_listed: Listed, run_state: RunState) -> list[ListedImage]:
-    """The listed images to judge (those --image-id names, if any), each with ImageStatus by id, tag and digest."""
+def cri_images(cri: CriTarget, cri_listed: Listed, cri_profile: catalog.Profile,
+               run_state: RunState) -> list[ListedImage]:
+    """The listed images to judge (those --image-id names, if any, else a sample covering every kind listed), each
+    with ImageStatus by id, tag and digest."""
     pinned = set(run_state.config.image_ids)
+    record = run_state.targets.cri_record()
     cap = run_state.config.max_images
-    chosen = [
-        entry for entry in cri_listed.images
-        if not pinned or pinned & {entry["id"], *entry["repo_tags"], *entry["repo_digests"]}
-    ]
-    entries = chosen[:cap]
-    if len(chosen) > cap:
-        left_out = f"{len(chosen) - cap} listed CRI images after the first {cap} not judged (raise --max-images)"
-        for kind in ("CRI images", "ImageStatus answers", "references"):
-            run_state.caps[kind] = left_out
+    if pinned:
+        entries = [
+            entry for entry in cri_listed.images
+            if pinned & {entry["id"], *entry["repo_tags"], *entry["repo_digests"]}
+        ][:cap]
+        record.record_sample(cri.version, {"chosen_by": "pinned", "ids": [entry["id"] for entry in entries]})
+    else:
+        chosen = choose_cri(cri_listed.images, cap, cri_profile)
+        record.record_sample(cri.version, chosen.to_record())
+        wanted = set(chosen.ids)
+        entries = [entry for entry in cri_listed.images if entry.get("id") in wanted]
+        if len(cri_listed.images) > len(entries):
+            left_out = (f"{len(cri_listed.images) - len(entries)} listed CRI images outside the sample of {cap} "
+                        "not judged (raise --max-images)")
+            for kind in ("CRI images", "ImageStatus answers", "references"):
+                run_state.caps[kind] = left_out
     if not entries:
         why = ("none of the --image-id references is listed" if pinned
                else "the runtime lists no images (pull some first)")

@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from conformance._compat import StrEnum
+from conformance.short_repr import ShortRepr
 from conformance.timestamps import format_time, parse_time
 
 Entry = Mapping[str, Any]  # one image as the detail listing shows it
@@ -124,7 +125,7 @@ def missing(universe: Iterable[Entry], returned_ids: set[str], query: Mapping[st
 
 
 @dataclass(frozen=True)
-class Observed:
+class Observed(ShortRepr):
     """The filter values a target's own images offer, sorted so that strategies are reproducible."""
 
     names: tuple[str, ...]
@@ -231,7 +232,21 @@ def _properties(observed: Observed) -> st.SearchStrategy[tuple[str, str]]:
         return arbitrary
     keys = tuple(sorted({key for key, _ in observed.properties}))
     own = st.sampled_from(observed.properties)
-    return own | own.map(lambda kv: (kv[0], swapped(kv[1]))) | st.tuples(st.sampled_from(keys), _TEXT) | arbitrary
+    return own | own.map(_swapped_value) | st.tuples(st.sampled_from(keys), _TEXT) | arbitrary
+
+
+# Drawn values are built by named functions and st.just, not by lambdas over closure variables: hypothesis prints a
+# mapped value as the call that built it, and a lambda's free variables would print by name, not value.
+def _swapped_value(pair: tuple[str, str]) -> tuple[str, str]:
+    return pair[0], swapped(pair[1])
+
+
+def _property_param(pair: tuple[str, str]) -> tuple[str, str]:
+    return PROPERTY_PREFIX + pair[0], pair[1]
+
+
+def _param(name: str, values: st.SearchStrategy[str]) -> st.SearchStrategy[tuple[str, str]]:
+    return st.tuples(st.just(name), values)
 
 
 Matcher = Callable[[Any, str, str, Case], bool]  # (entry field, parameter, value, text reading) -> whether it matches
@@ -322,7 +337,7 @@ def _exact_kind(name: str, probes: Callable[[Observed], list[str]] = lambda obse
         return [{name: v} for v in _with_swapped(values, limit)]
 
     return FilterKind(name, name, _equal, _text_or_none, queries,
-                      lambda observed: _exact(observed.texts(name)).map(lambda value: (name, value)),
+                      lambda observed: _param(name, _exact(observed.texts(name))),
                       _describe_field(name))
 
 
@@ -330,7 +345,7 @@ def _size_kind(name: str, matches: Matcher) -> FilterKind:
     """A filter that bounds the size."""
     return FilterKind(name, "size", matches, _size_or_none,
                       lambda observed, limit: [{name: str(v)} for v in spread(observed.sizes, limit)],
-                      lambda observed: _sizes(observed).map(lambda value: (name, value)),
+                      lambda observed: _param(name, _sizes(observed)),
                       _describe_field("size"))
 
 
@@ -343,11 +358,11 @@ KINDS: dict[str, FilterKind] = {kind.name: kind for kind in (
     _size_kind("size_max", _at_most),
     FilterKind("changes-since", "updated_at", _updated_after, lambda field: parse_time(field) is not None,
                lambda observed, limit: [{"changes-since": v} for v in [EPOCH, *spread(observed.updated, limit - 1)]],
-               lambda observed: _times(observed).map(lambda value: ("changes-since", value)),
+               lambda observed: _param("changes-since", _times(observed)),
                _describe_field("updated_at")),
     FilterKind("property", "properties", _property_equal, lambda field: isinstance(field, Mapping),
                _property_queries,
-               lambda observed: _properties(observed).map(lambda kv: (PROPERTY_PREFIX + kv[0], kv[1])),
+               lambda observed: _properties(observed).map(_property_param),
                _describe_property, documented=False),
 )}
 FILTERS = tuple(KINDS)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from conformance import catalog, schemas
-from conformance.glance import published_schema
+from conformance.glance import published_schema, sample
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.v2_shown import Shown
 from conformance.run.state import HttpFingerprint, HttpTargetRecord, RunState
@@ -17,6 +17,11 @@ from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
 
 MAX_IMAGES = 100  # the default of --max-images: enough to find a pattern, bounded on large public catalogues
+
+
+def discovery_bound(max_images: int) -> int:
+    """How many listed entries discovery reads to choose `max_images` that represent the catalogue."""
+    return max_images * sample.DISCOVERY_FACTOR
 
 
 @pytest.fixture(scope="session")
@@ -70,21 +75,37 @@ def http_profile(run_state: RunState) -> catalog.Profile:
 
 @pytest.fixture(scope="session")
 def v2_listed(glance: GlanceClient, run_state: RunState) -> dict[str, dict[str, Any]]:
-    """Images the target lists through `GET /v2/images`, by id (one more than --max-images, to see the cap bite)."""
+    """Images the target lists through `GET /v2/images`, by id, in listing order (discovery: at most 10 per image
+    judged)."""
     listed: dict[str, dict[str, Any]] = {}
-    for entry in glance.list_v2(max_images=run_state.config.max_images + 1):
+    for entry in glance.list_v2(max_images=discovery_bound(run_state.config.max_images)):
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
             listed.setdefault(entry["id"], entry)
     return listed
 
 
+def sample_of(listed: dict[str, dict[str, Any]], max_images: int) -> sample.Sample:
+    """The sample of `listed` (a discovery read of at most discovery_bound(max_images) entries) to judge."""
+    complete = len(listed) < discovery_bound(max_images)
+    return sample.choose(list(listed.values()), max_images, complete=complete)
+
+
 @pytest.fixture(scope="session")
 def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]]) -> list[str]:
-    """The images to judge: those pinned with --image-id, else the listed ones."""
-    cap = run_state.config.max_images
-    ids = list(run_state.config.image_ids) or list(v2_listed)[:cap]
-    if not run_state.config.image_ids and len(v2_listed) > cap:
-        run_state.caps["images"] = f"images listed after the first {cap} not judged (raise --max-images)"
+    """The images to judge: those pinned with --image-id, else a sample covering every kind the listing shows."""
+    record = run_state.targets.http_record()
+    if run_state.config.image_ids:
+        ids = list(run_state.config.image_ids)
+        record.sample = {"chosen_by": "pinned", "ids": ids}
+    else:
+        cap = run_state.config.max_images
+        chosen = sample_of(v2_listed, cap)
+        record.sample = chosen.to_record()
+        ids = list(chosen.ids)
+        if len(v2_listed) > len(ids):
+            more = "" if len(v2_listed) < discovery_bound(cap) else "at least "
+            run_state.caps["images"] = (f"{more}{len(v2_listed) - len(ids)} listed images outside the sample of {cap} "
+                                        "not judged (raise --max-images)")
     if not ids:
         pytest.skip("no images to test: the target lists no images (seed it, or pin images with --image-id)")
     return ids
@@ -109,3 +130,15 @@ def v2_published_schema(glance: GlanceClient) -> PublishedSchema:
 def v2_schema_enums(http_profile: catalog.Profile, v2_published_schema: PublishedSchema) -> schemas.Enums:
     """The format enums the profile's v2 schema takes from the target's own schema (none: the profile's defaults)."""
     return schemas.enums_for(http_profile.schemas["glance.v2.show"], v2_published_schema.formats)
+
+
+@pytest.fixture(scope="session")
+def v1_head_enums(http_profile: catalog.Profile, v2_published_schema: PublishedSchema) -> schemas.Enums:
+    """The format enums the profile's v1 HEAD schema takes from the target's /v2/schemas/image (none: defaults)."""
+    return schemas.enums_for(http_profile.schemas["glance.v1.head"], v2_published_schema.formats)
+
+
+@pytest.fixture(scope="session")
+def v1_1_detail_enums(http_profile: catalog.Profile, v2_published_schema: PublishedSchema) -> schemas.Enums:
+    """The format enums the profile's v1.1 detail schema takes from the target's /v2/schemas/image (none: defaults)."""
+    return schemas.enums_for(http_profile.schemas["glance.v1_1.detail"], v2_published_schema.formats)

@@ -16,6 +16,7 @@ from jsonschema import Draft4Validator
 from jsonschema.exceptions import SchemaError
 from referencing import Registry
 
+from conformance.short_repr import ShortRepr
 from conformance.targets.http import HttpResponse
 
 MAX_SCHEMA_BYTES = 1024 * 1024  # upstream's schema is about 10 kB
@@ -27,13 +28,19 @@ FORMAT_FIELDS = ("disk_format", "container_format")
 
 
 @dataclass(frozen=True)
-class PublishedSchema:
+class PublishedSchema(ShortRepr):
     """What `/v2/schemas/image` answered: the schema when usable, else why not, and the format enums it lists."""
 
     response: HttpResponse | None
     schema: dict[str, Any] | None = None
     reason: str = ""  # why the schema is not used (empty when it is)
     formats: dict[str, tuple[str | None, ...]] = field(default_factory=dict)  # property -> published enum
+
+    def __repr__(self) -> str:
+        if self.schema is None:
+            return f"PublishedSchema(not used: {self.reason})"
+        listed = ", ".join(f"{prop}: {len(values)} values" for prop, values in self.formats.items())
+        return f"PublishedSchema({len(self.schema.get('properties') or {})} properties; {listed or 'no format lists'})"
 
     @property
     def basis(self) -> str:

@@ -13,7 +13,7 @@ from conformance.glance.offers import detail_offer, head_offer
 from conformance.glance.v1_headers import Headed
 from conformance.glance.v2_shown import custom_properties
 from conformance.glance.walks import Universe, Walk, walk_detail
-from conformance.run.outcomes import not_offered
+from conformance.run.outcomes import NotOffered, not_offered
 from conformance.run.state import RunState
 from conformance.targets.errors import TargetError
 from conformance.targets.glance import GlanceClient
@@ -31,6 +31,7 @@ __all__ = [
     "v1_observed",
 ]
 
+MAX_HIDDEN_HEADS = 10  # deleted and killed images HEADed besides the sample (changes-since lists them)
 RAW_HEAD_SAMPLE = 3  # images whose HEAD answer is read byte for byte
 CASE_PROBE_FIELDS = ("name", "disk_format", "container_format", "status")  # tried in this order
 MAX_PROBE_TEXT = 80  # the target's own text, as much of it as the record shows
@@ -65,9 +66,47 @@ def v1_1_detail_offered(glance: GlanceClient) -> None:
 
 
 @pytest.fixture(scope="session")
-def v1_heads(v1_head_offered: None, glance: GlanceClient, v2_image_ids: list[str]) -> list[Headed]:
-    """`HEAD /v1/images/{id}` of every image to judge, fetched once per run."""
-    return [Headed.of(image_id, glance.head_v1(image_id)) for image_id in v2_image_ids]
+def v1_heads(v1_head_offered: None, glance: GlanceClient, v2_image_ids: list[str], run_state: RunState,
+             request: pytest.FixtureRequest) -> list[Headed]:
+    """`HEAD /v1/images/{id}` of every image to judge, and of a few deleted and killed ones, fetched once per run."""
+    heads = [Headed.of(image_id, glance.head_v1(image_id)) for image_id in v2_image_ids]
+    hidden, reason = _hidden_images(request, set(v2_image_ids))
+    record: dict[str, Any] = {"ids": [image_id for image_id, _ in hidden], "not_judged": []}
+    if reason:
+        record["reason"] = reason
+    for image_id, status in hidden:
+        head = Headed.of(image_id, glance.head_v1(image_id), hidden=status)
+        if status == "deleted" and head.response.status == 404:
+            # upstream answers admin 200 and anyone else 404: both are Glance's behaviour
+            record["not_judged"].append({"id": image_id, "reason": "deleted image answered 404 (upstream's answer "
+                                                                   "to a non-admin); run as admin to judge it"})
+            continue
+        heads.append(head)
+    run_state.targets.http_record().v1_head_hidden = record
+    return heads
+
+
+def _hidden_images(request: pytest.FixtureRequest, sampled: set[str]) -> tuple[list[tuple[str, str]], str | None]:
+    """(id, status) of at most MAX_HIDDEN_HEADS deleted and killed images changes-since lists, each status in turn,
+    and why there are none; HEAD is judged without them when v1.1 is not offered."""
+    try:
+        _, everything = request.getfixturevalue("v1_detail_walks")
+    except (NotOffered, TargetError) as exc:
+        return [], f"none known: v1.1 detail is not offered ({str(exc)[:MAX_PROBE_TEXT]})"
+    if everything.problem:
+        return [], "none known: the v1.1 changes-since listing cannot be walked"
+    by_status: dict[str, list[str]] = {"deleted": [], "killed": []}
+    for entry in everything.entries:
+        image_id, status = entry.get("id"), entry.get("status")
+        known = isinstance(image_id, str) and image_id not in sampled and status in by_status
+        if known and image_id not in by_status[status]:
+            by_status[status].append(image_id)
+    chosen: list[tuple[str, str]] = []
+    while len(chosen) < MAX_HIDDEN_HEADS and any(by_status.values()):
+        for status, ids in by_status.items():  # alternate, so both kinds are judged when both are listed
+            if ids and len(chosen) < MAX_HIDDEN_HEADS:
+                chosen.append((ids.pop(0), status))
+    return chosen, None if chosen else "none known: changes-since lists no deleted or killed image"
 
 
 @pytest.fixture

@@ -18,11 +18,12 @@ class Headed:
     response: HttpResponse
     meta: dict[str, str] = field(default_factory=dict)  # X-Image-Meta-<field>, names lower-cased, values decoded
     properties: dict[str, str] = field(default_factory=dict)  # X-Image-Meta-Property-<key>, keys lower-cased
+    hidden: str | None = None  # "deleted" or "killed": HEADed because changes-since lists it, not in the sample
 
     @classmethod
-    def of(cls, image_id: str, response: HttpResponse) -> Headed:
+    def of(cls, image_id: str, response: HttpResponse, hidden: str | None = None) -> Headed:
         """The HEAD answer with its metadata headers read."""
-        return cls(image_id, response, *image_meta(response))
+        return cls(image_id, response, *image_meta(response), hidden=hidden)
 
 
 def decode_header(value: str) -> str:

@@ -7,17 +7,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance import schemas
+from conformance.short_repr import ShortRepr
 from conformance.targets.http import HttpResponse
 
 V2_BASE_SCHEMA = "glance/v2-image.glance.json"  # the fields upstream v2 declares; every other key is a custom property
 
 
 @dataclass
-class Shown:
+class Shown(ShortRepr):
     """One image as `GET /v2/images/{id}` answered it."""
 
     image_id: str
     response: HttpResponse
+
+    def __repr__(self) -> str:
+        return f"Shown({self.image_id!r}: {self.response.status})"
 
 
 def bodies(shown: list[Shown]) -> list[tuple[Shown, dict[str, Any]]]:

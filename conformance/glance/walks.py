@@ -9,6 +9,7 @@ from typing import Any
 from conformance.evidence import Exchange
 from conformance.glance.filters import EPOCH
 from conformance.glance.v1_json import read_json
+from conformance.short_repr import ShortRepr
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpResponse
 
@@ -26,7 +27,7 @@ class Page:
 
 
 @dataclass
-class Walk:
+class Walk(ShortRepr):
     """Every page of one detail query, followed with marker; `problem` says why the walk stopped early."""
 
     query: dict[str, str]
@@ -68,7 +69,7 @@ class Walk:
 
 
 @dataclass
-class Universe:
+class Universe(ShortRepr):
     """The ground truth of the detail tests: every image the unfiltered walks showed."""
 
     visible: Walk  # no filter at all

@@ -104,6 +104,7 @@ class WrittenImage:
     fixture: FixtureImage
     id: str
     run_id: str
+    created_at: str | None = None  # as the create answer gave it, in the target's clock: where changes-since starts
 
     @property
     def expected(self) -> dict[str, Any]:
@@ -202,7 +203,7 @@ class ImageWriter:
             if upload.status not in (200, 201, 204):
                 raise WriteModeFailed(f"--allow-writes: uploading {fixture.name}: PUT .../file answered "
                                       f"{upload.status}, expected 204; {upload.text[:200]!r}")
-        return WrittenImage(fixture, created_id, run_id)
+        return WrittenImage(fixture, created_id, run_id, _created_at(response))
 
     def delete(self, image_id: str, *, protected: bool) -> bool:
         """Delete one image, lifting its protection first; True when it is gone (404 included)."""
@@ -252,10 +253,18 @@ class ImageWriter:
         return left
 
 
-def _created_id(response: HttpResponse) -> str | None:
+def _created_field(response: HttpResponse, key: str) -> str | None:
     try:
         body = json.loads(response.body)
     except ValueError:
         return None
-    image_id = body.get("id") if isinstance(body, dict) else None
-    return image_id if isinstance(image_id, str) and image_id else None
+    value = body.get(key) if isinstance(body, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _created_id(response: HttpResponse) -> str | None:
+    return _created_field(response, "id")
+
+
+def _created_at(response: HttpResponse) -> str | None:
+    return _created_field(response, "created_at")

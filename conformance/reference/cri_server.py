@@ -45,11 +45,13 @@ def start_cri_server(
     faults: Iterable[str] = (),
     embedded: bool = False,
     versions: Iterable[str] = ("v1", "v1alpha2"),
+    images: Iterable[cri_images.CatalogueImage] | None = None,
 ) -> RunningCriServer:
     """Serve the reference catalogue on `socket_path` for the given API versions, with `faults` injected.
 
     `embedded` starts the reference for the isulad profile: it also serves the vendor's embedded image and answers
-    as iSulad does (embedded images in iSulad's wire form, no `info` even with verbose).
+    as iSulad does (embedded images in iSulad's wire form, no `info` even with verbose). `images` replaces the
+    catalogue (self-tests of large image stores).
     """
     chosen = resolve(faults, CRI_FAULTS)
     served = tuple(dict.fromkeys(versions))
@@ -59,7 +61,8 @@ def start_cri_server(
     path = os.path.abspath(socket_path)
     if len(path.encode()) > SOCKET_PATH_MAX:
         raise ValueError(f"unix socket path too long ({len(path.encode())} > {SOCKET_PATH_MAX} bytes): {path!r}")
-    servicer = ImageServicer(cri_images.catalogue(embedded=embedded), chosen, isulad=embedded)
+    served_images = cri_images.catalogue(embedded=embedded) if images is None else tuple(images)
+    servicer = ImageServicer(served_images, chosen, isulad=embedded)
     request_log: list[str] = []
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     server.add_generic_rpc_handlers(tuple(service_handler(version, servicer, request_log) for version in served))

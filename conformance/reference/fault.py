@@ -23,6 +23,7 @@ class Fault(Generic[Client]):
     needs_embedded: bool = False  # observable only when the CRI reference also serves the embedded image
     also_breaks: tuple[str, ...] = ()  # requirements that fail with it, by the nature of the fault
     profile: str | None = None  # the profile whose reading it breaks, when not the family's default
+    needs_writes: bool = False  # observable only on images the run writes itself: judged with --allow-writes
     # Given a client of a running reference, whether this deviation is visible: True with the fault, False without.
     probe: Callable[[Client], bool] = field(kw_only=True, compare=False, repr=False)
 

@@ -12,6 +12,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from conformance.reference.glance.app import WSGIApp, make_app
+from conformance.reference.glance.images import Image
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
@@ -51,7 +52,7 @@ class RunningServer:
 def start_http_server(
     *, faults: Iterable[str] = (), host: str = "127.0.0.1", port: int = 0,
     wrap: Callable[[WSGIApp], WSGIApp] | None = None, case_insensitive: bool = False,
-    token: str | None = None, disk_formats: Mapping[str, str] | None = None,
+    token: str | None = None, disk_formats: Mapping[str, str] | None = None, images: Iterable[Image] | None = None,
 ) -> RunningServer:
     """Start the Glance-style reference app on `host`:`port` (0: an ephemeral port) with the named faults.
 
@@ -60,7 +61,7 @@ def start_http_server(
     # `wrap`, for the suite's own tests, puts a middleware around the app (a target that refuses, slows or drops).
     request_log: list[tuple[str, str]] = []
     app = make_app(faults=faults, request_log=request_log, case_insensitive=case_insensitive, token=token,
-                   disk_formats=disk_formats)
+                   disk_formats=disk_formats, images=images)
     if wrap is not None:
         app = wrap(app)
     server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)

@@ -15,6 +15,7 @@ from conformance.hypothesis_profiles import HypothesisInfo
 from conformance.options import TargetConfig
 from conformance.run.outcomes import RequirementResult, TestOutcome, Verdict
 from conformance.run.waivers import Waiver
+from conformance.short_repr import ShortRepr
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class HttpTargetRecord:
     fingerprint: HttpFingerprint | None = None
     write_mode: dict[str, Any] | None = None  # --allow-writes: run id, images written, swept and left behind
     v1_1_filter_case: dict[str, str] | None = None  # how the v1.1 filters compare text: reading and evidence
+    sample: dict[str, Any] | None = None  # the images judged: how chosen, the ids, the strata listed and sampled
+    v1_head_hidden: dict[str, Any] | None = None  # deleted and killed images HEADed too (known from changes-since)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as results.json holds it: fields never set are absent."""
@@ -52,6 +55,11 @@ class CriTargetRecord:
     served: list[str] | None = None  # API versions the endpoint serves
     versions: list[str] | None = None  # API versions certified
     listed_images: dict[str, int] | None = None  # API version -> how many images ListImages returned
+    sample: dict[str, dict[str, Any]] | None = None  # API version -> the images judged and the strata they cover
+
+    def record_sample(self, version: str, sample: dict[str, Any]) -> None:
+        """Record the images judged on one API version."""
+        self.sample = {**(self.sample or {}), version: sample}
 
     def count_listed(self, version: str, images: int) -> None:
         """Record how many images ListImages returned on one API version."""
@@ -116,7 +124,7 @@ def _set_fields(record: HttpTargetRecord | CriTargetRecord) -> dict[str, Any]:
 
 
 @dataclass
-class RunState:
+class RunState(ShortRepr):
     """Everything the run gathers for its reports."""
 
     config: TargetConfig
@@ -136,6 +144,10 @@ class RunState:
     baseline: dict[str, str] | None = None  # requirement id -> outcome of the --baseline run
     today: datetime.date = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).date())
     document: dict[str, Any] | None = None  # results.json as written
+
+    def __repr__(self) -> str:
+        return (f"RunState({self.config!r}, {len(self.requirements)} requirements, {len(self.tests)} tests, "
+                f"hypothesis {self.hypothesis.profile})")
 
     def active_waiver(self, requirement_id: str) -> Waiver | None:
         """The unexpired waiver of a requirement, if there is one."""

@@ -17,6 +17,7 @@ from google.protobuf.message import Message
 
 from conformance.evidence import Exchange, ExchangeLog, json_text
 from conformance.proto import runtime_v1_pb2, runtime_v1alpha2_pb2
+from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets.errors import TargetError
 
 VERSIONS = ("v1", "v1alpha2")
@@ -42,7 +43,7 @@ _DEFAULTS_FLAG = (
 
 
 @dataclass
-class CriResult:
+class CriResult(ShortRepr):
     """The outcome of one CRI call that reached the target, with the censored exchange that shows it."""
 
     code: str  # gRPC status code name, "OK" on success
@@ -51,6 +52,9 @@ class CriResult:
     image_set: bool  # ImageStatus: whether `image` is set in the response; False otherwise
     exchange: Exchange
     message: Message | None = None  # the decoded response message; None unless OK
+
+    def __repr__(self) -> str:
+        return f"CriResult({self.exchange.method}: {self.code})"
 
 
 def response_dict(message: Message) -> dict[str, Any]:
@@ -129,7 +133,7 @@ def _check_socket(address: str) -> None:
         raise TargetError(f"{path} exists but is not a unix socket")
 
 
-class CriTarget:
+class CriTarget(ShortRepr):
     """A CRI ImageService endpoint spoken to in one API version."""
 
     def __init__(self, address: str, version: str, *, timeout: float, log: ExchangeLog) -> None:
@@ -139,6 +143,9 @@ class CriTarget:
         self.timeout = timeout
         self.log = log
         self._channel = _open_channel(address)
+
+    def __repr__(self) -> str:
+        return f"CriTarget({shown_address(self.address)}, {self.version})"
 
     def image_status(
         self, image: str, *, verbose: bool = False, annotations: dict[str, str] | None = None

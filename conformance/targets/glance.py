@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from conformance.short_repr import ShortRepr
 from conformance.targets.auth import Auth
 from conformance.targets.errors import TargetError
 from conformance.targets.http import HttpResponse, HttpTarget
@@ -18,12 +19,15 @@ def image_path(prefix: str, image_id: str) -> str:
     return f"{prefix}/images/{quote(image_id, safe='')}"
 
 
-class GlanceClient:
+class GlanceClient(ShortRepr):
     """Glance v2 show/list, v1 HEAD and v1.1 detail against one HttpTarget."""
 
     def __init__(self, http: HttpTarget, auth: Auth = Auth.RUN) -> None:
         self.http = http
         self.auth = auth  # the credentials every operation below sends
+
+    def __repr__(self) -> str:
+        return f"GlanceClient({self.http!r}, auth={self.auth.name.lower()})"
 
     def with_auth(self, auth: Auth) -> GlanceClient:
         """The same operations, sent with other credentials (none, or a forged token) for the 401 checks."""

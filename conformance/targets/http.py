@@ -17,6 +17,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from conformance.evidence import Exchange, ExchangeLog
+from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets.auth import Auth, forged_token, token_headers
 from conformance.targets.errors import TargetError
 
@@ -36,7 +37,7 @@ def is_json_type(content_type: str) -> bool:
 
 
 @dataclass
-class HttpResponse:
+class HttpResponse(ShortRepr):
     """What the target answered, body capped, with the censored exchange that shows it."""
 
     status: int
@@ -44,6 +45,9 @@ class HttpResponse:
     body: bytes
     url: str
     exchange: Exchange
+
+    def __repr__(self) -> str:
+        return f"HttpResponse({self.status}, {len(self.body)} bytes from {shown_address(self.url)})"
 
     @property
     def text(self) -> str:
@@ -78,7 +82,7 @@ class _Answer:
     body: bytes
 
 
-class HttpTarget:
+class HttpTarget(ShortRepr):
     """A Glance-style endpoint: sends requests with the configured credentials, TLS and timeout.
 
     Credentials go on each request from here alone: the run's token, or (for the 401 checks) none or a forged one.
@@ -99,6 +103,9 @@ class HttpTarget:
         self.token = token
         self.verify = verify
         self.session = self._new_session()
+
+    def __repr__(self) -> str:
+        return f"HttpTarget({shown_address(self.base_url)}, token {'set' if self.token else 'none'})"
 
     @property
     def has_credentials(self) -> bool:

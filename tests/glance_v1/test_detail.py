@@ -28,9 +28,12 @@ from conformance.glance.filters import (
     single_filter_queries,
     unsound,
 )
+from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_json import read_json
 from conformance.glance.walks import WALK_LIMIT, Universe, Walk, walk_detail
+from conformance.glance.write_mode import WrittenSet
+from conformance.glance.written import filter_queries, hidden_problems, selection_problems, written_set
 from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.timestamps import parse_time
@@ -59,8 +62,9 @@ def query_text(query: dict[str, str]) -> str:
     return "?" + urlencode(query) if query else "(no filter)"
 
 
-def entry_errors(schema_name: str, walks: tuple[Walk, ...]) -> list[tuple[str, bool, Exchange | None]]:
-    """(line, whether it is about `properties`, exchange) per schema violation.
+def entry_errors(schema_name: str, walks: tuple[Walk, ...],
+                 enums: schemas.Enums = ()) -> list[tuple[str, bool, Exchange | None]]:
+    """(line, whether it is about `properties`, exchange) per schema violation (format enums from `enums`).
 
     Each entry is judged once and named by its id; they are counted as judged listed images.
     """
@@ -71,7 +75,7 @@ def entry_errors(schema_name: str, walks: tuple[Walk, ...]) -> list[tuple[str, b
             body, exchange = page.body, page.response.exchange
             images = body.get("images") if isinstance(body, dict) else None
             if not isinstance(images, list):
-                found += [(line, False, exchange) for line in schemas.error_lines(schema_name, body)]
+                found += [(line, False, exchange) for line in schemas.error_lines(schema_name, body, enums)]
                 continue
             for entry in images:
                 key = json.dumps(entry, sort_keys=True, default=str)
@@ -80,7 +84,7 @@ def entry_errors(schema_name: str, walks: tuple[Walk, ...]) -> list[tuple[str, b
                 seen.add(key)
                 judged("listed images")
                 name = str(entry.get("id")) if isinstance(entry, dict) else "an entry"
-                for line in schemas.error_lines(schema_name, {"images": [entry]}):
+                for line in schemas.error_lines(schema_name, {"images": [entry]}, enums):
                     found.append((_ENTRY_INDEX.sub(name, line), bool(_PROPERTIES_PATH.match(line)), exchange))
     return found
 
@@ -116,10 +120,13 @@ def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-SCHEMA")
-def test_entries_validate_against_profile_schema(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile) -> None:
+def test_entries_validate_against_profile_schema(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile,
+                                                 v1_1_detail_enums: schemas.Enums,
+                                                 v2_published_schema: PublishedSchema) -> None:
     schema_name = http_profile.schemas["glance.v1_1.detail"]
-    problems = Problems(f"Every detail entry must validate against {schema_name}")
-    for line, about_properties, exchange in entry_errors(schema_name, readable(*v1_detail_walks)):
+    basis = f" ({v2_published_schema.basis})" if schemas.target_enum_fields(schema_name) else ""
+    problems = Problems(f"Every detail entry must validate against {schema_name}{basis}")
+    for line, about_properties, exchange in entry_errors(schema_name, readable(*v1_detail_walks), v1_1_detail_enums):
         if not about_properties:  # PROPERTIES-OBJECT judges those
             problems.add(line, exchange)
     problems.check()
@@ -216,6 +223,53 @@ def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: 
             lines += missing(universe.entries_for(query), set(walk.ids), query, case=v1_filter_case)
         for line in lines:
             problems.add(f"{query_text(query)}: {line}", walk.exchange)
+    problems.check()
+
+
+@pytest.mark.parametrize("kind", [
+    pytest.param("name", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-NAME")),
+    pytest.param("container_format", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-CONTAINER-FORMAT")),
+    pytest.param("disk_format", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-DISK-FORMAT")),
+    pytest.param("status", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-STATUS")),
+    pytest.param("size_min", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SIZE-MIN")),
+    pytest.param("size_max", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SIZE-MAX")),
+    pytest.param("changes-since", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE")),
+    pytest.param("property", marks=pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-PROPERTY")),
+])
+def test_each_filter_selects_the_images_the_run_created(kind: str, written_images: WrittenSet | None,
+                                                        v1_1_detail_offered: None, glance: GlanceClient,
+                                                        v1_filter_case: Case) -> None:
+    # Write mode: the images this run created (one of them deleted) are known whatever the listing says of them.
+    written = written_set(written_images)
+    queries = filter_queries(kind, written)
+    if not queries:
+        pytest.skip(f"the create answers gave no created_at to start changes-since from ({kind})")
+    problems = Problems(f"The {kind} filter must return exactly the images this run created that it selects "
+                        f"(deleted ones with changes-since; {v1_filter_case}, as this target compares)")
+    for query in queries:
+        walk = walk_detail(glance, query)
+        if walk.problem:
+            problems.add(f"{query_text(query)}: {walk.problem}", walk.problem_exchange)
+            continue
+        problems.judged("queries on the images the run created")
+        for line in selection_problems(walk, query, written, v1_filter_case):
+            problems.add(f"{query_text(query)}: {line}", walk.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-HIDES-DELETED")
+def test_images_the_run_deleted_are_hidden_without_changes_since(written_images: WrittenSet | None,
+                                                                 v1_1_detail_offered: None,
+                                                                 glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    problems = Problems("Without changes-since, no image this run deleted may be listed")
+    for image in written.deleted:
+        walk = walk_detail(glance, {"name": image.fixture.name})
+        if walk.problem:
+            problems.add(f"name={image.fixture.name}: {walk.problem}", walk.problem_exchange)
+        problems.judged("images the run deleted")
+        for line in hidden_problems(walk, written):
+            problems.add(f"name={image.fixture.name}: {line}", walk.exchange)
     problems.check()
 
 

@@ -15,10 +15,13 @@ from conformance.catalog import Profile
 from conformance.checks import Problems, judged
 from conformance.glance import strategies
 from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_id, judge_unknown_id
+from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_headers import Headed
 from conformance.glance.v2_shown import Shown, bodies_by_id, custom_properties
 from conformance.glance.walks import Universe
+from conformance.glance.write_mode import WrittenSet
+from conformance.glance.written import deleted_head_problems, head_problems, head_property_problems, written_set
 from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpResponse
@@ -38,13 +41,19 @@ def answered(heads: list[Headed]) -> list[Headed]:
     return [head for head in heads if head.response.status == 200]
 
 
+def live(heads: list[Headed]) -> list[Headed]:
+    """The HEAD answers of sampled images, not of the deleted and killed ones (v2 show answers 404 when deleted)."""
+    return [head for head in heads if not head.hidden]
+
+
 def head_schema(http_profile: Profile) -> str:
     """The profile's schema of the X-Image-Meta-* headers."""
     return http_profile.schemas["glance.v1.head"]
 
 
-def check_fields(fields: tuple[str, ...], title: str, heads: list[Headed], http_profile: Profile) -> None:
-    """Fail when a header of `fields` that was sent breaks the profile's schema (absence is judged elsewhere)."""
+def check_fields(fields: tuple[str, ...], title: str, heads: list[Headed], http_profile: Profile,
+                 enums: schemas.Enums = ()) -> None:
+    """Fail when a sent header of `fields` breaks the profile's schema (formats from `enums`; absence: elsewhere)."""
     __tracebackhide__ = True
     schema_name = head_schema(http_profile)
     problems = Problems(title)
@@ -52,7 +61,7 @@ def check_fields(fields: tuple[str, ...], title: str, heads: list[Headed], http_
     for head in answered(heads):
         for name in fields:
             if name in head.meta:
-                for line in schemas.field_error_lines(schema_name, head.meta, name):
+                for line in schemas.field_error_lines(schema_name, head.meta, name, enums):
                     problems.add(f"{head.image_id}: X-Image-Meta-{name.capitalize()} {line.split(': ', 1)[-1]}",
                                  head.response.exchange)
     problems.check()
@@ -165,9 +174,12 @@ def test_timestamps_have_the_v1_form_and_order(v1_heads: list[Headed], http_prof
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-ENUMS")
-def test_status_and_formats_are_documented_values(v1_heads: list[Headed], http_profile: Profile) -> None:
-    check_fields(ENUM_FIELDS, "Status, Disk_format and Container_format must carry documented values", v1_heads,
-                 http_profile)
+def test_status_and_formats_are_documented_values(v1_heads: list[Headed], http_profile: Profile,
+                                                  v1_head_enums: schemas.Enums,
+                                                  v2_published_schema: PublishedSchema) -> None:
+    basis = f" ({v2_published_schema.basis})" if schemas.target_enum_fields(head_schema(http_profile)) else ""
+    check_fields(ENUM_FIELDS, f"Status, Disk_format and Container_format must carry documented values{basis}",
+                 v1_heads, http_profile, v1_head_enums)
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-CHECKSUM-FORMAT")
@@ -250,7 +262,7 @@ def test_name_agrees_with_detail_entry(v1_heads: list[Headed], v1_detail_univers
 def test_fields_agree_with_v2_show(v1_heads: list[Headed], v2_shown: list[Shown]) -> None:
     bodies = bodies_by_id(v2_shown)
     problems = Problems("X-Image-Meta-* must hold the values GET /v2/images/{id} shows")
-    for head in answered(v1_heads):
+    for head in live(answered(v1_heads)):
         body = bodies.get(head.image_id)
         if body is None:
             continue
@@ -270,7 +282,7 @@ def test_every_v2_property_is_a_property_header(v1_heads: list[Headed], v2_shown
     bodies = bodies_by_id(v2_shown)
     problems = Problems("Every custom property must be sent as X-Image-Meta-Property-<key> with its v2 value")
     compared = 0
-    for head in answered(v1_heads):
+    for head in live(answered(v1_heads)):
         body = bodies.get(head.image_id)
         if body is None:
             continue
@@ -286,4 +298,47 @@ def test_every_v2_property_is_a_property_header(v1_heads: list[Headed], v2_shown
                              head.response.exchange)
     if not compared:
         pytest.skip("no image to test has a custom property")
+    problems.check()
+
+
+# -- write mode (--allow-writes): the images this run created are the ground truth ----------------------------------
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-AGREES-WITH-V2")
+def test_images_the_run_created_head_what_was_written(written_images: WrittenSet | None, v1_head_offered: None,
+                                                     glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    problems = Problems("X-Image-Meta-* of an image this run created must hold the values written through v2")
+    for image in written.images:
+        head = Headed.of(image.id, glance.head_v1(image.id))
+        problems.judged("images the run created")
+        for line in head_problems(image, head, V2_FIELDS):
+            problems.add(line, head.response.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-PROPERTIES")
+def test_images_the_run_created_head_their_properties(written_images: WrittenSet | None, v1_head_offered: None,
+                                                     glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    problems = Problems("Every custom property this run wrote must be sent as X-Image-Meta-Property-<key>")
+    for image in written.images:
+        head = Headed.of(image.id, glance.head_v1(image.id))
+        problems.judged("images the run created")
+        for line in head_property_problems(image, head):
+            problems.add(line, head.response.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-404")
+def test_image_the_run_deleted_answers_404_or_is_marked_deleted(written_images: WrittenSet | None,
+                                                                v1_head_offered: None, glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    problems = Problems("HEAD of an image this run deleted must answer 404 (or, as upstream answers an admin, 200 "
+                        "with X-Image-Meta-Deleted: True and Status deleted)")
+    for image in written.deleted:
+        head = Headed.of(image.id, glance.head_v1(image.id))
+        problems.judged("images the run deleted")
+        for line in deleted_head_problems(image, head):
+            problems.add(line, head.response.exchange)
     problems.check()

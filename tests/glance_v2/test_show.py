@@ -15,6 +15,8 @@ from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_id, jud
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v2_shown import Shown, bodies
+from conformance.glance.write_mode import WrittenSet
+from conformance.glance.written import deleted_show_problems, show_problems, written_set
 from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.timestamps import parse_time
@@ -264,3 +266,31 @@ def test_request_without_a_valid_token_answers_401(auth: Auth, glance: GlanceCli
     image_id = v2_image_ids[0]
     judge_401(glance, auth, f"GET /v2/images/{image_id}", lambda client: client.show(image_id))
     judged("requests")
+
+
+# -- write mode (--allow-writes): the images this run created are the ground truth ----------------------------------
+
+
+@pytest.mark.requirement("GLANCE-V2-SHOW-FIELD-VALUES")
+def test_images_the_run_created_show_what_was_written(written_images: WrittenSet | None, glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    problems = Problems("An image this run created must show the values it was written with (and its upload's "
+                        "size and checksum)")
+    for image in written.images:
+        response = glance.show(image.id)
+        problems.judged("images the run created")
+        for line in show_problems(image, response):
+            problems.add(line, response.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V2-SHOW-404")
+def test_image_the_run_deleted_answers_404(written_images: WrittenSet | None, glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    problems = Problems("Showing an image this run deleted must answer 404")
+    for image in written.deleted:
+        response = glance.show(image.id)
+        problems.judged("images the run deleted")
+        for line in deleted_show_problems(image, response):
+            problems.add(line, response.exchange)
+    problems.check()

@@ -32,15 +32,17 @@ Endpoint = Callable[..., WSGIApp]  # (state, request, **path arguments) -> answe
 def make_app(
     *, faults: Iterable[str] = frozenset(), request_log: list[tuple[str, str]] | None = None,
     case_insensitive: bool = False, token: str | None = None, disk_formats: Mapping[str, str] | None = None,
+    images: Iterable[catalogue.Image] | None = None,
 ) -> WSGIApp:
     """The Glance-style WSGI app with the named faults switched on; requests are appended to `request_log`.
 
     With `token`, every request but version discovery must carry it as X-Auth-Token (401 otherwise), as a Glance
     behind keystonemiddleware's authtoken does; without, no credentials are checked. `disk_formats` (catalogue key ->
     disk format) configures a deployment whose images use those formats, served as configured formats in
-    /v2/schemas/image.
+    /v2/schemas/image. `images` replaces the fixed catalogue (the suite's own tests of large catalogues).
     """
-    images, extra = catalogue.with_disk_formats(disk_formats or {})
+    fixed, extra = catalogue.with_disk_formats(disk_formats or {})
+    images = fixed if images is None else tuple(images)
     state = AppState(faults=resolve(faults, GLANCE_FAULTS), store=Store(images),
                      case_insensitive=case_insensitive, token=token, extra_disk_formats=extra)
     return _GlanceApp(state, request_log)

@@ -22,6 +22,7 @@ V1_1_DETAIL = "glance.v1_1.detail"
 
 _VIVADO = image_by_key("centos-vivado")  # the seed 001 sample: vendor properties, lower-case hex checksum
 _CIRROS = image_by_key("cirros")  # the seed 003/004 sample: no properties, size shared with cirros-052
+_DELETED = image_by_key("deleted-centos")  # visible to HEAD (as upstream answers admin), with Deleted_at
 _COREOS = image_by_key("coreos")  # active, of a size no other image has: off every filter boundary
 _UNKNOWN = "00000000-0000-4000-8000-000000000000"
 _MALFORMED = "not-a-uuid!"
@@ -204,9 +205,59 @@ V2_SHOW_OS_FEATURE_LIST_NOT_JSON = _Fault(
 V2_SCHEMA_LACKS_DISK_FORMAT = _Fault(
     "v2-schema-lacks-disk-format", V2_SHOW, "GLANCE-V2-SHOW-OWN-SCHEMA",
     f"/v2/schemas/image leaves {UNLISTED_DISK_FORMAT} out of disk_format although images use it (judged under "
-    "glance, whose format lists come from the target's schema).",
-    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES"), profile="glance",
+    "glance, whose v2, v1 and v1.1 format lists come from the target's schema).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V1-HEAD-ENUMS",
+                 "GLANCE-V1-1-DETAIL-SCHEMA"), profile="glance",
     probe=lambda http: UNLISTED_DISK_FORMAT not in _published_disk_formats(http))
+
+# Seed 001's vendor properties by the rule their documented values follow: one fault per rule breaks them all.
+TRUE_FLAGS = ("__support_kvm", "__support_xen", "__support_largememory", "__support_diskintensive",
+              "__support_highperformance", "__support_xen_hana", "__support_kvm_infiniband")  # "true" or absent
+BOOL_FLAGS = ("__isregistered", "__support_arm", "__support_fc_inject", "__is_offshelved",
+              "hw_vif_multiqueue_enabled", "__is_config_init", "__support_amd")  # "true" or "false"
+PATTERNED = {"__image_size": "0", "__root_origin": "url", "__support_agent_list": "hss;ces",
+             "__support_xen_gpu_type": "", "__support_kvm_gpu_type": "", "__imagetype": "public",
+             "__image_source_type": "obs", "virtual_env_type": "KVM", "hw_firmware_type": "legacy",
+             "__platform": "Solaris", "__lazyloading": "yes", "enterprise_project_id": "default"}  # -> undocumented
+TEXT_PROPS = ("__description", "__system__cmkid", "__originalimagename", "__backup_id", "__data_origin",
+              "__sequence_num", "__account_code", "__image_location", "__productcode", "__os_version", "__os_bit",
+              "max_ram", "enterprise_project_id", "active_at", "__os_feature_list")  # free strings
+_WINDOWS_2019 = image_by_key("windows-2019")  # carries __support_xen and most flags
+_WEB_SERVER = image_by_key("web-server")  # carries the provenance properties
+
+
+V2_SHOW_TRUE_FLAGS_FALSE = _Fault(
+    "v2-show-true-flags-false", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "The support flags documented as \"true\" or absent (__support_kvm, __support_xen, ...) are \"false\" where "
+    "present (in v2 only).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES"),
+    probe=lambda http: _show(http, _WINDOWS_2019.id)["__support_xen"] == "false")
+V2_SHOW_BOOL_FLAGS_YES = _Fault(
+    "v2-show-bool-flags-yes", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "The flags documented as \"true\" or \"false\" (__isregistered, __support_amd, ...) are \"yes\" where present "
+    "(in v2 only).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES"),
+    probe=lambda http: _show(http, _WINDOWS_2019.id)["__is_config_init"] == "yes")
+V2_SHOW_PATTERNED_PROPS_BOGUS = _Fault(
+    "v2-show-patterned-props-bogus", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "Vendor properties with documented values or forms (__image_size, __root_origin, __support_agent_list, "
+    "__platform, ...) carry an undocumented one where present, e.g. __image_size \"0\" (in v2 only).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES"),
+    probe=lambda http: _show(http, _WEB_SERVER.id)["__image_size"] == "0")
+V2_SHOW_TEXT_PROPS_NUMBERS = _Fault(
+    "v2-show-text-props-numbers", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "Free-text vendor properties (__description, __backup_id, __image_location, ...) are JSON numbers (their "
+    "length) instead of strings where present (in v2 only).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES", "GLANCE-V2-SHOW-OWN-SCHEMA"),
+    probe=lambda http: isinstance(_show(http, _WEB_SERVER.id)["__description"], int))
+V2_SHOW_CORE_FIELDS_MISTYPED = _Fault(
+    "v2-show-core-fields-mistyped", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "The core fields without a fault of their own have the wrong JSON type: name, owner, container_format and "
+    "updated_at are numbers, protected, size, virtual_size and min_disk strings, tags a comma-joined string, "
+    "visibility \"everyone\", self, file and schema null (in show and list alike).",
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-LINKS", "GLANCE-V2-SHOW-TIMESTAMPS",
+                 "GLANCE-V2-SHOW-OWN-SCHEMA"),
+    probe=lambda http: isinstance(_show(http)["min_disk"], str) and _show(http)["self"] is None)
 
 # -- glance.v1.head ------------------------------------------------------------------------------------------------
 
@@ -279,6 +330,10 @@ V1_HEAD_ACTIVE_NO_CHECKSUM = _Fault(
     "v1-head-active-no-checksum", V1_HEAD, "GLANCE-V1-HEAD-ACTIVE-CHECKSUM",
     "HEAD of an active image leaves X-Image-Meta-Checksum (and so the ETag) out.",
     probe=lambda http: any("x-image-meta-checksum" not in meta for meta in _active_heads(http)))
+V1_HEAD_DELETED_AT_NOT_ISO = _Fault(
+    "v1-head-deleted-at-not-iso", V1_HEAD, "GLANCE-V1-HEAD-TIMESTAMPS",
+    "X-Image-Meta-Deleted_at of a deleted image is an HTTP date (\"Tue, 15 Jun 2021 08:00:00 GMT\"), not ISO 8601.",
+    probe=lambda http: _head(http, _DELETED.id).get("x-image-meta-deleted_at", "").endswith("GMT"))
 
 # -- glance.v1_1.detail --------------------------------------------------------------------------------------------
 
@@ -331,6 +386,21 @@ V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED = _Fault(
     "changes-since does not bring back deleted and killed images.",
     also_breaks=("GLANCE-V1-1-DETAIL-FILTER-COMPLETE",),
     probe=lambda http: not any(entry["deleted"] for entry in _detail(http, "changes-since=2000-01-01")))
+
+
+def _deleted_now_listed(http: HttpProbe) -> bool:
+    """Create and delete an image, then ask changes-since for it: whether it is listed (as it must be)."""
+    created = http.request("POST", "/v2/images", payload={"name": "probe-deleted", "disk_format": "raw",
+                                                            "container_format": "bare"}).json()
+    http.request("DELETE", f"/v2/images/{created['id']}")
+    return any(entry["id"] == created["id"] for entry in _detail(http, "changes-since=2000-01-01"))
+
+
+V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED = _Fault(
+    "v1-1-detail-changes-since-drops-new-deleted", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE",
+    "changes-since leaves out images deleted while the target runs (the catalogue's deleted and killed images are "
+    "still listed): the listing is then its own ground truth, so only images the run deletes itself show it.",
+    needs_writes=True, probe=lambda http: not _deleted_now_listed(http))
 V1_1_DETAIL_FILTER_PROPERTY_IGNORED = _Fault(
     "v1-1-detail-filter-property-ignored", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-PROPERTY",
     "property-<key> filters are ignored.",
@@ -424,7 +494,9 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V1_1_DETAIL_FILTERS_ANY, V1_1_DETAIL_CASE_NAMES_ONLY, V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY,
     V2_SHOW_MISSING_TOKEN_200, V1_HEAD_ANY_TOKEN_200, V1_HEAD_ACTIVE_NO_SIZE,
     V1_HEAD_ACTIVE_NO_CHECKSUM, V1_1_DETAIL_UNAUTHENTICATED_403, V1_1_DETAIL_ACTIVE_SIZE_NULL,
-    V1_1_DETAIL_ACTIVE_CHECKSUM_NULL,
+    V1_1_DETAIL_ACTIVE_CHECKSUM_NULL, V1_HEAD_DELETED_AT_NOT_ISO,
     V2_SHOW_CHECKSUM_NUMBER, V2_SHOW_SUPPORT_FLAGS_COEXIST, V2_SHOW_OS_FEATURE_LIST_NOT_JSON,
-    V2_SCHEMA_LACKS_DISK_FORMAT,
+    V2_SCHEMA_LACKS_DISK_FORMAT, V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED,
+    V2_SHOW_TRUE_FLAGS_FALSE, V2_SHOW_BOOL_FLAGS_YES, V2_SHOW_PATTERNED_PROPS_BOGUS, V2_SHOW_TEXT_PROPS_NUMBERS,
+    V2_SHOW_CORE_FIELDS_MISTYPED,
 )

@@ -105,6 +105,16 @@ def _vendor(
 # so the images that carry them drop the default __support_kvm (infiniband keeps it, which the seed allows).
 _NO_KVM = ("__support_kvm",)
 _OS_FEATURES = '{"onekey_resetpasswd": "true", "support_kvm_nvme": "true"}'  # JSON text, as seed 001 documents
+# Seed 001's flags documented as "true" or absent; on an image that also supports KVM, which the seed allows.
+_XEN_FLAGS = {"__support_xen": "true", "__support_largememory": "true", "__support_diskintensive": "true",
+              "__support_highperformance": "true"}
+# Ids the provenance properties of private images name (a parent image, a server, a volume, a backup, a key).
+_PARENT_IMAGE = "bc6bed6e-ba3a-4447-afcc-449174a3eb52"  # centos-vivado
+_SERVER = "5d3a0f4e-7c1b-4a8e-9f2d-1e6b8c4a7d30"
+_VOLUME = "9e1f7a3c-2b5d-4c8e-a6f0-3d7b1e9c5a24"
+_BACKUP = "e4b7c2a9-6f1d-4e3b-8a5c-0d9f2b7e1c63"
+_CMK = "7c1e5a9b-3d2f-4b6a-8e0c-5f9d1a3b7e24"
+_LOCATION = "obs-bucket-images:web-server.zvhd2"
 
 
 class _Row(NamedTuple):
@@ -164,11 +174,16 @@ _ROWS: tuple[_Row, ...] = (
                                   {"__support_kvm_gpu_type": "V100_vGPU"}, without=_NO_KVM)),
     _Row("debian-11", "Debian 11.0.0 64bit", "active", "public", "vhd", "bare",
          2147483648, None, 512, 40, GOLD, "2021-08-16 07:20:00.000000", "2021-08-16 07:55:12.000000", True,
-         ("linux",), _vendor("Debian", "Debian GNU/Linux 11.0.0 64bit", "gold")),
+         ("linux",), _vendor("Debian", "Debian GNU/Linux 11.0.0 64bit", "gold",
+                             {"__support_xen": "true", "__support_diskintensive": "true", "__support_amd": "false",
+                              "hw_vif_multiqueue_enabled": "false", "__sequence_num": "11"})),
     _Row("windows-2019", "Windows Server 2019 Datacenter 64bit English", "active", "public", "zvhd2", "bare",
          10 * GIB, 40 * GIB, 2048, 40, GOLD, "2019-03-05 10:00:00.000000", "2019-03-05 12:30:00.000000", True,
          ("windows",), _vendor("Windows", "Windows Server 2019 Datacenter 64bit English", "gold",
-                               {"hw_firmware_type": "uefi", "max_ram": "1048576", "__os_feature_list": "[]"})),
+                               {"hw_firmware_type": "uefi", "max_ram": "1048576", "__os_feature_list": "[]",
+                                **_XEN_FLAGS, "hw_vif_multiqueue_enabled": "true",
+                                "__support_agent_list": "hss,ces", "__is_config_init": "true",
+                                "__support_fc_inject": "false"})),
     _Row("windows-2012", "Windows Server 2012 R2 Standard 64bit", "active", "public", "vhd", "bare",
          8 * GIB, None, 2048, 40, GOLD, "2017-02-14 09:00:00.000000", "2017-02-14 10:15:00.000000", True,
          ("windows", "legacy"), _vendor("Windows", "Windows Server 2012 R2 Standard 64bit", "gold")),
@@ -182,7 +197,8 @@ _ROWS: tuple[_Row, ...] = (
     _Row("redhat-market", "Red Hat Enterprise Linux 7.6 64bit", "active", "public", "zvhd2", "bare",
          4 * GIB, None, 2048, 40, OWNER_C, "2019-01-15 06:00:00.000000", "2019-01-16 06:00:00.000000", True,
          ("linux", "market"), _vendor("RedHat", "Red Hat Enterprise Linux 7.6 64bit", "market",
-                                      {"__productcode": "00301-63801-0--0"})),
+                                      {"__productcode": "00301-63801-0--0", "__account_code": "MKT-RHEL76-0001",
+                                       "__is_offshelved": "false", "__support_agent_list": "hss"})),
     _Row("opensuse", "OpenSUSE 15.2 64bit", "active", "public", "raw", "bare",
          1536 * 1024**2, None, 1024, 40, GOLD, "2020-07-02 14:00:00.000000", "2020-07-02 14:20:00.000000", True,
          ("linux",), _vendor("OpenSUSE", "OpenSUSE 15.2 64bit", "gold")),
@@ -192,7 +208,8 @@ _ROWS: tuple[_Row, ...] = (
                              {"__lazyloading": "False"})),
     _Row("fedora", "Fedora 33 64bit", "active", "public", "qcow2", "bare",
          900 * 1024**2, None, 1024, 40, GOLD, "2020-11-01 01:01:01.000000", "2020-11-01 02:00:00.000000", True,
-         ("linux",), _vendor("Fedora", "Fedora 33 64bit", "gold", {"__lazyloading": "True"})),
+         ("linux",), _vendor("Fedora", "Fedora 33 64bit", "gold",
+                            {"__lazyloading": "True", "__support_fc_inject": "true", "__is_offshelved": "true"})),
     _Row("coreos", "CoreOS 2079.6.0 64bit", "active", "public", "raw", "bare",
          800 * 1024**2, None, 1024, 40, GOLD, "2019-06-18 18:18:18.000000", "2019-06-18 19:00:00.000000", False,
          ("linux", "container"), _vendor("CoreOS", "CoreOS 2079.6.0 64bit", "gold")),
@@ -210,19 +227,27 @@ _ROWS: tuple[_Row, ...] = (
     _Row("web-server", "my web server", "active", "private", "zvhd2", "ovf",
          4 * GIB, 40 * GIB, 2048, 40, OWNER_A, "2021-03-14 22:00:00.000000", _SHARED_UPDATE, False,
          ("web", "prod"), _vendor("CentOS", "CentOS 7.6 64bit", "private",
-                                  {"enterprise_project_id": _ENTERPRISE_PROJECT, "build_number": "20210314"})),
+                                  {"enterprise_project_id": _ENTERPRISE_PROJECT, "build_number": "20210314",
+                                   "__description": "nginx on CentOS 7.6, made from the web01 server",
+                                   "__originalimagename": _PARENT_IMAGE, "__data_origin": f"instance,{_SERVER}",
+                                   "__image_size": "4294967296", "__image_location": _LOCATION,
+                                   "__is_config_init": "false"})),
     _Row("chinese-name", "镜像 测试 中文名称", "active", "private", "qcow2", "bare",
          512 * 1024**2, None, 0, 1024, OWNER_B, "2021-09-30 16:00:00.000000", "2021-10-01 00:00:00.000000", False,
-         ("测试",), _vendor("EulerOS", "EulerOS 2.9 64bit", "private")),
+         ("测试",), _vendor("EulerOS", "EulerOS 2.9 64bit", "private",
+                          {"__system__cmkid": _CMK, "__description": "加密镜像 测试"})),
     _Row("unicode-name", "Ünïcødé — image ✓", "active", "private", "raw", "ovf",
          512 * 1024**2, None, 0, 0, OWNER_A, "2022-02-02 02:02:02.020202", "2022-02-02 03:00:00.000000", False,
          ("ünïcødé",), _vendor("Debian", "Debian GNU/Linux 10.0.0 64bit", "private")),
     _Row("query-chars", "A&B + C=D 100% #1", "active", "private", "raw", "bare",
          1024, None, 0, 0, OWNER_A, "2022-03-03 03:03:03.000000", "2022-03-03 03:04:00.000000", False,
-         ("odd-name",), _vendor("Other", "Other", "private", {"build_number": "7"})),
+         ("odd-name",), _vendor("Other", "Other", "private", {"build_number": "7", "__root_origin": "file",
+                                                              "__image_size": "1024", "__support_amd": "true"})),
     _Row("db-backup", "database backup 2021-03-15", "active", "private", "zvhd2", "bare",
          100 * GIB, None, 0, 100, OWNER_B, "2021-03-15 01:00:00.000000", _SHARED_UPDATE, True,
-         ("backup", "data"), _vendor("Other", "Other", "private", {"virtual_env_type": "DataImage"})),
+         ("backup", "data"), _vendor("Other", "Other", "private",
+                                     {"virtual_env_type": "DataImage", "__backup_id": _BACKUP,
+                                      "__data_origin": f"volume,{_VOLUME}", "__description": ""})),
     _Row("ironic-centos", "Ironic bare metal CentOS 7.6", "active", "private", "raw", "bare",
          3 * GIB, None, 4096, 100, OWNER_A, "2023-10-30 10:00:00.000000", _LATE_UPDATE, False,
          ("baremetal",), _vendor("CentOS", "CentOS 7.6 64bit", "private",
@@ -334,6 +359,18 @@ def live_images() -> list[Image]:
     return [image for image in IMAGES if not image.deleted]
 
 
+
+
+def with_queued_uploads(count: int) -> tuple[Image, ...]:
+    """The catalogue after `count` more uploads that stay queued, all created later (so v2 lists them first)."""
+    newest = max(image.created_at for image in IMAGES)
+    queued = image_by_key("queued-qcow2")
+    extra = tuple(
+        replace(queued, id=str(uuid.uuid5(_ID_NAMESPACE, f"queued-upload-{n}")), name=f"queued upload {n}",
+                created_at=newest + timedelta(minutes=n + 1), updated_at=newest + timedelta(minutes=n + 1))
+        for n in range(count)
+    )
+    return IMAGES + extra
 
 
 def with_disk_formats(disk_formats: Mapping[str, str]) -> tuple[tuple[Image, ...], tuple[str, ...]]:

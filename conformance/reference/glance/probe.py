@@ -43,13 +43,15 @@ class HttpProbe:
         """The same probe sending `token` instead (None: no X-Auth-Token at all)."""
         return HttpProbe(self.url, timeout=self.timeout, token=token)
 
-    def request(self, method: str, path: str, *, accept: str = "application/json") -> Answer:
-        """`method path` with `Accept: accept`; the answer, body included even for HEAD."""
+    def request(self, method: str, path: str, *, accept: str = "application/json", payload: Any = None) -> Answer:
+        """`method path` with `Accept: accept` (and `payload` as a JSON body); the answer, body included for HEAD."""
         auth = f"X-Auth-Token: {self.token}\r\n" if self.token else ""
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.netloc}\r\nAccept: {accept}\r\n{auth}"
+        body = b"" if payload is None else json.dumps(payload).encode()
+        sent = f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n" if payload is not None else ""
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.netloc}\r\nAccept: {accept}\r\n{auth}{sent}"
                 "Connection: close\r\n\r\n")
         with socket.create_connection((self.host, self.port), timeout=self.timeout) as sock:
-            sock.sendall(head.encode())
+            sock.sendall(head.encode() + body)
             data = b""
             while chunk := sock.recv(65536):
                 data += chunk

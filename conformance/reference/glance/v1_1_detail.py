@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from conformance.reference.fault import Fault
 from conformance.reference.glance import faults as F
 from conformance.reference.glance import paging
-from conformance.reference.glance.images import Image, format_v1_time, image_by_key
+from conformance.reference.glance.images import IMAGES_BY_ID, Image, format_v1_time, image_by_key
 from conformance.reference.glance.probe import HttpProbe
 from conformance.reference.glance.responses import WSGIApp, clip, error
 from conformance.reference.glance.state import AppState
@@ -68,6 +68,8 @@ def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
     show_hidden = since is not None and F.V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED not in faults
     show_hidden = show_hidden or F.V1_1_DETAIL_SHOWS_DELETED in faults
     candidates = [i for i in state.store.all() if show_hidden or not (i.deleted or i.status == "killed")]
+    if F.V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED in faults:  # deleted through the API, not in the catalogue
+        candidates = [i for i in candidates if not (i.deleted and i.id not in IMAGES_BY_ID)]
     if F.V1_1_DETAIL_ACTIVE_SIZE_NULL in faults:  # the record itself loses its size, so filters agree with entries
         candidates = [replace(i, size=None) if i.id == _SIZE_LOST else i for i in candidates]
     predicates = _filters(state, args, since)

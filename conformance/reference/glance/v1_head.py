@@ -15,11 +15,12 @@ from conformance.reference.glance.v2_read import HEX_AND_DASHES, UUID
 
 
 def head(state: AppState, request: Request, image_id: str) -> WSGIApp:
-    """HEAD /v1/images/{id}: 200 with the headers and no body, or 404."""
+    """HEAD /v1/images/{id}: 200 with the headers and no body (deleted images too, as upstream answers admin), or
+    404."""
     if F.V1_HEAD_MALFORMED_ID_500 in state.faults and not HEX_AND_DASHES.fullmatch(image_id):
         return error(request, 500, "Internal server error.")
     image = state.store.find(image_id)
-    if image is None or image.deleted:
+    if image is None:
         if not (F.V1_HEAD_UNKNOWN_ID_200 in state.faults and UUID.fullmatch(image_id)):
             return error(request, 404, f"Image {clip(image_id)} not found.")
         image = state.store.live()[0]
@@ -41,6 +42,11 @@ def _headers(state: AppState, image: Image) -> list[tuple[str, str]]:
 
     def stamp(value: datetime) -> str:
         return format_v1_time(value) + ("Z" if F.V1_HEAD_TIMESTAMP_ZULU in faults else "")
+
+    def deleted_stamp(value: datetime) -> str:
+        if F.V1_HEAD_DELETED_AT_NOT_ISO in faults:
+            return value.strftime("%a, %d %b %Y %H:%M:%S GMT")  # an HTTP date, not Glance v1's naive ISO 8601
+        return stamp(value)
 
     active = image.status == "active"
     size = None if image.size is None else str(image.size)
@@ -69,7 +75,7 @@ def _headers(state: AppState, image: Image) -> list[tuple[str, str]]:
         "Protected": boolean(image.protected),
         "Created_at": stamp(image.created_at),
         "Updated_at": stamp(image.updated_at),
-        "Deleted_at": None if image.deleted_at is None else stamp(image.deleted_at),
+        "Deleted_at": None if image.deleted_at is None else deleted_stamp(image.deleted_at),
         "Deleted": boolean(image.deleted),
     }
     if F.V1_HEAD_MISSING_STATUS in faults:

@@ -107,9 +107,36 @@ def image_body(state: AppState, image: Image) -> dict[str, Any]:
         body["__support_xen"] = "true"
     if F.V2_SHOW_OS_FEATURE_LIST_NOT_JSON in faults and "__os_feature_list" in body:
         body["__os_feature_list"] = repr(json.loads(body["__os_feature_list"]))
+    if F.V2_SHOW_CORE_FIELDS_MISTYPED in faults:
+        _mistype_core_fields(body)
+    _break_vendor_properties(faults, body)
     if F.V2_SHOW_EXTRA_PROP_INT in faults:
         body["build_number"] = int(image.properties.get("build_number", "0"))
     return body
+
+
+def _mistype_core_fields(body: dict[str, Any]) -> None:
+    """F.V2_SHOW_CORE_FIELDS_MISTYPED: the core fields no other fault breaks, each of a wrong JSON type."""
+    body.update(
+        name=len(body["name"]), owner=int(body["owner"][:8], 16), updated_at=int(body["updated_at"][:4]),
+        protected=str(body["protected"]), size=str(body["size"]), virtual_size=str(body["virtual_size"]),
+        min_disk=str(body["min_disk"]), tags=",".join(body["tags"]), visibility="everyone",
+        container_format=len(body["container_format"] or ""), self=None, file=None, schema=None,
+    )
+
+
+def _break_vendor_properties(faults: frozenset[Any], body: dict[str, Any]) -> None:
+    """The faults that give seed 001's vendor properties undocumented values, one fault per kind of rule."""
+    present = [key for key in body if key.startswith(("__", "hw_", "virtual_", "max_", "enterprise_", "active_"))]
+    for key in present:
+        if F.V2_SHOW_TRUE_FLAGS_FALSE in faults and key in F.TRUE_FLAGS:
+            body[key] = "false"
+        if F.V2_SHOW_BOOL_FLAGS_YES in faults and key in F.BOOL_FLAGS:
+            body[key] = "yes"
+        if F.V2_SHOW_PATTERNED_PROPS_BOGUS in faults and key in F.PATTERNED:
+            body[key] = F.PATTERNED[key]
+        if F.V2_SHOW_TEXT_PROPS_NUMBERS in faults and key in F.TEXT_PROPS:
+            body[key] = len(body[key])
 
 
 def _legacy_body(state: AppState) -> dict[str, Any]:
