@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import Any, NoReturn
+
+import pytest
 
 from conformance.evidence import Exchange
 
@@ -20,12 +24,93 @@ class ConformanceFailure(AssertionError):
 
 
 @dataclass
+class Coverage:
+    """What one test judged (cases by kind) and what it could not judge (reason -> how many cases)."""
+
+    judged: dict[str, int] = field(default_factory=dict)
+    not_judged: dict[str, int] = field(default_factory=dict)
+
+    def judge(self, kind: str, count: int = 1) -> None:
+        """Count `count` cases of `kind` (images, queries, walks, responses...) as judged."""
+        if count > 0:
+            self.judged[kind] = self.judged.get(kind, 0) + count
+
+    def leave(self, reason: str, count: int = 1) -> None:
+        """Note `count` cases left unjudged for `reason`."""
+        if count > 0:
+            self.not_judged[reason] = self.not_judged.get(reason, 0) + count
+
+    def merge(self, other: Coverage) -> None:
+        """Add the counts of `other` to these."""
+        for kind, count in other.judged.items():
+            self.judge(kind, count)
+        for reason, count in other.not_judged.items():
+            self.leave(reason, count)
+
+    def reasons(self) -> str:
+        """The unjudged parts, one clause each: `reason (n cases)`."""
+        return "; ".join(not_judged_text(reason, count) for reason, count in self.not_judged.items())
+
+    def to_dict(self) -> dict[str, Any]:
+        """As results.json holds it."""
+        return {
+            "judged": dict(self.judged),
+            "not_judged": [{"reason": reason, "count": count} for reason, count in self.not_judged.items()],
+        }
+
+
+def not_judged_text(reason: str, count: int) -> str:
+    """One unjudged part as a certifier reads it."""
+    return reason if count == 1 else f"{reason} ({count} cases)"
+
+
+_CURRENT: ContextVar[Coverage | None] = ContextVar("conformance_coverage", default=None)
+
+
+def coverage() -> Coverage:
+    """The coverage of the running test (a throwaway one outside the plugin's bookkeeping)."""
+    current = _CURRENT.get()
+    return current if current is not None else Coverage()
+
+
+@contextmanager
+def recording(into: Coverage) -> Iterator[Coverage]:
+    """Make `into` the coverage the running test's checks count into."""
+    token = _CURRENT.set(into)
+    try:
+        yield into
+    finally:
+        _CURRENT.reset(token)
+
+
+def judged(kind: str, count: int = 1) -> None:
+    """Count cases of `kind` the running test judged."""
+    coverage().judge(kind, count)
+
+
+def not_judged(reason: str, count: int = 1) -> None:
+    """Note cases the running test could not judge, and why."""
+    coverage().leave(reason, count)
+
+
+@dataclass
 class Problems:
     """Collects what breaks a requirement across many images, then fails once with all of it."""
 
     title: str
     lines: list[str] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
+    cases: Coverage = field(default_factory=Coverage)
+
+    def judged(self, kind: str, count: int = 1) -> None:
+        """Count cases of `kind` this check judged (into the running test's coverage too)."""
+        self.cases.judge(kind, count)
+        judged(kind, count)
+
+    def not_judged(self, reason: str, count: int = 1) -> None:
+        """Note cases this check could not judge, and why (into the running test's coverage too)."""
+        self.cases.leave(reason, count)
+        not_judged(reason, count)
 
     def add(self, line: str, exchange: Exchange | None = None) -> None:
         """Note one problem, with the exchange that shows it."""
@@ -34,9 +119,11 @@ class Problems:
             self.exchanges.append(exchange)
 
     def check(self) -> None:
-        """Fail with every noted problem, if there is any."""
+        """Fail with every noted problem, if there is any; skip when the test judged nothing (outside hypothesis)."""
         __tracebackhide__ = True
         if not self.lines:
+            if not self.cases.judged and not coverage().judged and not _in_hypothesis():
+                pytest.skip(f"nothing judged: {self.cases.reasons() or 'no case to judge'}")
             return
         shown = [f"  - {line}" for line in self.lines[:MAX_LINES]]
         if len(self.lines) > MAX_LINES:
@@ -64,3 +151,12 @@ def evidence_of(error: BaseException | None) -> list[Exchange]:
     if isinstance(grouped, tuple):
         return [exchange for inner in grouped for exchange in evidence_of(inner)]
     return []
+
+
+def _in_hypothesis() -> bool:
+    """Inside a hypothesis example a skip would end the whole test; the plugin judges the test as a whole."""
+    try:
+        from hypothesis import currently_in_test_context
+    except ImportError:  # pragma: no cover
+        return False
+    return bool(currently_in_test_context())

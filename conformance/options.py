@@ -140,6 +140,16 @@ def _positive_number(flag: str, raw: str, rootdir: Path) -> float:
     return value
 
 
+def _positive_count(flag: str, raw: str, rootdir: Path) -> int:
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ConfigError(f"{flag} {raw!r}: not a whole number") from None
+    if value <= 0:
+        raise ConfigError(f"{flag} {raw!r}: must be at least 1")
+    return value
+
+
 def _folder(flag: str, raw: str, rootdir: Path) -> Path:
     path = Path(raw)
     path = path if path.is_absolute() else rootdir / path
@@ -206,6 +216,14 @@ OPTIONS: tuple[Option, ...] = (
         help="test this image instead of discovering images (repeatable)",
     ),
     Option(
+        flag="--max-images", dest="max_images", metavar="N", ini=True, default="100", parse=_positive_count,
+        help="images judged per run (per CRI version); what the cap leaves out is listed as not judged",
+    ),
+    Option(
+        flag="--max-pages", dest="max_pages", metavar="N", ini=True, default="10", parse=_positive_count,
+        help="pages one v1.1 detail walk may follow; the completeness of a walk cut there is listed as not judged",
+    ),
+    Option(
         flag="--cri-version", dest="cri_version", metavar="VERSION", default="auto", choices=CRI_VERSIONS,
         help="CRI API to certify; auto certifies every one the runtime serves",
     ),
@@ -248,6 +266,8 @@ class TargetConfig(ShortRepr):
     waivers: Path | None
     baseline: Path | None
     allow_writes: bool = False
+    max_images: int = 100  # images judged per run (per CRI version)
+    max_pages: int = 10  # pages one v1.1 detail walk may follow
 
     def __repr__(self) -> str:
         # never the token, nor user info or a query in the target's address: a repr can end up in any output
@@ -327,6 +347,8 @@ def build_config(
         waivers=values["waivers"],
         baseline=values["baseline"],
         allow_writes=values["allow_writes"],
+        max_images=values["max_images"],
+        max_pages=values["max_pages"],
     )
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from conformance import FAMILY_OF_OPERATION, REPO_ROOT, catalog, hypothesis_profiles, options, schemas
-from conformance.checks import evidence_of
+from conformance.checks import evidence_of, recording
 from conformance.cri.fixtures import *  # noqa: F403
 from conformance.evidence import Censor, ExchangeLog
+from conformance.glance import walks
 from conformance.glance.fixtures import *  # noqa: F403
 from conformance.glance.v1_fixtures import *  # noqa: F403
 from conformance.glance.write_fixtures import *  # noqa: F403
@@ -46,6 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ConfigError, catalog.CatalogError) as exc:
         raise pytest.UsageError(str(exc)) from None
     hypothesis = hypothesis_profiles.choose(config)
+    walks.set_page_cap(target_config.max_pages)
     try:
         waivers = load_waivers(target_config.waivers, set(catalog.requirements())) if target_config.waivers else []
         baseline = load_baseline(target_config.baseline) if target_config.baseline else None
@@ -165,6 +167,12 @@ def pytest_runtest_makereport(
     report.conformance_exchanges = [exchange.to_dict() for exchange in exchanges]  # type: ignore[attr-defined]
     report.conformance_requirements = ids  # type: ignore[attr-defined]
     outcome, message = classify(report, call)
+    test = state.tests.setdefault(item.nodeid, TestOutcome(item.nodeid, ids))
+    if report.when == "call" and outcome == Outcome.PASSED and not test.coverage.judged:
+        # A test that judged nothing did not pass: it is skipped, with what kept it from judging.
+        message = f"nothing judged: {test.coverage.reasons() or 'no case to judge'}"
+        outcome, report.outcome = Outcome.SKIPPED, "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {message}")
     censor = state.log.censor
     message = censor.text(message)
     if censor.secrets:
@@ -179,7 +187,6 @@ def pytest_runtest_makereport(
     if report.failed and getattr(getattr(item, "obj", None), "hypothesis", None) is not None:
         # hypothesis names the seed of a failure only when it chose the seed itself; the suite always chooses it
         report.sections.append(("hypothesis", state.hypothesis.repeat()))
-    test = state.tests.setdefault(item.nodeid, TestOutcome(item.nodeid, ids))
     test.update(outcome, message)
     if call.excinfo is not None and call.excinfo.errisinstance(TargetError):
         report.longrepr = message  # one line: a transport problem needs no traceback
@@ -187,6 +194,16 @@ def pytest_runtest_makereport(
         state.stopped = message
         item.session.shouldstop = message
     return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Let the test's checks count what they judge and what they cannot into the test's coverage."""
+    if STATE_KEY not in item.config.stash or not requirement_ids(item):
+        return (yield)
+    test = state_of(item.config).tests.setdefault(item.nodeid, TestOutcome(item.nodeid, requirement_ids(item)))
+    with recording(test.coverage):
+        return (yield)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -213,3 +213,28 @@ def test_reports_show_the_tier_the_run_used(suite, profile: str, tier: str, cata
     cases = ET.parse(run.report_dir / "junit.xml").getroot().findall(".//testcase")
     props = [(p.get("name"), p.get("value")) for case in cases for p in case.findall("properties/property")]
     assert ("tier", f"{rid}={tier}") in props, props
+
+
+def test_results_and_report_carry_what_each_requirement_judged(clean_run) -> None:
+    record = clean_run.results
+    for entry in record["requirements"]:
+        if entry["outcome"] == "passed":
+            assert sum(entry["judged"].values()) > 0, entry["id"]  # never a vacuous pass
+        if entry["outcome"] == "skipped":
+            assert entry["not_judged"] and entry["message"], entry["id"]  # a skip says why
+    partial = [e["id"] for e in record["requirements"] if e["outcome"] == "passed" and e["not_judged"]]
+    assert record["passed_with_parts_not_judged"] == partial
+    page = (clean_run.report_dir / "report.html").read_text(encoding="utf-8")
+    assert page.count('class="judged"') == len(record["requirements"])
+    assert page.count('<small class="not-judged">') == sum(1 for e in record["requirements"] if e["not_judged"])
+    if partial:
+        assert f"{len(partial)} passed with parts not judged" in page
+        assert f"{len(partial)} passed with parts not judged" in clean_run.stdout
+
+
+def test_failed_requirement_records_its_first_failure_message(suite) -> None:
+    run = suite(V2, "--reference-fault", F.V2_SHOW_UNKNOWN_ID_200.name)
+    entry = next(e for e in run.results["requirements"] if e["id"] == "GLANCE-V2-SHOW-404")
+    assert entry["outcome"] == "failed" and "must answer 404" in entry["message"]
+    assert schemas.error_lines("report/results.json", run.results) == []
+    assert "must answer 404" in (run.report_dir / "report.html").read_text(encoding="utf-8")

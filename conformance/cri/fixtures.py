@@ -23,7 +23,7 @@ from conformance.targets.errors import TargetError, TargetUnreachable
 # fixtures only
 __all__ = ["cri", "cri_address", "cri_images", "cri_listed", "cri_profile", "cri_served", "cri_versions"]
 
-MAX_CRI_IMAGES = 100  # listed images judged per version; bounded on nodes with large image stores
+MAX_CRI_IMAGES = 100  # the default of --max-images: listed images judged per version, bounded on large stores
 EMBEDDED_REQUIREMENT = "CRI-LISTIMAGES-EMBEDDED"
 EMBEDDED_SCHEMA = "cri/embedded-image.json"  # iSulad's wire form of an embedded image (isulad profile)
 CRI_STRATA = ("repo_tags", "repo_digests", "user", "pinned")  # what distinguishes CRI images, as listed
@@ -228,17 +228,23 @@ def cri_images(cri: CriTarget, cri_listed: Listed, cri_profile: catalog.Profile,
     with ImageStatus by id, tag and digest."""
     pinned = set(run_state.config.image_ids)
     record = run_state.targets.cri_record()
+    cap = run_state.config.max_images
     if pinned:
         entries = [
             entry for entry in cri_listed.images
             if pinned & {entry["id"], *entry["repo_tags"], *entry["repo_digests"]}
-        ][:MAX_CRI_IMAGES]
+        ][:cap]
         record.record_sample(cri.version, {"chosen_by": "pinned", "ids": [entry["id"] for entry in entries]})
     else:
-        chosen = choose_cri(cri_listed.images, MAX_CRI_IMAGES, cri_profile)
+        chosen = choose_cri(cri_listed.images, cap, cri_profile)
         record.record_sample(cri.version, chosen.to_record())
         wanted = set(chosen.ids)
         entries = [entry for entry in cri_listed.images if entry.get("id") in wanted]
+        if len(cri_listed.images) > len(entries):
+            left_out = (f"{len(cri_listed.images) - len(entries)} listed CRI images outside the sample of {cap} "
+                        "not judged (raise --max-images)")
+            for kind in ("CRI images", "ImageStatus answers", "references"):
+                run_state.caps[kind] = left_out
     if not entries:
         why = ("none of the --image-id references is listed" if pinned
                else "the runtime lists no images (pull some first)")

@@ -16,7 +16,7 @@ from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
 
-MAX_IMAGES = 100  # images judged per run; enough to find a pattern, bounded on large public catalogues
+MAX_IMAGES = 100  # the default of --max-images: enough to find a pattern, bounded on large public catalogues
 
 
 def discovery_bound(max_images: int) -> int:
@@ -74,11 +74,11 @@ def http_profile(run_state: RunState) -> catalog.Profile:
 
 
 @pytest.fixture(scope="session")
-def v2_listed(glance: GlanceClient) -> dict[str, dict[str, Any]]:
+def v2_listed(glance: GlanceClient, run_state: RunState) -> dict[str, dict[str, Any]]:
     """Images the target lists through `GET /v2/images`, by id, in listing order (discovery: at most 10 per image
     judged)."""
     listed: dict[str, dict[str, Any]] = {}
-    for entry in glance.list_v2(max_images=discovery_bound(MAX_IMAGES)):
+    for entry in glance.list_v2(max_images=discovery_bound(run_state.config.max_images)):
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
             listed.setdefault(entry["id"], entry)
     return listed
@@ -98,9 +98,14 @@ def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]]) -> l
         ids = list(run_state.config.image_ids)
         record.sample = {"chosen_by": "pinned", "ids": ids}
     else:
-        chosen = sample_of(v2_listed, MAX_IMAGES)
+        cap = run_state.config.max_images
+        chosen = sample_of(v2_listed, cap)
         record.sample = chosen.to_record()
         ids = list(chosen.ids)
+        if len(v2_listed) > len(ids):
+            more = "" if len(v2_listed) < discovery_bound(cap) else "at least "
+            run_state.caps["images"] = (f"{more}{len(v2_listed) - len(ids)} listed images outside the sample of {cap} "
+                                        "not judged (raise --max-images)")
     if not ids:
         pytest.skip("no images to test: the target lists no images (seed it, or pin images with --image-id)")
     return ids

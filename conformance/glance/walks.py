@@ -14,7 +14,8 @@ from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpResponse
 
 WALK_LIMIT = 1000  # upstream api_limit_max: one page holds a whole small catalogue
-MAX_WALK_PAGES = 10  # a listing whose markers never end must not keep the run forever
+MAX_WALK_PAGES = 10  # the default of --max-pages: a listing whose markers never end must not keep the run forever
+_page_cap = MAX_WALK_PAGES  # the run's --max-pages, set when the run is configured
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class Walk(ShortRepr):
     pages: list[Page] = field(default_factory=list)
     problem: str | None = None
     stopped_at: HttpResponse | None = None  # the answer that shows the problem
-    truncated: bool = False  # stopped at MAX_WALK_PAGES with more pages to come
+    truncated: bool = False  # stopped at the page cap with more pages to come
+    max_pages: int = MAX_WALK_PAGES  # the page cap it walked under
 
     def __repr__(self) -> str:
         return f"Walk(?{self.query}: {len(self.entries)} images in {len(self.pages)} page(s), problem={self.problem!r})"
@@ -54,6 +56,11 @@ class Walk(ShortRepr):
     def problem_exchange(self) -> Exchange | None:
         """The exchange that shows the problem, if there is one."""
         return self.stopped_at.exchange if self.stopped_at is not None else None
+
+    @property
+    def cut_reason(self) -> str:
+        """What a walk cut at its page cap leaves unjudged (the same words for every such walk, so they add up)."""
+        return f"completeness not judged for walks cut at {self.max_pages} pages (raise --max-pages)"
 
     def stop(self, problem: str, response: HttpResponse) -> Walk:
         """The walk, stopped early by `problem` in `response`."""
@@ -87,10 +94,18 @@ class Universe(ShortRepr):
         return self.entries_for({"changes-since": EPOCH})
 
 
-def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int = WALK_LIMIT,
-                max_pages: int = MAX_WALK_PAGES) -> Walk:
+def set_page_cap(pages: int) -> None:
+    """The run's page cap (--max-pages) for walks that name none."""
+    global _page_cap
+    _page_cap = pages
+
+
+def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | None = None,
+                max_pages: int | None = None) -> Walk:
     """Follow `query` page by page; a page shorter (as glanceclient v1 reads it) or longer than `limit` is the last."""
-    walk = Walk(dict(query))
+    limit = WALK_LIMIT if limit is None else limit  # read at call time, so a self-test can shrink the pages
+    max_pages = _page_cap if max_pages is None else max_pages
+    walk = Walk(dict(query), max_pages=max_pages)
     params: dict[str, str] = {**query, "limit": str(limit)}
     seen_markers: set[str] = set()
     for _ in range(max_pages):

@@ -21,7 +21,7 @@ RESULTS_FORMAT = 1
 
 def conclude(state: RunState) -> None:
     """Fill in the results and verdict of `state` and write results.json."""
-    state.results = aggregate(state.requirements, list(state.tests.values()))
+    state.results = aggregate(state.requirements, list(state.tests.values()), state.caps)
     if state.stopped:
         for result in state.results:
             if result.outcome == Outcome.SKIPPED:
@@ -63,9 +63,11 @@ def document(state: RunState) -> dict[str, Any]:
         "stopped_early": state.stopped,
         "hypothesis": state.hypothesis.to_dict(),
         "options": {"timeout": config.timeout, "image_ids": list(config.image_ids), "cri_version": config.cri_version,
-                    "reference_faults": list(config.reference_faults)},
+                    "reference_faults": list(config.reference_faults), "max_images": config.max_images,
+                    "max_pages": config.max_pages},
         "catalogue_files": catalogue_hashes(),
         "counts": dict(Counter(outcomes.values())),
+        "passed_with_parts_not_judged": [r.requirement.id for r in state.results if r.partial],
         "warnings": [
             {"id": r.requirement.id, "outcome": r.outcome, "message": r.message}
             for r in state.results
@@ -120,6 +122,9 @@ def summary_line(state: RunState) -> str:
     extra = ""
     if state.document and state.document["waivers"]["expired"]:
         extra = f" · {len(state.document['waivers']['expired'])} expired waiver(s)"
+    partial = sum(1 for result in state.results if result.partial)
+    if partial:
+        parts += f"; {partial} passed with parts not judged"
     if state.not_judged:
         extra += f" · {len(state.not_judged)} not judged"
     if state.stopped:

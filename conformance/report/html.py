@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from conformance.checks import not_judged_text
 from conformance.run.outcomes import Outcome, Verdict
 from conformance.run.state import STATE_KEY, state_of
 
@@ -118,9 +119,12 @@ def _verdict_block(document: dict[str, Any]) -> list[str]:
         ("Started / finished (UTC)", f"{document['started_at']} / {document['finished_at']}"),
     ]
     table = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in rows)
+    partial = document.get("passed_with_parts_not_judged") or []
+    if partial:
+        counts += f"; {len(partial)} passed with parts not judged"
     return [
         f'<h2 id="verdict" style="color:{colour}">Verdict: {verdict}</h2>',
-        f"<p>{counts}</p>",
+        f'<p id="counts">{counts}</p>',
         f'<table id="run-facts">{table}</table>',
     ]
 
@@ -187,6 +191,7 @@ def _requirement_tables(document: dict[str, Any]) -> list[str]:
         for entry in entries:
             colour = OUTCOME_COLOURS.get(entry["outcome"], "#000")
             note = f"<br><small>{esc(entry['message'])}</small>" if entry.get("message") else ""
+            note += _coverage_html(entry)
             rows.append(
                 f'<tr class="requirement" data-outcome="{esc(entry["outcome"])}">'
                 f'<td><code>{esc(entry["id"])}</code></td>'
@@ -203,6 +208,18 @@ def _requirement_tables(document: dict[str, Any]) -> list[str]:
             + "</table>"
         )
     return parts
+
+
+def _coverage_html(entry: dict[str, Any]) -> str:
+    """How many cases a requirement judged, by kind, and what it could not judge, with the reason."""
+    esc = html.escape
+    judged = ", ".join(f"{n} {esc(kind)}" for kind, n in entry.get("judged", {}).items()) or "nothing"
+    parts = [f'<br><small class="judged">Judged: {judged}</small>']
+    unjudged = entry.get("not_judged") or []
+    if unjudged:
+        items = "".join(f"<li>{esc(not_judged_text(n['reason'], n['count']))}</li>" for n in unjudged)
+        parts.append(f'<br><small class="not-judged">Not judged:</small><ul class="not-judged">{items}</ul>')
+    return "".join(parts)
 
 
 def _tier_text(entry: dict[str, Any]) -> str:

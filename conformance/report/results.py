@@ -28,6 +28,7 @@ def requirement_entry(result: RequirementResult) -> dict[str, Any]:
         entry["message"] = result.message
     if result.waiver:
         entry["waiver"] = result.waiver
+    entry.update(result.coverage.to_dict())  # what it judged, by kind, and what it could not, with the reason
     return entry
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from conformance._compat import StrEnum
 from conformance.catalog import Requirement, Tier
+from conformance.checks import Coverage
 from conformance.targets.errors import TargetError
 
 if sys.version_info < (3, 11):
@@ -60,6 +61,7 @@ class TestOutcome:
     requirement_ids: tuple[str, ...]
     outcome: Outcome | None = None
     message: str = ""
+    coverage: Coverage = field(default_factory=Coverage)  # what the test judged and what it could not
 
     def update(self, outcome: Outcome, message: str) -> None:
         """Fold the outcome of one phase in: the more serious one stays."""
@@ -98,12 +100,22 @@ class RequirementResult:
     requirement: Requirement
     outcome: Outcome = Outcome.SKIPPED
     tests: list[str] = field(default_factory=list)
-    message: str = ""
+    message: str = ""  # the first failure's message (or why it was skipped)
     waiver: dict[str, str] | None = None
+    coverage: Coverage = field(default_factory=Coverage)  # over all its tests
+
+    @property
+    def partial(self) -> bool:
+        """Passed, with parts of the requirement not judged."""
+        return self.outcome == Outcome.PASSED and bool(self.coverage.not_judged)
 
 
-def aggregate(requirements: list[Requirement], tests: list[TestOutcome]) -> list[RequirementResult]:
-    """One result per requirement from the outcomes of the tests that name it."""
+def aggregate(requirements: list[Requirement], tests: list[TestOutcome],
+              caps: dict[str, str] | None = None) -> list[RequirementResult]:
+    """One result per requirement from the outcomes and coverage of the tests that name it.
+
+    `caps` maps a kind of case to what a cap of the run left out of it; a requirement that judged that kind lists it.
+    """
     results = {req.id: RequirementResult(req) for req in requirements}
     seen: dict[str, list[TestOutcome]] = {req.id: [] for req in requirements}
     for test in tests:
@@ -113,11 +125,20 @@ def aggregate(requirements: list[Requirement], tests: list[TestOutcome]) -> list
     for rid, outcomes in seen.items():
         result = results[rid]
         result.tests = [t.nodeid for t in outcomes]
+        for test in outcomes:
+            result.coverage.merge(test.coverage)
+            if test.outcome == Outcome.SKIPPED and test.message and not test.coverage.not_judged:
+                result.coverage.leave(test.message)  # a skipped case says why in its skip reason
+        for left_out in dict.fromkeys(left for kind, left in (caps or {}).items() if kind in result.coverage.judged):
+            result.coverage.leave(left_out)
         if not outcomes:
             result.outcome, result.message = Outcome.SKIPPED, "no test of this requirement ran"
             continue
         worst = min(outcomes, key=lambda t: PRECEDENCE.index(t.outcome or Outcome.SKIPPED))
         result.outcome, result.message = worst.outcome or Outcome.SKIPPED, worst.message
+        if result.outcome == Outcome.PASSED and not result.coverage.judged:
+            reasons = result.coverage.reasons() or "no case to judge"
+            result.outcome, result.message = Outcome.SKIPPED, f"nothing judged: {reasons}"
     return list(results.values())
 
 

@@ -135,6 +135,7 @@ class RunState(ShortRepr):
     requirements: list[Requirement] = field(default_factory=list)  # certified in this run
     not_judged: list[tuple[Requirement, str]] = field(default_factory=list)  # (requirement, why the run cannot)
     tests: dict[str, TestOutcome] = field(default_factory=dict)
+    caps: dict[str, str] = field(default_factory=dict)  # kind of case -> what a cap (--max-images) left out of it
     targets: TargetRecords = field(default_factory=TargetRecords)
     results: list[RequirementResult] = field(default_factory=list)
     verdict: Verdict | None = None

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import example, given
 
 from conformance import catalog, schemas
-from conformance.checks import Problems, fail
+from conformance.checks import Problems, fail, judged
 from conformance.cri import strategies as cri_strategies
 from conformance.cri.fixtures import Listed, ListedImage, Status, ask_status, image_differences, reference_pattern
 from conformance.targets.cri import CriTarget
@@ -51,6 +51,7 @@ def judge_same_image(images: list[ListedImage], kind: str) -> None:
             if not pattern.fullmatch(status.reference):  # CRI-IMAGESTATUS-*-WELLFORMED judges that
                 continue
             judged += 1
+            problems.judged("references")
             if status.image is None:
                 problems.add(f"{status.reference}: {status.result.code}, image unset; by id {item.entry['id']} it is "
                              "found", status.result.exchange)
@@ -85,6 +86,7 @@ def judge_references(images: list[ListedImage], kind: str) -> None:
     field, shape = ("repo_tags", "name:tag") if kind == "repo_tag" else ("repo_digests", "name@sha256:<64 hex digits>")
     problems = Problems(f"Every entry of {field} must have the form {shape}")
     for status, image in answered(images):
+        problems.judged("references", len(image.get(field, [])))
         for value in image.get(field, []):
             if not reference_pattern(kind).fullmatch(value):
                 problems.add(f"{status.reference}: {field} has {value!r}", status.result.exchange)
@@ -99,6 +101,7 @@ def test_response_validates_against_profile_schema(cri: CriTarget, cri_images: l
     for item in cri_images:
         for status in item.statuses:
             if status.result.response is not None:
+                problems.judged("ImageStatus answers")
                 for line in schemas.error_lines(schema_name, status.result.response):
                     problems.add(f"{status.reference}: {line}", status.result.exchange)
     problems.check()
@@ -121,6 +124,7 @@ def test_missing_image_answers_ok_with_image_unset(reference: str, cri: CriTarge
         fail(f"ImageStatus of the missing image {reference} must leave image unset",
              f"OK with image {result.response.get('image') if result.response else None!r}",
              "OK with image unset (nil)", status.result.exchange)
+    judged("references")
 
 
 # The same image, whichever name it is asked by (upstream cri-tools validation).
@@ -142,6 +146,7 @@ def test_status_by_repo_digest_answers_the_same_image_as_by_id(cri: CriTarget, c
 @pytest.mark.requirement("CRI-IMAGESTATUS-ID-NONEMPTY")
 def test_answered_image_has_an_id(cri: CriTarget, cri_images: list[ListedImage]) -> None:
     problems = Problems("Every answered image must have a non-empty id")
+    problems.judged("ImageStatus answers", len(answered(cri_images)))
     for status, image in answered(cri_images):
         if not image.get("id"):
             problems.add(f"{status.reference}: id {image.get('id')!r}", status.result.exchange)
@@ -151,6 +156,7 @@ def test_answered_image_has_an_id(cri: CriTarget, cri_images: list[ListedImage])
 @pytest.mark.requirement("CRI-IMAGESTATUS-SIZE-POSITIVE")
 def test_answered_image_size_is_positive(cri: CriTarget, cri_images: list[ListedImage]) -> None:
     problems = Problems("Every answered image must have a size greater than 0 bytes")
+    problems.judged("ImageStatus answers", len(answered(cri_images)))
     for status, image in answered(cri_images):
         try:
             size = int(image.get("size", 0))  # protobuf JSON writes uint64 as a decimal string
@@ -164,6 +170,7 @@ def test_answered_image_size_is_positive(cri: CriTarget, cri_images: list[Listed
 @pytest.mark.requirement("CRI-IMAGESTATUS-UID-XOR-USERNAME")
 def test_uid_and_username_are_mutually_exclusive(cri: CriTarget, cri_images: list[ListedImage]) -> None:
     problems = Problems("uid and username are mutually exclusive")
+    problems.judged("ImageStatus answers", len(answered(cri_images)))
     for status, image in answered(cri_images):
         if "uid" in image and image.get("username"):
             problems.add(f"{status.reference}: uid {image['uid'].get('value')!r} and username {image['username']!r}",
@@ -190,6 +197,7 @@ def test_info_is_empty_without_verbose(cri: CriTarget, cri_images: list[ListedIm
     for item in cri_images:
         for status in item.statuses:
             info = (status.result.response or {}).get("info") or {}
+            problems.judged("ImageStatus answers")
             if info:
                 problems.add(f"{status.reference}: info has {sorted(info)}", status.result.exchange)
     problems.check()
@@ -207,6 +215,7 @@ def verbose_statuses(cri: CriTarget, cri_images: list[ListedImage]) -> list[Stat
 def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedImage]) -> None:
     problems = Problems("With verbose, every info value must be JSON text")
     for status in verbose_statuses(cri, cri_images):
+        problems.judged("ImageStatus answers")
         for key, value in ((status.result.response or {}).get("info") or {}).items():
             try:
                 json.loads(value)
@@ -220,6 +229,7 @@ def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedIma
 def test_verbose_answers_no_info(cri: CriTarget, cri_images: list[ListedImage]) -> None:
     problems = Problems("ImageStatus with verbose must answer an empty info (verbose is not supported)")
     for status in verbose_statuses(cri, cri_images):
+        problems.judged("ImageStatus answers")
         info = (status.result.response or {}).get("info") or {}
         if info:
             problems.add(f"{status.reference}: info has {sorted(info)[:10]}", status.result.exchange)
@@ -244,6 +254,7 @@ def test_status_by_short_id_answers_the_same_image_as_by_id(cri: CriTarget, cri_
             if reference == item.entry["id"]:
                 continue
             status = ask_status(cri, reference)
+            problems.judged("references")
             if status.image is None:
                 problems.add(f"{reference}: {status.result.code}, image unset; by id {item.entry['id']} it is found",
                              status.result.exchange)
@@ -276,6 +287,7 @@ def test_any_reference_answers_ok_or_a_client_error(reference: str, cri: CriTarg
     if short and sum(entry["id"].removeprefix("sha256:").startswith(short["hex"]) for entry in cri_listed.images) > 1:
         return  # an ambiguous short id: CRI-IMAGESTATUS-BY-ID-PREFIX judges it (containerd answers UNKNOWN there)
     status = ask_status(cri, reference)
+    judged("references")
     if status.result.code not in ("OK", *CLIENT_ERRORS):
         fail(f"ImageStatus of {reference[:80]!r} must answer OK or a client error",
              f"{status.result.code}: {status.result.details}", "OK, INVALID_ARGUMENT or NOT_FOUND",
@@ -286,6 +298,7 @@ def test_any_reference_answers_ok_or_a_client_error(reference: str, cri: CriTarg
 def test_empty_reference_answers_ok_or_invalid_argument(cri: CriTarget) -> None:
     status = ask_status(cri, "")
     result = status.result
+    judged("references")
     if result.code == "OK" and result.image_set:
         fail("ImageStatus of an empty reference must not answer an image",
              f"OK with image {result.response.get('image') if result.response else None!r}",

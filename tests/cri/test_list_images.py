@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from conformance import catalog, schemas
-from conformance.checks import Problems, fail
+from conformance.checks import Problems, fail, judged
 from conformance.cri.fixtures import (
     EMBEDDED_SCHEMA,
     Listed,
@@ -72,6 +72,7 @@ def test_response_validates_against_profile_schema(cri: CriTarget, cri_listed: L
                     for end in (".", ":"))
     problems = Problems(f"The ListImages response must validate against {schema_name}"
                         + (f" (embedded images against {EMBEDDED_SCHEMA})" if embedded else ""))
+    problems.judged("listed CRI images", len(cri_listed.images))
     for line in schemas.error_lines(schema_name, cri_listed.response):
         if not line.startswith(skipped):
             problems.add(line, cri_listed.result.exchange)
@@ -88,6 +89,7 @@ def test_response_validates_against_profile_schema(cri: CriTarget, cri_listed: L
 @pytest.mark.requirement("CRI-LISTIMAGES-IDS-UNIQUE")
 def test_each_image_is_listed_once(cri: CriTarget, cri_listed: Listed) -> None:
     problems = Problems("No two listed images may share an id")
+    problems.judged("listed CRI images", len(cri_listed.images))
     for image_id, count in Counter(entry["id"] for entry in cri_listed.images).items():
         if count > 1:
             problems.add(f"id {image_id!r} is listed {count} times", cri_listed.result.exchange)
@@ -100,6 +102,7 @@ def test_listed_image_equals_its_image_status(cri: CriTarget, cri_images: list[L
     problems = Problems("Each listed image must equal what ImageStatus answers for its id")
     for item in cri_images:
         image_id, by_id = item.entry["id"], item.by_id.image
+        problems.judged("CRI images")
         if by_id is None:
             if not accepts_embedded(cri_profile):
                 problems.add(f"{image_id} is listed, but ImageStatus by its id answers {item.by_id.result.code} with "
@@ -117,6 +120,7 @@ def test_every_image_status_finds_is_listed(cri: CriTarget, cri_listed: Listed, 
     problems = Problems("ListImages without a filter must list every image ImageStatus finds")
     for reference in probe_references(cri_listed, run_state.config.image_ids):
         status = ask_status(cri, reference)
+        problems.judged("references")
         found = status.image
         if found is not None and found.get("id") and found["id"] not in listed_ids:
             problems.add(f"ImageStatus by {reference} finds {found['id']}, which ListImages does not list",
@@ -132,6 +136,7 @@ def test_repeated_calls_list_the_same_images(cri: CriTarget, cri_listed: Listed)
     problems = Problems("Repeated ListImages calls must list the same images")
     for call in range(2, STABLE_CALLS + 2):
         images, exchange = listed_again(cri)
+        problems.judged("calls")
         ids = {entry["id"] for entry in images}
         for image_id in sorted(first - ids):
             problems.add(f"call {call} leaves out {image_id}", exchange)
@@ -154,6 +159,7 @@ def test_filter_by_tag_lists_exactly_the_images_carrying_it(cri: CriTarget, cri_
     problems = Problems("ListImages filtered by a repo tag must list the image carrying it and only such images")
     for image_id, tag in tagged:
         result = cri.list_images(tag)
+        problems.judged("references")
         exchange = result.exchange
         if result.code != "OK" or result.response is None:
             problems.add(f"filter {tag}: {result.code}: {result.details}", exchange)
@@ -182,6 +188,7 @@ def test_filter_matching_nothing_lists_nothing(reference: str, cri: CriTarget, c
         listed = ", ".join(entry["id"] for entry in images[:5])
         fail(f"ListImages filtered by {reference}, which names no image, must list nothing",
              f"{len(images)} image(s): {listed}", "an empty list", exchange)
+    judged("references")
 
 
 # 注意事项 (isulad): embedded images are listed with the config digest as id and no digests;
@@ -198,6 +205,7 @@ def test_image_status_cannot_find_only_embedded_images(cri: CriTarget, cri_liste
     problems = Problems("A listed image ImageStatus cannot find must be an embedded image")
     for item in unfound:
         image_id = item.entry["id"]
+        problems.judged("CRI images")
         digest = CONFIG_DIGEST.fullmatch(image_id)
         if digest is None:
             problems.add(f"{image_id!r}: id is not a config digest, sha256:<64 hex digits> or the 64 hex digits alone",

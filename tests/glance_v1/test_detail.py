@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from conformance import schemas
 from conformance.catalog import Profile
-from conformance.checks import Problems, fail
+from conformance.checks import Problems, fail, judged
 from conformance.evidence import Exchange
 from conformance.glance.filters import (
     EPOCH,
@@ -66,7 +66,7 @@ def entry_errors(schema_name: str, walks: tuple[Walk, ...],
                  enums: schemas.Enums = ()) -> list[tuple[str, bool, Exchange | None]]:
     """(line, whether it is about `properties`, exchange) per schema violation (format enums from `enums`).
 
-    Each entry is judged once and named by its id.
+    Each entry is judged once and named by its id; they are counted as judged listed images.
     """
     found: list[tuple[str, bool, Exchange | None]] = []
     seen: set[str] = set()
@@ -82,6 +82,7 @@ def entry_errors(schema_name: str, walks: tuple[Walk, ...],
                 if key in seen:
                     continue
                 seen.add(key)
+                judged("listed images")
                 name = str(entry.get("id")) if isinstance(entry, dict) else "an entry"
                 for line in schemas.error_lines(schema_name, {"images": [entry]}, enums):
                     found.append((_ENTRY_INDEX.sub(name, line), bool(_PROPERTIES_PATH.match(line)), exchange))
@@ -115,6 +116,7 @@ def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_
         at = getattr(exc, "pos", 0)
         fail(title, f"{exc}: …{response.text[max(0, at - 40):at + 40]!r}…",
              "JSON (RFC 8259; an unset field is null, not none)", exchange)
+    judged("responses")
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-SCHEMA")
@@ -145,6 +147,9 @@ def test_listing_without_changes_since_hides_deleted_and_killed(v1_detail_walks:
     visible, _ = v1_detail_walks
     readable(visible)
     problems = Problems("Without changes-since, no deleted or killed image may be listed")
+    problems.judged("listed images", len(visible.entries))
+    if visible.truncated:
+        problems.not_judged(f"images after the first {visible.max_pages} pages of the listing (raise --max-pages)")
     for entry in visible.entries:
         if is_hidden(entry):
             problems.add(f"listed {entry.get('id')} (status {entry.get('status')!r}, deleted "
@@ -163,6 +168,7 @@ def test_active_entry_has_size_and_checksum(field: str, v1_detail_walks: tuple[W
     if not active:
         pytest.skip("the listing holds no active image")
     problems = Problems(f"Every active image's entry must have a non-null {field} (seed 004: present once uploaded)")
+    problems.judged("listed images", len(active))
     for entry in active:
         if entry.get(field) is None:
             problems.add(f"{entry.get('id')}: active, {field} {entry.get(field, '<absent>')!r}", visible.exchange)
@@ -201,6 +207,8 @@ def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: 
     if not queries:
         pytest.skip(f"no listed image offers a value for the {kind} filter")
     problems = Problems(f"{sentence} ({v1_filter_case}, as this target compares)")
+    if kind == "changes-since" and not any(entry.get("deleted") for entry in universe.all_entries):
+        problems.not_judged("deleted images: none known in read-only mode (run with --allow-writes)")
     for query in queries:
         walk = walk_detail(glance, query)
         if walk.problem:
@@ -208,7 +216,10 @@ def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: 
             continue
         # HIDES-DELETED judges the listing rules
         lines = unsound(walk.entries, query, listing_rules=False, case=v1_filter_case)
-        if not walk.truncated:
+        problems.judged("queries")
+        if walk.truncated:
+            problems.not_judged(walk.cut_reason)
+        else:
             lines += missing(universe.entries_for(query), set(walk.ids), query, case=v1_filter_case)
         for line in lines:
             problems.add(f"{query_text(query)}: {line}", walk.exchange)
@@ -240,6 +251,7 @@ def test_each_filter_selects_the_images_the_run_created(kind: str, written_image
         if walk.problem:
             problems.add(f"{query_text(query)}: {walk.problem}", walk.problem_exchange)
             continue
+        problems.judged("queries on the images the run created")
         for line in selection_problems(walk, query, written, v1_filter_case):
             problems.add(f"{query_text(query)}: {line}", walk.exchange)
     problems.check()
@@ -255,6 +267,7 @@ def test_images_the_run_deleted_are_hidden_without_changes_since(written_images:
         walk = walk_detail(glance, {"name": image.fixture.name})
         if walk.problem:
             problems.add(f"name={image.fixture.name}: {walk.problem}", walk.problem_exchange)
+        problems.judged("images the run deleted")
         for line in hidden_problems(walk, written):
             problems.add(f"name={image.fixture.name}: {line}", walk.exchange)
     problems.check()
@@ -301,6 +314,10 @@ def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, 
     ids = walk.ids
     for image_id in sorted({i for i in ids if ids.count(i) > 1}):
         problems.add(f"{image_id} is returned {ids.count(image_id)} times", walk.exchange)
+    problems.judged("walks")
+    if walk.truncated or everyone.truncated:
+        problems.not_judged(f"that every image is returned, for walks cut at {walk.max_pages} or "
+                            f"{everyone.max_pages} pages (raise --max-pages)")
     if not (walk.truncated or everyone.truncated or walk.problem):
         for image_id in sorted(set(everyone.ids) - set(ids)):
             problems.add(f"{image_id} is listed on one page of {WALK_LIMIT} but on no page of {page}", walk.exchange)
@@ -321,6 +338,9 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
         limits += [total - 1, total]
     problems = Problems("A page must hold at most limit entries (25 by default, 1000 at most), "
                         "and exactly that many while more remain")
+    if everyone.truncated:
+        problems.not_judged(f"limits near the catalogue size: the listing was cut at {everyone.max_pages} pages "
+                            "(raise --max-pages)")
     for limit in dict.fromkeys(limits):
         response = glance.detail_v1_1({} if limit is None else {"limit": str(limit)})
         exchange = response.exchange
@@ -333,6 +353,7 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
             problems.add(f"limit={limit}: answered {response.status} without an image list", exchange)
             continue
         expected = min(asked, total)
+        problems.judged("limits")
         if len(images) > asked:
             problems.add(f"limit={'(none)' if limit is None else limit}: {len(images)} entries, at most {asked} "
                          "allowed", exchange)
@@ -352,6 +373,7 @@ def test_invalid_parameter_answers_400_never_5xx(param: str, data: st.DataObject
     if response.status != 400:
         fail(f"GET /v1.1/images/detail?{urlencode({param: value})} must answer 400", str(response.status),
              "400 Bad Request", response.exchange)
+    judged("invalid values")
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-401")
@@ -359,3 +381,4 @@ def test_invalid_parameter_answers_400_never_5xx(param: str, data: st.DataObject
 def test_request_without_a_valid_token_answers_401(auth: Auth, v1_1_detail_offered: None,
                                                     glance: GlanceClient) -> None:
     judge_401(glance, auth, "GET /v1.1/images/detail", lambda client: client.detail_v1_1())
+    judged("requests")

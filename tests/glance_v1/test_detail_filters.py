@@ -59,6 +59,7 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
                       label="query")
     problems = Problems(f"{url(query)} must return only images that match every filter ({v1_filter_case})")
     walk = walked(glance, query, problems)
+    problems.judged("queries")
     if walk is not None:
         for line in unsound(walk.entries, query, listing_rules=upstream, case=v1_filter_case):
             problems.add(line, walk.exchange)
@@ -74,7 +75,10 @@ def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceCli
     problems = Problems(f"{url(query)} must return every image of the unfiltered listing that matches every filter "
                         f"({v1_filter_case})")
     walk = walked(glance, query, problems)
-    if walk is not None and not walk.truncated:
+    if walk is not None and walk.truncated:
+        problems.not_judged(walk.cut_reason)
+    elif walk is not None:
+        problems.judged("queries")
         for line in missing(v1_detail_universe.entries_for(query), set(walk.ids), query, case=v1_filter_case):
             problems.add(line, walk.exchange)
     problems.check()
@@ -93,7 +97,11 @@ def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: Glance
     narrower = {**query, **extra}
     problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images")
     broad, narrow = walked(glance, query, problems), walked(glance, narrower, problems)
-    if broad is not None and narrow is not None and not (broad.truncated or narrow.truncated):
+    cut = [walk for walk in (broad, narrow) if walk is not None and walk.truncated]
+    if cut:
+        problems.not_judged(cut[0].cut_reason)
+    elif broad is not None and narrow is not None:
+        problems.judged("queries")
         before = set(broad.ids)
         for entry in narrow.entries:
             if entry.get("id") not in before:

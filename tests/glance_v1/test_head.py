@@ -12,7 +12,7 @@ from hypothesis import given
 
 from conformance import schemas
 from conformance.catalog import Profile
-from conformance.checks import Problems
+from conformance.checks import Problems, judged
 from conformance.glance import strategies
 from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_id, judge_unknown_id
 from conformance.glance.published_schema import PublishedSchema
@@ -57,6 +57,7 @@ def check_fields(fields: tuple[str, ...], title: str, heads: list[Headed], http_
     __tracebackhide__ = True
     schema_name = head_schema(http_profile)
     problems = Problems(title)
+    problems.judged("images", len(answered(heads)))
     for head in answered(heads):
         for name in fields:
             if name in head.meta:
@@ -96,6 +97,7 @@ def same_value(name: str, header: str, v2_value: Any) -> bool | None:
 def test_existing_image_answers_200_without_a_body(v1_heads: list[Headed],
                                                    raw_head_answers: list[tuple[str, HttpResponse]]) -> None:
     problems = Problems("HEAD of an existing image must answer 200 and send no body")
+    problems.judged("images", len(v1_heads))
     for head in v1_heads:
         if head.response.status != 200:
             problems.add(f"{head.image_id}: status {head.response.status}, documented 200", head.response.exchange)
@@ -112,6 +114,7 @@ def test_documented_headers_are_sent(v1_heads: list[Headed], http_profile: Profi
     schema_name = head_schema(http_profile)
     required = [spec.name for spec in schemas.field_specs(schema_name) if spec.required]
     problems = Problems(f"HEAD must send every X-Image-Meta-* header {schema_name} requires")
+    problems.judged("images", len(answered(v1_heads)))
     for head in answered(v1_heads):
         absent = [f"X-Image-Meta-{name.capitalize()}" for name in required if name not in head.meta]
         if absent:
@@ -127,6 +130,7 @@ def check_sent_when_active(field: str, heads: list[Headed]) -> None:
         pytest.skip("no image to test is active")
     header = f"X-Image-Meta-{field.capitalize()}"
     problems = Problems(f"When X-Image-Meta-Status is active, {header} must be sent")
+    problems.judged("images", len(active))
     for head in active:
         if field not in head.meta:
             problems.add(f"{head.image_id}: active, no {header}", head.response.exchange)
@@ -160,6 +164,7 @@ def test_timestamps_have_the_v1_form_and_order(v1_heads: list[Headed], http_prof
     check_fields(TIMESTAMP_FIELDS, "Created_at, Updated_at and Deleted_at must look like 2016-05-22T06:04:20.425843",
                  v1_heads, http_profile)
     problems = Problems("An image must not be updated before it was created")
+    problems.judged("images", len(answered(v1_heads)))
     for head in answered(v1_heads):
         created, updated = parse_time(head.meta.get("created_at")), parse_time(head.meta.get("updated_at"))
         if created and updated and updated < created:
@@ -187,6 +192,7 @@ def test_checksum_is_md5_hex(v1_heads: list[Headed], http_profile: Profile) -> N
 @pytest.mark.requirement("GLANCE-V1-HEAD-ID-MATCHES")
 def test_id_header_equals_requested_id(v1_heads: list[Headed]) -> None:
     problems = Problems("X-Image-Meta-Id must equal the requested id")
+    problems.judged("images", len(answered(v1_heads)))
     for head in answered(v1_heads):
         if head.meta.get("id") != head.image_id:
             problems.add(f"requested {head.image_id}, received X-Image-Meta-Id {head.meta.get('id', '<absent>')!r}",
@@ -199,12 +205,14 @@ def test_id_header_equals_requested_id(v1_heads: list[Headed]) -> None:
 def test_unknown_uuid_answers_404(unknown_id: str, v1_head_offered: None, glance: GlanceClient,
                                   v2_listed: dict) -> None:
     judge_unknown_id(glance.head_v1, "HEAD of", unknown_id, v2_listed)
+    judged("unknown ids")
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-MALFORMED-ID")
 @given(image_id=strategies.malformed_image_ids())
 def test_malformed_id_answers_4xx_never_5xx(image_id: str, v1_head_offered: None, glance: GlanceClient) -> None:
     judge_malformed_id(glance.head_v1, "HEAD of", image_id)
+    judged("malformed ids")
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-401")
@@ -213,6 +221,7 @@ def test_request_without_a_valid_token_answers_401(auth: Auth, v1_head_offered: 
                                                     v2_image_ids: list[str]) -> None:
     image_id = v2_image_ids[0]
     judge_401(glance, auth, f"HEAD /v1/images/{image_id}", lambda client: client.head_v1(image_id))
+    judged("requests")
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-ETAG")
@@ -221,6 +230,7 @@ def test_etag_equals_checksum(v1_heads: list[Headed]) -> None:
     if not with_checksum:
         pytest.skip("no image has a checksum (no image data uploaded)")
     problems = Problems("ETag must equal X-Image-Meta-Checksum")
+    problems.judged("images", len(with_checksum))
     for head in with_checksum:
         etag = head.response.headers.get("ETag")
         # upstream sends the bare digest; a quoted entity-tag (RFC 9110) carries the same value
@@ -239,6 +249,7 @@ def test_name_agrees_with_detail_entry(v1_heads: list[Headed], v1_detail_univers
         if entry is None:
             continue
         compared += 1
+        problems.judged("images")
         if head.meta.get("name") != entry.get("name"):
             problems.add(f"{head.image_id}: X-Image-Meta-Name {head.meta.get('name', '<absent>')!r}, detail name "
                          f"{entry.get('name')!r}", head.response.exchange)
@@ -255,6 +266,7 @@ def test_fields_agree_with_v2_show(v1_heads: list[Headed], v2_shown: list[Shown]
         body = bodies.get(head.image_id)
         if body is None:
             continue
+        problems.judged("images")
         for name in V2_FIELDS:
             v2_value, header = body.get(name), head.meta.get(name)
             if v2_value is None or header is None:
@@ -276,6 +288,7 @@ def test_every_v2_property_is_a_property_header(v1_heads: list[Headed], v2_shown
             continue
         for key, value in custom_properties(body).items():
             compared += 1
+            problems.judged("properties")
             sent = head.properties.get(key.lower())  # header names are case-insensitive; upstream lower-cases them
             if sent is None:
                 problems.add(f"{head.image_id}: no X-Image-Meta-Property-{key} (v2 {key} = {value!r})",
@@ -298,6 +311,7 @@ def test_images_the_run_created_head_what_was_written(written_images: WrittenSet
     problems = Problems("X-Image-Meta-* of an image this run created must hold the values written through v2")
     for image in written.images:
         head = Headed.of(image.id, glance.head_v1(image.id))
+        problems.judged("images the run created")
         for line in head_problems(image, head, V2_FIELDS):
             problems.add(line, head.response.exchange)
     problems.check()
@@ -310,6 +324,7 @@ def test_images_the_run_created_head_their_properties(written_images: WrittenSet
     problems = Problems("Every custom property this run wrote must be sent as X-Image-Meta-Property-<key>")
     for image in written.images:
         head = Headed.of(image.id, glance.head_v1(image.id))
+        problems.judged("images the run created")
         for line in head_property_problems(image, head):
             problems.add(line, head.response.exchange)
     problems.check()
@@ -323,6 +338,7 @@ def test_image_the_run_deleted_answers_404_or_is_marked_deleted(written_images: 
                         "with X-Image-Meta-Deleted: True and Status deleted)")
     for image in written.deleted:
         head = Headed.of(image.id, glance.head_v1(image.id))
+        problems.judged("images the run deleted")
         for line in deleted_head_problems(image, head):
             problems.add(line, head.response.exchange)
     problems.check()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 
 from conformance import schemas
-from conformance.checks import Problems, fail
+from conformance.checks import Problems, fail, judged
 from conformance.glance import published_schema, strategies
 from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_id, judge_unknown_id, unknown_uuid
 from conformance.glance.published_schema import PublishedSchema
@@ -25,6 +25,7 @@ from conformance.timestamps import parse_time
 @pytest.mark.requirement("GLANCE-V2-SHOW-200-JSON")
 def test_existing_image_answers_200_with_json(v2_shown: list[Shown]) -> None:
     problems = Problems("Showing an existing image must answer 200 with a JSON body")
+    problems.judged("images", len(v2_shown))
     for item in v2_shown:
         response = item.response
         if response.status != 200:
@@ -47,6 +48,7 @@ def test_body_validates_against_profile_schema(
     schema_name = http_profile.schemas["glance.v2.show"]
     basis = f" ({v2_published_schema.basis})" if schemas.target_enum_fields(schema_name) else ""
     problems = Problems(f"The shown image must validate against {schema_name}{basis}")
+    problems.judged("images", len(bodies(v2_shown)))
     for item, body in bodies(v2_shown):
         for line in schemas.error_lines(schema_name, body, v2_schema_enums):
             problems.add(f"{item.image_id}: {line}", item.response.exchange)
@@ -67,6 +69,7 @@ def test_field_has_documented_type_and_values(
     from_target = schema_field in schemas.target_enum_fields(schema_name)
     basis = f" ({v2_published_schema.basis})" if from_target else ""
     problems = Problems(f"Field {schema_field!r} must have the documented type and values{basis}")
+    problems.judged("images", len(judged))
     for item, body in judged:
         for line in schemas.field_error_lines(schema_name, body, schema_field, v2_schema_enums):
             problems.add(f"{item.image_id}: {line}", item.response.exchange)
@@ -76,6 +79,7 @@ def test_field_has_documented_type_and_values(
 @pytest.mark.requirement("GLANCE-V2-SHOW-ID-MATCHES")
 def test_id_equals_requested_id(v2_shown: list[Shown]) -> None:
     problems = Problems("The shown image's id must equal the requested id")
+    problems.judged("images", len(bodies(v2_shown)))
     for item, body in bodies(v2_shown):
         if "id" in body and body["id"] != item.image_id:  # an absent id is GLANCE-V2-SHOW-FIELD-VALUES' concern
             problems.add(f"requested {item.image_id}, received id {body.get('id')!r}", item.response.exchange)
@@ -85,6 +89,7 @@ def test_id_equals_requested_id(v2_shown: list[Shown]) -> None:
 @pytest.mark.requirement("GLANCE-V2-SHOW-ID-UUID")
 def test_id_is_a_uuid(v2_shown: list[Shown]) -> None:
     problems = Problems("Image ids must be canonical UUIDs")
+    problems.judged("images", len(bodies(v2_shown)))
     for item, body in bodies(v2_shown):
         if "id" not in body:
             continue
@@ -101,6 +106,7 @@ def test_id_is_a_uuid(v2_shown: list[Shown]) -> None:
 @pytest.mark.requirement("GLANCE-V2-SHOW-LINKS")
 def test_links_name_the_image(v2_shown: list[Shown]) -> None:
     problems = Problems("self, file and schema must point at the image's own resources")
+    problems.judged("images", len(bodies(v2_shown)))
     for item, body in bodies(v2_shown):
         expected = {
             "self": f"/v2/images/{item.image_id}",
@@ -117,6 +123,7 @@ def test_links_name_the_image(v2_shown: list[Shown]) -> None:
 @pytest.mark.requirement("GLANCE-V2-SHOW-TIMESTAMPS")
 def test_timestamps_are_utc_and_ordered(v2_shown: list[Shown]) -> None:
     problems = Problems("created_at and updated_at must be ISO 8601 UTC, updated no earlier than created")
+    problems.judged("images", len(bodies(v2_shown)))
     for item, body in bodies(v2_shown):
         stamps = {key: parse_time(body.get(key), utc_only=True) for key in ("created_at", "updated_at")}
         for key, parsed in stamps.items():
@@ -134,6 +141,7 @@ def test_timestamps_are_utc_and_ordered(v2_shown: list[Shown]) -> None:
 def test_extra_properties_are_strings(v2_shown: list[Shown], http_profile) -> None:
     declared = {f.name for f in schemas.field_specs(http_profile.schemas["glance.v2.show"])}
     problems = Problems("Properties outside the schema's declared fields must be strings")
+    problems.judged("images", len(bodies(v2_shown)))
     for item, body in bodies(v2_shown):
         for key, value in body.items():
             if key not in declared and not isinstance(value, str):
@@ -147,6 +155,7 @@ def test_checksum_is_md5_hex(v2_shown: list[Shown]) -> None:
     judged = bodies(v2_shown)
     if not any(body.get("checksum") is not None for _, body in judged):
         pytest.skip("no shown image has a checksum (no image data uploaded)")
+    problems.judged("images", sum(1 for _, body in judged if body.get("checksum") is not None))
     for item, body in judged:
         value = body.get("checksum")
         lowercase_md5 = isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
@@ -164,6 +173,7 @@ def test_body_validates_against_the_targets_own_schema(
         pytest.skip(f"the target publishes no usable image schema: {published.reason}")
     problems = Problems("The shown image must validate against the schema the target publishes at /v2/schemas/image")
     schema_exchange = published.response.exchange if published.response else None
+    problems.judged("images", len(bodies(v2_shown)))
     for item, body in bodies(v2_shown):
         for line in published_schema.violations(published, body):
             problems.add(f"{item.image_id}: {line}", item.response.exchange)
@@ -177,6 +187,7 @@ def test_exclusive_support_properties_do_not_coexist(v2_shown: list[Shown], http
     schema_name = http_profile.schemas["glance.v2.show"]
     problems = Problems("__support_xen_gpu_type, __support_kvm_gpu_type and __support_xen_hana must not coexist with "
                         "__support_xen or __support_kvm, nor __support_kvm_infiniband with __support_xen")
+    problems.judged("images", len(bodies(v2_shown)))
     for item, body in bodies(v2_shown):
         for line in schemas.keyword_error_lines(schema_name, body, "dependentSchemas"):
             problems.add(f"{item.image_id}: {line}", item.response.exchange)
@@ -190,6 +201,7 @@ def test_json_text_properties_are_json(v2_shown: list[Shown], http_profile) -> N
     if not judged:
         pytest.skip(f"no shown image carries {', '.join(fields)} as a string")
     problems = Problems(f"{', '.join(fields)} must be JSON text")
+    problems.judged("JSON text properties", len(judged))
     for item, body, key in judged:
         try:
             json.loads(body[key], parse_constant=_no_constant)
@@ -206,12 +218,14 @@ def _no_constant(name: str) -> None:
 @pytest.mark.parametrize("unknown_id", UNKNOWN_UUIDS)
 def test_unknown_uuid_answers_404(unknown_id: str, glance: GlanceClient, v2_listed: dict) -> None:
     judge_unknown_id(glance.show, "Showing", unknown_id, v2_listed)
+    judged("unknown ids")
 
 
 @pytest.mark.requirement("GLANCE-V2-SHOW-MALFORMED-ID")
 @given(image_id=strategies.malformed_image_ids())
 def test_malformed_id_answers_4xx_never_5xx(image_id: str, glance: GlanceClient) -> None:
     judge_malformed_id(glance.show, "Showing", image_id)
+    judged("malformed ids")
 
 
 @pytest.mark.requirement("GLANCE-V2-SHOW-AGREES-WITH-LIST")
@@ -223,6 +237,7 @@ def test_show_equals_list_entry(v2_shown: list[Shown], v2_listed: dict) -> None:
         if entry is None:
             continue
         compared += 1
+        problems.judged("images")
         differing = sorted(k for k in set(body) | set(entry) if body.get(k, "<absent>") != entry.get(k, "<absent>"))
         for key in differing:
             problems.add(f"{item.image_id}: {key} shown {body.get(key, '<absent>')!r}, listed "
@@ -242,6 +257,7 @@ def test_error_answer_is_json_when_json_is_accepted(glance: GlanceClient, v2_lis
         fail("An error answer to Accept: application/json must be JSON",
              f"Content-Type {response.headers.get('Content-Type')!r}", "application/json", exchange)
     response.json()
+    judged("error answers")
 
 
 @pytest.mark.requirement("GLANCE-V2-SHOW-401")
@@ -249,6 +265,7 @@ def test_error_answer_is_json_when_json_is_accepted(glance: GlanceClient, v2_lis
 def test_request_without_a_valid_token_answers_401(auth: Auth, glance: GlanceClient, v2_image_ids: list[str]) -> None:
     image_id = v2_image_ids[0]
     judge_401(glance, auth, f"GET /v2/images/{image_id}", lambda client: client.show(image_id))
+    judged("requests")
 
 
 # -- write mode (--allow-writes): the images this run created are the ground truth ----------------------------------
@@ -261,6 +278,7 @@ def test_images_the_run_created_show_what_was_written(written_images: WrittenSet
                         "size and checksum)")
     for image in written.images:
         response = glance.show(image.id)
+        problems.judged("images the run created")
         for line in show_problems(image, response):
             problems.add(line, response.exchange)
     problems.check()
@@ -272,6 +290,7 @@ def test_image_the_run_deleted_answers_404(written_images: WrittenSet | None, gl
     problems = Problems("Showing an image this run deleted must answer 404")
     for image in written.deleted:
         response = glance.show(image.id)
+        problems.judged("images the run deleted")
         for line in deleted_show_problems(image, response):
             problems.add(line, response.exchange)
     problems.check()
