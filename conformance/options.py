@@ -7,6 +7,7 @@ with the option's own parser and composes the frozen `TargetConfig` the fixtures
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ import pytest
 from conformance import catalog
 from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets.auth import generated_token
+from conformance.targets.signing import AK_ENV, EXTRA, SECURITY_TOKEN_ENV, SK_ENV
 
 DEFAULT_PROFILES = {"http": "ims", "cri": "cri"}
 CRI_VERSIONS = ("auto", "v1", "v1alpha2")
@@ -207,6 +209,16 @@ OPTIONS: tuple[Option, ...] = (
         "(without --target and --token, the run makes up a token of its own)",
     ),
     Option(
+        flag="--ak", dest="ak", metavar="AK", env=(AK_ENV,),
+        help=f"access key: sign every request with AK/SK (SDK-HMAC-SHA256) through the vendor SDK ({EXTRA}); "
+        "never shown in any report",
+    ),
+    Option(flag="--sk", dest="sk", metavar="SK", env=(SK_ENV,), help="secret key of --ak; never shown in any report"),
+    Option(
+        flag="--security-token", dest="security_token", metavar="TOKEN", env=(SECURITY_TOKEN_ENV,),
+        help="X-Security-Token of temporary AK/SK credentials; never shown in any report",
+    ),
+    Option(
         flag="--ca-bundle", dest="ca_bundle", metavar="PATH", parse=_ca_bundle,
         help="CA bundle to verify the target's TLS certificate",
     ),
@@ -266,6 +278,9 @@ class TargetConfig(ShortRepr):
     waivers: Path | None
     baseline: Path | None
     allow_writes: bool = False
+    ak: str | None = None  # with `sk`: every request is signed (SDK-HMAC-SHA256)
+    sk: str | None = None
+    security_token: str | None = None  # of temporary AK/SK credentials
     max_images: int = 100  # images judged per run (per CRI version)
     max_pages: int = 10  # pages one v1.1 detail walk may follow
 
@@ -275,6 +290,7 @@ class TargetConfig(ShortRepr):
         profiles = ", ".join(f"{family}: {name}" for family, name in self.profiles.items())
         faults = f", faults {', '.join(self.reference_faults)}" if self.reference_faults else ""
         return (f"TargetConfig({where}; {profiles}; token {'set' if self.token else 'none'}"
+                f"{', AK/SK-signed' if self.ak else ''}"
                 f"{', writes allowed' if self.allow_writes else ''}{faults})")
 
     @property
@@ -284,11 +300,11 @@ class TargetConfig(ShortRepr):
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in any output."""
-        return tuple(s for s in (self.token,) if s)
+        return tuple(s for s in (self.token, self.ak, self.sk, self.security_token) if s)
 
     def cannot_judge(self, requirement: catalog.Requirement) -> str | None:
         """Why this run cannot judge `requirement` at all, or None when it can."""
-        if catalog.Need.CREDENTIALS in requirement.requires and not self.token:
+        if catalog.Need.CREDENTIALS in requirement.requires and not (self.token or self.ak):
             return "no credentials configured (--token)"
         return None
 
@@ -326,6 +342,7 @@ def build_config(
         families, http_url, cri_address = ("http", "cri"), None, None
     if values["reference_fault"] and target:
         raise ConfigError("--reference-fault only applies to the embedded reference target; drop --target")
+    _check_signing(values["ak"], values["sk"], values["security_token"])
     verify: bool | str = values["ca_bundle"] or True
     if values["insecure"]:
         verify = False
@@ -347,9 +364,24 @@ def build_config(
         waivers=values["waivers"],
         baseline=values["baseline"],
         allow_writes=values["allow_writes"],
+        ak=values["ak"],
+        sk=values["sk"],
+        security_token=values["security_token"],
         max_images=values["max_images"],
         max_pages=values["max_pages"],
     )
+
+
+def _check_signing(ak: str | None, sk: str | None, security_token: str | None) -> None:
+    """ConfigError unless AK/SK are given both or neither, and the vendor SDK's signer is installed when given."""
+    if bool(ak) != bool(sk):
+        given, missing = ("--ak", f"--sk (or {SK_ENV})") if ak else ("--sk", f"--ak (or {AK_ENV})")
+        raise ConfigError(f"{given} is given but {missing} is not: AK/SK signing needs both")
+    if security_token and not ak:
+        raise ConfigError(f"--security-token (or {SECURITY_TOKEN_ENV}) needs --ak and --sk")
+    if ak and importlib.util.find_spec("huaweicloudsdkcore") is None:
+        raise ConfigError(f"--ak/--sk sign requests with the vendor SDK's signer, which is not installed: "
+                          f"pip install '{EXTRA}'")
 
 
 def _profiles(name: str | None, families: tuple[str, ...]) -> dict[str, str]:

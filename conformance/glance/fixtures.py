@@ -15,6 +15,7 @@ from conformance.run.state import HttpFingerprint, HttpTargetRecord, RunState
 from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
+from conformance.targets.signing import signer_for
 
 MAX_IMAGES = 100  # the default of --max-images: enough to find a pattern, bounded on large public catalogues
 
@@ -49,7 +50,8 @@ def http_target(http_base_url: str, run_state: RunState) -> HttpTarget:
     """HTTP client for the Glance-style target, with the run's auth, TLS and timeout."""
     config = run_state.config
     target = HttpTarget(
-        http_base_url, timeout=config.timeout, log=run_state.log, token=config.token, verify=config.verify
+        http_base_url, timeout=config.timeout, log=run_state.log, token=config.token, verify=config.verify,
+        signer=signer_for(config.ak, config.sk, config.security_token),
     )
     try:
         root = target.request("GET", "/", headers={"Accept": "application/json"})

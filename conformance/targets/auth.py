@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Mapping
+from typing import Protocol
 
 from conformance._compat import StrEnum
 
@@ -19,6 +21,14 @@ class Auth(StrEnum):
     RUN = "the run's token"
     NONE = "no X-Auth-Token"
     FORGED = "a token the target did not issue"
+
+
+class RequestSigner(Protocol):
+    """Credentials computed for each request (an AK/SK signature); the transport calls it as the last step."""
+
+    def sign(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
+        """The headers to send: `headers` with the credentials of this exact request added."""
+        ...
 
 
 def token_headers(token: str | None) -> dict[str, str]:

@@ -11,14 +11,14 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
 from conformance.evidence import Exchange, ExchangeLog
 from conformance.short_repr import ShortRepr, shown_address
-from conformance.targets.auth import Auth, forged_token, token_headers
+from conformance.targets.auth import Auth, RequestSigner, forged_token, token_headers
 from conformance.targets.errors import TargetError
 
 BODY_CAP = 8 * 1024 * 1024  # bytes read of any response body; the rest is not read
@@ -85,7 +85,8 @@ class _Answer:
 class HttpTarget(ShortRepr):
     """A Glance-style endpoint: sends requests with the configured credentials, TLS and timeout.
 
-    Credentials go on each request from here alone: the run's token, or (for the 401 checks) none or a forged one.
+    Credentials go on each request from here alone: the run's token and/or AK/SK signature, or (for the 401 checks)
+    none or a forged token.
     """
 
     def __init__(
@@ -96,25 +97,30 @@ class HttpTarget(ShortRepr):
         log: ExchangeLog,
         token: str | None = None,
         verify: bool | str = True,
+        signer: RequestSigner | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.log = log
         self.token = token
         self.verify = verify
+        self.signer = signer
         self.session = self._new_session()
 
     def __repr__(self) -> str:
-        return f"HttpTarget({shown_address(self.base_url)}, token {'set' if self.token else 'none'})"
+        signed = ", AK/SK-signed" if self.signer else ""
+        return f"HttpTarget({shown_address(self.base_url)}, token {'set' if self.token else 'none'}{signed})"
 
     @property
     def has_credentials(self) -> bool:
-        """Whether the run sends a token, so that a request without a valid one can be judged."""
-        return bool(self.token)
+        """Whether the run sends credentials, so that a request without valid ones can be judged."""
+        return bool(self.token or self.signer)
 
     def url(self, path: str, params: dict[str, Any] | None = None) -> str:
         """The absolute URL of `path` (already percent-encoded) with `params`."""
-        query = f"?{urlencode(params, doseq=True)}" if params else ""
+        # A signed query is percent-encoded (space as %20), the one form every reading of the canonical query shares.
+        quote_via = quote if self.signer else quote_plus
+        query = f"?{urlencode(params, doseq=True, quote_via=quote_via)}" if params else ""
         return f"{self.base_url}{path}{query}"
 
     def request(
@@ -140,6 +146,8 @@ class HttpTarget(ShortRepr):
             shown_body = f"<{len(data)} bytes of image data, md5 {hashlib.md5(data).hexdigest()}>"
         if content_type:
             headers["Content-Type"] = content_type
+        if self.signer is not None and auth == Auth.RUN:
+            headers = self.signer.sign(method, url, headers, data)
         sent = {**self._session_headers(), **headers}
         exchange = Exchange(protocol="http", method=method, target=url, request_headers=sent, request_body=shown_body)
         started = time.monotonic()
@@ -155,6 +163,8 @@ class HttpTarget(ShortRepr):
         parts = urlsplit(url)
         sent = {name: value for name, value in self._session_headers().items() if name.lower() != "connection"}
         sent.update({"Host": parts.netloc, "Connection": "close", **self._credentials(auth)})
+        if self.signer is not None and auth == Auth.RUN:
+            sent = self.signer.sign("HEAD", url, sent, None)
         exchange = Exchange(protocol="http", method="HEAD", target=url, request_headers=sent)
         request = f"HEAD {parts.path}{'?' + parts.query if parts.query else ''} HTTP/1.1\r\n"
         request += "".join(f"{name}: {value}\r\n" for name, value in sent.items()) + "\r\n"
