@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import shlex
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from conformance.reproduce import Replay, command
 from conformance.short_repr import ShortRepr, shown_address
 
 SENSITIVE_HEADERS = frozenset(
@@ -31,6 +31,7 @@ class Exchange(ShortRepr):
     response_body: str | None = None
     elapsed: float = 0.0
     error: str | None = None  # transport error, when there was no answer
+    replay: Replay | None = None  # what a pasteable reproduction needs beyond the censored fields
 
     def __repr__(self) -> str:
         answer = self.error if self.error is not None else self.status
@@ -39,31 +40,15 @@ class Exchange(ShortRepr):
     def to_dict(self) -> dict[str, Any]:
         """The exchange as plain data, bodies trimmed."""
         data = asdict(self)
+        del data["replay"]  # shown as the reproduction itself
         for key in ("request_body", "response_body"):
             data[key] = trim(data[key])
         data["reproduce"] = self.reproduce()
         return data
 
     def reproduce(self) -> str:
-        """A shell command that sends the same request again."""
-        if self.protocol == "http":
-            parts = ["curl", "-sS", "-i"]
-            if self.method == "HEAD":
-                parts.append("-I")
-            elif self.method != "GET":
-                parts += ["-X", self.method]
-            for name, value in self.request_headers.items():
-                parts += ["-H", f"{name}: {value}"]
-            if self.request_body:
-                parts += ["--data-binary", self.request_body]
-            parts.append(self.target)
-            return shlex.join(parts)
-        service, _, rpc = self.method.strip("/").partition("/")
-        snippet = (
-            "from conformance.targets.cri import replay; "
-            f"replay({self.target!r}, {self.method!r}, {self.request_body or '{}'!r})"
-        )
-        return f"# {service}.{rpc}\npython -c {shlex.quote(snippet)}"
+        """A shell command that sends the same request again, credentials by environment variable reference."""
+        return command(self)
 
 
 def trim(text: str | None, limit: int = BODY_LIMIT) -> str | None:
@@ -108,6 +93,7 @@ class Censor(ShortRepr):
             response_body=self.text(exchange.response_body) if exchange.response_body else exchange.response_body,
             elapsed=exchange.elapsed,
             error=self.text(exchange.error) if exchange.error else exchange.error,
+            replay=exchange.replay,
         )
 
 

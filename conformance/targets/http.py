@@ -17,8 +17,9 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from conformance.evidence import Exchange, ExchangeLog
+from conformance.reproduce import Replay, tls_options
 from conformance.short_repr import ShortRepr, shown_address
-from conformance.targets.auth import Auth, RequestSigner, forged_token, token_headers
+from conformance.targets.auth import TOKEN_HEADER, Auth, RequestSigner, forged_token, token_headers
 from conformance.targets.errors import TargetError
 
 BODY_CAP = 8 * 1024 * 1024  # bytes read of any response body; the rest is not read
@@ -137,7 +138,8 @@ class HttpTarget(ShortRepr):
     ) -> HttpResponse:
         """Send one request (JSON `payload` or raw `data`) with `auth`; TargetError when there is no answer in time."""
         url = self.url(path, params)
-        headers = {**self._credentials(auth), **(headers or {})}
+        credentials = self._credentials(auth)
+        headers = {**credentials, **(headers or {})}
         shown_body = None  # the request body as the evidence shows it
         if payload is not None:
             shown_body = json.dumps(payload, ensure_ascii=False)
@@ -146,10 +148,13 @@ class HttpTarget(ShortRepr):
             shown_body = f"<{len(data)} bytes of image data, md5 {hashlib.md5(data).hexdigest()}>"
         if content_type:
             headers["Content-Type"] = content_type
-        if self.signer is not None and auth == Auth.RUN:
+        signed = self.signer is not None and auth == Auth.RUN
+        if self.signer is not None and signed:
             headers = self.signer.sign(method, url, headers, data)
         sent = {**self._session_headers(), **headers}
-        exchange = Exchange(protocol="http", method=method, target=url, request_headers=sent, request_body=shown_body)
+        replay = self._replay(auth, credentials, signed, binary_body=payload is None and data is not None)
+        exchange = Exchange(protocol="http", method=method, target=url, request_headers=sent, request_body=shown_body,
+                            replay=replay)
         started = time.monotonic()
         try:
             answer = self._send(method, url, headers, data, started)
@@ -162,10 +167,13 @@ class HttpTarget(ShortRepr):
         url = self.url(path)
         parts = urlsplit(url)
         sent = {name: value for name, value in self._session_headers().items() if name.lower() != "connection"}
-        sent.update({"Host": parts.netloc, "Connection": "close", **self._credentials(auth)})
-        if self.signer is not None and auth == Auth.RUN:
+        credentials = self._credentials(auth)
+        sent.update({"Host": parts.netloc, "Connection": "close", **credentials})
+        signed = self.signer is not None and auth == Auth.RUN
+        if self.signer is not None and signed:
             sent = self.signer.sign("HEAD", url, sent, None)
-        exchange = Exchange(protocol="http", method="HEAD", target=url, request_headers=sent)
+        exchange = Exchange(protocol="http", method="HEAD", target=url, request_headers=sent,
+                            replay=self._replay(auth, credentials, signed))
         request = f"HEAD {parts.path}{'?' + parts.query if parts.query else ''} HTTP/1.1\r\n"
         request += "".join(f"{name}: {value}\r\n" for name, value in sent.items()) + "\r\n"
         started = time.monotonic()
@@ -191,6 +199,11 @@ class HttpTarget(ShortRepr):
         if auth == Auth.FORGED:
             return token_headers(forged_token(self.token))
         return token_headers(self.token)
+
+    def _replay(self, auth: Auth, credentials: dict[str, str], signed: bool, binary_body: bool = False) -> Replay:
+        """What the reproduction of one request needs beyond its censored exchange."""
+        forged = credentials.get(TOKEN_HEADER) if auth == Auth.FORGED else None
+        return Replay(tls=tls_options(self.verify), forged_token=forged, signed=signed, binary_body=binary_body)
 
     def _session_headers(self) -> dict[str, str]:
         """The headers the session sends with every request, as text."""

@@ -6,7 +6,11 @@ never computes the signature itself, so what it sends is what the vendor's SDK s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -68,3 +72,54 @@ def signer_for(ak: str | None, sk: str | None, security_token: str | None = None
 def is_signed(headers: Mapping[str, str]) -> bool:
     """Whether a request's headers are those of an AK/SK-signed request."""
     return any(name.lower() == DATE_HEADER.lower() for name in headers)
+
+
+def curl_config(argv: Sequence[str], env: Mapping[str, str]) -> str:
+    """A curl config (for `curl -K -`) that sends the request of curl-style `argv`, signed with the AK/SK in `env`."""
+    parser = argparse.ArgumentParser(prog="python -m conformance.targets.signing",
+                                     description="Sign a request with AK/SK; pipe the output to `curl -K -`.")
+    parser.add_argument("-X", "--request", dest="method", default=None)
+    parser.add_argument("-I", "--head", action="store_true")
+    parser.add_argument("-H", "--header", dest="headers", action="append", default=[])
+    parser.add_argument("--data-binary", dest="data", default=None)
+    parser.add_argument("url")
+    args = parser.parse_args(list(argv))
+    if not (env.get(AK_ENV) and env.get(SK_ENV)):
+        raise SigningUnavailable(f"set {AK_ENV} and {SK_ENV} (and {SECURITY_TOKEN_ENV} for temporary credentials)")
+    method = "HEAD" if args.head else args.method or ("POST" if args.data is not None else "GET")
+    headers = dict(_header(line) for line in args.headers)
+    body = None
+    if args.data is not None:
+        body = Path(args.data[1:]).read_bytes() if args.data.startswith("@") else args.data.encode()
+    signed = AkSkSigner(env[AK_ENV], env[SK_ENV], env.get(SECURITY_TOKEN_ENV)).sign(method, args.url, headers, body)
+    lines = [f"url = {_quoted(args.url)}", "head" if method == "HEAD" else f"request = {_quoted(method)}"]
+    lines += [f"header = {_quoted(f'{name}: {value}')}" for name, value in signed.items()]
+    if args.data is not None:
+        lines.append(f"data-binary = {_quoted(args.data)}")
+    return "\n".join(lines) + "\n"
+
+
+def _header(line: str) -> tuple[str, str]:
+    name, _, value = line.partition(":")
+    return name.strip(), value.strip()
+
+
+def _quoted(value: str) -> str:
+    """`value` as a double-quoted curl config string."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the signed curl config of a request given as curl arguments."""
+    try:
+        sys.stdout.write(curl_config(sys.argv[1:] if argv is None else argv, os.environ))
+    except (SigningUnavailable, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
