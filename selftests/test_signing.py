@@ -98,16 +98,25 @@ def test_without_the_extra_the_options_fail_in_one_line(tmp_path: Path, monkeypa
         signer_for(AK, SK)
 
 
-def run_signed(tmp_path: Path, sk: str) -> tuple[SigningGateway, str, Path]:
+def run_signed(tmp_path: Path, sk: str, *, flags: bool) -> tuple[SigningGateway, str, Path]:
+    """Run the Glance tests against the gateway with AK/SK as flags or as the SDK's environment variables."""
     gateway = SigningGateway({AK: SK})
+    keys = ["--ak", AK, "--sk", sk] if flags else []
     with start_http_server(wrap=gateway.wrap) as server:
-        run = run_suite(tmp_path / "reports", "tests/glance_v2", "tests/glance_v1", "--target", server.url,
-                        env={AK_ENV: AK, SK_ENV: sk})
-    return gateway, run.stdout, tmp_path / "reports"
+        run = run_suite(tmp_path / "reports", "tests/glance_v2", "tests/glance_v1", "--target", server.url, *keys,
+                        env={} if flags else {AK_ENV: AK, SK_ENV: sk})
+    return gateway, run.stdout + run.stderr, tmp_path / "reports"
+
+
+def assert_not_shown(reports: Path, output: str, *secrets: str) -> None:
+    for path in reports.iterdir():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert not any(secret in text for secret in secrets), path.name
+    assert not any(secret in output for secret in secrets)
 
 
 def test_a_signed_run_passes_with_every_signed_request_verified(tmp_path: Path) -> None:
-    gateway, stdout, reports = run_signed(tmp_path, SK)
+    gateway, stdout, reports = run_signed(tmp_path, SK, flags=False)
     results = json.loads((reports / "results.json").read_text(encoding="utf-8"))
     assert results["verdict"] == "pass", stdout[-2000:]
     signed = [v for v in gateway.verdicts if v.signed]
@@ -116,15 +125,12 @@ def test_a_signed_run_passes_with_every_signed_request_verified(tmp_path: Path) 
     assert all(not v.verified for v in gateway.verdicts if not v.signed)
     judged = {entry["id"] for entry in results["requirements"]}
     assert {"GLANCE-V2-SHOW-401", "GLANCE-V1-HEAD-401"} <= judged
-    for path in [*reports.iterdir()]:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        assert AK not in text and SK not in text, path.name
-    assert AK not in stdout and SK not in stdout
+    assert_not_shown(reports, stdout, AK, SK)
 
 
 def test_a_signed_run_with_a_wrong_secret_key_fails(tmp_path: Path) -> None:
-    gateway, stdout, reports = run_signed(tmp_path, WRONG_SK)
+    gateway, output, reports = run_signed(tmp_path, WRONG_SK, flags=True)
     results = json.loads((reports / "results.json").read_text(encoding="utf-8"))
-    assert results["verdict"] == "fail", stdout[-2000:]
+    assert results["verdict"] == "fail", output[-2000:]
     assert gateway.verdicts and not any(v.verified for v in gateway.verdicts)
-    assert WRONG_SK not in stdout
+    assert_not_shown(reports, output, AK, WRONG_SK)
