@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -19,7 +20,9 @@ from conformance.targets.signing import AK_ENV, SECURITY_TOKEN_ENV, SK_ENV, Sign
 from selftests.aksk_gateway import SigningGateway, verify
 from selftests.conftest import run_suite
 
-pytest.importorskip("huaweicloudsdkcore", reason="AK/SK signing needs the huaweicloud extra")
+# The extra is part of the dev install; without it only the "not installed" behaviour can be checked.
+needs_sdk = pytest.mark.skipif(importlib.util.find_spec("huaweicloudsdkcore") is None,
+                               reason="AK/SK signing needs the huaweicloud extra")
 
 AK = "SELFTESTAK0123456789"
 SK = "selftest-secret-key-0123456789abcdefghij"
@@ -33,6 +36,7 @@ def signed_client(url: str, sk: str = SK) -> tuple[GlanceClient, ExchangeLog]:
     return GlanceClient(HttpTarget(url, timeout=10, log=log, signer=signer_for(AK, sk))), log
 
 
+@needs_sdk
 def test_the_sdk_signature_verifies_and_a_changed_request_does_not() -> None:
     signer = signer_for(AK, SK)
     assert signer is not None
@@ -49,6 +53,7 @@ def test_the_sdk_signature_verifies_and_a_changed_request_does_not() -> None:
     assert verify("PUT", target, sent, body, {AK: SK}) == "signature does not match"
 
 
+@needs_sdk
 def test_every_kind_of_request_is_signed_and_verified() -> None:
     gateway = SigningGateway({AK: SK})
     with start_http_server(wrap=gateway.wrap) as server:
@@ -67,6 +72,7 @@ def test_every_kind_of_request_is_signed_and_verified() -> None:
     assert all(AK not in str(exchange.to_dict()) for exchange in shown)
 
 
+@needs_sdk
 def test_a_wrong_secret_key_is_rejected() -> None:
     gateway = SigningGateway({AK: SK})
     with start_http_server(wrap=gateway.wrap) as server:
@@ -75,6 +81,7 @@ def test_a_wrong_secret_key_is_rejected() -> None:
     assert [v.reason for v in gateway.verdicts] == ["signature does not match"]
 
 
+@needs_sdk
 def test_options_and_environment_select_signing_and_keep_it_secret(tmp_path: Path) -> None:
     given = build_config({"target": "http://127.0.0.1:9", "ak": AK, "sk": SK}, {}, {}, tmp_path)
     from_env = build_config({"target": "http://127.0.0.1:9"}, {},
@@ -115,6 +122,7 @@ def assert_not_shown(reports: Path, output: str, *secrets: str) -> None:
     assert not any(secret in output for secret in secrets)
 
 
+@needs_sdk
 def test_a_signed_run_passes_with_every_signed_request_verified(tmp_path: Path) -> None:
     gateway, stdout, reports = run_signed(tmp_path, SK, flags=False)
     results = json.loads((reports / "results.json").read_text(encoding="utf-8"))
@@ -128,6 +136,7 @@ def test_a_signed_run_passes_with_every_signed_request_verified(tmp_path: Path) 
     assert_not_shown(reports, stdout, AK, SK)
 
 
+@needs_sdk
 def test_a_signed_run_with_a_wrong_secret_key_fails(tmp_path: Path) -> None:
     gateway, output, reports = run_signed(tmp_path, WRONG_SK, flags=True)
     results = json.loads((reports / "results.json").read_text(encoding="utf-8"))
