@@ -94,7 +94,9 @@ def _request_arguments(exchange: Exchange, replay: Replay) -> list[str | _Raw]:
     if replay.binary_body:
         arguments += ["--data-binary", f"@{IMAGE_FILE}"]
     elif exchange.request_body:
-        arguments += ["--data-binary", exchange.request_body]
+        # curl reads a file for --data-binary @NAME; --data-raw sends such a body as it is
+        flag = "--data-raw" if exchange.request_body.startswith("@") else "--data-binary"
+        arguments += [flag, exchange.request_body]
     arguments.append(exchange.target)
     return arguments
 

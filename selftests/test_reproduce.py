@@ -58,6 +58,11 @@ def test_hostile_text_stays_one_inert_argument() -> None:
                                   "-H", f"X-Image-Meta-Name: {HOSTILE}", "--data-binary", HOSTILE, target]
 
 
+def test_a_body_that_starts_with_at_is_data_not_a_file_name() -> None:
+    shown = exchange({"Content-Type": "text/plain"}, method="POST", body="@/etc/passwd").reproduce()
+    assert shlex.split(shown)[-3:] == ["--data-raw", "@/etc/passwd", "http://127.0.0.1:9292/v2/images"]
+
+
 def test_the_runs_tls_options_are_part_of_the_command(tmp_path: Path) -> None:
     bundle = tmp_path / "ca bundle's.pem"
     bundle.write_text("")

@@ -82,20 +82,24 @@ def curl_config(argv: Sequence[str], env: Mapping[str, str]) -> str:
     parser.add_argument("-I", "--head", action="store_true")
     parser.add_argument("-H", "--header", dest="headers", action="append", default=[])
     parser.add_argument("--data-binary", dest="data", default=None)
+    parser.add_argument("--data-raw", dest="raw", default=None)
     parser.add_argument("url")
     args = parser.parse_args(list(argv))
+    if args.raw is not None:  # a body that starts with @, sent as it is
+        args.data = args.raw
     if not (env.get(AK_ENV) and env.get(SK_ENV)):
         raise SigningUnavailable(f"set {AK_ENV} and {SK_ENV} (and {SECURITY_TOKEN_ENV} for temporary credentials)")
     method = "HEAD" if args.head else args.method or ("POST" if args.data is not None else "GET")
     headers = dict(_header(line) for line in args.headers)
     body = None
     if args.data is not None:
-        body = Path(args.data[1:]).read_bytes() if args.data.startswith("@") else args.data.encode()
+        from_file = args.raw is None and args.data.startswith("@")
+        body = Path(args.data[1:]).read_bytes() if from_file else args.data.encode()
     signed = AkSkSigner(env[AK_ENV], env[SK_ENV], env.get(SECURITY_TOKEN_ENV)).sign(method, args.url, headers, body)
     lines = [f"url = {_quoted(args.url)}", "head" if method == "HEAD" else f"request = {_quoted(method)}"]
     lines += [f"header = {_quoted(f'{name}: {value}')}" for name, value in signed.items()]
     if args.data is not None:
-        lines.append(f"data-binary = {_quoted(args.data)}")
+        lines.append(f"{'data-binary' if args.raw is None else 'data-raw'} = {_quoted(args.data)}")
     return "\n".join(lines) + "\n"
 
 
