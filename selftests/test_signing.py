@@ -105,13 +105,13 @@ def test_without_the_extra_the_options_fail_in_one_line(tmp_path: Path, monkeypa
         signer_for(AK, SK)
 
 
-def run_signed(tmp_path: Path, sk: str, *, flags: bool) -> tuple[SigningGateway, str, Path]:
+def run_signed(tmp_path: Path, sk: str, *args: str, flags: bool) -> tuple[SigningGateway, str, Path]:
     """Run the Glance tests against the gateway with AK/SK as flags or as the SDK's environment variables."""
     gateway = SigningGateway({AK: SK})
     keys = ["--ak", AK, "--sk", sk] if flags else []
     with start_http_server(wrap=gateway.wrap) as server:
-        run = run_suite(tmp_path / "reports", "tests/glance_v2", "tests/glance_v1", "--target", server.url, *keys,
-                        env={} if flags else {AK_ENV: AK, SK_ENV: sk})
+        run = run_suite(tmp_path / "reports", "tests/glance_v2", "tests/glance_v1", "--target", server.url,
+                        *keys, *args, env={} if flags else {AK_ENV: AK, SK_ENV: sk})
     return gateway, run.stdout + run.stderr, tmp_path / "reports"
 
 
@@ -124,11 +124,13 @@ def assert_not_shown(reports: Path, output: str, *secrets: str) -> None:
 
 @needs_sdk
 def test_a_signed_run_passes_with_every_signed_request_verified(tmp_path: Path) -> None:
-    gateway, stdout, reports = run_signed(tmp_path, SK, flags=False)
+    # with writes, so that uploads (image data, unsigned payload) and deletes are signed too
+    gateway, stdout, reports = run_signed(tmp_path, SK, "--allow-writes", flags=False)
     results = json.loads((reports / "results.json").read_text(encoding="utf-8"))
     assert results["verdict"] == "pass", stdout[-2000:]
     signed = [v for v in gateway.verdicts if v.signed]
     assert len(signed) > 20 and all(v.verified for v in signed), [v for v in signed if not v.verified][:3]
+    assert {"POST", "PUT", "DELETE", "HEAD", "GET"} <= {v.method for v in signed}
     # the only unsigned requests are the 401 checks' own (no credentials, or a forged token)
     assert all(not v.verified for v in gateway.verdicts if not v.signed)
     judged = {entry["id"] for entry in results["requirements"]}
