@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from typing import Protocol
 
 from conformance._compat import StrEnum
 
@@ -19,6 +20,22 @@ class Auth(StrEnum):
     RUN = "the run's token"
     NONE = "no X-Auth-Token"
     FORGED = "a token the target did not issue"
+
+
+class CredentialSource(Protocol):
+    """Credentials computed per request (a Keystone token that expires, a signature); the transport asks each time."""
+
+    def headers(self, method: str, url: str) -> dict[str, str]:
+        """The credential headers of one request to `url`."""
+        ...
+
+    def token(self) -> str:
+        """The token the headers carry now (what a forged token imitates)."""
+        ...
+
+    def renew(self) -> bool:
+        """Drop cached credentials after the target refused them; whether a second attempt can differ."""
+        ...
 
 
 def token_headers(token: str | None) -> dict[str, str]:

@@ -18,7 +18,7 @@ from requests.structures import CaseInsensitiveDict
 
 from conformance.evidence import Exchange, ExchangeLog
 from conformance.short_repr import ShortRepr, shown_address
-from conformance.targets.auth import Auth, forged_token, token_headers
+from conformance.targets.auth import Auth, CredentialSource, forged_token, token_headers
 from conformance.targets.errors import TargetError
 
 BODY_CAP = 8 * 1024 * 1024  # bytes read of any response body; the rest is not read
@@ -85,7 +85,9 @@ class _Answer:
 class HttpTarget(ShortRepr):
     """A Glance-style endpoint: sends requests with the configured credentials, TLS and timeout.
 
-    Credentials go on each request from here alone: the run's token, or (for the 401 checks) none or a forged one.
+    Credentials go on each request from here alone: the run's token (static, or asked of `credentials` each time),
+    or (for the 401 checks) none or a forged one. When the target refuses fresh credentials with 401, they are
+    renewed once and the request sent again; the second answer is the one judged.
     """
 
     def __init__(
@@ -96,21 +98,24 @@ class HttpTarget(ShortRepr):
         log: ExchangeLog,
         token: str | None = None,
         verify: bool | str = True,
+        credentials: CredentialSource | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.log = log
         self.token = token
+        self.credentials = credentials
         self.verify = verify
         self.session = self._new_session()
 
     def __repr__(self) -> str:
-        return f"HttpTarget({shown_address(self.base_url)}, token {'set' if self.token else 'none'})"
+        auth = "renewed" if self.credentials else "set" if self.token else "none"
+        return f"HttpTarget({shown_address(self.base_url)}, token {auth})"
 
     @property
     def has_credentials(self) -> bool:
         """Whether the run sends a token, so that a request without a valid one can be judged."""
-        return bool(self.token)
+        return bool(self.token or self.credentials)
 
     def url(self, path: str, params: dict[str, Any] | None = None) -> str:
         """The absolute URL of `path` (already percent-encoded) with `params`."""
@@ -130,8 +135,15 @@ class HttpTarget(ShortRepr):
         auth: Auth = Auth.RUN,
     ) -> HttpResponse:
         """Send one request (JSON `payload` or raw `data`) with `auth`; TargetError when there is no answer in time."""
+        response = self._request_once(method, path, params, headers, payload, data, content_type, auth)
+        if response.status == 401 and self._renewed(auth):
+            response = self._request_once(method, path, params, headers, payload, data, content_type, auth)
+        return response
+
+    def _request_once(self, method: str, path: str, params: dict[str, Any] | None, headers: dict[str, str] | None,
+                      payload: Any, data: bytes | None, content_type: str | None, auth: Auth) -> HttpResponse:
         url = self.url(path, params)
-        headers = {**self._credentials(auth), **(headers or {})}
+        headers = {**self._credentials(auth, method, url), **(headers or {})}
         shown_body = None  # the request body as the evidence shows it
         if payload is not None:
             shown_body = json.dumps(payload, ensure_ascii=False)
@@ -151,10 +163,16 @@ class HttpTarget(ShortRepr):
 
     def head_raw(self, path: str, *, auth: Auth = Auth.RUN) -> HttpResponse:
         """HEAD `path` over a plain socket, reading every byte after the headers (requests never reads them)."""
+        response = self._head_raw_once(path, auth)
+        if response.status == 401 and self._renewed(auth):
+            response = self._head_raw_once(path, auth)
+        return response
+
+    def _head_raw_once(self, path: str, auth: Auth) -> HttpResponse:
         url = self.url(path)
         parts = urlsplit(url)
         sent = {name: value for name, value in self._session_headers().items() if name.lower() != "connection"}
-        sent.update({"Host": parts.netloc, "Connection": "close", **self._credentials(auth)})
+        sent.update({"Host": parts.netloc, "Connection": "close", **self._credentials(auth, "HEAD", url)})
         exchange = Exchange(protocol="http", method="HEAD", target=url, request_headers=sent)
         request = f"HEAD {parts.path}{'?' + parts.query if parts.query else ''} HTTP/1.1\r\n"
         request += "".join(f"{name}: {value}\r\n" for name, value in sent.items()) + "\r\n"
@@ -174,13 +192,19 @@ class HttpTarget(ShortRepr):
         headers = CaseInsensitiveDict({k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines)})
         return self._answered(exchange, started, url, _Answer(status, headers, body))
 
-    def _credentials(self, auth: Auth) -> dict[str, str]:
+    def _credentials(self, auth: Auth, method: str, url: str) -> dict[str, str]:
         """The credential headers of one request."""
         if auth == Auth.NONE:
             return {}
         if auth == Auth.FORGED:
-            return token_headers(forged_token(self.token))
+            return token_headers(forged_token(self.credentials.token() if self.credentials else self.token))
+        if self.credentials is not None:
+            return self.credentials.headers(method, url)
         return token_headers(self.token)
+
+    def _renewed(self, auth: Auth) -> bool:
+        """After a 401 to the run's own credentials: renew them, and whether the request is worth sending again."""
+        return auth == Auth.RUN and self.credentials is not None and self.credentials.renew()
 
     def _session_headers(self) -> dict[str, str]:
         """The headers the session sends with every request, as text."""
