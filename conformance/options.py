@@ -318,7 +318,7 @@ class TargetConfig(ShortRepr):
     def cannot_judge(self, requirement: catalog.Requirement) -> str | None:
         """Why this run cannot judge `requirement` at all, or None when it can."""
         if catalog.Need.CREDENTIALS in requirement.requires and not self.token and not self.keystone:
-            return "no credentials configured (--token, --os-cloud or the OS_* variables)"
+            return "no credentials configured (--token)"
         return None
 
 

@@ -213,11 +213,15 @@ class KeystoneAuth(ShortRepr):
 
     def endpoint(self) -> str:
         """The image endpoint of the service catalogue, for the configured interface and region."""
+        from keystoneauth1.exceptions import EndpointNotFound
+
         self.token()
         with self._lock:
             try:
                 url = self._session.get_endpoint(service_type=SERVICE_TYPE, interface=self.settings.interface,
                                                   region_name=self.settings.region_name)
+            except EndpointNotFound:
+                url = None
             except Exception as exc:
                 raise TargetError(self._failure("no catalogue", exc)) from None
         if not url:
