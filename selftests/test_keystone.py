@@ -172,9 +172,18 @@ def test_keystoneauth1_is_not_imported_without_keystone_options(tmp_path: Path) 
     assert done.stdout.strip() == "False"
 
 
+def echoing(app: Callable[..., Any]) -> Callable[..., Any]:
+    """A target that echoes the token it was sent in a response header no censor knows by name."""
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            return start_response(status, [*headers, ("X-Debug-Echo", environ.get("HTTP_X_AUTH_TOKEN", ""))], *args)
+        return app(environ, start)
+    return wrapped
+
+
 def test_run_through_the_catalogue_judges_401_and_keeps_secrets(tmp_path: Path) -> None:
     token = "gAAAAABfakeKeystoneToken_0123456789-abcdefABCDEF"
-    with start_http_server(token=token) as glance, running(
+    with start_http_server(token=token, wrap=echoing) as glance, running(
         FakeKeystone(endpoints={("public", "RegionOne"): glance.url}, token=token, lifetime=60)
     ) as keystone:
         clouds = write_clouds(tmp_path / "clouds.yaml", keystone)
@@ -186,5 +195,6 @@ def test_run_through_the_catalogue_judges_401_and_keeps_secrets(tmp_path: Path) 
     assert "service catalogue" in run.results["target"]["url"]
     assert len(keystone.issued) > 1  # the one-minute token was renewed during the run
     outputs = [run.stdout, run.stderr, *(p.read_text() for p in run.report_dir.iterdir() if p.is_file())]
+    assert any("X-Debug-Echo" in text for text in outputs)  # the echoed token reached the reports, censored
     for secret in (PASSWORD, token):
         assert not [text for text in outputs if secret in text]

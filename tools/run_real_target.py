@@ -66,7 +66,8 @@ class Pass:
     waivers: Path | None = None
     target: bool = True  # whether --target names the URL (else the service catalogue does)
     pinned: bool = True  # whether the seeded images are named with --image-id (else discovery chooses)
-    env: tuple[tuple[str, str], ...] = ()  # variables of this pass (the OS_* credentials)
+    cloud: str | None = None  # a cloud of keystone_target.py's clouds.yaml: the pass logs in as it
+    cloud_as_variables: bool = False  # give that cloud as OS_* password variables instead of --os-cloud
 
 
 def log(message: str) -> None:
@@ -132,15 +133,24 @@ def seeded_image_ids(target: str) -> list[str]:
 
 def keystone_passes() -> list[Pass]:
     """The passes of keystone-glance: the admin through clouds.yaml, the member through the OS_* variables."""
-    clouds_path = lib.default_state_dir("keystone-glance") / "clouds.yaml"
-    clouds = json.loads(clouds_path.read_text())["clouds"]  # written as JSON by keystone_target.py
-    member = clouds["conformance-member"]
-    member_env = {f"OS_{key.upper()}": str(value) for key, value in member["auth"].items()}
-    member_env["OS_REGION_NAME"] = member["region_name"]
-    return [Pass("glance via clouds.yaml and the catalogue", ("--profile=glance", "--os-cloud=conformance-admin"),
-                 "reports/keystone-glance", target=False, env=(("OS_CLIENT_CONFIG_FILE", str(clouds_path)),)),
+    return [Pass("glance via clouds.yaml and the catalogue", ("--profile=glance",), "reports/keystone-glance",
+                 target=False, cloud="conformance-admin"),
             Pass("glance as a member via OS_* variables", ("--profile=glance", "--tb=short"),
-                 "reports/keystone-glance-member", must="pass", pinned=False, env=tuple(member_env.items()))]
+                 "reports/keystone-glance-member", must="pass", pinned=False, cloud="conformance-member",
+                 cloud_as_variables=True)]
+
+
+def cloud_login(cloud: str, as_variables: bool) -> tuple[list[str], dict[str, str]]:
+    """(pytest options, environment) that log in as `cloud` of the clouds.yaml keystone_target.py wrote."""
+    path = lib.default_state_dir("keystone-glance") / "clouds.yaml"
+    if not as_variables:
+        return [f"--os-cloud={cloud}"], {"OS_CLIENT_CONFIG_FILE": str(path)}
+    try:
+        found = json.loads(path.read_text())["clouds"][cloud]  # written as JSON (which is YAML) by the tool
+    except (OSError, ValueError, KeyError) as exc:
+        raise RunError(f"{path}: no cloud {cloud}: {exc}") from None
+    env = {f"OS_{key.upper()}": str(value) for key, value in found["auth"].items()}
+    return [], {**env, "OS_REGION_NAME": str(found["region_name"]), "OS_INTERFACE": str(found["interface"])}
 
 
 def passes(target: str) -> list[Pass]:
@@ -166,10 +176,11 @@ def passes(target: str) -> list[Pass]:
 def run_pytest(url: str, one: Pass, extra: list[str], image_ids: list[str]) -> int:
     """Run one pytest pass against url and return its exit status."""
     # Options are written --name=value: pytest guesses its rootdir from bare path arguments.
-    argv = [sys.executable, "-m", "pytest", *([f"--target={url}"] if one.target else []), *one.options,
+    login, credentials = cloud_login(one.cloud, one.cloud_as_variables) if one.cloud else ([], {})
+    argv = [sys.executable, "-m", "pytest", *([f"--target={url}"] if one.target else []), *one.options, *login,
             f"--report-dir={one.report_dir}", *(f"--image-id={i}" for i in image_ids), *extra]
     # Only this pass's OpenStack credentials: none from the calling shell.
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OS_")}, **dict(one.env)}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OS_")}, **credentials}
     (REPO / one.report_dir / "results.json").unlink(missing_ok=True)  # never judge a stale record
     shown = [a for a in argv[1:] if not a.startswith("--image-id=")]
     ids = f" --image-id=... ({len(image_ids)} seeded images)" if image_ids else ""
