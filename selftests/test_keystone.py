@@ -198,3 +198,27 @@ def test_run_through_the_catalogue_judges_401_and_keeps_secrets(tmp_path: Path) 
     assert any("X-Debug-Echo" in text for text in outputs)  # the echoed token reached the reports, censored
     for secret in (PASSWORD, token):
         assert not [text for text in outputs if secret in text]
+
+
+@pytest.mark.parametrize(("env", "auth_type", "secret"), [
+    ({"OS_APPLICATION_CREDENTIAL_ID": "a1b2", "OS_APPLICATION_CREDENTIAL_SECRET": "app-cred-secret-77"},
+     "v3applicationcredential", "app-cred-secret-77"),
+    ({"OS_AUTH_TYPE": "v3token", "OS_TOKEN": "pre-issued-token-88", "OS_PROJECT_NAME": "demo"}, "v3token",
+     "pre-issued-token-88"),
+])
+def test_other_auth_types_keep_their_secrets(tmp_path: Path, env: dict[str, str], auth_type: str, secret: str) -> None:
+    config = build_config({}, {}, {"OS_AUTH_URL": "http://127.0.0.1:9/v3", **env}, tmp_path)
+    assert config.keystone is not None and config.keystone.auth_type == auth_type
+    assert secret in config.secrets() and secret not in repr(config)
+
+
+def test_secure_yaml_adds_the_password(tmp_path: Path) -> None:
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text("clouds:\n  fake:\n    auth:\n      auth_url: http://127.0.0.1:9/v3\n      username: demo\n"
+                      "      project_name: demo\n")
+    secure = tmp_path / "secure.yaml"
+    secure.write_text("clouds:\n  fake:\n    auth:\n      password: from-secure-yaml-42\n")
+    env = {"OS_CLIENT_CONFIG_FILE": str(clouds), "OS_CLIENT_SECURE_FILE": str(secure)}
+    config = build_config({"os_cloud": "fake"}, {}, env, tmp_path)
+    assert config.keystone is not None and config.keystone.auth["password"] == "from-secure-yaml-42"
+    assert config.secrets() == ("from-secure-yaml-42",)
