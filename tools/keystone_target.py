@@ -50,6 +50,9 @@ def venv_dir() -> Path:
 def ensure_venv(log: Path) -> Path:
     """Create the virtualenv and install Keystone into it unless it is already there."""
     venv = venv_dir()
+    if sys.version_info < (3, 11):
+        raise lib.TargetError(f"keystone {KEYSTONE_PIN[0].partition('==')[2]} needs Python 3.11 or later; "
+                              f"this is {sys.version.split()[0]}")
     if (venv / "bin" / "gunicorn").exists() and lib.venv_imports(venv, "keystone.version, gunicorn"):
         return venv
     lib.info(f"installing {' '.join(KEYSTONE_PIN)} into {venv} ...")
