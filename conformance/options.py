@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,6 +22,9 @@ from conformance import catalog
 from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets.auth import generated_token
 from conformance.targets.signing import AK_ENV, EXTRA, SECURITY_TOKEN_ENV, SK_ENV
+
+if TYPE_CHECKING:
+    from conformance.targets.keystone import KeystoneSettings
 
 DEFAULT_PROFILES = {"http": "ims", "cri": "cri"}
 CRI_VERSIONS = ("auto", "v1", "v1alpha2")
@@ -219,6 +222,20 @@ OPTIONS: tuple[Option, ...] = (
         help="X-Security-Token of temporary AK/SK credentials; never shown in any report",
     ),
     Option(
+        flag="--os-cloud", dest="os_cloud", metavar="NAME", env=("OS_CLOUD",),
+        help="authenticate through Keystone with this cloud of clouds.yaml (the OS_AUTH_URL, OS_USERNAME, "
+        "OS_PASSWORD... variables do the same without one); without --target, the image endpoint of its catalogue "
+        "is certified",
+    ),
+    Option(
+        flag="--os-interface", dest="os_interface", metavar="INTERFACE", env=("OS_INTERFACE", "OS_ENDPOINT_TYPE"),
+        help="catalogue interface of the image endpoint: public, internal or admin (default: the cloud's, else public)",
+    ),
+    Option(
+        flag="--os-region-name", dest="os_region_name", metavar="REGION", env=("OS_REGION_NAME",),
+        help="region of the image endpoint in the catalogue (default: the cloud's)",
+    ),
+    Option(
         flag="--ca-bundle", dest="ca_bundle", metavar="PATH", parse=_ca_bundle,
         help="CA bundle to verify the target's TLS certificate",
     ),
@@ -283,28 +300,40 @@ class TargetConfig(ShortRepr):
     security_token: str | None = None  # of temporary AK/SK credentials
     max_images: int = 100  # images judged per run (per CRI version)
     max_pages: int = 10  # pages one v1.1 detail walk may follow
+    keystone: KeystoneSettings | None = None  # OpenStack credentials; without --target, the catalogue names the target
 
     def __repr__(self) -> str:
         # never the token, nor user info or a query in the target's address: a repr can end up in any output
-        where = shown_address(self.target) if self.target else "embedded"
+        where = shown_address(self.target) if self.target else "keystone catalogue" if self.keystone else "embedded"
         profiles = ", ".join(f"{family}: {name}" for family, name in self.profiles.items())
         faults = f", faults {', '.join(self.reference_faults)}" if self.reference_faults else ""
-        return (f"TargetConfig({where}; {profiles}; token {'set' if self.token else 'none'}"
+        token = "set" if self.token else "keystone" if self.keystone else "none"
+        return (f"TargetConfig({where}; {profiles}; token {token}"
                 f"{', AK/SK-signed' if self.ak else ''}"
                 f"{', writes allowed' if self.allow_writes else ''}{faults})")
 
     @property
     def embedded(self) -> bool:
         """Whether the run certifies the embedded reference targets."""
-        return self.target is None
+        return self.target is None and self.keystone is None
+
+    @property
+    def shown_target(self) -> str:
+        """What the run certifies, in words for the reports."""
+        if self.target:
+            return self.target
+        if self.keystone:
+            return f"the image endpoint in the service catalogue ({self.keystone.source})"
+        return "embedded reference targets"
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in any output."""
-        return tuple(s for s in (self.token, self.ak, self.sk, self.security_token) if s)
+        keystone = self.keystone.secrets() if self.keystone else ()
+        return tuple(s for s in (self.token, self.ak, self.sk, self.security_token, *keystone) if s)
 
     def cannot_judge(self, requirement: catalog.Requirement) -> str | None:
         """Why this run cannot judge `requirement` at all, or None when it can."""
-        if catalog.Need.CREDENTIALS in requirement.requires and not (self.token or self.ak):
+        if catalog.Need.CREDENTIALS in requirement.requires and not (self.token or self.ak or self.keystone):
             return "no credentials configured (--token)"
         return None
 
@@ -333,14 +362,17 @@ def build_config(
     """Validate options > environment > ini into a TargetConfig, or raise ConfigError with one line."""
     values = {option.dest: option.value(options, ini, env, rootdir) for option in OPTIONS}
     target: str | None = values["target"]
+    keystone = _keystone(values, env)
     if target:
         family, address = parse_target(target)
         families: tuple[str, ...] = (family,)
         http_url = address if family == "http" else None
         cri_address = address if family == "cri" else None
+    elif keystone:
+        families, http_url, cri_address = ("http",), None, None  # the catalogue names the image endpoint
     else:
         families, http_url, cri_address = ("http", "cri"), None, None
-    if values["reference_fault"] and target:
+    if values["reference_fault"] and (target or keystone):
         raise ConfigError("--reference-fault only applies to the embedded reference target; drop --target")
     _check_signing(values["ak"], values["sk"], values["security_token"])
     verify: bool | str = values["ca_bundle"] or True
@@ -356,7 +388,7 @@ def build_config(
         timeout=values["timeout"],
         budget=values["budget"],
         # The embedded reference checks credentials too, so that the 401 requirements are judged by default.
-        token=values["token"] or (None if target else generated_token()),
+        token=values["token"] or (None if target or keystone else generated_token()),
         verify=verify,
         image_ids=values["image_id"],
         cri_version=values["cri_version"],
@@ -369,6 +401,7 @@ def build_config(
         security_token=values["security_token"],
         max_images=values["max_images"],
         max_pages=values["max_pages"],
+        keystone=keystone,
     )
 
 
@@ -382,6 +415,24 @@ def _check_signing(ak: str | None, sk: str | None, security_token: str | None) -
     if ak and importlib.util.find_spec("huaweicloudsdkcore") is None:
         raise ConfigError(f"--ak/--sk sign requests with the vendor SDK's signer, which is not installed: "
                           f"pip install '{EXTRA}'")
+
+
+def _keystone(values: Mapping[str, Any], env: Mapping[str, str]) -> KeystoneSettings | None:
+    """The Keystone credentials of --os-cloud or the OS_* variables; keystoneauth1 is imported only for them."""
+    if not values["os_cloud"] and not env.get("OS_AUTH_URL"):
+        return None
+    from conformance.targets import keystone
+
+    try:
+        found = keystone.settings(values["os_cloud"], values["os_interface"], values["os_region_name"], env)
+    except keystone.KeystoneConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    except ImportError:
+        raise ConfigError("Keystone credentials need keystoneauth1: pip install keystoneauth1") from None
+    if found and values["token"]:
+        raise ConfigError("give either --token (OS_AUTH_TOKEN) or Keystone credentials (--os-cloud, OS_CLOUD, "
+                          "OS_AUTH_URL...), not both")
+    return found
 
 
 def _profiles(name: str | None, families: tuple[str, ...]) -> dict[str, str]:

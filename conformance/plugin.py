@@ -144,7 +144,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if STATE_KEY not in config.stash:
         return []
     state = state_of(config)
-    target = state.config.target or "embedded reference targets"
+    target = state.config.shown_target
     profiles = ", ".join(f"{family}: {name}" for family, name in state.config.profiles.items())
     info = state.hypothesis
     seed = "derandomized" if info.derandomized else f"seed {info.seed} (repeat with --hypothesis-seed={info.seed})"

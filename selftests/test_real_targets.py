@@ -26,6 +26,7 @@ import _glance_images  # noqa: E402
 import _oci  # noqa: E402
 import containerd_target  # noqa: E402
 import glance_target  # noqa: E402
+import keystone_target  # noqa: E402
 import run_real_target  # noqa: E402
 
 
@@ -259,6 +260,44 @@ def test_glance_config_renders_with_upstream_formats(tmp_path: Path) -> None:
     assert Path(conf["paste_deploy"]["config_file"]).read_text() == paste.read_text()
     for section in ("fs", "os_glance_staging_store", "os_glance_tasks_store"):
         assert Path(conf[section]["filesystem_store_datadir"]).is_dir()
+
+
+def test_glance_behind_keystone_config_renders(tmp_path: Path) -> None:
+    paste = tmp_path / "glance-api-paste.ini"
+    paste.write_text("[pipeline:glance-api-keystone]\npipeline = authtoken context rootapp\n")
+    authtoken = {"auth_url": "http://127.0.0.1:5000", "auth_type": "password", "username": "glance"}
+    etc = glance_target.write_config(tmp_path / "state", paste, authtoken)
+    conf = configparser.ConfigParser()
+    conf.read(etc / "glance-api.conf")
+    assert conf["paste_deploy"]["flavor"] == "keystone"
+    assert {key: conf["keystone_authtoken"][key] for key in authtoken} == authtoken
+    assert not conf.has_section("oslo_policy") and not (etc / "policy.json").exists(), "Glance's default policy"
+
+
+def test_keystone_passes_log_in_through_clouds_yaml_then_os_variables(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    state = run_real_target.lib.default_state_dir("keystone-glance")
+    state.mkdir(parents=True)
+    clouds = keystone_target.write_clouds(state, "http://127.0.0.1:5000")
+    first, member = run_real_target.passes("keystone-glance")
+    assert not first.target and first.pinned and member.target and not member.pinned
+    options, env = run_real_target.cloud_login(str(first.cloud), first.cloud_as_variables)
+    assert options == ["--os-cloud=conformance-admin"] and env == {"OS_CLIENT_CONFIG_FILE": str(clouds)}
+    options, env = run_real_target.cloud_login(str(member.cloud), member.cloud_as_variables)
+    assert options == [] and env["OS_AUTH_URL"] == "http://127.0.0.1:5000/v3" and env["OS_USERNAME"] == "demo"
+    assert env["OS_PASSWORD"] == keystone_target.PASSWORDS["demo"] and env["OS_PROJECT_DOMAIN_NAME"] == "Default"
+    assert clouds.stat().st_mode & 0o077 == 0
+
+
+def test_keystone_passes_must_pass_the_401_requirement(tmp_path: Path) -> None:
+    rid = run_real_target.MUST_PASS["keystone-glance"][0]
+    assert catalog.Need.CREDENTIALS in catalog.requirements()[rid].requires
+    judged = run_real_target.Pass("k", (), write_results(tmp_path / "a", {rid: "passed"}))
+    assert run_real_target.check_must_pass("keystone-glance", judged) is None
+    unjudged = run_real_target.Pass("k", (), write_results(tmp_path / "b", {"GLANCE-V2-SHOW-404": "passed"}))
+    assert f"{rid}=absent" in str(run_real_target.check_must_pass("keystone-glance", unjudged))
+    assert run_real_target.check_must_pass("glance", unjudged) is None
 
 
 def test_glance_config_needs_the_paste_file(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 TOOLS = Path(__file__).resolve().parent
@@ -52,8 +53,12 @@ def ensure_venv(log: Path) -> Path:
     return venv
 
 
-def write_config(state: Path, paste_src: Path) -> Path:
-    """Write glance-api.conf, the paste ini and the policy under state/etc; return that folder."""
+def write_config(state: Path, paste_src: Path, authtoken: Mapping[str, object] | None = None) -> Path:
+    """Write glance-api.conf, the paste ini and the policy under state/etc; return that folder.
+
+    With `authtoken` (keystonemiddleware's options), Glance checks every token with Keystone and applies its
+    default policy to the roles Keystone names; without it, every caller is admin.
+    """
     # Disk and container formats stay at upstream's defaults: the glance profile certifies
     # upstream behaviour, so no deployment choice (such as enabling zvhd2) belongs here.
     etc = state / "etc"
@@ -63,7 +68,11 @@ def write_config(state: Path, paste_src: Path) -> Path:
     if not paste_src.exists():
         raise lib.TargetError(f"{paste_src} missing from the Glance install")
     shutil.copyfile(paste_src, etc / "glance-api-paste.ini")
-    (etc / "policy.json").write_text('{"context_is_admin": "@"}\n')
+    if authtoken is None:
+        (etc / "policy.json").write_text('{"context_is_admin": "@"}\n')
+    policy = {"oslo_policy": {"policy_file": etc / "policy.json"}} if authtoken is None else {}
+    keystone = {"keystone_authtoken": authtoken} if authtoken is not None else {}
+    paste = {"config_file": etc / "glance-api-paste.ini", **({"flavor": "keystone"} if keystone else {})}
     lib.write_ini(etc / "glance-api.conf", {
         "DEFAULT": {"enabled_backends": "fs:file", "debug": "false", "use_stderr": "true"},
         "database": {"connection": f"sqlite:///{(state / 'glance.sqlite').resolve()}"},
@@ -72,8 +81,9 @@ def write_config(state: Path, paste_src: Path) -> Path:
         "os_glance_staging_store": {"filesystem_store_datadir": dirs["staging"]},
         "os_glance_tasks_store": {"filesystem_store_datadir": dirs["tasks"]},
         "oslo_concurrency": {"lock_path": dirs["locks"]},
-        "oslo_policy": {"policy_file": etc / "policy.json"},
-        "paste_deploy": {"config_file": etc / "glance-api-paste.ini"},
+        **policy,
+        "paste_deploy": paste,
+        **keystone,
     })
     return etc
 

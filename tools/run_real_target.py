@@ -1,7 +1,7 @@
 """Run the conformance suite against a real Glance or containerd: start, seed, test, always stop.
 
 Usage: python tools/run_real_target.py TARGET [extra pytest args]
-       TARGET: glance, containerd, glance-v1-sqlite or glance-v1-mariadb
+       TARGET: glance, containerd, glance-v1-sqlite, glance-v1-mariadb or keystone-glance
 
 glance:     pass 1 --profile glance (its status is the exit status); pass 2 --profile ims,
             informative (its failures are expected; it only has to have run: status 0 or 1);
@@ -12,6 +12,11 @@ glance-v1-sqlite, glance-v1-mariadb (Glance 15.0.2, Pike, with the v1 API, on th
             pass 1 --profile glance --waivers tools/glance-v1-<db>-waivers.yaml (its status is
             the exit status); pass 2 without the waivers must exit 1 with every waived
             requirement failed; pass 3 --profile ims, informative (status 0 or 1).
+keystone-glance (Keystone 30.0.0, Glance 33.0.0 behind keystonemiddleware): pass 1 --profile glance
+            --os-cloud conformance-admin from the written clouds.yaml, no --target (the catalogue names
+            Glance; its status is the exit status); pass 2 --profile glance --target URL as the demo
+            project's member through the OS_* password variables (must pass). In both, the 401
+            requirements must be passed (judged with the run's own Keystone token).
 """
 
 from __future__ import annotations
@@ -34,12 +39,15 @@ import _targetlib as lib  # noqa: E402
 
 REPO = TOOLS.parent
 PROG = "run_real_target"
-TARGETS = ("glance", "containerd", "glance-v1-sqlite", "glance-v1-mariadb")
+TARGETS = ("glance", "containerd", "glance-v1-sqlite", "glance-v1-mariadb", "keystone-glance")
 GLANCE_V1 = {"glance-v1-sqlite": "sqlite", "glance-v1-mariadb": "mariadb"}  # target: backend
 PYTEST_OK, PYTEST_FAILED = 0, 1
 # Operations the started target does not serve at all: their record must say `not-offered`
 # (Glance 33 answers 300 Multiple Choices on /v1 and /v1.1).
-NOT_SERVED = {"glance": ("glance.v1.head", "glance.v1_1.detail")}
+NOT_SERVED = {"glance": ("glance.v1.head", "glance.v1_1.detail"),
+              "keystone-glance": ("glance.v1.head", "glance.v1_1.detail")}
+# Requirements a pass must have judged and passed: the 401 answers, with credentials configured.
+MUST_PASS = {"keystone-glance": ("GLANCE-V2-SHOW-401",)}
 
 
 class RunError(Exception):
@@ -54,8 +62,12 @@ class Pass:
     options: tuple[str, ...]
     report_dir: str
     must: str = "certify"  # its status is the exit status; "ran": status 0 or 1 and a record;
-    # "fail-waived": without the waivers in this file, every requirement it names is failed
+    # "fail-waived": without the waivers in this file, every requirement it names is failed; "pass": status 0
     waivers: Path | None = None
+    target: bool = True  # whether --target names the URL (else the service catalogue does)
+    pinned: bool = True  # whether the seeded images are named with --image-id (else discovery chooses)
+    cloud: str | None = None  # a cloud of keystone_target.py's clouds.yaml: the pass logs in as it
+    cloud_as_variables: bool = False  # give that cloud as OS_* password variables instead of --os-cloud
 
 
 def log(message: str) -> None:
@@ -86,6 +98,8 @@ def target_script(target: str, command: str, *extra: str) -> str:
     if target in GLANCE_V1:  # one script, one state dir per database
         script = "glance_v1_target.py"
         extra = (*extra, f"--state-dir={lib.default_state_dir(target)}")
+    elif target == "keystone-glance":
+        script = "keystone_target.py"
     else:
         script = f"{target}_target.py"
     argv = [sys.executable, str(TOOLS / script), command, *extra]
@@ -100,7 +114,7 @@ def start_options(target: str) -> tuple[str, ...]:
     """Return the options of the target script's start command."""
     if target in GLANCE_V1:
         return ("--port=0", f"--backend={GLANCE_V1[target]}")
-    return ("--port", "0") if target == "glance" else ()
+    return ("--port", "0") if target in ("glance", "keystone-glance") else ()
 
 
 def seeded_image_ids(target: str) -> list[str]:
@@ -117,8 +131,32 @@ def seeded_image_ids(target: str) -> list[str]:
             if isinstance(image, dict) and "id" in image and image.get("status") != "deleted"]
 
 
+def keystone_passes() -> list[Pass]:
+    """The passes of keystone-glance: the admin through clouds.yaml, the member through the OS_* variables."""
+    return [Pass("glance via clouds.yaml and the catalogue", ("--profile=glance",), "reports/keystone-glance",
+                 target=False, cloud="conformance-admin"),
+            Pass("glance as a member via OS_* variables", ("--profile=glance", "--tb=short"),
+                 "reports/keystone-glance-member", must="pass", pinned=False, cloud="conformance-member",
+                 cloud_as_variables=True)]
+
+
+def cloud_login(cloud: str, as_variables: bool) -> tuple[list[str], dict[str, str]]:
+    """(pytest options, environment) that log in as `cloud` of the clouds.yaml keystone_target.py wrote."""
+    path = lib.default_state_dir("keystone-glance") / "clouds.yaml"
+    if not as_variables:
+        return [f"--os-cloud={cloud}"], {"OS_CLIENT_CONFIG_FILE": str(path)}
+    try:
+        found = json.loads(path.read_text())["clouds"][cloud]  # written as JSON (which is YAML) by the tool
+    except (OSError, ValueError, KeyError) as exc:
+        raise RunError(f"{path}: no cloud {cloud}: {exc}") from None
+    env = {f"OS_{key.upper()}": str(value) for key, value in found["auth"].items()}
+    return [], {**env, "OS_REGION_NAME": str(found["region_name"]), "OS_INTERFACE": str(found["interface"])}
+
+
 def passes(target: str) -> list[Pass]:
     """Return the pytest passes of one target, the certifying one first."""
+    if target == "keystone-glance":
+        return keystone_passes()
     if target == "glance":
         return [Pass("glance", ("--profile=glance",), "reports/glance"),
                 Pass("ims (informative)", ("--profile=ims", "--tb=no"), "reports/glance-ims",
@@ -138,14 +176,17 @@ def passes(target: str) -> list[Pass]:
 def run_pytest(url: str, one: Pass, extra: list[str], image_ids: list[str]) -> int:
     """Run one pytest pass against url and return its exit status."""
     # Options are written --name=value: pytest guesses its rootdir from bare path arguments.
-    argv = [sys.executable, "-m", "pytest", f"--target={url}", *one.options,
+    login, credentials = cloud_login(one.cloud, one.cloud_as_variables) if one.cloud else ([], {})
+    argv = [sys.executable, "-m", "pytest", *([f"--target={url}"] if one.target else []), *one.options, *login,
             f"--report-dir={one.report_dir}", *(f"--image-id={i}" for i in image_ids), *extra]
+    # Only this pass's OpenStack credentials: none from the calling shell.
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OS_")}, **credentials}
     (REPO / one.report_dir / "results.json").unlink(missing_ok=True)  # never judge a stale record
     shown = [a for a in argv[1:] if not a.startswith("--image-id=")]
     ids = f" --image-id=... ({len(image_ids)} seeded images)" if image_ids else ""
     log(f"pass {one.name}: {' '.join(shown)}{ids}")
     started = time.monotonic()
-    status = subprocess.run(argv, cwd=REPO, check=False).returncode
+    status = subprocess.run(argv, cwd=REPO, check=False, env=env).returncode
     log(f"pass {one.name}: pytest exit status {status} after {time.monotonic() - started:.1f}s")
     return status
 
@@ -174,6 +215,14 @@ def check_not_offered(target: str, one: Pass) -> str | None:
     return None
 
 
+def check_must_pass(target: str, one: Pass) -> str | None:
+    """Return why the record did not pass a requirement this target must judge (the 401 answers), or None."""
+    results = read_results(one.report_dir)
+    wrong = [f"{rid}={results.get(rid, ('', 'absent'))[1]}" for rid in MUST_PASS.get(target, ())
+             if results.get(rid, ("", ""))[1] != "passed"]
+    return f"the {one.name} pass must judge and pass {', '.join(wrong)}" if wrong else None
+
+
 def waived_ids(path: Path) -> list[str]:
     """Return the requirement ids the waiver file names."""
     import yaml  # the suite's own dependency; imported late so --help works without it
@@ -184,6 +233,8 @@ def waived_ids(path: Path) -> list[str]:
 
 def check_informative(one: Pass, status: int) -> str | None:
     """Return why a pass after the first is not acceptable, or None when it is."""
+    if one.must == "pass":
+        return None if status == PYTEST_OK else f"the {one.name} pass exited {status}, expected {PYTEST_OK}"
     if one.must == "ran":
         if status not in (PYTEST_OK, PYTEST_FAILED):
             return f"the {one.name} pass did not run properly (pytest exit status {status})"
@@ -232,12 +283,15 @@ def run_target(target: str, extra: list[str]) -> int:
         first, *others = passes(target)
         status = run_pytest(url, first, extra, ids)
         if status in (PYTEST_OK, PYTEST_FAILED):
-            problem = check_not_offered(target, first)
+            problem = check_not_offered(target, first) or check_must_pass(target, first)
             if problem is not None:
                 log(f"error: {problem}")
                 status = 1
         for one in others:
-            problem = check_informative(one, run_pytest(url, one, extra, ids))
+            pass_status = run_pytest(url, one, extra, ids if one.pinned else [])
+            problem = check_informative(one, pass_status)
+            if problem is None and pass_status in (PYTEST_OK, PYTEST_FAILED):
+                problem = check_must_pass(target, one)
             if problem is not None:
                 log(f"error: {problem}")
                 status = status or 1

@@ -12,6 +12,7 @@ from conformance.glance import published_schema, sample
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.v2_shown import Shown
 from conformance.run.state import HttpFingerprint, HttpTargetRecord, RunState
+from conformance.targets.auth import CredentialSource
 from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
@@ -26,12 +27,44 @@ def discovery_bound(max_images: int) -> int:
 
 
 @pytest.fixture(scope="session")
-def http_base_url(request: pytest.FixtureRequest, run_state: RunState) -> Iterator[str]:
-    """The Glance-style endpoint under test, starting the embedded reference when none is given."""
+def http_credentials(run_state: RunState) -> CredentialSource | None:
+    """Keystone credentials asked for a token on each request (renewed as it expires), when configured."""
+    config = run_state.config
+    if config.keystone is None:
+        return None
+    from conformance.targets.keystone import KeystoneAuth
+
+    censor = run_state.log.censor
+
+    def censored(token: str) -> None:  # each token Keystone issues is a secret from then on
+        censor.secrets = (*censor.secrets, token)
+
+    try:
+        return KeystoneAuth(config.keystone, verify=config.verify, timeout=config.timeout, reveal=censored)
+    except Exception as exc:  # keystoneauth1 refusing the options (a missing scope, an unknown option)
+        raise TargetUnreachable(f"Keystone credentials of {config.keystone.source}: {censor.text(str(exc))}") from None
+
+
+@pytest.fixture(scope="session")
+def http_base_url(
+    request: pytest.FixtureRequest, run_state: RunState, http_credentials: CredentialSource | None
+) -> Iterator[str]:
+    """The Glance-style endpoint under test: --target, else the catalogue's, else the embedded reference started."""
     config = run_state.config
     if config.http_url:
         run_state.targets.http = HttpTargetRecord(url=config.http_url)
         yield config.http_url
+        return
+    if config.keystone is not None:
+        from conformance.targets.keystone import KeystoneAuth
+
+        assert isinstance(http_credentials, KeystoneAuth), "Keystone settings give Keystone credentials"
+        try:
+            url = http_credentials.endpoint()
+        except TargetError as exc:
+            raise TargetUnreachable(str(exc)) from None
+        run_state.targets.http = HttpTargetRecord(url=url)
+        yield url
         return
     from conformance.reference.glance.faults import GLANCE_FAULTS
     from conformance.reference.http_server import start_http_server
@@ -46,12 +79,12 @@ def http_base_url(request: pytest.FixtureRequest, run_state: RunState) -> Iterat
 
 
 @pytest.fixture(scope="session")
-def http_target(http_base_url: str, run_state: RunState) -> HttpTarget:
+def http_target(http_base_url: str, run_state: RunState, http_credentials: CredentialSource | None) -> HttpTarget:
     """HTTP client for the Glance-style target, with the run's auth, TLS and timeout."""
     config = run_state.config
     target = HttpTarget(
         http_base_url, timeout=config.timeout, log=run_state.log, token=config.token, verify=config.verify,
-        signer=signer_for(config.ak, config.sk, config.security_token),
+        signer=signer_for(config.ak, config.sk, config.security_token), credentials=http_credentials,
     )
     try:
         root = target.request("GET", "/", headers={"Accept": "application/json"})

@@ -50,7 +50,7 @@ def document(state: RunState) -> dict[str, Any]:
         "format": RESULTS_FORMAT,
         "suite": {"name": SUITE_NAME, "version": __version__, "commit": suite_commit()},
         "target": {
-            "url": config.target or "embedded reference targets",
+            "url": config.shown_target,
             "family": families[0] if len(families) == 1 else "+".join(families),
             "embedded": config.embedded,
             "endpoints": state.targets.to_dict(),

@@ -31,6 +31,22 @@ class RequestSigner(Protocol):
         ...
 
 
+class CredentialSource(Protocol):
+    """Credentials that change during a run (a Keystone token that expires); the transport asks for each request."""
+
+    def headers(self, method: str, url: str) -> dict[str, str]:
+        """The credential headers of one request to `url`."""
+        ...
+
+    def token(self) -> str:
+        """The token the headers carry now (what a forged token imitates)."""
+        ...
+
+    def renew(self) -> bool:
+        """Drop cached credentials after the target refused them; whether a second attempt can differ."""
+        ...
+
+
 def token_headers(token: str | None) -> dict[str, str]:
     """Headers that authenticate with a Keystone/IAM token, if one is configured."""
     return {TOKEN_HEADER: token} if token else {}

@@ -19,7 +19,7 @@ from requests.structures import CaseInsensitiveDict
 from conformance.evidence import Exchange, ExchangeLog
 from conformance.reproduce import Replay, tls_options
 from conformance.short_repr import ShortRepr, shown_address
-from conformance.targets.auth import TOKEN_HEADER, Auth, RequestSigner, forged_token, token_headers
+from conformance.targets.auth import TOKEN_HEADER, Auth, CredentialSource, RequestSigner, forged_token, token_headers
 from conformance.targets.errors import TargetError
 
 BODY_CAP = 8 * 1024 * 1024  # bytes read of any response body; the rest is not read
@@ -86,8 +86,9 @@ class _Answer:
 class HttpTarget(ShortRepr):
     """A Glance-style endpoint: sends requests with the configured credentials, TLS and timeout.
 
-    Credentials go on each request from here alone: the run's token and/or AK/SK signature, or (for the 401 checks)
-    none or a forged token.
+    Credentials go on each request from here alone: the run's token (static, or asked of `credentials` each time)
+    and/or AK/SK signature, or (for the 401 checks) none or a forged token. When the target refuses fresh
+    credentials with 401, they are renewed once and the request sent again; the second answer is the one judged.
     """
 
     def __init__(
@@ -99,23 +100,26 @@ class HttpTarget(ShortRepr):
         token: str | None = None,
         verify: bool | str = True,
         signer: RequestSigner | None = None,
+        credentials: CredentialSource | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.log = log
         self.token = token
+        self.credentials = credentials
         self.verify = verify
         self.signer = signer
         self.session = self._new_session()
 
     def __repr__(self) -> str:
+        auth = "renewed" if self.credentials else "set" if self.token else "none"
         signed = ", AK/SK-signed" if self.signer else ""
-        return f"HttpTarget({shown_address(self.base_url)}, token {'set' if self.token else 'none'}{signed})"
+        return f"HttpTarget({shown_address(self.base_url)}, token {auth}{signed})"
 
     @property
     def has_credentials(self) -> bool:
         """Whether the run sends credentials, so that a request without valid ones can be judged."""
-        return bool(self.token or self.signer)
+        return bool(self.token or self.credentials or self.signer)
 
     def url(self, path: str, params: dict[str, Any] | None = None) -> str:
         """The absolute URL of `path` (already percent-encoded) with `params`."""
@@ -137,8 +141,15 @@ class HttpTarget(ShortRepr):
         auth: Auth = Auth.RUN,
     ) -> HttpResponse:
         """Send one request (JSON `payload` or raw `data`) with `auth`; TargetError when there is no answer in time."""
+        response = self._request_once(method, path, params, headers, payload, data, content_type, auth)
+        if response.status == 401 and self._renewed(auth):
+            response = self._request_once(method, path, params, headers, payload, data, content_type, auth)
+        return response
+
+    def _request_once(self, method: str, path: str, params: dict[str, Any] | None, headers: dict[str, str] | None,
+                      payload: Any, data: bytes | None, content_type: str | None, auth: Auth) -> HttpResponse:
         url = self.url(path, params)
-        credentials = self._credentials(auth)
+        credentials = self._credentials(auth, method, url)
         headers = {**credentials, **(headers or {})}
         shown_body = None  # the request body as the evidence shows it
         if payload is not None:
@@ -164,10 +175,16 @@ class HttpTarget(ShortRepr):
 
     def head_raw(self, path: str, *, auth: Auth = Auth.RUN) -> HttpResponse:
         """HEAD `path` over a plain socket, reading every byte after the headers (requests never reads them)."""
+        response = self._head_raw_once(path, auth)
+        if response.status == 401 and self._renewed(auth):
+            response = self._head_raw_once(path, auth)
+        return response
+
+    def _head_raw_once(self, path: str, auth: Auth) -> HttpResponse:
         url = self.url(path)
         parts = urlsplit(url)
         sent = {name: value for name, value in self._session_headers().items() if name.lower() != "connection"}
-        credentials = self._credentials(auth)
+        credentials = self._credentials(auth, "HEAD", url)
         sent.update({"Host": parts.netloc, "Connection": "close", **credentials})
         signed = self.signer is not None and auth == Auth.RUN
         if self.signer is not None and signed:
@@ -192,18 +209,24 @@ class HttpTarget(ShortRepr):
         headers = CaseInsensitiveDict({k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines)})
         return self._answered(exchange, started, url, _Answer(status, headers, body))
 
-    def _credentials(self, auth: Auth) -> dict[str, str]:
+    def _credentials(self, auth: Auth, method: str, url: str) -> dict[str, str]:
         """The credential headers of one request."""
         if auth == Auth.NONE:
             return {}
         if auth == Auth.FORGED:
-            return token_headers(forged_token(self.token))
+            return token_headers(forged_token(self.credentials.token() if self.credentials else self.token))
+        if self.credentials is not None:
+            return self.credentials.headers(method, url)
         return token_headers(self.token)
 
     def _replay(self, auth: Auth, credentials: dict[str, str], signed: bool, binary_body: bool = False) -> Replay:
         """What the reproduction of one request needs beyond its censored exchange."""
         forged = credentials.get(TOKEN_HEADER) if auth == Auth.FORGED else None
         return Replay(tls=tls_options(self.verify), forged_token=forged, signed=signed, binary_body=binary_body)
+
+    def _renewed(self, auth: Auth) -> bool:
+        """After a 401 to the run's own credentials: renew them, and whether the request is worth sending again."""
+        return auth == Auth.RUN and self.credentials is not None and self.credentials.renew()
 
     def _session_headers(self) -> dict[str, str]:
         """The headers the session sends with every request, as text."""
