@@ -165,6 +165,10 @@ def pytest_runtest_makereport(
     shown = evidence_of(call.excinfo.value if call.excinfo is not None else None)
     exchanges += [exchange for exchange in shown if exchange not in exchanges]
     report.conformance_exchanges = [exchange.to_dict() for exchange in exchanges]  # type: ignore[attr-defined]
+    if report.when != "call":
+        # fixtures' exchanges (discovery, session setup and cleanup): recorded even when the test passes
+        state.discovery += [{"made_for": item.nodeid, "phase": report.when, **shown_exchange}
+                            for shown_exchange in report.conformance_exchanges]  # type: ignore[attr-defined]
     report.conformance_requirements = ids  # type: ignore[attr-defined]
     outcome, message = classify(report, call)
     test = state.tests.setdefault(item.nodeid, TestOutcome(item.nodeid, ids))

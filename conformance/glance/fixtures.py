@@ -13,7 +13,7 @@ from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.v2_shown import Shown
 from conformance.run.state import HttpFingerprint, HttpTargetRecord, RunState
 from conformance.targets.errors import TargetError, TargetUnreachable
-from conformance.targets.glance import GlanceClient
+from conformance.targets.glance import GlanceClient, Listing
 from conformance.targets.http import HttpTarget
 
 MAX_IMAGES = 100  # the default of --max-images: enough to find a pattern, bounded on large public catalogues
@@ -74,11 +74,16 @@ def http_profile(run_state: RunState) -> catalog.Profile:
 
 
 @pytest.fixture(scope="session")
-def v2_listed(glance: GlanceClient, run_state: RunState) -> dict[str, dict[str, Any]]:
-    """Images the target lists through `GET /v2/images`, by id, in listing order (discovery: at most 10 per image
-    judged)."""
+def v2_listing(glance: GlanceClient, run_state: RunState) -> Listing:
+    """What `GET /v2/images` lists, page by page on the target's origin (discovery: at most 10 per image judged)."""
+    return glance.list_v2(max_images=discovery_bound(run_state.config.max_images))
+
+
+@pytest.fixture(scope="session")
+def v2_listed(v2_listing: Listing) -> dict[str, dict[str, Any]]:
+    """Images the target lists through `GET /v2/images`, by id, in listing order."""
     listed: dict[str, dict[str, Any]] = {}
-    for entry in glance.list_v2(max_images=discovery_bound(run_state.config.max_images)):
+    for entry in v2_listing.images:
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
             listed.setdefault(entry["id"], entry)
     return listed

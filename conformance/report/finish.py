@@ -86,6 +86,7 @@ def document(state: RunState) -> dict[str, Any]:
             "expired": expired_waivers(state),
         },
         "requirements": [requirement_entry(result) for result in state.results],
+        "discovery": state.discovery,
     }
     if state.baseline is not None and config.baseline is not None:
         doc["changes_since_baseline"] = changes(state.baseline, outcomes, str(config.baseline))
