@@ -20,6 +20,7 @@ import pytest
 from conformance import catalog
 from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets.auth import generated_token
+from conformance.targets.http import split_userinfo
 
 DEFAULT_PROFILES = {"http": "ims", "cri": "cri"}
 CRI_VERSIONS = ("auto", "v1", "v1alpha2")
@@ -93,6 +94,7 @@ def parse_target(target: str) -> tuple[str, str]:
     """(family, address) for a --target value; ConfigError when the scheme is not one we speak."""
     split = urlsplit(target)
     scheme = split.scheme.lower()
+    target = split_userinfo(target)[0]  # messages never show a password the URL carries
     if scheme in ("http", "https"):
         if not split.hostname:
             raise ConfigError(f"--target {target!r}: an http(s) URL needs a host, e.g. http://127.0.0.1:9292")
@@ -268,6 +270,7 @@ class TargetConfig(ShortRepr):
     allow_writes: bool = False
     max_images: int = 100  # images judged per run (per CRI version)
     max_pages: int = 10  # pages one v1.1 detail walk may follow
+    basic_auth: tuple[str, str] | None = None  # user and password the --target URL carried (not in `target`)
 
     def __repr__(self) -> str:
         # never the token, nor user info or a query in the target's address: a repr can end up in any output
@@ -284,7 +287,8 @@ class TargetConfig(ShortRepr):
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in any output."""
-        return tuple(s for s in (self.token,) if s)
+        user, password = self.basic_auth or ("", "")
+        return tuple(s for s in (self.token, password, f"{user}:{password}" if password else "") if s)
 
     def cannot_judge(self, requirement: catalog.Requirement) -> str | None:
         """Why this run cannot judge `requirement` at all, or None when it can."""
@@ -317,7 +321,10 @@ def build_config(
     """Validate options > environment > ini into a TargetConfig, or raise ConfigError with one line."""
     values = {option.dest: option.value(options, ini, env, rootdir) for option in OPTIONS}
     target: str | None = values["target"]
+    basic_auth = None
     if target:
+        # user:password@ in the URL: sent as basic auth to that origin only, never shown (the shown target drops it)
+        target, basic_auth = split_userinfo(target)
         family, address = parse_target(target)
         families: tuple[str, ...] = (family,)
         http_url = address if family == "http" else None
@@ -349,6 +356,7 @@ def build_config(
         allow_writes=values["allow_writes"],
         max_images=values["max_images"],
         max_pages=values["max_pages"],
+        basic_auth=basic_auth,
     )
 
 

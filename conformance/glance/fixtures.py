@@ -49,7 +49,8 @@ def http_target(http_base_url: str, run_state: RunState) -> HttpTarget:
     """HTTP client for the Glance-style target, with the run's auth, TLS and timeout."""
     config = run_state.config
     target = HttpTarget(
-        http_base_url, timeout=config.timeout, log=run_state.log, token=config.token, verify=config.verify
+        http_base_url, timeout=config.timeout, log=run_state.log, token=config.token, verify=config.verify,
+        basic_auth=config.basic_auth,
     )
     try:
         root = target.request("GET", "/", headers={"Accept": "application/json"})
