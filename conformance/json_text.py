@@ -14,6 +14,7 @@ class NotJSON(ValueError):
 
 def loads(text: str | bytes | bytearray, **kwargs: Any) -> Any:
     """`json.loads(text)`, but ValueError (never RecursionError) for JSON nested deeper than MAX_DEPTH."""
+    __tracebackhide__ = True
     try:
         value = json.loads(text, **kwargs)
     except RecursionError:

@@ -306,7 +306,6 @@ class HttpTarget(ShortRepr):
         session = requests.Session()
         session.verify = self.verify
         session.trust_env = False  # a vendor's proxy settings must not reroute a certification run
-        session.max_redirects = 0  # redirects are never followed (allow_redirects=False): a Location is only judged
         if self._basic_auth:
             session.headers["Authorization"] = basic_authorization(*self._basic_auth)
         return session
@@ -320,6 +319,7 @@ class HttpTarget(ShortRepr):
         deadline = started + self.timeout
         try:
             with self.session.request(
+                # never follow a redirect: a Location is judged, not requested (it may name another origin)
                 method, url, headers=headers, data=data, timeout=self.timeout, stream=True, allow_redirects=False
             ) as raw:
                 body = bytearray()
