@@ -179,12 +179,12 @@ def test_secrets_never_appear_in_any_form(tmp_path: Path) -> None:
 
 def test_censor_masks_every_written_form() -> None:
     censor = Censor((TOKEN, PASSWORD, f"{USER}:{PASSWORD}"))
+    encoded = [base64.b64encode(TOKEN.encode()), base64.urlsafe_b64encode(TOKEN.encode()),
+               base64.b64encode(f"{USER}:{PASSWORD}".encode())]
     written = [TOKEN, repr(TOKEN), json.dumps(TOKEN), repr(json.dumps(TOKEN)), json.dumps(repr(TOKEN)),
-               quote(TOKEN, safe=""), quote(TOKEN, safe="").replace("%5C", "%5c"), quote(TOKEN),
-               base64.b64encode(TOKEN.encode()), base64.urlsafe_b64encode(TOKEN.encode()),
-               base64.b64encode(f"{USER}:{PASSWORD}".encode()), PASSWORD]
-    for form in written:
-        text = form.decode() if isinstance(form, bytes) else form
+               quote(TOKEN, safe=""), quote(TOKEN, safe="").replace("%5C", "%5c"), quote(TOKEN), PASSWORD,
+               *(form.decode("ascii") for form in encoded)]
+    for text in written:
         censored = censor.text(f"before {text} after")
         assert "RET123" not in censored and PASSWORD not in censored and censor.leaks(text), text
     assert censor.text("nothing secret here") == "nothing secret here"
