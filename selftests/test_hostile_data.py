@@ -294,13 +294,16 @@ def test_unusable_report_dir_is_one_line_and_exit_4(tmp_path: Path) -> None:
     assert len(errors) == 1 and "--report-dir" in errors[0], errors
 
 
-def test_results_json_that_cannot_be_written_is_one_line_and_exit_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize("report", ["results.json", "junit.xml", "report.html"])
+def test_a_report_that_cannot_be_written_is_one_line_and_exit_2(tmp_path: Path, report: str) -> None:
     reports = tmp_path / "reports"
-    (reports / "results.json").mkdir(parents=True)
+    (reports / report).mkdir(parents=True)
     run = run_suite(reports, "tests/glance_v2/test_show.py::test_existing_image_answers_200_with_json", timeout=120)
     output = run.stdout + run.stderr
     assert run.returncode == 2, output
     assert "Traceback" not in output and "INTERNALERROR" not in output
-    assert len([line for line in output.splitlines() if line.startswith("ERROR: ")]) == 1, output
-    assert (reports / "report.html").is_file() and (reports / "junit.xml").is_file()
+    errors = [line for line in output.splitlines() if line.startswith("ERROR: ")]
+    assert len(errors) == 1 and report in errors[0], output
+    for other in {"results.json", "junit.xml", "report.html"} - {report}:
+        assert (reports / other).is_file(), other
     assert not list(reports.glob("*.partial"))

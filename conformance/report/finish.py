@@ -37,7 +37,7 @@ def conclude(state: RunState) -> None:
     try:
         write_json(path, state.document)
     except OSError as exc:
-        state.unwritten.append(failure_line(str(path), exc))
+        state.unwritten.append(failure_line(f"results.json ({path})", exc))
 
 
 def expired_waivers(state: RunState) -> list[dict[str, str]]:
