@@ -10,20 +10,26 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 import socket
+import tempfile
 import time
 from collections.abc import Iterator
+from concurrent import futures
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import grpc
 import pytest
 
 from conformance import json_text
 from conformance.evidence import Censor, ExchangeLog, inert, secret_forms
 from conformance.hypothesis_profiles import HypothesisInfo
 from conformance.options import build_config
+from conformance.reference.cri import images as cri_images
+from conformance.reference.cri.servicer import PROTO_MODULES, ImageServicer, service_handler
 from conformance.reference.glance.images import image_by_key
 from conformance.reference.http_server import start_http_server
 from conformance.run.state import RunState
@@ -279,6 +285,31 @@ def test_bad_data_fails_requirements_and_never_errors_nor_reaches_the_terminal(t
     assert "\\x1b[2J" in console  # shown, escaped
     texts = outputs(run)
     assert "\x1b" not in texts["junit.xml"]
+
+
+class _DeepInfo(ImageServicer):
+    """The reference CRI ImageService, whose verbose info values are JSON nested 100,000 deep."""
+
+    def _info(self, image: cri_images.CatalogueImage) -> str:
+        return DEEP.decode("ascii")
+
+
+def test_deep_cri_info_fails_info_json_and_nothing_errors(tmp_path: Path) -> None:
+    folder = tempfile.mkdtemp(prefix="deep-", dir="/tmp")  # unix socket paths are short
+    servicer = _DeepInfo(cri_images.catalogue(), frozenset())
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    server.add_generic_rpc_handlers(tuple(service_handler(version, servicer, []) for version in PROTO_MODULES))
+    server.add_insecure_port(f"unix:{folder}/cri.sock")
+    server.start()
+    try:
+        run = run_suite(tmp_path / "reports", "tests/cri", "--target", f"unix://{folder}/cri.sock", timeout=300)
+    finally:
+        server.stop(0)
+        shutil.rmtree(folder, ignore_errors=True)
+    outcomes = run.outcomes()
+    assert outcomes["CRI-IMAGESTATUS-INFO-JSON"] == "failed", run.stdout[-3000:]
+    assert "error" not in outcomes.values(), outcomes
+    assert "nested deeper than" in run.stdout
 
 
 # --- a report that cannot be written ---------------------------------------------------------------------------
