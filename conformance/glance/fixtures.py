@@ -90,14 +90,15 @@ def v2_listed(v2_listing: Listing) -> dict[str, dict[str, Any]]:
     return listed
 
 
-def sample_of(listed: dict[str, dict[str, Any]], max_images: int) -> sample.Sample:
-    """The sample of `listed` (a discovery read of at most discovery_bound(max_images) entries) to judge."""
-    complete = len(listed) < discovery_bound(max_images)
+def sample_of(listed: dict[str, dict[str, Any]], max_images: int, *, ended: bool = True) -> sample.Sample:
+    """The sample of `listed` (a discovery read of at most discovery_bound(max_images) entries) to judge;
+    `ended` is false when the listing was cut before its last page."""
+    complete = ended and len(listed) < discovery_bound(max_images)
     return sample.choose(list(listed.values()), max_images, complete=complete)
 
 
 @pytest.fixture(scope="session")
-def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]]) -> list[str]:
+def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]], v2_listing: Listing) -> list[str]:
     """The images to judge: those pinned with --image-id, else a sample covering every kind the listing shows."""
     record = run_state.targets.http_record()
     if run_state.config.image_ids:
@@ -105,13 +106,16 @@ def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]]) -> l
         record.sample = {"chosen_by": "pinned", "ids": ids}
     else:
         cap = run_state.config.max_images
-        chosen = sample_of(v2_listed, cap)
+        chosen = sample_of(v2_listed, cap, ended=not v2_listing.truncated and v2_listing.problem is None)
         record.sample = chosen.to_record()
         ids = list(chosen.ids)
         if len(v2_listed) > len(ids):
             more = "" if len(v2_listed) < discovery_bound(cap) else "at least "
             run_state.caps["images"] = (f"{more}{len(v2_listed) - len(ids)} listed images outside the sample of {cap} "
                                         "not judged (raise --max-images)")
+        if v2_listing.truncated:
+            cut = f"images listed past {v2_listing.pages} pages of GET /v2/images not read"
+            run_state.caps["images"] = "; ".join(filter(None, (run_state.caps.get("images"), cut)))
     if not ids:
         pytest.skip("no images to test: the target lists no images (seed it, or pin images with --image-id)")
     return ids
