@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import html
 import json
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from conformance.reproduce import Replay, command
 from conformance.short_repr import ShortRepr, shown_address
@@ -59,19 +64,31 @@ def trim(text: str | None, limit: int = BODY_LIMIT) -> str | None:
 
 
 class Censor(ShortRepr):
-    """Masks secrets in headers and in any text that leaves the process."""
+    """Masks secrets in headers and in any text that leaves the process, in every form a secret is written in."""
 
     def __init__(self, secrets: tuple[str, ...] = ()) -> None:
-        self.secrets = tuple(s for s in secrets if s)
+        self.secrets: tuple[str, ...] = ()
+        self._pattern: re.Pattern[str] | None = None
+        self.add(*secrets)
+
+    def add(self, *secrets: str) -> None:
+        """Censor these secrets too from now on (a token issued during the run, for one)."""
+        self.secrets = tuple(dict.fromkeys((*self.secrets, *(s for s in secrets if s))))
+        forms = sorted({form for secret in self.secrets for form in secret_forms(secret)}, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, forms))) if forms else None
 
     def __repr__(self) -> str:
         return f"Censor({len(self.secrets)} secret(s))"
 
     def text(self, value: str) -> str:
-        """`value` with every known secret replaced."""
-        for secret in self.secrets:
-            value = value.replace(secret, CENSORED)
-        return value
+        """`value` with every known secret (in any of its written forms) replaced, and writable as UTF-8."""
+        if self._pattern is not None:
+            value = self._pattern.sub(CENSORED, value)
+        return writable(value)
+
+    def leaks(self, value: str) -> bool:
+        """Whether `value` holds a secret in any of its written forms."""
+        return self._pattern is not None and self._pattern.search(value) is not None
 
     def headers(self, headers: dict[str, str]) -> dict[str, str]:
         """`headers` with sensitive values replaced."""
@@ -117,6 +134,66 @@ class ExchangeLog(ShortRepr):
         """The exchanges recorded since the last drain."""
         taken, self._current = self._current, []
         return taken
+
+
+def secret_forms(secret: str) -> set[str]:
+    """`secret` as it may be written: plain, escaped (repr, JSON, twice), percent-encoded, HTML-escaped, base64."""
+    forms = {secret}
+    for _ in range(2):  # an escaped form escaped again: a repr of JSON, JSON in a repr
+        forms |= {escaped for form in forms for escape in _ESCAPES for escaped in _variants(escape(form))}
+    raw = secret.encode("utf-8", "surrogatepass")
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        encoded = encode(raw).decode("ascii")
+        forms |= {encoded, encoded.rstrip("=")}
+    return {form for form in forms if form}
+
+
+def _variants(form: str) -> set[str]:
+    """A percent-encoded form with upper and lower case hex digits."""
+    return {form, re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), form)} if "%" in form else {form}
+
+
+_ESCAPES: tuple[Callable[[str], str], ...] = (
+    lambda text: repr(text)[1:-1],
+    lambda text: json.dumps(text)[1:-1],
+    lambda text: json.dumps(text, ensure_ascii=False)[1:-1],
+    lambda text: quote(text, safe="", errors="surrogatepass"),
+    lambda text: quote(text, errors="surrogatepass"),
+    lambda text: quote_plus(text, errors="surrogatepass"),
+    lambda text: html.escape(text),
+)
+
+
+def writable(text: str) -> str:
+    """`text` with lone surrogates (from a target's JSON such as "\\ud800") written as escapes: UTF-8 can hold it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+# C0 (but tab and newline), DEL, C1, lone surrogates, and the format characters that reorder or hide text (bidi
+# overrides and isolates, zero-width characters, line and paragraph separators)
+_NOT_INERT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
+
+
+def inert(text: str) -> str:
+    """`text` safe for a terminal: control and text-direction characters written as escapes (\\x1b, \\u202e)."""
+    return _NOT_INERT.sub(_escape_char, text)
+
+
+def is_inert(text: str) -> bool:
+    """Whether `text` holds no character `inert` would escape."""
+    return _NOT_INERT.search(text) is None
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def json_text(data: Any) -> str:

@@ -21,6 +21,7 @@ import pytest
 from conformance import catalog
 from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets.auth import generated_token
+from conformance.targets.http import split_userinfo
 from conformance.targets.signing import AK_ENV, EXTRA, SECURITY_TOKEN_ENV, SK_ENV
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ def parse_target(target: str) -> tuple[str, str]:
     """(family, address) for a --target value; ConfigError when the scheme is not one we speak."""
     split = urlsplit(target)
     scheme = split.scheme.lower()
+    target = split_userinfo(target)[0]  # messages never show a password the URL carries
     if scheme in ("http", "https"):
         if not split.hostname:
             raise ConfigError(f"--target {target!r}: an http(s) URL needs a host, e.g. http://127.0.0.1:9292")
@@ -301,6 +303,7 @@ class TargetConfig(ShortRepr):
     max_images: int = 100  # images judged per run (per CRI version)
     max_pages: int = 10  # pages one v1.1 detail walk may follow
     keystone: KeystoneSettings | None = None  # OpenStack credentials; without --target, the catalogue names the target
+    basic_auth: tuple[str, str] | None = None  # user and password the --target URL carried (not in `target`)
 
     def __repr__(self) -> str:
         # never the token, nor user info or a query in the target's address: a repr can end up in any output
@@ -329,7 +332,9 @@ class TargetConfig(ShortRepr):
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in any output."""
         keystone = self.keystone.secrets() if self.keystone else ()
-        return tuple(s for s in (self.token, self.ak, self.sk, self.security_token, *keystone) if s)
+        user, password = self.basic_auth or ("", "")
+        basic = (password, f"{user}:{password}") if password else ()
+        return tuple(s for s in (self.token, self.ak, self.sk, self.security_token, *keystone, *basic) if s)
 
     def cannot_judge(self, requirement: catalog.Requirement) -> str | None:
         """Why this run cannot judge `requirement` at all, or None when it can."""
@@ -363,7 +368,10 @@ def build_config(
     values = {option.dest: option.value(options, ini, env, rootdir) for option in OPTIONS}
     target: str | None = values["target"]
     keystone = _keystone(values, env)
+    basic_auth = None
     if target:
+        # user:password@ in the URL: sent as basic auth to that origin only, never shown (the shown target drops it)
+        target, basic_auth = split_userinfo(target)
         family, address = parse_target(target)
         families: tuple[str, ...] = (family,)
         http_url = address if family == "http" else None
@@ -402,6 +410,7 @@ def build_config(
         max_images=values["max_images"],
         max_pages=values["max_pages"],
         keystone=keystone,
+        basic_auth=basic_auth,
     )
 
 

@@ -11,13 +11,13 @@ import pytest
 from conformance import FAMILY_OF_OPERATION, REPO_ROOT, catalog, hypothesis_profiles, options, schemas
 from conformance.checks import evidence_of, recording
 from conformance.cri.fixtures import *  # noqa: F403
-from conformance.evidence import Censor, ExchangeLog
+from conformance.evidence import Censor, ExchangeLog, inert, is_inert
 from conformance.glance import walks
 from conformance.glance.fixtures import *  # noqa: F403
 from conformance.glance.v1_fixtures import *  # noqa: F403
 from conformance.glance.write_fixtures import *  # noqa: F403
 from conformance.options import DEFAULT_PROFILES, ConfigError
-from conformance.report import finish
+from conformance.report import finish, writing
 from conformance.run.baseline import load_baseline
 
 # Fixtures live in their own module; importing them here makes pytest find them through the plugin.
@@ -46,6 +46,12 @@ def pytest_configure(config: pytest.Config) -> None:
         schemas.registry()
     except (ConfigError, catalog.CatalogError) as exc:
         raise pytest.UsageError(str(exc)) from None
+    if not config.option.help:
+        try:
+            writing.check_folder(target_config.report_dir)
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        config.pluginmanager.register(writing, "image_conformance_report_writing")
     hypothesis = hypothesis_profiles.choose(config)
     walks.set_page_cap(target_config.max_pages)
     try:
@@ -148,7 +154,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     profiles = ", ".join(f"{family}: {name}" for family, name in state.config.profiles.items())
     info = state.hypothesis
     seed = "derandomized" if info.derandomized else f"seed {info.seed} (repeat with --hypothesis-seed={info.seed})"
-    return [f"conformance target: {target} · profiles: {profiles}", f"hypothesis: profile {info.profile}, {seed}"]
+    return [inert(f"conformance target: {target} · profiles: {profiles}"),
+            f"hypothesis: profile {info.profile}, {seed}"]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -165,6 +172,10 @@ def pytest_runtest_makereport(
     shown = evidence_of(call.excinfo.value if call.excinfo is not None else None)
     exchanges += [exchange for exchange in shown if exchange not in exchanges]
     report.conformance_exchanges = [exchange.to_dict() for exchange in exchanges]  # type: ignore[attr-defined]
+    if report.when != "call":
+        # fixtures' exchanges (discovery, session setup and cleanup): recorded even when the test passes
+        state.discovery += [{"made_for": item.nodeid, "phase": report.when, **shown_exchange}
+                            for shown_exchange in report.conformance_exchanges]  # type: ignore[attr-defined]
     report.conformance_requirements = ids  # type: ignore[attr-defined]
     outcome, message = classify(report, call)
     test = state.tests.setdefault(item.nodeid, TestOutcome(item.nodeid, ids))
@@ -175,8 +186,6 @@ def pytest_runtest_makereport(
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {message}")
     censor = state.log.censor
     message = censor.text(message)
-    if censor.secrets:
-        _censor_report(report, censor)
     if outcome == Outcome.FAILED:
         waivers = [state.active_waiver(rid) for rid in ids]
         if all(waivers):
@@ -192,7 +201,8 @@ def pytest_runtest_makereport(
         report.longrepr = message  # one line: a transport problem needs no traceback
     if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachable):
         state.stopped = message
-        item.session.shouldstop = message
+        item.session.shouldstop = inert(message)  # pytest prints it
+    _safe_report(report, censor)
     return report
 
 
@@ -219,11 +229,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"not run: {state.stopped}")
 
 
-def _censor_report(report: pytest.TestReport, censor: Censor) -> None:
-    """No secret may reach the terminal, junit.xml or report.html through a traceback or captured output."""
-    if report.longrepr is not None and any(secret in str(report.longrepr) for secret in censor.secrets):
-        report.longrepr = censor.text(str(report.longrepr))
-    report.sections = [(title, censor.text(content)) for title, content in report.sections]
+def _safe_report(report: pytest.TestReport, censor: Censor) -> None:
+    """No secret may reach the terminal, junit.xml or report.html, nor a control character the terminal."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):  # a skip: (path, line, reason)
+        report.longrepr = (*longrepr[:2], inert(censor.text(longrepr[2])))
+    elif longrepr is not None:
+        text = str(longrepr)
+        if censor.leaks(text) or not is_inert(text):
+            report.longrepr = inert(censor.text(text))
+    report.sections = [(title, inert(censor.text(content))) for title, content in report.sections]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -237,6 +252,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     finish.conclude(state)
     if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         session.exitstatus = pytest.ExitCode.OK if state.verdict == Verdict.PASS else pytest.ExitCode.TESTS_FAILED
+    if state.unwritten:
+        session.exitstatus = pytest.ExitCode.INTERRUPTED  # 2: the run's record is incomplete
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
@@ -247,4 +264,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     if state.document is None:
         return
     passed = state.verdict == Verdict.PASS
-    terminalreporter.write_sep("=", finish.summary_line(state), bold=True, red=not passed, green=passed)
+    terminalreporter.write_sep("=", inert(finish.summary_line(state)), bold=True, red=not passed, green=passed)
+    for line in state.unwritten:
+        terminalreporter.write_line(inert(f"ERROR: {line}"), red=True, bold=True)

@@ -14,7 +14,7 @@ from conformance.glance.v2_shown import Shown
 from conformance.run.state import HttpFingerprint, HttpTargetRecord, RunState
 from conformance.targets.auth import CredentialSource
 from conformance.targets.errors import TargetError, TargetUnreachable
-from conformance.targets.glance import GlanceClient
+from conformance.targets.glance import GlanceClient, Listing
 from conformance.targets.http import HttpTarget
 from conformance.targets.signing import signer_for
 
@@ -36,11 +36,8 @@ def http_credentials(run_state: RunState) -> CredentialSource | None:
 
     censor = run_state.log.censor
 
-    def censored(token: str) -> None:  # each token Keystone issues is a secret from then on
-        censor.secrets = (*censor.secrets, token)
-
-    try:
-        return KeystoneAuth(config.keystone, verify=config.verify, timeout=config.timeout, reveal=censored)
+    try:  # each token Keystone issues is a secret from then on
+        return KeystoneAuth(config.keystone, verify=config.verify, timeout=config.timeout, reveal=censor.add)
     except Exception as exc:  # keystoneauth1 refusing the options (a missing scope, an unknown option)
         raise TargetUnreachable(f"Keystone credentials of {config.keystone.source}: {censor.text(str(exc))}") from None
 
@@ -85,6 +82,7 @@ def http_target(http_base_url: str, run_state: RunState, http_credentials: Crede
     target = HttpTarget(
         http_base_url, timeout=config.timeout, log=run_state.log, token=config.token, verify=config.verify,
         signer=signer_for(config.ak, config.sk, config.security_token), credentials=http_credentials,
+        basic_auth=config.basic_auth,
     )
     try:
         root = target.request("GET", "/", headers={"Accept": "application/json"})
@@ -109,24 +107,30 @@ def http_profile(run_state: RunState) -> catalog.Profile:
 
 
 @pytest.fixture(scope="session")
-def v2_listed(glance: GlanceClient, run_state: RunState) -> dict[str, dict[str, Any]]:
-    """Images the target lists through `GET /v2/images`, by id, in listing order (discovery: at most 10 per image
-    judged)."""
+def v2_listing(glance: GlanceClient, run_state: RunState) -> Listing:
+    """What `GET /v2/images` lists, page by page on the target's origin (discovery: at most 10 per image judged)."""
+    return glance.list_v2(max_images=discovery_bound(run_state.config.max_images))
+
+
+@pytest.fixture(scope="session")
+def v2_listed(v2_listing: Listing) -> dict[str, dict[str, Any]]:
+    """Images the target lists through `GET /v2/images`, by id, in listing order."""
     listed: dict[str, dict[str, Any]] = {}
-    for entry in glance.list_v2(max_images=discovery_bound(run_state.config.max_images)):
+    for entry in v2_listing.images:
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
             listed.setdefault(entry["id"], entry)
     return listed
 
 
-def sample_of(listed: dict[str, dict[str, Any]], max_images: int) -> sample.Sample:
-    """The sample of `listed` (a discovery read of at most discovery_bound(max_images) entries) to judge."""
-    complete = len(listed) < discovery_bound(max_images)
+def sample_of(listed: dict[str, dict[str, Any]], max_images: int, *, ended: bool = True) -> sample.Sample:
+    """The sample of `listed` (a discovery read of at most discovery_bound(max_images) entries) to judge;
+    `ended` is false when the listing was cut before its last page."""
+    complete = ended and len(listed) < discovery_bound(max_images)
     return sample.choose(list(listed.values()), max_images, complete=complete)
 
 
 @pytest.fixture(scope="session")
-def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]]) -> list[str]:
+def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]], v2_listing: Listing) -> list[str]:
     """The images to judge: those pinned with --image-id, else a sample covering every kind the listing shows."""
     record = run_state.targets.http_record()
     if run_state.config.image_ids:
@@ -134,13 +138,16 @@ def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]]) -> l
         record.sample = {"chosen_by": "pinned", "ids": ids}
     else:
         cap = run_state.config.max_images
-        chosen = sample_of(v2_listed, cap)
+        chosen = sample_of(v2_listed, cap, ended=not v2_listing.truncated and v2_listing.problem is None)
         record.sample = chosen.to_record()
         ids = list(chosen.ids)
         if len(v2_listed) > len(ids):
             more = "" if len(v2_listed) < discovery_bound(cap) else "at least "
             run_state.caps["images"] = (f"{more}{len(v2_listed) - len(ids)} listed images outside the sample of {cap} "
                                         "not judged (raise --max-images)")
+        if v2_listing.truncated:
+            cut = f"images listed past {v2_listing.pages} pages of GET /v2/images not read"
+            run_state.caps["images"] = "; ".join(filter(None, (run_state.caps.get("images"), cut)))
     if not ids:
         pytest.skip("no images to test: the target lists no images (seed it, or pin images with --image-id)")
     return ids

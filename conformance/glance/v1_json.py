@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from conformance import json_text
 from conformance.targets.http import HttpResponse
 
 _STRING_OR_NONE = re.compile(r'"(?:[^"\\]|\\.)*"|\bnone\b')  # a `none` inside a JSON string is left alone
@@ -15,11 +15,11 @@ def read_json(response: HttpResponse) -> Any:
     """The body as JSON, a bare `none` (as in the seed's sample) read as null; AssertionError when it is not JSON."""
     # GLANCE-V1-1-DETAIL-VALID-JSON fails the typo; every other requirement is judged past it.
     try:
-        return json.loads(response.body)
+        return json_text.loads(response.body)
     except ValueError:
         pass
     text = _STRING_OR_NONE.sub(lambda m: "null" if m.group() == "none" else m.group(), response.text)
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except ValueError:
         return response.json()  # raises, describing the original body

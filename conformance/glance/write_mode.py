@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from conformance import json_text
 from conformance.evidence import Exchange
 from conformance.glance.disk_data import image_data
 from conformance.targets.errors import TargetError, TargetUnreachable
@@ -234,7 +234,7 @@ class ImageWriter:
     def sweep(self, run_id: str) -> list[str]:
         """Delete the fixture images that earlier runs left behind; the ids deleted."""
         swept = []
-        for entry in GlanceClient(self.http).list_v2(max_images=SWEEP_MAX_IMAGES):
+        for entry in GlanceClient(self.http).list_v2(max_images=SWEEP_MAX_IMAGES).images:
             if (isinstance(entry, dict) and is_leftover(entry, run_id)
                     and self.delete(entry["id"], protected=entry.get("protected") is True)):
                 swept.append(entry["id"])
@@ -255,7 +255,7 @@ class ImageWriter:
 
 def _created_field(response: HttpResponse, key: str) -> str | None:
     try:
-        body = json.loads(response.body)
+        body = json_text.loads(response.body)
     except ValueError:
         return None
     value = body.get(key) if isinstance(body, dict) else None

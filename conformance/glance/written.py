@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime
-import json
 from typing import Any
 
 import pytest
 
+from conformance import json_text
 from conformance.glance.filters import PROPERTY_PREFIX, Case, Query, describe, matches_filter
 from conformance.glance.v1_headers import Headed
 from conformance.glance.walks import Walk
@@ -41,7 +41,7 @@ def show_problems(image: WrittenImage, response: HttpResponse) -> list[str]:
     if response.status != 200:
         return [f"{label}: answered {response.status}, documented 200 for the image this run created"]
     try:
-        body = json.loads(response.body)
+        body = json_text.loads(response.body)
     except ValueError:
         return [f"{label}: the body is not JSON"]
     if not isinstance(body, dict):

@@ -11,6 +11,7 @@ from typing import Any
 from conformance import REPO_ROOT, SCHEMAS_DIR, __version__
 from conformance.catalog import Tier
 from conformance.report.results import requirement_entry, write_json
+from conformance.report.writing import failure_line
 from conformance.run.baseline import changes
 from conformance.run.outcomes import Outcome, aggregate, requirement_is_met, verdict
 from conformance.run.state import RunState, now_utc
@@ -32,7 +33,11 @@ def conclude(state: RunState) -> None:
             result.waiver = waiver.to_dict()
     state.verdict = verdict(state.results, expired_waivers=bool(expired_waivers(state)))
     state.document = document(state)
-    write_json(state.config.report_dir / "results.json", state.document)
+    path = state.config.report_dir / "results.json"
+    try:
+        write_json(path, state.document)
+    except OSError as exc:
+        state.unwritten.append(failure_line(f"results.json ({path})", exc))
 
 
 def expired_waivers(state: RunState) -> list[dict[str, str]]:
@@ -86,6 +91,7 @@ def document(state: RunState) -> dict[str, Any]:
             "expired": expired_waivers(state),
         },
         "requirements": [requirement_entry(result) for result in state.results],
+        "discovery": state.discovery,
     }
     if state.baseline is not None and config.baseline is not None:
         doc["changes_since_baseline"] = changes(state.baseline, outcomes, str(config.baseline))

@@ -54,6 +54,7 @@ def pytest_html_results_summary(
     prefix.extend(_verdict_block(document))
     prefix.extend(_findings_block(document))
     prefix.extend(_requirement_tables(document))
+    prefix.extend(_discovery_block(document))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -167,6 +168,17 @@ def _findings_block(document: dict[str, Any]) -> list[str]:
             ) or "<li>none</li>"
             parts.append(f'<p><b>{title}</b></p><ul data-drift="{key}">{items}</ul>')
     return parts
+
+
+def _discovery_block(document: dict[str, Any]) -> list[str]:
+    """Every exchange fixtures made (discovery, setup, cleanup), which no test row shows when the test passed."""
+    exchanges = document.get("discovery") or []
+    if not exchanges:
+        return []
+    return ['<h2 id="discovery">Discovery and setup exchanges</h2>',
+            "<p>Requests the run's fixtures made before and after the tests (image discovery, fetched images, "
+            "walks, cleanup), whatever the tests' outcomes.</p>",
+            exchanges_html(exchanges, limit=len(exchanges))]
 
 
 def _hypothesis_text(info: dict[str, Any]) -> str:

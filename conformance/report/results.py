@@ -36,5 +36,10 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     """Write `document` atomically, so a crash never leaves half a record."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".partial")
-    partial.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    # a lone surrogate from a target's JSON is written as its JSON escape (\ud800), which reads back the same
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    try:
+        partial.write_bytes(text.encode("utf-8", "backslashreplace"))
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

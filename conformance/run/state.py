@@ -138,6 +138,8 @@ class RunState(ShortRepr):
     caps: dict[str, str] = field(default_factory=dict)  # kind of case -> what a cap (--max-images) left out of it
     targets: TargetRecords = field(default_factory=TargetRecords)
     results: list[RequirementResult] = field(default_factory=list)
+    discovery: list[dict[str, Any]] = field(default_factory=list)  # exchanges fixtures made, outside any test's call
+    unwritten: list[str] = field(default_factory=list)  # one line per report that could not be written
     verdict: Verdict | None = None
     stopped: str | None = None  # why the run stopped early (target unreachable, budget used up)
     waivers: list[Waiver] = field(default_factory=list)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import quote
 
 from conformance.short_repr import ShortRepr
 from conformance.targets.auth import Auth
 from conformance.targets.errors import TargetError
-from conformance.targets.http import HttpResponse, HttpTarget
+from conformance.targets.http import HttpResponse, HttpTarget, OffOrigin
 
 JSON = {"Accept": "application/json"}
 MAX_LIST_PAGES = 200  # a target whose `next` links never end must not keep the run forever
@@ -16,7 +17,27 @@ MAX_LIST_PAGES = 200  # a target whose `next` links never end must not keep the 
 
 def image_path(prefix: str, image_id: str) -> str:
     """`prefix/images/<id>` with every character of the id percent-encoded as needed."""
-    return f"{prefix}/images/{quote(image_id, safe='')}"
+    # a listed id holding a lone surrogate is sent as the bytes it stands for: the target is judged on it, not the run
+    return f"{prefix}/images/{quote(image_id.encode('utf-8', 'surrogatepass'), safe='')}"
+
+
+@dataclass
+class Listing(ShortRepr):
+    """The images `GET /v2/images` listed, and why the listing ended early (with the answer that shows it)."""
+
+    images: list[Any] = field(default_factory=list)
+    pages: int = 0
+    problem: str | None = None
+    stopped_at: HttpResponse | None = None
+    truncated: bool = False  # more pages were linked than MAX_LIST_PAGES
+
+    def __repr__(self) -> str:
+        return f"Listing({len(self.images)} images in {self.pages} page(s), problem={self.problem!r})"
+
+    def stop(self, problem: str, response: HttpResponse) -> Listing:
+        """The listing, ended early by `problem` (shown by `response`)."""
+        self.problem, self.stopped_at = problem, response
+        return self
 
 
 class GlanceClient(ShortRepr):
@@ -41,28 +62,44 @@ class GlanceClient(ShortRepr):
         """`GET /v2/schemas/image`: the image schema the target publishes (its configured formats)."""
         return self.http.request("GET", "/v2/schemas/image", headers=JSON)
 
-    def list_v2(self, *, max_images: int) -> list[dict[str, Any]]:
-        """The first `max_images` images `GET /v2/images` lists, following `next` links (discovery)."""
-        images: list[dict[str, Any]] = []
-        path, params = "/v2/images", None
+    def list_v2(self, *, max_images: int) -> Listing:
+        """The first `max_images` images `GET /v2/images` lists, following `next` links on the target's origin.
+
+        TargetError when the first page is no image list; a later page that is not, or a `next` link that points
+        off the origin (never requested), ends the listing with the problem and the exchange that shows it.
+        """
+        listing = Listing()
+        path = "/v2/images"
         for _ in range(MAX_LIST_PAGES):
-            if len(images) >= max_images:
-                return images[:max_images]
-            response = self.http.request("GET", path, params=params, headers=JSON, auth=self.auth)
+            if len(listing.images) >= max_images:
+                del listing.images[max_images:]
+                return listing
+            response = self.http.request("GET", path, headers=JSON, auth=self.auth)
+            problem = None
             if response.status != 200:
-                raise TargetError(f"image discovery: GET {response.url} answered {response.status}, expected 200")
-            try:
-                page = response.json()
-                images.extend(page["images"])
-            except (AssertionError, KeyError, TypeError) as exc:
-                raise TargetError(f"image discovery: GET {response.url} did not answer an image list: {exc}") from None
+                problem = f"GET {response.url} answered {response.status}, expected 200"
+            else:
+                try:
+                    page = response.json()
+                    listing.images.extend(page["images"])
+                except (AssertionError, KeyError, TypeError) as exc:
+                    problem = f"GET {response.url} did not answer an image list: {exc}"
+            if problem is not None:
+                if not listing.pages:
+                    raise TargetError(f"image discovery: {problem}")
+                return listing.stop(problem, response)
+            listing.pages += 1
             next_link = page.get("next")
             if not next_link:
-                return images
-            split = urlsplit(next_link)
-            path, params = split.path, dict(parse_qsl(split.query, keep_blank_values=True))
-            path = _strip_base_path(path, self.http.base_url)
-        raise TargetError(f"image discovery: more than {MAX_LIST_PAGES} pages of `next` links")
+                return listing
+            if not isinstance(next_link, str):
+                return listing.stop(f"`next` {next_link!r} is not a link", response)
+            try:
+                path = self.http.path_of(next_link)
+            except OffOrigin as exc:
+                return listing.stop(f"`next` not followed: {exc}", response)
+        listing.truncated = True  # a cap of the suite, not a fault of the target
+        return listing
 
     def head_v1(self, image_id: str, prefix: str = "/v1") -> HttpResponse:
         """`HEAD /v1/images/{image_id}` (glance.v1.head)."""
@@ -80,10 +117,3 @@ class GlanceClient(ShortRepr):
         """`GET {prefix}/`: whether a deprecated API version is offered at all."""
         return self.http.request("GET", f"{prefix}/", headers=JSON, auth=self.auth)
 
-
-def _strip_base_path(path: str, base_url: str) -> str:
-    """`next` links may repeat the endpoint's own path prefix; HttpTarget adds it back."""
-    base_path = urlsplit(base_url).path.rstrip("/")
-    if base_path and path.startswith(base_path + "/"):
-        return path[len(base_path):]
-    return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -11,11 +12,12 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus, urlencode, urlsplit
+from urllib.parse import quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from conformance import json_text
 from conformance.evidence import Exchange, ExchangeLog
 from conformance.reproduce import Replay, tls_options
 from conformance.short_repr import ShortRepr, shown_address
@@ -30,6 +32,47 @@ CHUNK = 64 * 1024
 
 class BodyNotJSON(AssertionError):
     """The target answered a body that is not valid JSON where JSON is documented."""
+
+
+def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """`url` without `user:password@`, and (user, password) percent-decoded when the URL carried them."""
+    split = urlsplit(url)
+    if "@" not in split.netloc:
+        return url, None
+    userinfo, _, host = split.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return urlunsplit(split._replace(netloc=host)), (unquote(user), unquote(password))
+
+
+def basic_authorization(user: str, password: str) -> str:
+    """The `Authorization: Basic` value of `user` and `password`."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
+class OffOrigin(TargetError):
+    """A link the target gave points off its own origin (scheme, host, port) or is not a path: never requested."""
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of an absolute URL, the default port filled in; ValueError-free."""
+    split = urlsplit(url)
+    scheme = split.scheme.lower()
+    try:
+        port = split.port
+    except ValueError:
+        port = -1  # not a port: matches no origin
+    default = {"http": 80, "https": 443}.get(scheme)
+    return scheme, (split.hostname or "").lower(), port if port is not None else default
+
+
+def is_plain_path(path: str) -> bool:
+    """Whether `path` is an absolute path on the same host: `/…`, not `//host…`, no backslash or control character."""
+    return path.startswith("/") and not path.startswith("//") and _plain_text(path)
+
+
+def _plain_text(text: str) -> bool:
+    # urllib3 and urlsplit disagree on backslashes and control characters; a link holding one is never followed
+    return "\\" not in text and not any(ord(char) < 0x21 or ord(char) == 0x7F for char in text)
 
 
 def is_json_type(content_type: str) -> bool:
@@ -69,7 +112,7 @@ class HttpResponse(ShortRepr):
         """The body parsed as JSON; a target failure when it is not JSON."""
         __tracebackhide__ = True
         try:
-            return json.loads(self.body)
+            return json_text.loads(self.body)
         except ValueError as exc:
             raise BodyNotJSON(
                 f"{self.status} from {self.url}: body is not valid JSON ({exc}); body starts {self.text[:200]!r}"
@@ -101,8 +144,11 @@ class HttpTarget(ShortRepr):
         verify: bool | str = True,
         signer: RequestSigner | None = None,
         credentials: CredentialSource | None = None,
+        basic_auth: tuple[str, str] | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        address, in_url = split_userinfo(base_url)
+        self.base_url = address.rstrip("/")
+        self._basic_auth = basic_auth or in_url  # user and password, sent only to this origin (never in a repr)
         self.timeout = timeout
         self.log = log
         self.token = token
@@ -122,11 +168,40 @@ class HttpTarget(ShortRepr):
         return bool(self.token or self.credentials or self.signer)
 
     def url(self, path: str, params: dict[str, Any] | None = None) -> str:
-        """The absolute URL of `path` (already percent-encoded) with `params`."""
+        """The absolute URL of `path` (percent-encoded) with `params`; OffOrigin when it would leave the origin."""
+        if not is_plain_path(path):
+            raise OffOrigin(f"{path[:200]!r} is not a path on {self.origin}: not requested")
+        # a listed id that is not valid Unicode (a lone surrogate) still makes a URL, so the target is judged on it
         # A signed query is percent-encoded (space as %20), the one form every reading of the canonical query shares.
         quote_via = quote if self.signer else quote_plus
-        query = f"?{urlencode(params, doseq=True, quote_via=quote_via)}" if params else ""
-        return f"{self.base_url}{path}{query}"
+        query = f"?{urlencode(params, doseq=True, quote_via=quote_via, errors='surrogatepass')}" if params else ""
+        url = f"{self.base_url}{path}{query}"
+        if origin(url) != origin(self.base_url):
+            raise OffOrigin(f"{shown_address(url)} is not on the origin {self.origin}: not requested")
+        return url
+
+    @property
+    def origin(self) -> str:
+        """scheme://host:port of the target: the only place the suite sends requests to."""
+        scheme, host, port = origin(self.base_url)
+        return f"{scheme}://{host}:{port}"
+
+    def path_of(self, link: str) -> str:
+        """The path and query (on this target) a link from the target names; OffOrigin when it names another place.
+
+        A link is a path (`/v2/images?marker=x`) or an absolute URL on the target's own origin; anything else
+        (another host or port, `//host/path`, `@host:port/path`, a relative `1/v2/images`) is never requested.
+        """
+        split = urlsplit(link) if _plain_text(link) else None
+        if split is None or not is_plain_path(split.path):
+            raise OffOrigin(f"{link[:200]!r} is neither a path nor a URL on the target's origin {self.origin}")
+        if (split.scheme or split.netloc) and origin(link) != origin(self.base_url):
+            raise OffOrigin(f"{link[:200]!r} points off the target's origin {self.origin}")
+        path = split.path
+        base_path = urlsplit(self.base_url).path.rstrip("/")
+        if base_path and path.startswith(base_path + "/"):
+            path = path[len(base_path):]  # links may repeat the endpoint's own path prefix; url() adds it back
+        return f"{path}?{split.query}" if split.query else path
 
     def request(
         self,
@@ -277,6 +352,8 @@ class HttpTarget(ShortRepr):
         session = requests.Session()
         session.verify = self.verify
         session.trust_env = False  # a vendor's proxy settings must not reroute a certification run
+        if self._basic_auth:
+            session.headers["Authorization"] = basic_authorization(*self._basic_auth)
         return session
 
     def _abandon_session(self) -> None:
@@ -288,6 +365,7 @@ class HttpTarget(ShortRepr):
         deadline = started + self.timeout
         try:
             with self.session.request(
+                # never follow a redirect: a Location is judged, not requested (it may name another origin)
                 method, url, headers=headers, data=data, timeout=self.timeout, stream=True, allow_redirects=False
             ) as raw:
                 body = bytearray()

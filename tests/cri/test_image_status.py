@@ -6,7 +6,6 @@ Read top to bottom like the page.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given
 
-from conformance import catalog, schemas
+from conformance import catalog, json_text, schemas
 from conformance.checks import Problems, fail, judged
 from conformance.cri import strategies as cri_strategies
 from conformance.cri.fixtures import Listed, ListedImage, Status, ask_status, image_differences, reference_pattern
@@ -218,7 +217,7 @@ def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedIma
         problems.judged("ImageStatus answers")
         for key, value in ((status.result.response or {}).get("info") or {}).items():
             try:
-                json.loads(value)
+                json_text.loads(value)
             except ValueError as exc:
                 problems.add(f"{status.reference}: info[{key!r}] is not JSON ({exc}): {value[:80]!r}",
                              status.result.exchange)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import schemas
+from conformance import json_text, schemas
 from conformance.catalog import Profile
 from conformance.checks import Problems, fail, judged
 from conformance.evidence import Exchange
@@ -111,7 +111,7 @@ def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_
     if not response.is_json:
         fail(title, f"Content-Type {response.headers.get('Content-Type')!r}", "application/json", exchange)
     try:
-        json.loads(response.body)
+        json_text.loads(response.body)
     except ValueError as exc:
         at = getattr(exc, "pos", 0)
         fail(title, f"{exc}: …{response.text[max(0, at - 40):at + 40]!r}…",

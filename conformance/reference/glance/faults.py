@@ -157,6 +157,11 @@ V2_SHOW_DISAGREES_WITH_LIST = _Fault(
     "v2-show-disagrees-with-list", V2_SHOW, "GLANCE-V2-SHOW-AGREES-WITH-LIST",
     "List entries carry a different name (suffixed \" (listed)\") than show reports.",
     probe=_list_disagrees_with_show)
+V2_LIST_NEXT_OFF_ORIGIN = _Fault(
+    "v2-list-next-off-origin", V2_SHOW, "GLANCE-V2-SHOW-AGREES-WITH-LIST",
+    "The first page of GET /v2/images links `next` as `@127.0.0.1:<port+1>/v2/images?marker=…`, which glued onto "
+    "the endpoint would send the token to another port.",
+    probe=lambda http: not str(http.get("/v2/images").json().get("next", "/")).startswith("/"))
 V2_SHOW_ERROR_BODY_HTML = _Fault(
     "v2-show-error-body-html", V2_SHOW, "GLANCE-V2-SHOW-ERROR-BODY",
     "Show's 404 body is HTML even when the client asks for JSON.",
@@ -479,7 +484,8 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V2_SHOW_CONTENT_TYPE_TEXT, V2_SHOW_STATUS_BOGUS, V2_SHOW_MIN_RAM_STRING, V2_SHOW_OS_TYPE_BOGUS,
     V2_SHOW_MISSING_ID, V2_SHOW_WRONG_ID, V2_SHOW_BAD_SELF_LINK, V2_SHOW_LOCAL_TIMESTAMP,
     V2_SHOW_UPDATED_BEFORE_CREATED, V2_SHOW_EXTRA_PROP_INT, V2_SHOW_ID_NOT_UUID, V2_SHOW_CHECKSUM_UPPERCASE,
-    V2_SHOW_UNKNOWN_ID_200, V2_SHOW_MALFORMED_ID_500, V2_SHOW_DISAGREES_WITH_LIST, V2_SHOW_ERROR_BODY_HTML,
+    V2_SHOW_UNKNOWN_ID_200, V2_SHOW_MALFORMED_ID_500, V2_SHOW_DISAGREES_WITH_LIST, V2_LIST_NEXT_OFF_ORIGIN,
+    V2_SHOW_ERROR_BODY_HTML,
     V1_HEAD_BODY_NOT_EMPTY, V1_HEAD_MISSING_STATUS, V1_HEAD_SIZE_NOT_INTEGER, V1_HEAD_BOOLEANS_NUMERIC,
     V1_HEAD_TIMESTAMP_ZULU, V1_HEAD_STATUS_BOGUS, V1_HEAD_WRONG_ID, V1_HEAD_UNKNOWN_ID_200,
     V1_HEAD_MALFORMED_ID_500, V1_HEAD_ETAG_MISMATCH, V1_HEAD_NAME_DIFFERS, V1_HEAD_MIN_RAM_DIFFERS,

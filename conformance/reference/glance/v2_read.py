@@ -61,6 +61,9 @@ def listing(state: AppState, request: Request) -> WSGIApp:
     body: dict[str, Any] = {"images": entries, "schema": "/v2/schemas/images", "first": "/v2/images"}
     if page and start + limit < len(ordered):
         body["next"] = f"/v2/images?marker={page[-1].id}&limit={limit}"
+    if F.V2_LIST_NEXT_OFF_ORIGIN in state.faults and page and start == 0:
+        port = int(request.host.rpartition(":")[2] or 80) + 1
+        body["next"] = f"@127.0.0.1:{port}/v2/images?marker={page[-1].id}&limit={limit}"
     return json_answer(body)
 
 
