@@ -1,0 +1,79 @@
+"""When the plugin acts: the suite's tests are run or a suite option is given; otherwise it stays inert."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from conformance import REPO_ROOT
+from conformance.options import INI_PREFIX, OPTIONS
+
+WORKER_FLAG = "conformance_active"  # set by the xdist controller in each worker's workerinput
+
+
+def suite_test_dirs() -> list[Path]:
+    """The folders that hold the conformance tests (a checkout's tests/, or the copy shipped in the package)."""
+    here = Path(__file__).resolve().parent.parent
+    candidates = [REPO_ROOT / "tests", here / "tests", here / "suite_tests"]
+    return [path for path in candidates if path.is_dir()]
+
+
+def requested(config: pytest.Config) -> bool:
+    """Whether this pytest run is a conformance run (an unrelated project's run is not)."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:  # an xdist worker does what its controller decided
+        return bool(workerinput.get(WORKER_FLAG))
+    if suite_option_given(config):
+        return True
+    return any(covers_suite_tests(path) for path in argument_paths(config))
+
+
+def suite_option_given(config: pytest.Config) -> bool:
+    """A suite flag on the command line or a `conformance_*` ini key (environment variables alone do not count)."""
+    flags = {option.flag for option in OPTIONS}
+    for arg in config.invocation_params.args:
+        if isinstance(arg, str) and arg.split("=", 1)[0] in flags:
+            return True
+    return any(str(key).startswith(INI_PREFIX) for key in config.inicfg)
+
+
+def argument_paths(config: pytest.Config) -> list[Path]:
+    """The file system paths the run collects from (`--pyargs` modules resolved), without `::` node parts."""
+    base = config.rootpath if config.args_source == pytest.Config.ArgsSource.TESTPATHS else config.invocation_params.dir
+    paths = []
+    for arg in config.args:
+        name = str(arg).split("::", 1)[0]
+        path = Path(name) if Path(name).is_absolute() else Path(base) / name
+        if not path.exists() and config.option.pyargs:
+            path = _module_path(name) or path
+        paths.append(path.resolve())
+    return paths
+
+
+def covers_suite_tests(path: Path) -> bool:
+    """Whether collecting `path` collects conformance tests (all of them, or some)."""
+    return any(path == root or root in path.parents or path in root.parents for root in suite_test_dirs())
+
+
+def narrowed(config: pytest.Config) -> list[str]:
+    """The arguments that select part of the conformance tests: a folder or module inside them, or a node id."""
+    shown = []
+    for arg, path in zip(config.args, argument_paths(config), strict=True):
+        inside = any(root in path.parents for root in suite_test_dirs())
+        if inside or "::" in str(arg):
+            shown.append(str(arg))
+    return shown
+
+
+def _module_path(name: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(spec.origin) if spec.origin else None
