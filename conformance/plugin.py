@@ -204,7 +204,8 @@ def pytest_collection_modifyitems_selection(
 
     state = _state(config)
     kept = config.stash.get(KEPT_BY_PROFILE, len(items))
-    state.selection = select(state.requirements, items, kept - len(items), activation.narrowed(config))
+    narrowed = activation.narrowed(config, state.config.families)
+    state.selection = select(state.requirements, items, kept - len(items), narrowed)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conformance import REPO_ROOT
-from conformance.options import INI_PREFIX, OPTIONS
+from conformance.options import OPTIONS
 
 WORKER_FLAG = "conformance_active"  # set by the xdist controller in each worker's workerinput
 
@@ -36,7 +36,7 @@ def suite_option_given(config: pytest.Config) -> bool:
     for arg in config.invocation_params.args:
         if isinstance(arg, str) and arg.split("=", 1)[0] in flags:
             return True
-    return any(str(key).startswith(INI_PREFIX) for key in config.inicfg)
+    return any(option.ini and config.getini(option.ini_name) for option in OPTIONS)
 
 
 def argument_paths(config: pytest.Config) -> list[Path]:
@@ -57,14 +57,27 @@ def covers_suite_tests(path: Path) -> bool:
     return any(path == root or root in path.parents or path in root.parents for root in suite_test_dirs())
 
 
-def narrowed(config: pytest.Config) -> list[str]:
-    """The arguments that select part of the conformance tests: a folder or module inside them, or a node id."""
-    shown = []
-    for arg, path in zip(config.args, argument_paths(config), strict=True):
-        inside = any(root in path.parents for root in suite_test_dirs())
-        if inside or "::" in str(arg):
-            shown.append(str(arg))
-    return shown
+def narrowed(config: pytest.Config, families: tuple[str, ...]) -> list[str]:
+    """The arguments that leave out conformance tests of the run's families: a node id, or too few folders/modules.
+
+    `pytest tests/cri --target unix://...` is the whole suite for a CRI target; against the embedded targets,
+    which certify both families, it is a subset.
+    """
+    paths = argument_paths(config)
+    nodes = [str(arg) for arg in config.args if "::" in str(arg)]
+    if nodes:
+        return nodes
+    wanted = [module for root in suite_test_dirs() for module in sorted(root.rglob("test_*.py"))
+              if family_of_module(root, module) in families]
+    if all(any(path == module or path in module.parents for path in paths) for module in wanted):
+        return []
+    return [str(arg) for arg, path in zip(config.args, paths, strict=True)
+            if any(root in path.parents for root in suite_test_dirs())]
+
+
+def family_of_module(root: Path, module: Path) -> str:
+    """`cri` for the tests under cri*/, `http` for the Glance-style ones."""
+    return "cri" if module.relative_to(root).parts[0].startswith("cri") else "http"
 
 
 def _module_path(name: str) -> Path | None:
