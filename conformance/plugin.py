@@ -24,13 +24,12 @@ if TYPE_CHECKING:
 ACTIVE = pytest.StashKey[bool]()
 COVERAGE = pytest.StashKey[Any]()  # what the running test judged (an item's own, on any worker)
 KEPT_BY_PROFILE = pytest.StashKey[int]()  # tests left once the run's families and profiles chose theirs
-FIXTURE_MODULES = (
-    "conformance.run.fixtures",
-    "conformance.glance.fixtures",
-    "conformance.glance.v1_fixtures",
-    "conformance.glance.write_fixtures",
-    "conformance.cri.fixtures",
-)
+# The fixtures each family's tests use, loaded only when the run certifies that family (gRPC only for CRI).
+FIXTURE_MODULES = {
+    "": ("conformance.run.fixtures",),
+    "http": ("conformance.glance.fixtures", "conformance.glance.v1_fixtures", "conformance.glance.write_fixtures"),
+    "cri": ("conformance.cri.fixtures",),
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -60,7 +59,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[ACTIVE] = True
     from conformance import catalog, hypothesis_profiles, schemas
     from conformance.evidence import Censor, ExchangeLog
-    from conformance.glance import walks
     from conformance.options import ConfigError
     from conformance.run.baseline import load_baseline
     from conformance.run.ledger import Ledger
@@ -78,7 +76,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ConfigError, catalog.CatalogError) as exc:
         raise pytest.UsageError(str(exc)) from None
     hypothesis = hypothesis_profiles.choose(config)
-    walks.set_page_cap(target_config.max_pages)
+    if "http" in target_config.families:
+        from conformance.glance import walks
+
+        walks.set_page_cap(target_config.max_pages)
     try:
         waivers = load_waivers(target_config.waivers, set(catalog.requirements())) if target_config.waivers else []
         baseline = load_baseline(target_config.baseline) if target_config.baseline else None
@@ -93,8 +94,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     state.requirements, state.not_judged = _requirements_of(state)
     config.stash[STATE_KEY] = state
-    for name in FIXTURE_MODULES:
-        config.pluginmanager.register(importlib.import_module(name), f"image_conformance:{name}")
+    for family in ("", *target_config.families):
+        for name in FIXTURE_MODULES[family]:
+            config.pluginmanager.register(importlib.import_module(name), f"image_conformance:{name}")
     if not _is_worker(config):  # an xdist worker's reports are folded in by its controller
         config.pluginmanager.register(Ledger(state), "image_conformance_ledger")
     report_dir = target_config.report_dir
@@ -226,8 +228,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Judge one phase where it ran; its outcome, message, coverage and exchanges travel on the report."""
     report = yield
-    ids = requirement_ids(item)
-    if not _active(item.config) or not ids:
+    ids = requirement_ids(item) if _active(item.config) else ()
+    if not ids:
         return report
     from conformance.checks import evidence_of
     from conformance.run.ledger import PAYLOAD, payload
