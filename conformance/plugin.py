@@ -51,6 +51,12 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+def _distributed(config: pytest.Config) -> bool:
+    """Whether pytest-xdist runs the tests in worker processes (on the controller or a worker)."""
+    return _is_worker(config) or bool(getattr(config.option, "numprocesses", None)) or (
+        getattr(config.option, "dist", "no") != "no")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """In a conformance run: build the RunState, load the fixtures, point the HTML and JUnit reports at the folder."""
@@ -75,6 +81,9 @@ def pytest_configure(config: pytest.Config) -> None:
         schemas.registry()
     except (ConfigError, catalog.CatalogError) as exc:
         raise pytest.UsageError(str(exc)) from None
+    if target_config.allow_writes and _distributed(config):
+        # every worker would write, and sweep, fixture images of its own: one run, one set of images
+        raise pytest.UsageError("--allow-writes cannot be combined with pytest-xdist (-n/--dist); run it serially")
     hypothesis = hypothesis_profiles.choose(config)
     if "http" in target_config.families:
         from conformance.glance import walks

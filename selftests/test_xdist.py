@@ -92,3 +92,9 @@ def test_reports_are_written_by_the_controller_only(pair: tuple[SuiteRun, SuiteR
     _, parallel = pair
     written = sorted(path.name for path in Path(parallel.report_dir).iterdir())
     assert written == ["junit.xml", "report.html", "results.json"]
+
+
+def test_write_mode_is_refused_under_xdist(tmp_path: Path) -> None:
+    run = run_suite(tmp_path / "reports", "-n", "2", "--allow-writes", timeout=120)
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    assert run.returncode == 4 and len(lines) == 1 and "--allow-writes cannot be combined" in lines[0], lines
