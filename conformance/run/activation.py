@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,13 @@ from conformance.options import OPTIONS
 WORKER_FLAG = "conformance_active"  # set by the xdist controller in each worker's workerinput
 
 
-def suite_test_dirs() -> list[Path]:
+@cache
+def suite_test_dirs() -> tuple[Path, ...]:
     """The folders that hold the conformance tests (a checkout's tests/, or the copy shipped in the package)."""
     here = Path(__file__).resolve().parent.parent
     candidates = [REPO_ROOT / "tests", here / "tests", here / "suite_tests"]
-    return [path for path in candidates if path.is_dir()]
+    # a folder is the suite's only if it holds the suite's own test folders (site-packages/tests may be anyone's)
+    return tuple(path for path in candidates if (path / "cri").is_dir() and (path / "glance_v2").is_dir())
 
 
 def requested(config: pytest.Config) -> bool:
