@@ -1,12 +1,6 @@
 """Conformance suite for image-query APIs (CRI ImageService and Glance-style REST)."""
 
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-
-try:
-    __version__ = version("image-api-conformance")
-except PackageNotFoundError:  # running from a checkout that was not installed
-    __version__ = "0.0.0+unknown"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS_DIR = REPO_ROOT / "schemas"
@@ -25,3 +19,17 @@ FAMILY_OF_OPERATION = {
     "cri.ImageStatus": "cri",
     "cri.ListImages": "cri",
 }
+
+
+def __getattr__(name: str) -> str:
+    """`__version__`, looked up when first asked for: reading the installed metadata costs every start otherwise."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("image-api-conformance")
+    except PackageNotFoundError:  # running from a checkout that was not installed
+        found = "0.0.0+unknown"
+    globals()["__version__"] = found
+    return found

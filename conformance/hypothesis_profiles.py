@@ -7,16 +7,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
-from hypothesis.errors import InvalidArgument
 
 DEFAULT_PROFILE = "conformance"
-_COMMON: dict[str, Any] = {
-    "deadline": None,  # a target's latency is not a property of the code under test
-    "database": None,  # a certification run must not depend on examples saved by earlier runs
-    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
-    "print_blob": True,
-}
 
 
 @dataclass(frozen=True)
@@ -40,13 +32,25 @@ class HypothesisInfo:
 
 
 def register_profiles() -> None:
-    """Register the suite's hypothesis profiles (idempotent)."""
-    settings.register_profile(DEFAULT_PROFILE, derandomize=True, max_examples=25, **_COMMON)
-    settings.register_profile("thorough", derandomize=False, max_examples=400, **_COMMON)
+    """Register the suite's hypothesis profiles (idempotent); only a conformance run imports hypothesis."""
+    from hypothesis import HealthCheck, settings
+
+    common: dict[str, Any] = {
+        "deadline": None,  # a target's latency is not a property of the code under test
+        "database": None,  # a certification run must not depend on examples saved by earlier runs
+        "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                  HealthCheck.filter_too_much],
+        "print_blob": True,
+    }
+    settings.register_profile(DEFAULT_PROFILE, derandomize=True, max_examples=25, **common)
+    settings.register_profile("thorough", derandomize=False, max_examples=400, **common)
 
 
 def choose(config: pytest.Config) -> HypothesisInfo:
     """Pick the profile and seed before hypothesis' own plugin reads them; returns what to record."""
+    from hypothesis import settings
+    from hypothesis.errors import InvalidArgument
+
     if not getattr(config.option, "hypothesis_profile", None):
         config.option.hypothesis_profile = DEFAULT_PROFILE
     profile = config.option.hypothesis_profile

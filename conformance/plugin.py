@@ -1,31 +1,35 @@
-"""The pytest plugin: options, markers, outcome bookkeeping and reports. Thin by design."""
+"""The pytest plugin: options always; everything else only in a conformance run, so that other projects see nothing.
+
+A run is a conformance run when it collects the suite's tests or is given a suite option (see
+`conformance.run.activation`). The fixtures, hypothesis, gRPC and the reports are imported then, not before.
+"""
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Generator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance import FAMILY_OF_OPERATION, REPO_ROOT, catalog, hypothesis_profiles, options, schemas
-from conformance.checks import evidence_of, recording
-from conformance.cri.fixtures import *  # noqa: F403
-from conformance.evidence import Censor, ExchangeLog, inert, is_inert
-from conformance.glance import walks
-from conformance.glance.fixtures import *  # noqa: F403
-from conformance.glance.v1_fixtures import *  # noqa: F403
-from conformance.glance.write_fixtures import *  # noqa: F403
-from conformance.options import DEFAULT_PROFILES, ConfigError
-from conformance.report import finish, writing
-from conformance.run.baseline import load_baseline
+from conformance import options
+from conformance.run import activation
 
-# Fixtures live in their own module; importing them here makes pytest find them through the plugin.
-from conformance.run.fixtures import *  # noqa: F403
-from conformance.run.outcomes import Outcome, TestOutcome, Verdict, classify
-from conformance.run.state import STATE_KEY, RunState, state_of
-from conformance.run.waivers import load_waivers
-from conformance.targets.errors import TargetError, TargetUnreachable
+if TYPE_CHECKING:
+    from conformance.evidence import Censor
+    from conformance.run.state import RunState
+
+ACTIVE = pytest.StashKey[bool]()
+COVERAGE = pytest.StashKey[Any]()  # what the running test judged (an item's own, on any worker)
+KEPT_BY_PROFILE = pytest.StashKey[int]()  # tests left once the run's families and profiles chose theirs
+# The fixtures each family's tests use, loaded only when the run certifies that family (gRPC only for CRI).
+FIXTURE_MODULES = {
+    "": ("conformance.run.fixtures",),
+    "http": ("conformance.glance.fixtures", "conformance.glance.v1_fixtures", "conformance.glance.write_fixtures"),
+    "cri": ("conformance.cri.fixtures",),
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,11 +37,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     options.register(parser)
 
 
+def _active(config: pytest.Config) -> bool:
+    return config.stash.get(ACTIVE, False)
+
+
+def _state(config: pytest.Config) -> RunState:
+    from conformance.run.state import state_of
+
+    return state_of(config)
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """Whether pytest-xdist runs the tests in worker processes (on the controller or a worker)."""
+    return _is_worker(config) or bool(getattr(config.option, "numprocesses", None)) or (
+        getattr(config.option, "dist", "no") != "no")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Build the validated TargetConfig and point the HTML and JUnit reports at the report folder."""
-    config.addinivalue_line("markers", "requirement(*ids): the catalogue requirement(s) this test checks")
-    config.addinivalue_line("markers", "schema_fields(operation): parametrize `schema_field` from the profile's schema")
+    """In a conformance run: build the RunState, load the fixtures, point the HTML and JUnit reports at the folder."""
+    if not activation.requested(config):
+        return
+    config.stash[ACTIVE] = True
+    from conformance import catalog, hypothesis_profiles, schemas
+    from conformance.evidence import Censor, ExchangeLog
+    from conformance.options import ConfigError
+    from conformance.run.baseline import load_baseline
+    from conformance.run.ledger import Ledger
+    from conformance.run.selection import register_markers
+    from conformance.run.state import STATE_KEY, RunState
+    from conformance.run.waivers import load_waivers
+
+    register_markers(config)
     hypothesis_profiles.register_profiles()
     _check_rootdir(config)
     try:
@@ -46,26 +81,41 @@ def pytest_configure(config: pytest.Config) -> None:
         schemas.registry()
     except (ConfigError, catalog.CatalogError) as exc:
         raise pytest.UsageError(str(exc)) from None
-    if not config.option.help:
+    if not config.option.help and not _is_worker(config):
+        from conformance.report import writing
+
         try:
             writing.check_folder(target_config.report_dir)
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
         config.pluginmanager.register(writing, "image_conformance_report_writing")
+    if target_config.allow_writes and _distributed(config):
+        # every worker would write, and sweep, fixture images of its own: one run, one set of images
+        raise pytest.UsageError("--allow-writes cannot be combined with pytest-xdist (-n/--dist); run it serially")
     hypothesis = hypothesis_profiles.choose(config)
-    walks.set_page_cap(target_config.max_pages)
+    if "http" in target_config.families:
+        from conformance.glance import walks
+
+        walks.set_page_cap(target_config.max_pages)
     try:
         waivers = load_waivers(target_config.waivers, set(catalog.requirements())) if target_config.waivers else []
         baseline = load_baseline(target_config.baseline) if target_config.baseline else None
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[STATE_KEY] = RunState(
+    state = RunState(
         config=target_config,
         log=ExchangeLog(Censor(target_config.secrets())),
         hypothesis=hypothesis,
         waivers=waivers,
         baseline=baseline,
     )
+    state.requirements, state.not_judged = _requirements_of(state)
+    config.stash[STATE_KEY] = state
+    for family in ("", *target_config.families):
+        for name in FIXTURE_MODULES[family]:
+            config.pluginmanager.register(importlib.import_module(name), f"image_conformance:{name}")
+    if not _is_worker(config):  # an xdist worker's reports are folded in by its controller
+        config.pluginmanager.register(Ledger(state), "image_conformance_ledger")
     report_dir = target_config.report_dir
     if getattr(config.option, "htmlpath", "missing") is None:
         config.option.htmlpath = str(report_dir / "report.html")
@@ -78,8 +128,25 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(html, "image_conformance_html")
 
 
+def _requirements_of(state: RunState) -> tuple[list, list]:  # type: ignore[type-arg]
+    """The requirements the run's families and profiles certify, and those it lacks the means to judge."""
+    from conformance import catalog
+
+    active = {family: catalog.profiles()[name] for family, name in state.config.profiles.items()}
+    applicable = [
+        req.under(active[req.family]) for req in catalog.requirements().values()
+        if req.family in active and req.applies_to(active[req.family])
+    ]
+    # What the run lacks the means to judge is listed with the reason, neither certified nor run.
+    not_judged = [(req, reason) for req in applicable if (reason := state.config.cannot_judge(req))]
+    unjudged = {req.id for req, _ in not_judged}
+    return [req for req in applicable if req.id not in unjudged], not_judged
+
+
 def _check_rootdir(config: pytest.Config) -> None:
     """pytest picks its rootdir before it knows our options, so `--report-dir DIR` can hide the suite's settings."""
+    from conformance import REPO_ROOT
+
     invoked = Path(config.invocation_params.dir).resolve()
     if config.inipath is None and (invoked == REPO_ROOT or REPO_ROOT in invoked.parents):
         raise pytest.UsageError(
@@ -95,9 +162,12 @@ def requirement_ids(item: pytest.Item) -> tuple[str, ...]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize `schema_field` with the fields of the active profile's schema for the test's operation."""
-    if "schema_field" not in metafunc.fixturenames:
+    if not _active(metafunc.config) or "schema_field" not in metafunc.fixturenames:
         return
-    state = state_of(metafunc.config)
+    from conformance import FAMILY_OF_OPERATION, catalog, schemas
+    from conformance.options import DEFAULT_PROFILES
+
+    state = _state(metafunc.config)
     (operation,) = metafunc.definition.get_closest_marker("schema_fields").args  # type: ignore[union-attr]
     family = FAMILY_OF_OPERATION[operation]
     profile = catalog.profiles()[state.config.profiles.get(family, DEFAULT_PROFILES[family])]
@@ -105,28 +175,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("schema_field", fields, ids=fields)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the tests of the families and profiles under test; label each with its requirements."""
-    state = state_of(config)
+    """Keep the tests of the families and profiles under test; label each with its requirements and markers.
+
+    It runs before -k, -m and --deselect filter the items, so that the markers it adds can be selected.
+    """
+    if not _active(config):
+        return
+    from conformance import catalog
+    from conformance.run.selection import label
+
+    state = _state(config)
     known = catalog.requirements()
-    active = {family: catalog.profiles()[name] for family, name in state.config.profiles.items()}
-    state.requirements = [
-        req.under(active[req.family]) for req in known.values()
-        if req.family in active and req.applies_to(active[req.family])
-    ]
-    # What the run lacks the means to judge is listed with the reason, neither certified nor run.
-    state.not_judged = [(req, reason) for req in state.requirements if (reason := state.config.cannot_judge(req))]
-    unjudged = {req.id for req, _ in state.not_judged}
-    state.requirements = [req for req in state.requirements if req.id not in unjudged]
     selected = {req.id: req for req in state.requirements}  # each with the tier its profile gives it
-    selected_ids = set(selected)
     keep, drop = [], []
     for item in items:
         ids = requirement_ids(item)
         unknown = [rid for rid in ids if rid not in known]
         if unknown:
             raise pytest.UsageError(f"{item.nodeid} names unknown requirement(s) {', '.join(unknown)}")
-        if ids and not any(rid in selected_ids for rid in ids):
+        if ids and not any(rid in selected for rid in ids):
             drop.append(item)
             continue
         for rid in ids:
@@ -135,25 +204,40 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 item.user_properties.append(("tier", f"{rid}={selected[rid].tier}"))
         for operation in sorted({known[rid].operation for rid in ids}):
             item.user_properties.append(("operation", operation))
+        label(item, [selected[rid] for rid in ids if rid in selected])
         keep.append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-    # A run certifies the operations it has tests for: `pytest tests/glance_v2` is a verdict on that operation only.
-    collected = {known[rid].operation for item in keep for rid in requirement_ids(item)}
-    state.requirements = [req for req in state.requirements if req.operation in collected]
-    state.not_judged = [(req, reason) for req, reason in state.not_judged if req.operation in collected]
+    config.stash[KEPT_BY_PROFILE] = len(keep)
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_selection(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """After every filter: which requirements the run selected, and whether it is a subset of the suite."""
+    if not _active(config):
+        return
+    from conformance.run.selection import select
+
+    state = _state(config)
+    kept = config.stash.get(KEPT_BY_PROFILE, len(items))
+    narrowed = activation.narrowed(config, state.config.families)
+    state.selection = select(state.requirements, items, kept - len(items), narrowed)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say what is certified, against which profile, with which hypothesis seed."""
-    if STATE_KEY not in config.stash:
+    if not _active(config):
         return []
-    state = state_of(config)
+    state = _state(config)
     target = state.config.shown_target
     profiles = ", ".join(f"{family}: {name}" for family, name in state.config.profiles.items())
     info = state.hypothesis
     seed = "derandomized" if info.derandomized else f"seed {info.seed} (repeat with --hypothesis-seed={info.seed})"
+    from conformance.evidence import inert
+
     return [inert(f"conformance target: {target} · profiles: {profiles}"),
             f"hypothesis: profile {info.profile}, {seed}"]
 
@@ -162,26 +246,28 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Attach the exchanges of this phase and a failure's evidence to its report; fold its outcome into the run."""
+    """Judge one phase where it ran; its outcome, message, coverage and exchanges travel on the report."""
     report = yield
-    ids = requirement_ids(item)
-    if STATE_KEY not in item.config.stash or not ids:
+    ids = requirement_ids(item) if _active(item.config) else ()
+    if not ids:
         return report
-    state = state_of(item.config)
+    from conformance.checks import evidence_of
+    from conformance.evidence import inert
+    from conformance.run.ledger import PAYLOAD, payload
+    from conformance.run.outcomes import Outcome, classify
+    from conformance.targets.errors import TargetError, TargetUnreachable
+
+    state = _state(item.config)
     exchanges = state.log.drain()
     shown = evidence_of(call.excinfo.value if call.excinfo is not None else None)
     exchanges += [exchange for exchange in shown if exchange not in exchanges]
     report.conformance_exchanges = [exchange.to_dict() for exchange in exchanges]  # type: ignore[attr-defined]
-    if report.when != "call":
-        # fixtures' exchanges (discovery, session setup and cleanup): recorded even when the test passes
-        state.discovery += [{"made_for": item.nodeid, "phase": report.when, **shown_exchange}
-                            for shown_exchange in report.conformance_exchanges]  # type: ignore[attr-defined]
     report.conformance_requirements = ids  # type: ignore[attr-defined]
     outcome, message = classify(report, call)
-    test = state.tests.setdefault(item.nodeid, TestOutcome(item.nodeid, ids))
-    if report.when == "call" and outcome == Outcome.PASSED and not test.coverage.judged:
+    coverage = item.stash.get(COVERAGE, None) if call.when == "call" else None
+    if report.when == "call" and outcome == Outcome.PASSED and not (coverage and coverage.judged):
         # A test that judged nothing did not pass: it is skipped, with what kept it from judging.
-        message = f"nothing judged: {test.coverage.reasons() or 'no case to judge'}"
+        message = f"nothing judged: {(coverage and coverage.reasons()) or 'no case to judge'}"
         outcome, report.outcome = Outcome.SKIPPED, "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {message}")
     censor = state.log.censor
@@ -196,31 +282,32 @@ def pytest_runtest_makereport(
     if report.failed and getattr(getattr(item, "obj", None), "hypothesis", None) is not None:
         # hypothesis names the seed of a failure only when it chose the seed itself; the suite always chooses it
         report.sections.append(("hypothesis", state.hypothesis.repeat()))
-    test.update(outcome, message)
     if call.excinfo is not None and call.excinfo.errisinstance(TargetError):
         report.longrepr = message  # one line: a transport problem needs no traceback
     if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachable):
         state.stopped = message
         item.session.shouldstop = inert(message)  # pytest prints it
     _safe_report(report, censor)
+    setattr(report, PAYLOAD, payload(outcome, message, coverage, state.stopped))
     return report
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """Let the test's checks count what they judge and what they cannot into the test's coverage."""
-    if STATE_KEY not in item.config.stash or not requirement_ids(item):
+    if not _active(item.config) or not requirement_ids(item):
         return (yield)
-    test = state_of(item.config).tests.setdefault(item.nodeid, TestOutcome(item.nodeid, requirement_ids(item)))
-    with recording(test.coverage):
+    from conformance.checks import Coverage, recording
+
+    with recording(item.stash.setdefault(COVERAGE, Coverage())):
         return (yield)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Stop the run once the overall --budget is used up; what did not run is recorded as `error`."""
-    if STATE_KEY not in item.config.stash or not requirement_ids(item):
+    if not _active(item.config) or not requirement_ids(item):
         return
-    state = state_of(item.config)
+    state = _state(item.config)
     used = time.monotonic() - state.clock_start
     if used > state.config.budget and state.stopped is None:
         state.stopped = f"the run's budget of {state.config.budget:g}s was used up after {used:.0f}s"
@@ -231,6 +318,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def _safe_report(report: pytest.TestReport, censor: Censor) -> None:
     """No secret may reach the terminal, junit.xml or report.html, nor a control character the terminal."""
+    from conformance.evidence import inert, is_inert
+
     longrepr = report.longrepr
     if isinstance(longrepr, tuple):  # a skip: (path, line, reason)
         report.longrepr = (*longrepr[:2], inert(censor.text(longrepr[2])))
@@ -244,26 +333,44 @@ def _safe_report(report: pytest.TestReport, censor: Censor) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Decide the verdict, write results.json, and make the exit status follow the verdict."""
-    if STATE_KEY not in session.config.stash:
+    if not _active(session.config) or _is_worker(session.config):
         return
-    state = state_of(session.config)
+    from conformance.report import finish
+
+    state = _state(session.config)
     if not state.requirements or session.config.option.collectonly:
         return
     finish.conclude(state)
     if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        session.exitstatus = pytest.ExitCode.OK if state.verdict == Verdict.PASS else pytest.ExitCode.TESTS_FAILED
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if finish.fails(state) else pytest.ExitCode.OK
     if state.unwritten:
         session.exitstatus = pytest.ExitCode.INTERRUPTED  # 2: the run's record is incomplete
 
 
+@pytest.hookimpl(trylast=True, specname="pytest_sessionfinish")
+def pytest_sessionfinish_export(session: pytest.Session, exitstatus: int) -> None:
+    """An xdist worker hands what it learnt about the session to its controller (after fixture teardown)."""
+    if not _active(session.config) or not _is_worker(session.config):
+        return
+    from conformance.run.ledger import EXPORT, export
+
+    session.config.workeroutput[EXPORT] = export(_state(session.config))  # type: ignore[attr-defined]
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
     """One line with the verdict and where the reports are."""
-    if STATE_KEY not in config.stash:
+    if not _active(config):
         return
-    state = state_of(config)
+    from conformance.evidence import inert
+    from conformance.report import finish
+    from conformance.run.outcomes import Verdict
+
+    state = _state(config)
     if state.document is None:
         return
     passed = state.verdict == Verdict.PASS
-    terminalreporter.write_sep("=", inert(finish.summary_line(state)), bold=True, red=not passed, green=passed)
+    failed = finish.fails(state)
+    terminalreporter.write_sep("=", inert(finish.summary_line(state)), bold=True, red=failed, green=passed,
+                               yellow=not passed and not failed)
     for line in state.unwritten:
         terminalreporter.write_line(inert(f"ERROR: {line}"), red=True, bold=True)

@@ -33,6 +33,18 @@ def one_run(extra: list[str]) -> tuple[float, int, int]:
     return elapsed, completed.returncode, len(results.get("requirements", []))
 
 
+def parallel_ratio(extra: list[str], workers: int = 2) -> str:
+    """One line: wall time of `pytest -n WORKERS` over a serial run's, measured side by side (needs pytest-xdist)."""
+    import importlib.util
+
+    if importlib.util.find_spec("xdist") is None:
+        return "-n ratio: not measured (pytest-xdist is not installed; pip install .[parallel])"
+    serial, serial_status, _ = one_run(extra)
+    parallel, parallel_status, _ = one_run(["-n", str(workers), *extra])
+    return (f"-n {workers} vs serial: {parallel:.2f}s / {serial:.2f}s = {parallel / serial:.2f} "
+            f"(exit {parallel_status} and {serial_status})")
+
+
 def main() -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -55,6 +67,7 @@ def main() -> int:
     median = statistics.median(times)
     print(f"median {median:.2f}s (min {min(times):.2f}s, max {max(times):.2f}s), "
           f"peak memory {peak_mib:.0f} MiB, goal < {options.goal:g}s")
+    print(parallel_ratio(options.extra))
     return 0 if median < options.goal else 1
 
 

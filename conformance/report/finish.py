@@ -9,11 +9,11 @@ from functools import cache
 from typing import Any
 
 from conformance import REPO_ROOT, SCHEMAS_DIR, __version__
-from conformance.catalog import Tier
+from conformance.catalog import Requirement, Tier
 from conformance.report.results import requirement_entry, write_json
 from conformance.report.writing import failure_line
 from conformance.run.baseline import changes
-from conformance.run.outcomes import Outcome, aggregate, requirement_is_met, verdict
+from conformance.run.outcomes import Outcome, TestOutcome, Verdict, aggregate, requirement_is_met, verdict
 from conformance.run.state import RunState, now_utc
 
 SUITE_NAME = "image-api-conformance"
@@ -22,7 +22,10 @@ RESULTS_FORMAT = 1
 
 def conclude(state: RunState) -> None:
     """Fill in the results and verdict of `state` and write results.json."""
-    state.results = aggregate(state.requirements, list(state.tests.values()), state.caps)
+    selection = state.selection
+    run = [req for req in state.requirements if selection is None or not selection.subset
+           or req.id in selection.run_ids]
+    state.results = aggregate(run, ordered_tests(state), state.caps)
     if state.stopped:
         for result in state.results:
             if result.outcome == Outcome.SKIPPED:
@@ -31,13 +34,34 @@ def conclude(state: RunState) -> None:
         waiver = state.active_waiver(result.requirement.id)
         if waiver and result.outcome == Outcome.WAIVED:
             result.waiver = waiver.to_dict()
-    state.verdict = verdict(state.results, expired_waivers=bool(expired_waivers(state)))
+    state.verdict = verdict(state.results, expired_waivers=bool(expired_waivers(state)),
+                            subset=selection is not None and selection.subset)
     state.document = document(state)
     path = state.config.report_dir / "results.json"
     try:
         write_json(path, state.document)
     except OSError as exc:
         state.unwritten.append(failure_line(f"results.json ({path})", exc))
+
+
+def ordered_tests(state: RunState) -> list[TestOutcome]:
+    """The tests in collection order, however xdist workers interleaved their reports."""
+    order = {nodeid: n for n, nodeid in enumerate(state.selection.order if state.selection else ())}
+    return sorted(state.tests.values(), key=lambda test: order.get(test.nodeid, len(order)))
+
+
+def not_run(state: RunState) -> list[Requirement]:
+    """The requirements a subset of the suite did not run (none for a whole run)."""
+    if state.selection is None or not state.selection.subset:
+        return []
+    return [req for req in state.requirements if req.id not in state.selection.run_ids]
+
+
+def fails(state: RunState) -> bool:
+    """Whether the run exits 1: a failed verdict, or a subset in which a selected requirement is not met."""
+    if state.verdict == Verdict.INCOMPLETE:
+        return bool(state.document and (state.document["not_met"] or state.document["waivers"]["expired"]))
+    return state.verdict != Verdict.PASS
 
 
 def expired_waivers(state: RunState) -> list[dict[str, str]]:
@@ -93,8 +117,16 @@ def document(state: RunState) -> dict[str, Any]:
         "requirements": [requirement_entry(result) for result in state.results],
         "discovery": state.discovery,
     }
+    left_out = not_run(state)
+    if state.selection is not None and state.selection.subset:
+        doc["subset"] = {"reasons": list(state.selection.reasons)}
+        doc["not_run"] = [
+            {"id": req.id, "operation": req.operation, "tier": req.tier, "text": req.text} for req in left_out
+        ]
     if state.baseline is not None and config.baseline is not None:
-        doc["changes_since_baseline"] = changes(state.baseline, outcomes, str(config.baseline))
+        unrun = {req.id for req in left_out}  # a subset leaves them out; they were not removed
+        baseline = {rid: outcome for rid, outcome in state.baseline.items() if rid not in unrun}
+        doc["changes_since_baseline"] = changes(baseline, outcomes, str(config.baseline))
     return doc
 
 
@@ -133,6 +165,8 @@ def summary_line(state: RunState) -> str:
         parts += f"; {partial} passed with parts not judged"
     if state.not_judged:
         extra += f" · {len(state.not_judged)} not judged"
+    if state.selection is not None and state.selection.subset:
+        extra += f" · {len(not_run(state))} not run (a subset: {'; '.join(state.selection.reasons)})"
     if state.stopped:
         extra += f" · stopped: {state.stopped}"
     if state.hypothesis.seed is not None:

@@ -20,6 +20,7 @@ OUTCOME_COLOURS = {
     Outcome.NOT_OFFERED: "#1565c0",
     Outcome.ERROR: "#6a1b9a",
 }
+VERDICT_COLOURS = {Verdict.PASS: "#2e7d32", Verdict.FAIL: "#c62828", Verdict.INCOMPLETE: "#ef6c00"}
 WAIVER_SECTIONS = (
     ("applied", "Waivers applied"),
     ("unused", "Waivers that matched nothing"),
@@ -108,7 +109,7 @@ def _exchange_html(ex: dict[str, Any]) -> str:
 def _verdict_block(document: dict[str, Any]) -> list[str]:
     esc = html.escape
     verdict = str(document["verdict"]).upper()
-    colour = "#2e7d32" if document["verdict"] == Verdict.PASS else "#c62828"
+    colour = VERDICT_COLOURS.get(document["verdict"], "#c62828")
     counts = ", ".join(f"{n} {esc(k)}" for k, n in sorted(document["counts"].items()))
     rows = [
         ("Target", document["target"]["url"]),
@@ -136,6 +137,13 @@ def _findings_block(document: dict[str, Any]) -> list[str]:
     parts: list[str] = []
     if document.get("stopped_early"):
         parts.append(f'<p id="stopped-early"><b>The run stopped early:</b> {esc(document["stopped_early"])}</p>')
+    if document.get("subset"):
+        reasons = "; ".join(document["subset"]["reasons"])
+        parts.append(f'<p id="subset"><b>A subset of the suite ran, so there is no verdict:</b> {esc(reasons)}</p>')
+    if document.get("not_run"):
+        items = "".join(f"<li><code>{esc(n['id'])}</code> ({esc(n['tier'])}): {esc(n.get('text', ''))}</li>"
+                        for n in document["not_run"])
+        parts.append(f'<h3 id="not-run">Not run in this subset (not certified)</h3><ul>{items}</ul>')
     if document.get("not_met"):
         parts.append(f'<p id="not-met"><b>Not met:</b> {esc(", ".join(document["not_met"]))}</p>')
     if document.get("warnings"):

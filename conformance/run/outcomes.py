@@ -32,6 +32,7 @@ class Verdict(StrEnum):
 
     PASS = "pass"
     FAIL = "fail"
+    INCOMPLETE = "incomplete"  # the run selected part of the suite: never a pass, whatever it found
 
 
 # When one requirement has tests with different outcomes, the first of these wins.
@@ -152,8 +153,13 @@ def requirement_is_met(result: RequirementResult) -> bool:
     return tier == Tier.DEPRECATED and result.outcome == Outcome.NOT_OFFERED
 
 
-def verdict(results: list[RequirementResult], *, expired_waivers: bool = False) -> Verdict:
-    """`pass` iff every required requirement passed or was waived (deprecated ones may be not offered)."""
+def verdict(results: list[RequirementResult], *, expired_waivers: bool = False, subset: bool = False) -> Verdict:
+    """`pass` iff every required requirement passed or was waived (deprecated ones may be not offered).
+
+    A subset of the suite is `incomplete`, whatever its requirements did.
+    """
+    if subset:
+        return Verdict.INCOMPLETE
     if expired_waivers or not results:
         return Verdict.FAIL
     return Verdict.PASS if all(requirement_is_met(r) for r in results) else Verdict.FAIL

@@ -14,6 +14,7 @@ from conformance.evidence import ExchangeLog
 from conformance.hypothesis_profiles import HypothesisInfo
 from conformance.options import TargetConfig
 from conformance.run.outcomes import RequirementResult, TestOutcome, Verdict
+from conformance.run.selection import Selection
 from conformance.run.waivers import Waiver
 from conformance.short_repr import ShortRepr
 
@@ -75,6 +76,7 @@ class TargetRecords:
 
     def __init__(self) -> None:
         self._records: dict[str, HttpTargetRecord | CriTargetRecord] = {}  # in the order the fixtures wrote them
+        self._taken: dict[str, dict[str, Any]] = {}  # what xdist workers recorded, as plain data
 
     @property
     def http(self) -> HttpTargetRecord | None:
@@ -110,13 +112,30 @@ class TargetRecords:
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """family -> record, as results.json `target.endpoints` holds it."""
-        return {family: record.to_dict() for family, record in self._records.items()}
+        records = {family: record.to_dict() for family, record in self._records.items()}
+        for family, taken in self._taken.items():
+            records[family] = {**taken, **records.get(family, {})}
+        return records
+
+    def take(self, records: dict[str, dict[str, Any]]) -> None:
+        """Add what one xdist worker recorded: a field any worker set is kept, the first one's value wins."""
+        for family, record in records.items():
+            _merge_into(self._taken.setdefault(family, {}), record)
 
     def _set(self, family: str, record: HttpTargetRecord | CriTargetRecord | None) -> None:
         if record is None:
             self._records.pop(family, None)
         else:
             self._records[family] = record
+
+
+def _merge_into(into: dict[str, Any], other: dict[str, Any]) -> None:
+    """Keys of `other` missing from `into` are added; mappings (e.g. per API version) are merged key by key."""
+    for key, value in other.items():
+        if key not in into:
+            into[key] = value
+        elif isinstance(into[key], dict) and isinstance(value, dict):
+            _merge_into(into[key], value)
 
 
 def _set_fields(record: HttpTargetRecord | CriTargetRecord) -> dict[str, Any]:
@@ -142,6 +161,7 @@ class RunState(ShortRepr):
     unwritten: list[str] = field(default_factory=list)  # one line per report that could not be written
     verdict: Verdict | None = None
     stopped: str | None = None  # why the run stopped early (target unreachable, budget used up)
+    selection: Selection | None = None  # which requirements were run, and why the run is a subset if it is one
     waivers: list[Waiver] = field(default_factory=list)
     baseline: dict[str, str] | None = None  # requirement id -> outcome of the --baseline run
     today: datetime.date = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).date())
