@@ -79,8 +79,9 @@ class Option:
         raw = self.raw(options, ini, env)
         if self.action == "store_true":
             return bool(raw)
-        if self.action == "append":
-            return tuple(self._parsed(item, rootdir) for item in raw or ())
+        if self.action == "append":  # repeated flags, or one environment or ini value listing them separated by spaces
+            items = raw.split() if isinstance(raw, str) else raw or ()
+            return tuple(self._parsed(item, rootdir) for item in items)
         return None if raw is None else self._parsed(raw, rootdir)
 
     def _parsed(self, raw: Any, rootdir: Path) -> Any:
@@ -180,9 +181,9 @@ def _reference_fault(flag: str, raw: str, rootdir: Path) -> str:
 OPTIONS: tuple[Option, ...] = (
     Option(
         flag="--target", dest="target", metavar="TARGET", env=("CONFORMANCE_TARGET", "CONTAINER_RUNTIME_ENDPOINT"),
-        ini=True, parse=_target,
+        ini=True, action="append", parse=_target,
         help="endpoint under test: http(s)://HOST:PORT (Glance-style), unix:///PATH or grpc://HOST:PORT (CRI); "
-        "default: the embedded reference targets",
+        "once per family, both certified in one verdict; default: the embedded reference targets",
     ),
     Option(
         flag="--profile", dest="profile", metavar="PROFILE", env=("CONFORMANCE_PROFILE",), ini=True,
@@ -250,7 +251,7 @@ OPTIONS: tuple[Option, ...] = (
 class TargetConfig(ShortRepr):
     """Everything a run needs to know about where it points and how it behaves."""
 
-    target: str | None  # as given; None means the embedded reference targets
+    targets: dict[str, str]  # family -> endpoint as given; empty means the embedded reference targets
     http_url: str | None  # Glance-style endpoint, when the http family is under test
     cri_address: str | None  # gRPC channel address, when the cri family is under test
     families: tuple[str, ...]  # "http" and/or "cri"
@@ -271,16 +272,21 @@ class TargetConfig(ShortRepr):
 
     def __repr__(self) -> str:
         # never the token, nor user info or a query in the target's address: a repr can end up in any output
-        where = shown_address(self.target) if self.target else "embedded"
+        where = " + ".join(shown_address(target) for target in self.targets.values()) or "embedded"
         profiles = ", ".join(f"{family}: {name}" for family, name in self.profiles.items())
         faults = f", faults {', '.join(self.reference_faults)}" if self.reference_faults else ""
         return (f"TargetConfig({where}; {profiles}; token {'set' if self.token else 'none'}"
                 f"{', writes allowed' if self.allow_writes else ''}{faults})")
 
     @property
+    def target(self) -> str | None:
+        """The endpoints under test as given, one per family joined by ' + '; None for the embedded reference."""
+        return " + ".join(self.targets.values()) or None
+
+    @property
     def embedded(self) -> bool:
         """Whether the run certifies the embedded reference targets."""
-        return self.target is None
+        return not self.targets
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in any output."""
@@ -316,30 +322,25 @@ def build_config(
 ) -> TargetConfig:
     """Validate options > environment > ini into a TargetConfig, or raise ConfigError with one line."""
     values = {option.dest: option.value(options, ini, env, rootdir) for option in OPTIONS}
-    target: str | None = values["target"]
-    if target:
-        family, address = parse_target(target)
-        families: tuple[str, ...] = (family,)
-        http_url = address if family == "http" else None
-        cri_address = address if family == "cri" else None
-    else:
-        families, http_url, cri_address = ("http", "cri"), None, None
-    if values["reference_fault"] and target:
+    targets = _by_family(values["target"])
+    addresses = {family: parse_target(target)[1] for family, target in targets.items()}
+    families = tuple(family for family in DEFAULT_PROFILES if family in targets) or tuple(DEFAULT_PROFILES)
+    if values["reference_fault"] and targets:
         raise ConfigError("--reference-fault only applies to the embedded reference target; drop --target")
     verify: bool | str = values["ca_bundle"] or True
     if values["insecure"]:
         verify = False
     return TargetConfig(
-        target=target,
-        http_url=http_url,
-        cri_address=cri_address,
+        targets=targets,
+        http_url=addresses.get("http"),
+        cri_address=addresses.get("cri"),
         families=families,
         profiles=_profiles(values["profile"], families),
         report_dir=values["report_dir"],
         timeout=values["timeout"],
         budget=values["budget"],
         # The embedded reference checks credentials too, so that the 401 requirements are judged by default.
-        token=values["token"] or (None if target else generated_token()),
+        token=values["token"] or (None if targets else generated_token()),
         verify=verify,
         image_ids=values["image_id"],
         cri_version=values["cri_version"],
@@ -350,6 +351,19 @@ def build_config(
         max_images=values["max_images"],
         max_pages=values["max_pages"],
     )
+
+
+def _by_family(given: tuple[str, ...]) -> dict[str, str]:
+    """family -> target as given, in the order of DEFAULT_PROFILES; ConfigError when a family is given twice."""
+    chosen: dict[str, str] = {}
+    for target in given:
+        family, _ = parse_target(target)
+        if family in chosen:
+            raise ConfigError(
+                f"--target {target!r}: a {family} target is already given ({chosen[family]!r}); give one per family"
+            )
+        chosen[family] = target
+    return {family: chosen[family] for family in DEFAULT_PROFILES if family in chosen}
 
 
 def _profiles(name: str | None, families: tuple[str, ...]) -> dict[str, str]:
