@@ -187,8 +187,9 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         flag="--profile", dest="profile", metavar="PROFILE", env=("CONFORMANCE_PROFILE",), ini=True,
-        parse=_known_profile,
-        help="profile to certify against (ims, glance, cri, isulad); default ims for HTTP, cri for CRI",
+        action="append", parse=_known_profile,
+        help="profile to certify against (ims, glance, cri, isulad), once per family; "
+        "default ims for HTTP, cri for CRI",
     ),
     Option(
         flag="--report-dir", dest="report_dir", metavar="DIR", ini=True, default="reports", parse=_folder,
@@ -366,12 +367,15 @@ def _by_family(given: tuple[str, ...]) -> dict[str, str]:
     return {family: chosen[family] for family in DEFAULT_PROFILES if family in chosen}
 
 
-def _profiles(name: str | None, families: tuple[str, ...]) -> dict[str, str]:
-    """family -> profile: the defaults, with `name` (already known to exist) for its family."""
-    chosen = dict(DEFAULT_PROFILES)
-    if name is not None:
+def _profiles(names: tuple[str, ...], families: tuple[str, ...]) -> dict[str, str]:
+    """family -> profile: each of `names` (already known to exist) for its family, else the family's default."""
+    given: dict[str, str] = {}
+    for name in names:
         family = catalog.profiles()[name].family
         if family not in families:
             raise ConfigError(f"--profile {name!r} is for {family} targets, but the target is {families[0]}")
-        chosen[family] = name
-    return {family: chosen[family] for family in families}
+        if family in given:
+            raise ConfigError(f"--profile {name!r}: a {family} profile is already given ({given[family]!r}); "
+                              "give one per family")
+        given[family] = name
+    return {family: given.get(family, DEFAULT_PROFILES[family]) for family in families}

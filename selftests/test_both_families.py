@@ -50,6 +50,18 @@ def test_environment_and_ini_list_one_target_per_family(tmp_path: Path) -> None:
     assert build_config({"target": ["http://opt.example:3"]}, {}, crictl, tmp_path).families == ("http",)
 
 
+def test_one_profile_per_family(tmp_path: Path) -> None:
+    both = ["http://127.0.0.1:9292", "unix:///run/x.sock"]
+    config = build_config({"target": both, "profile": ["isulad", "glance"]}, {}, {}, tmp_path)
+    assert config.profiles == {"http": "glance", "cri": "isulad"}
+    assert build_config({}, {}, {"CONFORMANCE_PROFILE": "glance isulad"}, tmp_path).profiles == {
+        "http": "glance", "cri": "isulad"}
+    with pytest.raises(ConfigError, match="a http profile is already given"):
+        build_config({"profile": ["glance", "ims"]}, {}, {}, tmp_path)
+    with pytest.raises(ConfigError, match="is for cri targets, but the target is http"):
+        build_config({"target": both[:1], "profile": ["isulad"]}, {}, {}, tmp_path)
+
+
 def test_a_family_given_twice_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="a http target is already given"):
         build_config({"target": ["http://a.example:1", "https://b.example"]}, {}, {}, tmp_path)
