@@ -43,9 +43,10 @@ def test_the_command_pins_the_suites_settings_and_tests() -> None:
 def test_the_command_ignores_the_pytest_configuration_of_the_folder_it_runs_from(tmp_path: Path) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = --no-such-option\n", encoding="utf-8")
     (tmp_path / "conftest.py").write_text("raise RuntimeError('a project conftest was loaded')\n", encoding="utf-8")
+    (tmp_path / "out").mkdir()  # a bare existing path after --report-dir: the suite's settings are pinned regardless
     ours = {name for option in OPTIONS for name in option.env}  # a target in the environment would select a family
     completed = subprocess.run(
-        [sys.executable, "-m", "conformance", "--collect-only", "-q"],
+        [sys.executable, "-m", "conformance", "--report-dir", "out", "--collect-only", "-q"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
         env={name: value for name, value in os.environ.items() if name not in ours},
     )
