@@ -1,9 +1,18 @@
-"""Conformance suite for image-query APIs (CRI ImageService and Glance-style REST)."""
+"""Conformance suite for image-query APIs (CRI ImageService and Glance-style REST).
+
+PYTEST_DONT_REWRITE: the `image-api-conformance` command imports this module before pytest starts (it holds no assert).
+"""
 
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+# A clone holds the suite's pytest settings (pyproject.toml), schemas/ and tests/ at its root; a wheel carries the
+# same files in the same layout as `conformance/suite/` (pyproject.toml [tool.setuptools]).
+_INSTALLED_SUITE = PACKAGE_DIR / "suite"
+REPO_ROOT = _INSTALLED_SUITE if (_INSTALLED_SUITE / "pyproject.toml").is_file() else PACKAGE_DIR.parent
 SCHEMAS_DIR = REPO_ROOT / "schemas"
+TESTS_DIR = REPO_ROOT / "tests"
+SETTINGS_FILE = REPO_ROOT / "pyproject.toml"  # the suite's [tool.pytest.ini_options]
 
 OPERATIONS = (
     "glance.v2.show",

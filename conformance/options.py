@@ -85,8 +85,9 @@ class Option:
         raw = self.raw(options, ini, env)
         if self.action == "store_true":
             return bool(raw)
-        if self.action == "append":
-            return tuple(self._parsed(item, rootdir) for item in raw or ())
+        if self.action == "append":  # repeated flags, or one environment or ini value listing them separated by spaces
+            items = raw.split() if isinstance(raw, str) else raw or ()
+            return tuple(self._parsed(item, rootdir) for item in items)
         return None if raw is None else self._parsed(raw, rootdir)
 
     def _parsed(self, raw: Any, rootdir: Path) -> Any:
@@ -187,14 +188,15 @@ def _reference_fault(flag: str, raw: str, rootdir: Path) -> str:
 OPTIONS: tuple[Option, ...] = (
     Option(
         flag="--target", dest="target", metavar="TARGET", env=("CONFORMANCE_TARGET", "CONTAINER_RUNTIME_ENDPOINT"),
-        ini=True, parse=_target,
+        ini=True, action="append", parse=_target,
         help="endpoint under test: http(s)://HOST:PORT (Glance-style), unix:///PATH or grpc://HOST:PORT (CRI); "
-        "default: the embedded reference targets",
+        "once per family, both certified in one verdict; default: the embedded reference targets",
     ),
     Option(
         flag="--profile", dest="profile", metavar="PROFILE", env=("CONFORMANCE_PROFILE",), ini=True,
-        parse=_known_profile,
-        help="profile to certify against (ims, glance, cri, isulad); default ims for HTTP, cri for CRI",
+        action="append", parse=_known_profile,
+        help="profile to certify against (ims, glance, cri, isulad), once per family; "
+        "default ims for HTTP, cri for CRI",
     ),
     Option(
         flag="--report-dir", dest="report_dir", metavar="DIR", ini=True, default="reports", parse=_folder,
@@ -281,7 +283,7 @@ OPTIONS: tuple[Option, ...] = (
 class TargetConfig(ShortRepr):
     """Everything a run needs to know about where it points and how it behaves."""
 
-    target: str | None  # as given; None means the embedded reference targets
+    targets: dict[str, str]  # family -> endpoint as given; empty means the embedded reference targets
     http_url: str | None  # Glance-style endpoint, when the http family is under test
     cri_address: str | None  # gRPC channel address, when the cri family is under test
     families: tuple[str, ...]  # "http" and/or "cri"
@@ -307,7 +309,8 @@ class TargetConfig(ShortRepr):
 
     def __repr__(self) -> str:
         # never the token, nor user info or a query in the target's address: a repr can end up in any output
-        where = shown_address(self.target) if self.target else "keystone catalogue" if self.keystone else "embedded"
+        shown = " + ".join(shown_address(target) for target in self.targets.values())
+        where = shown or ("keystone catalogue" if self.keystone else "embedded")
         profiles = ", ".join(f"{family}: {name}" for family, name in self.profiles.items())
         faults = f", faults {', '.join(self.reference_faults)}" if self.reference_faults else ""
         token = "set" if self.token else "keystone" if self.keystone else "none"
@@ -316,9 +319,14 @@ class TargetConfig(ShortRepr):
                 f"{', writes allowed' if self.allow_writes else ''}{faults})")
 
     @property
+    def target(self) -> str | None:
+        """The endpoints under test as given, one per family joined by ' + '; None for the embedded reference."""
+        return " + ".join(self.targets.values()) or None
+
+    @property
     def embedded(self) -> bool:
         """Whether the run certifies the embedded reference targets."""
-        return self.target is None and self.keystone is None
+        return not self.targets and self.keystone is None
 
     @property
     def shown_target(self) -> str:
@@ -366,37 +374,30 @@ def build_config(
 ) -> TargetConfig:
     """Validate options > environment > ini into a TargetConfig, or raise ConfigError with one line."""
     values = {option.dest: option.value(options, ini, env, rootdir) for option in OPTIONS}
-    target: str | None = values["target"]
+    # user:password@ in an http(s) URL: sent as basic auth to that origin only, never shown (`targets` drops it)
+    targets, basic_auth = _by_family(values["target"])
     keystone = _keystone(values, env)
-    basic_auth = None
-    if target:
-        # user:password@ in the URL: sent as basic auth to that origin only, never shown (the shown target drops it)
-        target, basic_auth = split_userinfo(target)
-        family, address = parse_target(target)
-        families: tuple[str, ...] = (family,)
-        http_url = address if family == "http" else None
-        cri_address = address if family == "cri" else None
-    elif keystone:
-        families, http_url, cri_address = ("http",), None, None  # the catalogue names the image endpoint
-    else:
-        families, http_url, cri_address = ("http", "cri"), None, None
-    if values["reference_fault"] and (target or keystone):
+    addresses = {family: parse_target(target)[1] for family, target in targets.items()}
+    families = tuple(family for family in DEFAULT_PROFILES if family in targets)
+    if not families:  # with Keystone credentials the catalogue names the image endpoint; else the embedded ones
+        families = ("http",) if keystone else tuple(DEFAULT_PROFILES)
+    if values["reference_fault"] and (targets or keystone):
         raise ConfigError("--reference-fault only applies to the embedded reference target; drop --target")
     _check_signing(values["ak"], values["sk"], values["security_token"])
     verify: bool | str = values["ca_bundle"] or True
     if values["insecure"]:
         verify = False
     return TargetConfig(
-        target=target,
-        http_url=http_url,
-        cri_address=cri_address,
+        targets=targets,
+        http_url=addresses.get("http"),
+        cri_address=addresses.get("cri"),
         families=families,
         profiles=_profiles(values["profile"], families),
         report_dir=values["report_dir"],
         timeout=values["timeout"],
         budget=values["budget"],
         # The embedded reference checks credentials too, so that the 401 requirements are judged by default.
-        token=values["token"] or (None if target or keystone else generated_token()),
+        token=values["token"] or (None if targets or keystone else generated_token()),
         verify=verify,
         image_ids=values["image_id"],
         cri_version=values["cri_version"],
@@ -444,12 +445,34 @@ def _keystone(values: Mapping[str, Any], env: Mapping[str, str]) -> KeystoneSett
     return found
 
 
-def _profiles(name: str | None, families: tuple[str, ...]) -> dict[str, str]:
-    """family -> profile: the defaults, with `name` (already known to exist) for its family."""
-    chosen = dict(DEFAULT_PROFILES)
-    if name is not None:
+def _by_family(given: tuple[str, ...]) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """family -> target as given without user info, in the order of DEFAULT_PROFILES, and the basic auth it carried.
+
+    ConfigError when a family is given twice.
+    """
+    chosen: dict[str, str] = {}
+    basic_auth = None
+    for raw in given:
+        target, userinfo = split_userinfo(raw)
+        family, _ = parse_target(target)
+        if family in chosen:
+            raise ConfigError(
+                f"--target {target!r}: a {family} target is already given ({chosen[family]!r}); give one per family"
+            )
+        chosen[family] = target
+        basic_auth = basic_auth or userinfo
+    return {family: chosen[family] for family in DEFAULT_PROFILES if family in chosen}, basic_auth
+
+
+def _profiles(names: tuple[str, ...], families: tuple[str, ...]) -> dict[str, str]:
+    """family -> profile: each of `names` (already known to exist) for its family, else the family's default."""
+    given: dict[str, str] = {}
+    for name in names:
         family = catalog.profiles()[name].family
         if family not in families:
             raise ConfigError(f"--profile {name!r} is for {family} targets, but the target is {families[0]}")
-        chosen[family] = name
-    return {family: chosen[family] for family in families}
+        if family in given:
+            raise ConfigError(f"--profile {name!r}: a {family} profile is already given ({given[family]!r}); "
+                              "give one per family")
+        given[family] = name
+    return {family: given.get(family, DEFAULT_PROFILES[family]) for family in families}

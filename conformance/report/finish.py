@@ -84,6 +84,7 @@ def document(state: RunState) -> dict[str, Any]:
             "embedded": config.embedded,
             "endpoints": state.targets.to_dict(),
         },
+        "targets": {family: config.targets.get(family, "embedded reference target") for family in families},
         "profile": ", ".join(config.profiles[f] for f in families),
         "profiles": dict(config.profiles),
         "verdict": state.verdict,

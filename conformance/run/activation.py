@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import REPO_ROOT
+from conformance import TESTS_DIR
 from conformance.options import OPTIONS
 
 WORKER_FLAG = "conformance_active"  # set by the xdist controller in each worker's workerinput
@@ -17,10 +17,8 @@ WORKER_FLAG = "conformance_active"  # set by the xdist controller in each worker
 @cache
 def suite_test_dirs() -> tuple[Path, ...]:
     """The folders that hold the conformance tests (a checkout's tests/, or the copy shipped in the package)."""
-    here = Path(__file__).resolve().parent.parent
-    candidates = [REPO_ROOT / "tests", here / "tests", here / "suite_tests"]
     # a folder is the suite's only if it holds the suite's own test folders (site-packages/tests may be anyone's)
-    return tuple(path for path in candidates if (path / "cri").is_dir() and (path / "glance_v2").is_dir())
+    return (TESTS_DIR,) if (TESTS_DIR / "cri").is_dir() and (TESTS_DIR / "glance_v2").is_dir() else ()
 
 
 def requested(config: pytest.Config) -> bool:
