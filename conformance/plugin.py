@@ -18,6 +18,7 @@ from conformance.glance.v1_fixtures import *  # noqa: F403
 from conformance.glance.write_fixtures import *  # noqa: F403
 from conformance.options import DEFAULT_PROFILES, ConfigError
 from conformance.report import finish
+from conformance.run import bounds as run_bounds
 from conformance.run.baseline import load_baseline
 
 # Fixtures live in their own module; importing them here makes pytest find them through the plugin.
@@ -60,6 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
         waivers=waivers,
         baseline=baseline,
     )
+    run_bounds.install(config, config.stash[STATE_KEY])
     report_dir = target_config.report_dir
     if getattr(config.option, "htmlpath", "missing") is None:
         config.option.htmlpath = str(report_dir / "report.html")
