@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
@@ -28,6 +29,7 @@ RAW_BODY_CAP = 64 * 1024  # bytes read after the headers of a raw HEAD
 RAW_LINGER = 1.0  # seconds a raw HEAD waits for a body once the headers are in
 CHUNK = 64 * 1024
 ACCEPT_ENCODING = "gzip, deflate"  # the only encodings the suite decodes itself, with the body cap applied as it goes
+COLLECT_EVERY = 32 * 1024 * 1024  # bytes of bodies received between two garbage collections (see _count_received)
 
 
 class BodyNotJSON(AssertionError):
@@ -71,8 +73,8 @@ class HttpResponse(ShortRepr):
         """Whether the Content-Type is a JSON media type."""
         return is_json_type(self.content_type)
 
-    def json(self) -> Any:
-        """The body parsed as JSON; a target failure when it is not JSON."""
+    def check_json_values(self) -> None:
+        """BodyTooComplex when parsing the body would make more JSON values than the run allows (--max-json-values)."""
         __tracebackhide__ = True
         values = bounds.json_values(self.body)
         if values > bounds.BOUNDS.json_values:
@@ -80,6 +82,11 @@ class HttpResponse(ShortRepr):
                 f"{self.status} from {self.url}: body of {len(self.body)} bytes holds about {values} JSON values, "
                 f"more than the {bounds.BOUNDS.json_values} the suite parses (raise --max-json-values)"
             )
+
+    def json(self) -> Any:
+        """The body parsed as JSON; a target failure when it is not JSON."""
+        __tracebackhide__ = True
+        self.check_json_values()
         try:
             return json.loads(self.body)
         except ValueError as exc:
@@ -160,6 +167,7 @@ class HttpTarget(ShortRepr):
             answer = self._send(method, url, headers, data, started)
         except TargetError as exc:
             raise self._failed(exchange, started, exc) from None
+        _count_received(len(answer.body))
         return self._answered(exchange, started, url, answer)
 
     def head_raw(self, path: str, *, auth: Auth = Auth.RUN) -> HttpResponse:
@@ -244,6 +252,7 @@ class HttpTarget(ShortRepr):
         try:
             return self._receive(method, url, headers, data, deadline, limit)
         except TargetError as exc:  # handed to the caller's thread without the frames that held the body
+            exc.__context__ = None
             return exc.with_traceback(None)
         except BaseException as exc:  # handed to the caller's thread, raised there
             return exc
@@ -309,11 +318,25 @@ class HttpTarget(ShortRepr):
             return data
 
 
+_received = [0]  # bytes of bodies received since the last collection
+
+
+def _count_received(size: int) -> None:
+    """Collect garbage once COLLECT_EVERY bytes of bodies came in: a failed check's traceback forms a reference
+    cycle that holds its response, and CPython collects cycles by count of objects, not by size, so a run of
+    hypothesis examples on large answers would otherwise hold hundreds of megabytes of dead bodies."""
+    _received[0] += size
+    if _received[0] >= COLLECT_EVERY:
+        _received[0] = 0
+        gc.collect()
+
+
 def _read_body(raw: requests.Response, deadline: float, what: str, limit: float) -> bytes:
     """The body, decoded as it streams in: TargetError past BODY_CAP decoded bytes (compression bombs included)
     or past the deadline; nothing read is kept alive by the error."""
     decoder = _Decoder(raw.headers.get("Content-Encoding", ""))
     body = bytearray()
+    over_cap = False
     try:
         for chunk in raw.raw.stream(CHUNK, decode_content=False):
             body += decoder.feed(chunk, BODY_CAP - len(body))
@@ -321,11 +344,13 @@ def _read_body(raw: requests.Response, deadline: float, what: str, limit: float)
                 raise TargetError(f"{what}: response not complete within {limit:g}s")
         body += decoder.feed(b"", BODY_CAP - len(body), final=True)
     except _OverCap:
-        body.clear()
-        raise TargetError(f"{what}: response body larger than {BODY_CAP} bytes, not read further") from None
+        over_cap = True  # raised below, outside this block: the _OverCap's frames hold the decoded bytes
     except BaseException:
         body.clear()
         raise
+    if over_cap:
+        body.clear()
+        raise TargetError(f"{what}: response body larger than {BODY_CAP} bytes, not read further")
     return bytes(body)
 
 
@@ -347,6 +372,7 @@ class _Decoder:
         for stage in self.stages:
             data = stage.feed(data, room, final=final)
         if len(data) > room:
+            del data
             raise _OverCap
         return data
 
@@ -370,6 +396,7 @@ class _Stage:
         while data:
             out += self.inflater.decompress(data, room + 1 - len(out))
             if len(out) > room or self.inflater.unconsumed_tail:
+                out.clear()
                 raise _OverCap
             data = self.inflater.unused_data
             if data and self.coding != "deflate":  # a further gzip member
@@ -379,6 +406,7 @@ class _Stage:
         if final:
             out += self.inflater.flush()
             if len(out) > room:
+                out.clear()
                 raise _OverCap
         return bytes(out)
 
