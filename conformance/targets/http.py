@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
+import urllib3
 from requests.structures import CaseInsensitiveDict
 
 from conformance.evidence import Exchange, ExchangeLog
@@ -283,6 +284,13 @@ class HttpTarget(ShortRepr):
             raise TargetError(f"{method} {url}: no answer within {limit:g}s") from None
         except (zlib.error, EOFError) as exc:
             raise TargetError(f"{method} {url}: body not decodable as its Content-Encoding: {exc}") from None
+        # the body is read from urllib3's stream, whose errors requests does not translate
+        except urllib3.exceptions.ReadTimeoutError:
+            raise TargetError(f"{method} {url}: no answer within {limit:g}s") from None
+        except (urllib3.exceptions.ProtocolError, OSError) as exc:
+            raise TargetError(f"{method} {url}: connection failed: {_first_line(exc)}") from None
+        except urllib3.exceptions.HTTPError as exc:
+            raise TargetError(f"{method} {url}: {_first_line(exc)}") from None
         except requests.exceptions.ConnectionError as exc:
             raise TargetError(f"{method} {url}: connection failed: {_first_line(exc)}") from None
         except requests.exceptions.RequestException as exc:
