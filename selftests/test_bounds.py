@@ -278,8 +278,9 @@ IMAGE_ID = "sha256:" + "ab" * 32
 
 
 @contextmanager
-def cri_runtime(image: runtime_v1_pb2.Image, calls: dict[str, int]) -> Iterator[str]:
-    """An in-process runtime.v1 ImageService on a unix socket that knows one image."""
+def cri_runtime(image: runtime_v1_pb2.Image, calls: dict[str, int], delay: float = 0.0) -> Iterator[str]:
+    """An in-process runtime.v1 ImageService on a unix socket that knows one image; ImageStatus answers `delay`
+    seconds late."""
     names = {image.id, *image.repo_tags, *image.repo_digests}
 
     def list_images(request: runtime_v1_pb2.ListImagesRequest, context: grpc.ServicerContext) -> Any:
@@ -289,6 +290,7 @@ def cri_runtime(image: runtime_v1_pb2.Image, calls: dict[str, int]) -> Iterator[
 
     def image_status(request: runtime_v1_pb2.ImageStatusRequest, context: grpc.ServicerContext) -> Any:
         calls["ImageStatus"] = calls.get("ImageStatus", 0) + 1
+        time.sleep(delay)
         found = request.image.image in names
         return runtime_v1_pb2.ImageStatusResponse(image=image) if found else runtime_v1_pb2.ImageStatusResponse()
 
@@ -332,3 +334,43 @@ def test_cri_image_with_ten_thousand_tags_is_capped_and_recorded(tmp_path: Path)
     assert capped, reasons
     assert str(TAGS - 5) in capped[0]
     assert "error" not in set(run.outcomes().values()), run.outcomes()
+
+
+@pytest.mark.parametrize(("coding", "wbits"), [
+    pytest.param("gzip", 16 + zlib.MAX_WBITS, id="gzip"),
+    pytest.param("deflate", zlib.MAX_WBITS, id="zlib-deflate"),
+    pytest.param("deflate", -zlib.MAX_WBITS, id="raw-deflate"),
+])
+def test_bodies_are_decoded_as_they_stream_and_cut_at_the_cap(coding: str, wbits: int) -> None:
+    from conformance.targets.http import _Decoder, _OverCap
+
+    def compressed(data: bytes) -> bytes:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
+        return compressor.compress(data) + compressor.flush()
+
+    def decoded(sent: bytes, room: int, chunk: int = 1000) -> bytes:
+        decoder, out = _Decoder(coding), b""
+        for at in range(0, len(sent), chunk):
+            out += decoder.feed(sent[at:at + chunk], room - len(out))
+        return out + decoder.feed(b"", room - len(out), final=True)
+
+    text = json.dumps([{"n": n} for n in range(5000)]).encode()
+    assert decoded(compressed(text), len(text)) == text
+    with pytest.raises(_OverCap):
+        decoded(compressed(text), len(text) - 1)
+    with pytest.raises(_OverCap):  # 64 MiB from a few kB, refused after at most the room
+        decoded(compressed(b"\0" * (64 * 1024 * 1024)), 1024 * 1024, chunk=65536)
+    if coding == "gzip":  # several gzip members make one body
+        assert decoded(compressed(text) + compressed(text), 2 * len(text)) == text + text
+
+
+def test_budget_ends_a_run_of_slow_cri_calls(tmp_path: Path) -> None:
+    image = runtime_v1_pb2.Image(id=IMAGE_ID, repo_tags=[f"example.test/slow:t{n}" for n in range(5)], size=1024)
+    budget, timeout = 6, 3
+    with cri_runtime(image, {}, delay=2.5) as address:
+        measured = measured_run(tmp_path / "reports", "tests/cri", "--target", address, f"--timeout={timeout}",
+                                f"--budget={budget}", timeout=budget + timeout + SLACK + 60)
+    run = measured.run
+    assert measured.elapsed < budget + timeout + SLACK, f"took {measured.elapsed:.0f}s\n{run.stdout[-3000:]}"
+    assert_reports(run)
+    assert "budget" in (run.results["stopped_early"] or ""), run.results["stopped_early"]

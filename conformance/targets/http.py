@@ -184,6 +184,8 @@ class HttpTarget(ShortRepr):
         try:
             data = self._socket_exchange(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80),
                                          parts.scheme == "https", request.encode("latin-1"))
+        except TargetError as exc:  # the budget is used up
+            raise self._failed(exchange, started, exc) from None
         except (OSError, ValueError) as exc:
             raise self._failed(exchange, started, TargetError(f"HEAD {url}: {exc}")) from None
         head, _, body = data.partition(b"\r\n\r\n")
