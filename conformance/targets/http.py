@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import re
@@ -30,7 +29,6 @@ RAW_BODY_CAP = 64 * 1024  # bytes read after the headers of a raw HEAD
 RAW_LINGER = 1.0  # seconds a raw HEAD waits for a body once the headers are in
 CHUNK = 64 * 1024
 ACCEPT_ENCODING = "gzip, deflate"  # the only encodings the suite decodes itself, with the body cap applied as it goes
-COLLECT_EVERY = 32 * 1024 * 1024  # bytes of bodies received between two garbage collections (see _count_received)
 
 
 class BodyNotJSON(AssertionError):
@@ -168,7 +166,6 @@ class HttpTarget(ShortRepr):
             answer = self._send(method, url, headers, data, started)
         except TargetError as exc:
             raise self._failed(exchange, started, exc) from None
-        _count_received(len(answer.body))
         return self._answered(exchange, started, url, answer)
 
     def head_raw(self, path: str, *, auth: Auth = Auth.RUN) -> HttpResponse:
@@ -326,19 +323,6 @@ class HttpTarget(ShortRepr):
                     break
                 data += chunk
             return data
-
-
-_received = [0]  # bytes of bodies received since the last collection
-
-
-def _count_received(size: int) -> None:
-    """Collect garbage once COLLECT_EVERY bytes of bodies came in: a failed check's traceback forms a reference
-    cycle that holds its response, and CPython collects cycles by count of objects, not by size, so a run of
-    hypothesis examples on large answers would otherwise hold hundreds of megabytes of dead bodies."""
-    _received[0] += size
-    if _received[0] >= COLLECT_EVERY:
-        _received[0] = 0
-        gc.collect()
 
 
 def _read_body(raw: requests.Response, deadline: float, what: str, limit: float) -> bytes:
