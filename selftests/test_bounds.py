@@ -278,26 +278,31 @@ IMAGE_ID = "sha256:" + "ab" * 32
 
 
 @contextmanager
-def cri_runtime(image: runtime_v1_pb2.Image, calls: dict[str, int], delay: float = 0.0) -> Iterator[str]:
-    """An in-process runtime.v1 ImageService on a unix socket that knows one image; ImageStatus answers `delay`
-    seconds late."""
-    names = {image.id, *image.repo_tags, *image.repo_digests}
+def cri_runtime(images: list[runtime_v1_pb2.Image], calls: dict[str, int], delay: float = 0.0,
+                ignore_filter: bool = False) -> Iterator[str]:
+    """An in-process runtime.v1 ImageService on a unix socket that knows `images`; ImageStatus answers `delay`
+    seconds late; with `ignore_filter`, ListImages lists every image whatever the filter."""
+    by_name = {name: image for image in images for name in (image.id, *image.repo_tags, *image.repo_digests)}
+    everything = runtime_v1_pb2.ListImagesResponse(images=images).SerializeToString()
 
     def list_images(request: runtime_v1_pb2.ListImagesRequest, context: grpc.ServicerContext) -> Any:
         calls["ListImages"] = calls.get("ListImages", 0) + 1
         wanted = request.filter.image.image if request.HasField("filter") else ""
-        return runtime_v1_pb2.ListImagesResponse(images=[image] if not wanted or wanted in names else [])
+        if not wanted or ignore_filter:
+            return everything
+        found = by_name.get(wanted)
+        return runtime_v1_pb2.ListImagesResponse(images=[found] if found else []).SerializeToString()
 
     def image_status(request: runtime_v1_pb2.ImageStatusRequest, context: grpc.ServicerContext) -> Any:
         calls["ImageStatus"] = calls.get("ImageStatus", 0) + 1
         time.sleep(delay)
-        found = request.image.image in names
-        return runtime_v1_pb2.ImageStatusResponse(image=image) if found else runtime_v1_pb2.ImageStatusResponse()
+        found = by_name.get(request.image.image)
+        return runtime_v1_pb2.ImageStatusResponse(image=found) if found else runtime_v1_pb2.ImageStatusResponse()
 
     handlers = {
         "ListImages": grpc.unary_unary_rpc_method_handler(
             list_images, request_deserializer=runtime_v1_pb2.ListImagesRequest.FromString,
-            response_serializer=runtime_v1_pb2.ListImagesResponse.SerializeToString),
+            response_serializer=lambda serialized: serialized),
         "ImageStatus": grpc.unary_unary_rpc_method_handler(
             image_status, request_deserializer=runtime_v1_pb2.ImageStatusRequest.FromString,
             response_serializer=runtime_v1_pb2.ImageStatusResponse.SerializeToString),
@@ -320,7 +325,7 @@ def test_cri_image_with_ten_thousand_tags_is_capped_and_recorded(tmp_path: Path)
         repo_digests=[f"example.test/many@sha256:{'cd' * 32}"], size=1024, username="",
     )
     calls: dict[str, int] = {}
-    with cri_runtime(image, calls) as address:
+    with cri_runtime([image], calls) as address:
         measured = measured_run(tmp_path / "reports", "tests/cri", "--target", address, "--timeout=10",
                                 "--budget=120", timeout=120 + 10 + SLACK + 60)
     run = measured.run
@@ -367,10 +372,28 @@ def test_bodies_are_decoded_as_they_stream_and_cut_at_the_cap(coding: str, wbits
 def test_budget_ends_a_run_of_slow_cri_calls(tmp_path: Path) -> None:
     image = runtime_v1_pb2.Image(id=IMAGE_ID, repo_tags=[f"example.test/slow:t{n}" for n in range(5)], size=1024)
     budget, timeout = 6, 3
-    with cri_runtime(image, {}, delay=2.5) as address:
+    with cri_runtime([image], {}, delay=2.5) as address:
         measured = measured_run(tmp_path / "reports", "tests/cri", "--target", address, f"--timeout={timeout}",
                                 f"--budget={budget}", timeout=budget + timeout + SLACK + 60)
     run = measured.run
     assert measured.elapsed < budget + timeout + SLACK, f"took {measured.elapsed:.0f}s\n{run.stdout[-3000:]}"
     assert_reports(run)
     assert "budget" in (run.results["stopped_early"] or ""), run.results["stopped_early"]
+
+
+def test_cri_runtime_listing_twenty_thousand_images_whatever_the_filter_is_bounded(tmp_path: Path) -> None:
+    images = [runtime_v1_pb2.Image(id=f"sha256:{n:064x}", repo_tags=[f"example.test/image{n}:latest"],
+                                   repo_digests=[f"example.test/image{n}@sha256:{n:064x}"], size=1024)
+              for n in range(20_000)]
+    calls: dict[str, int] = {}
+    budget = 240
+    with cri_runtime(images, calls, ignore_filter=True) as address:
+        measured = measured_run(tmp_path / "reports", "tests/cri", "--target", address, "--timeout=10",
+                                f"--budget={budget}", timeout=budget + 10 + SLACK + 60)
+    run = measured.run
+    assert_reports(run)
+    assert measured.peak_kib < MEMORY_BOUND_KIB, f"peak {measured.peak_kib // 1024} MB"
+    assert run.outcome("CRI-LISTIMAGES-FILTER-BY-TAG") == "failed"
+    reasons = [item["reason"] for entry in run.results["requirements"] for item in entry["not_judged"]]
+    assert any("raise --max-listed" in reason for reason in reasons), reasons
+    assert run.results["stopped_early"] is None, run.results["stopped_early"]
