@@ -281,6 +281,10 @@ class HttpTarget(ShortRepr):
             raise TargetError(f"{method} {url}: TLS failed: {_first_line(exc)}") from None
         except requests.exceptions.Timeout:
             raise TargetError(f"{method} {url}: no answer within {limit:g}s") from None
+        except requests.exceptions.ConnectionError as exc:
+            raise TargetError(f"{method} {url}: connection failed: {_first_line(exc)}") from None
+        except requests.exceptions.RequestException as exc:
+            raise TargetError(f"{method} {url}: {_first_line(exc)}") from None
         except (zlib.error, EOFError) as exc:
             raise TargetError(f"{method} {url}: body not decodable as its Content-Encoding: {exc}") from None
         # the body is read from urllib3's stream, whose errors requests does not translate
@@ -289,10 +293,6 @@ class HttpTarget(ShortRepr):
         except (urllib3.exceptions.ProtocolError, OSError) as exc:
             raise TargetError(f"{method} {url}: connection failed: {_first_line(exc)}") from None
         except urllib3.exceptions.HTTPError as exc:
-            raise TargetError(f"{method} {url}: {_first_line(exc)}") from None
-        except requests.exceptions.ConnectionError as exc:
-            raise TargetError(f"{method} {url}: connection failed: {_first_line(exc)}") from None
-        except requests.exceptions.RequestException as exc:
             raise TargetError(f"{method} {url}: {_first_line(exc)}") from None
 
     def _socket_exchange(self, host: str, port: int, tls: bool, request: bytes) -> bytes:
