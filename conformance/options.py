@@ -208,7 +208,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         flag="--budget", dest="budget", metavar="BUDGET", ini=True, default="900", parse=_positive_number,
-        help="seconds the whole run may take before remaining tests stop",
+        help="seconds the whole run may take: a call to the target still running when it is used up is cut, "
+        "and what was not judged is error",
     ),
     Option(
         flag="--token", dest="token", metavar="TOKEN", env=("OS_AUTH_TOKEN",),
@@ -255,6 +256,21 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         flag="--max-pages", dest="max_pages", metavar="N", ini=True, default="10", parse=_positive_count,
         help="pages one v1.1 detail walk may follow; the completeness of a walk cut there is listed as not judged",
+    ),
+    Option(
+        flag="--max-references", dest="max_references", metavar="N", ini=True, default="5", parse=_positive_count,
+        help="repo tags, and repo digests, of one CRI image asked for by ImageStatus and used as ListImages filters; "
+        "the rest are listed as not judged",
+    ),
+    Option(
+        flag="--max-listed", dest="max_listed", metavar="N", ini=True, default="10000", parse=_positive_count,
+        help="images of one ListImages answer read; the images past it are listed as not judged",
+    ),
+    Option(
+        flag="--max-json-values", dest="max_json_values", metavar="N", ini=True, default="200000",
+        parse=_positive_count,
+        help="JSON values (objects, arrays and their items) one response body may hold; a body with more is not "
+        "parsed and fails the requirement that reads it",
     ),
     Option(
         flag="--cri-version", dest="cri_version", metavar="VERSION", default="auto", choices=CRI_VERSIONS,
@@ -306,6 +322,9 @@ class TargetConfig(ShortRepr):
     max_pages: int = 10  # pages one v1.1 detail walk may follow
     keystone: KeystoneSettings | None = None  # OpenStack credentials; without --target, the catalogue names the target
     basic_auth: tuple[str, str] | None = None  # user and password the --target URL carried (not in `target`)
+    max_references: int = 5  # repo tags, and repo digests, judged per CRI image
+    max_listed: int = 10_000  # images of one ListImages answer read
+    max_json_values: int = 200_000  # JSON values one response body may hold and be parsed
 
     def __repr__(self) -> str:
         # never the token, nor user info or a query in the target's address: a repr can end up in any output
@@ -412,6 +431,9 @@ def build_config(
         max_pages=values["max_pages"],
         keystone=keystone,
         basic_auth=basic_auth,
+        max_references=values["max_references"],
+        max_listed=values["max_listed"],
+        max_json_values=values["max_json_values"],
     )
 
 

@@ -66,6 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance import catalog, hypothesis_profiles, schemas
     from conformance.evidence import Censor, ExchangeLog
     from conformance.options import ConfigError
+    from conformance.run import bounds as run_bounds
     from conformance.run.baseline import load_baseline
     from conformance.run.ledger import Ledger
     from conformance.run.selection import register_markers
@@ -116,6 +117,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(importlib.import_module(name), f"image_conformance:{name}")
     if not _is_worker(config):  # an xdist worker's reports are folded in by its controller
         config.pluginmanager.register(Ledger(state), "image_conformance_ledger")
+    run_bounds.install(config, state)
     report_dir = target_config.report_dir
     if getattr(config.option, "htmlpath", "missing") is None:
         config.option.htmlpath = str(report_dir / "report.html")

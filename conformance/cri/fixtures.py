@@ -181,7 +181,8 @@ def cri(request: pytest.FixtureRequest, cri_address: str, cri_served: list[str],
         pytest.skip(f"runtime.{version} is not served by this runtime")
     if version not in cri_versions:
         pytest.skip(f"runtime.{version} is not selected by --cri-version")
-    with CriTarget(cri_address, version, timeout=run_state.config.timeout, log=run_state.log) as target:
+    with CriTarget(cri_address, version, timeout=run_state.config.timeout, log=run_state.log,
+                   max_listed=run_state.config.max_listed) as target:
         yield target
 
 
@@ -195,8 +196,24 @@ def cri_listed(cri: CriTarget, run_state: RunState) -> Listed:
             "the suite discovers the images to test through it"
         )
     images: list[dict[str, Any]] = result.response.get("images", [])
-    run_state.targets.cri_record().count_listed(cri.version, len(images))
+    run_state.targets.cri_record().count_listed(cri.version, len(images) + result.left_out)
+    if result.left_out:
+        note_cap(run_state, ("listed CRI images", "CRI images", "references"),
+                 f"{result.left_out} CRI images listed past the first {cri.max_listed} not read (raise --max-listed)")
     return Listed(images, result)
+
+
+def note_cap(run_state: RunState, kinds: tuple[str, ...], left_out: str) -> None:
+    """Record what a cap left out of these kinds of case (each requirement judging one of them lists it)."""
+    for kind in kinds:
+        known = run_state.caps.get(kind)
+        if known is None or left_out not in known:
+            run_state.caps[kind] = f"{known}; {left_out}" if known else left_out
+
+
+def capped_references(entries: list[dict[str, Any]], cap: int) -> int:
+    """How many repo tags and repo digests of `entries` lie past `cap` per image (and per kind)."""
+    return sum(max(0, len(entry.get(key) or []) - cap) for entry in entries for key in ("repo_tags", "repo_digests"))
 
 
 def cri_kinds(entry: Mapping[str, Any]) -> dict[str, str]:
@@ -243,18 +260,23 @@ def cri_images(cri: CriTarget, cri_listed: Listed, cri_profile: catalog.Profile,
         if len(cri_listed.images) > len(entries):
             left_out = (f"{len(cri_listed.images) - len(entries)} listed CRI images outside the sample of {cap} "
                         "not judged (raise --max-images)")
-            for kind in ("CRI images", "ImageStatus answers", "references"):
-                run_state.caps[kind] = left_out
+            note_cap(run_state, ("CRI images", "ImageStatus answers", "references"), left_out)
     if not entries:
         why = ("none of the --image-id references is listed" if pinned
                else "the runtime lists no images (pull some first)")
         pytest.skip(f"no images to test: {why}")
+    per_image = run_state.config.max_references
+    if past := capped_references(entries, per_image):
+        # an image may carry any number of names; one ImageStatus each would let the runtime set the run's length
+        note_cap(run_state, ("ImageStatus answers", "references"),
+                 f"{past} repo tags and digests past the first {per_image} of an image not asked for "
+                 "(raise --max-references)")
     return [
         ListedImage(
             entry=entry,
             by_id=ask_status(cri, entry["id"]),
-            by_tag=[ask_status(cri, tag) for tag in entry["repo_tags"]],
-            by_digest=[ask_status(cri, digest) for digest in entry["repo_digests"]],
+            by_tag=[ask_status(cri, tag) for tag in entry["repo_tags"][:per_image]],
+            by_digest=[ask_status(cri, digest) for digest in entry["repo_digests"][:per_image]],
         )
         for entry in entries
     ]

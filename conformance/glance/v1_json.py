@@ -14,6 +14,7 @@ _STRING_OR_NONE = re.compile(r'"(?:[^"\\]|\\.)*"|\bnone\b')  # a `none` inside a
 def read_json(response: HttpResponse) -> Any:
     """The body as JSON, a bare `none` (as in the seed's sample) read as null; AssertionError when it is not JSON."""
     # GLANCE-V1-1-DETAIL-VALID-JSON fails the typo; every other requirement is judged past it.
+    response.check_json_values()
     try:
         return json_text.loads(response.body)
     except ValueError:

@@ -255,8 +255,9 @@ class ImageWriter:
 
 def _created_field(response: HttpResponse, key: str) -> str | None:
     try:
+        response.check_json_values()
         body = json_text.loads(response.body)
-    except ValueError:
+    except (AssertionError, ValueError):
         return None
     value = body.get(key) if isinstance(body, dict) else None
     return value if isinstance(value, str) and value else None

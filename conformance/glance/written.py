@@ -41,7 +41,10 @@ def show_problems(image: WrittenImage, response: HttpResponse) -> list[str]:
     if response.status != 200:
         return [f"{label}: answered {response.status}, documented 200 for the image this run created"]
     try:
+        response.check_json_values()
         body = json_text.loads(response.body)
+    except AssertionError as exc:
+        return [f"{label}: {exc}"]
     except ValueError:
         return [f"{label}: the body is not JSON"]
     if not isinstance(body, dict):

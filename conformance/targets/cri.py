@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 from conformance.evidence import Exchange, ExchangeLog, json_text
 from conformance.proto import runtime_v1_pb2, runtime_v1alpha2_pb2
 from conformance.short_repr import ShortRepr, shown_address
+from conformance.targets import bounds
 from conformance.targets.errors import TargetError
 
 VERSIONS = ("v1", "v1alpha2")
@@ -26,7 +27,8 @@ RPCS = {  # rpc name -> (request message name, response message name)
     "ImageStatus": ("ImageStatusRequest", "ImageStatusResponse"),
     "ListImages": ("ListImagesRequest", "ListImagesResponse"),
 }
-MAX_RECEIVE_BYTES = 64 * 1024 * 1024
+MAX_RECEIVE_BYTES = 16 * 1024 * 1024  # one answer; 20,000 listed images with a few tags each take about 6 MB
+MAX_LISTED = 10_000  # the default of --max-listed: images of one ListImages answer the suite reads
 CHANNEL_OPTIONS = (
     ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
     ("grpc.enable_retries", 0),  # one request, one recorded answer
@@ -52,6 +54,7 @@ class CriResult(ShortRepr):
     image_set: bool  # ImageStatus: whether `image` is set in the response; False otherwise
     exchange: Exchange
     message: Message | None = None  # the decoded response message; None unless OK
+    left_out: int = 0  # ListImages: listed images past --max-listed, dropped unread from `response` and `message`
 
     def __repr__(self) -> str:
         return f"CriResult({self.exchange.method}: {self.code})"
@@ -136,12 +139,14 @@ def _check_socket(address: str) -> None:
 class CriTarget(ShortRepr):
     """A CRI ImageService endpoint spoken to in one API version."""
 
-    def __init__(self, address: str, version: str, *, timeout: float, log: ExchangeLog) -> None:
+    def __init__(self, address: str, version: str, *, timeout: float, log: ExchangeLog,
+                 max_listed: int = MAX_LISTED) -> None:
         self.address = address
         self.version = version
         self.pb = _proto(version)
         self.timeout = timeout
         self.log = log
+        self.max_listed = max_listed
         self._channel = _open_channel(address)
 
     def __repr__(self) -> str:
@@ -174,7 +179,8 @@ class CriTarget(ShortRepr):
 
     def _call(self, rpc: str, request: Message) -> CriResult:
         path = method_path(self.version, rpc)
-        answer = _invoke(self._channel, self.version, rpc, request, self.timeout)
+        limit = bounds.BOUNDS.call_limit(self.timeout, f"CRI call {path}")
+        answer = _invoke(self._channel, self.version, rpc, request, limit)
         exchange = Exchange(
             protocol="grpc",
             method=path,
@@ -186,8 +192,15 @@ class CriTarget(ShortRepr):
         if answer.code in TRANSPORT_CODES:
             exchange.error = _one_line(f"{answer.code.name}: {answer.details}")
             error = TargetError(f"CRI call {path} to {self.address} failed: {exchange.error}")
+            if answer.code is grpc.StatusCode.DEADLINE_EXCEEDED and bounds.BOUNDS.used_up():
+                error = bounds.BOUNDS.exhausted(f"CRI call {path} cut")
             error.exchange = self.log.record(exchange)
             raise error
+        left_out = 0
+        if rpc == "ListImages" and answer.message is not None and len(answer.message.images) > self.max_listed:
+            # a runtime may list (or ignore a filter and list) any number of images: the rest is not read
+            left_out = len(answer.message.images) - self.max_listed
+            del answer.message.images[self.max_listed:]
         response = response_dict(answer.message) if answer.message is not None else None
         if response is not None:
             exchange.response_body = json_text(response)
@@ -200,6 +213,7 @@ class CriTarget(ShortRepr):
             image_set=rpc == "ImageStatus" and answer.message is not None and answer.message.HasField("image"),
             exchange=self.log.record(exchange),
             message=answer.message,
+            left_out=left_out,
         )
 
 
@@ -210,7 +224,8 @@ def probe_versions(address: str, *, timeout: float) -> list[str]:
     answering = []
     try:
         for version in VERSIONS:
-            answer = _invoke(channel, version, "ListImages", _proto(version).ListImagesRequest(), timeout)
+            limit = bounds.BOUNDS.call_limit(timeout, f"CRI call {method_path(version, 'ListImages')}")
+            answer = _invoke(channel, version, "ListImages", _proto(version).ListImagesRequest(), limit)
             if answer.code in TRANSPORT_CODES:
                 reason = f"{answer.code.name}: {answer.details}"
                 raise TargetError(_one_line(f"cannot reach CRI endpoint {address}: {reason}"))

@@ -16,3 +16,7 @@ class TargetError(Exception):
 
 class TargetUnreachable(TargetError):
     """The target did not answer at all; the run stops at the first test instead of failing each one."""
+
+
+class BudgetExhausted(TargetUnreachable):
+    """The run's --budget is used up: the call was cut or not sent, and the run stops like for an unreachable target."""

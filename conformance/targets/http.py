@@ -10,24 +10,28 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from requests.structures import CaseInsensitiveDict
 
 from conformance import json_text
 from conformance.evidence import Exchange, ExchangeLog
 from conformance.reproduce import Replay, tls_options
 from conformance.short_repr import ShortRepr, shown_address
+from conformance.targets import bounds
 from conformance.targets.auth import TOKEN_HEADER, Auth, CredentialSource, RequestSigner, forged_token, token_headers
-from conformance.targets.errors import TargetError
+from conformance.targets.errors import BudgetExhausted, TargetError
 
 BODY_CAP = 8 * 1024 * 1024  # bytes read of any response body; the rest is not read
 RAW_BODY_CAP = 64 * 1024  # bytes read after the headers of a raw HEAD
 RAW_LINGER = 1.0  # seconds a raw HEAD waits for a body once the headers are in
 CHUNK = 64 * 1024
+ACCEPT_ENCODING = "gzip, deflate"  # the only encodings the suite decodes itself, with the body cap applied as it goes
 
 
 class BodyNotJSON(AssertionError):
@@ -75,6 +79,10 @@ def _plain_text(text: str) -> bool:
     return "\\" not in text and not any(ord(char) < 0x21 or ord(char) == 0x7F for char in text)
 
 
+class BodyTooComplex(BodyNotJSON):
+    """The body holds more JSON values than the run parses (--max-json-values): it is not parsed."""
+
+
 def is_json_type(content_type: str) -> bool:
     """Whether a media type is JSON (application/json or a +json suffix)."""
     return content_type == "application/json" or content_type.endswith("+json")
@@ -108,9 +116,20 @@ class HttpResponse(ShortRepr):
         """Whether the Content-Type is a JSON media type."""
         return is_json_type(self.content_type)
 
+    def check_json_values(self) -> None:
+        """BodyTooComplex when parsing the body would make more JSON values than the run allows (--max-json-values)."""
+        __tracebackhide__ = True
+        values = bounds.json_values(self.body)
+        if values > bounds.BOUNDS.json_values:
+            raise BodyTooComplex(
+                f"{self.status} from {self.url}: body of {len(self.body)} bytes holds about {values} JSON values, "
+                f"more than the {bounds.BOUNDS.json_values} the suite parses (raise --max-json-values)"
+            )
+
     def json(self) -> Any:
         """The body parsed as JSON; a target failure when it is not JSON."""
         __tracebackhide__ = True
+        self.check_json_values()
         try:
             return json_text.loads(self.body)
         except ValueError as exc:
@@ -272,6 +291,8 @@ class HttpTarget(ShortRepr):
         try:
             data = self._socket_exchange(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80),
                                          parts.scheme == "https", request.encode("latin-1"))
+        except TargetError as exc:  # the budget is used up
+            raise self._failed(exchange, started, exc) from None
         except (OSError, ValueError) as exc:
             raise self._failed(exchange, started, TargetError(f"HEAD {url}: {exc}")) from None
         head, _, body = data.partition(b"\r\n\r\n")
@@ -324,32 +345,42 @@ class HttpTarget(ShortRepr):
         return error
 
     def _send(self, method: str, url: str, headers: dict[str, str], data: bytes | None, started: float) -> _Answer:
-        """Run the request in a worker so a target that drips bytes cannot hold the run past the timeout."""
+        """Run the request in a worker so a target that drips bytes cannot hold the run past the timeout or budget."""
+        limit = bounds.BOUNDS.call_limit(self.timeout, f"{method} {url}")
         outcome: list[_Answer | BaseException] = []
         worker = threading.Thread(
-            target=lambda: outcome.append(self._attempt(method, url, headers, data, started)),
+            target=lambda: outcome.append(self._attempt(method, url, headers, data, started + limit, limit)),
             daemon=True, name="conformance-http",
         )
         worker.start()
-        # Per-read timeouts are enforced inside; this bound catches answers that trickle in below them.
-        worker.join(self.timeout + 1.0)
+        # Per-read timeouts and the deadline are enforced inside; this bound catches answers that trickle in
+        # below them, headers included.
+        worker.join(started + limit + 1.0 - time.monotonic())
         if worker.is_alive() or not outcome:
             self._abandon_session()
-            raise TargetError(f"{method} {url}: answer not complete within {self.timeout:g}s")
+            if bounds.BOUNDS.used_up():
+                raise bounds.BOUNDS.exhausted(f"{method} {url} cut")
+            raise TargetError(f"{method} {url}: answer not complete within {limit:g}s")
         result = outcome[0]
+        if isinstance(result, TargetError) and not isinstance(result, BudgetExhausted) and bounds.BOUNDS.used_up():
+            raise bounds.BOUNDS.exhausted(f"{method} {url} cut")
         if isinstance(result, BaseException):
             raise result
         return result
 
     def _attempt(self, method: str, url: str, headers: dict[str, str], data: bytes | None,
-                 started: float) -> _Answer | BaseException:
+                 deadline: float, limit: float) -> _Answer | BaseException:
         try:
-            return self._receive(method, url, headers, data, started)
+            return self._receive(method, url, headers, data, deadline, limit)
+        except TargetError as exc:  # handed to the caller's thread without the frames that held the body
+            exc.__context__ = None
+            return exc.with_traceback(None)
         except BaseException as exc:  # handed to the caller's thread, raised there
             return exc
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
+        session.headers["Accept-Encoding"] = ACCEPT_ENCODING
         session.verify = self.verify
         session.trust_env = False  # a vendor's proxy settings must not reroute a certification run
         if self._basic_auth:
@@ -361,36 +392,38 @@ class HttpTarget(ShortRepr):
         stale, self.session = self.session, self._new_session()
         stale.close()
 
-    def _receive(self, method: str, url: str, headers: dict[str, str], data: bytes | None, started: float) -> _Answer:
-        deadline = started + self.timeout
+    def _receive(self, method: str, url: str, headers: dict[str, str], data: bytes | None, deadline: float,
+                 limit: float) -> _Answer:
         try:
             with self.session.request(
                 # never follow a redirect: a Location is judged, not requested (it may name another origin)
-                method, url, headers=headers, data=data, timeout=self.timeout, stream=True, allow_redirects=False
+                method, url, headers=headers, data=data, timeout=limit, stream=True, allow_redirects=False
             ) as raw:
-                body = bytearray()
-                if method != "HEAD":
-                    for chunk in raw.iter_content(CHUNK):
-                        body += chunk
-                        if len(body) > BODY_CAP:
-                            raise TargetError(f"{method} {url}: response body larger than {BODY_CAP} bytes, "
-                                              "not read further")
-                        if time.monotonic() > deadline:
-                            raise TargetError(f"{method} {url}: response not complete within {self.timeout:g}s")
-                return _Answer(raw.status_code, raw.headers, bytes(body))
+                body = b"" if method == "HEAD" else _read_body(raw, deadline, f"{method} {url}", limit)
+                return _Answer(raw.status_code, raw.headers, body)
         except requests.exceptions.SSLError as exc:
             raise TargetError(f"{method} {url}: TLS failed: {_first_line(exc)}") from None
         except requests.exceptions.Timeout:
-            raise TargetError(f"{method} {url}: no answer within {self.timeout:g}s") from None
+            raise TargetError(f"{method} {url}: no answer within {limit:g}s") from None
         except requests.exceptions.ConnectionError as exc:
             raise TargetError(f"{method} {url}: connection failed: {_first_line(exc)}") from None
         except requests.exceptions.RequestException as exc:
             raise TargetError(f"{method} {url}: {_first_line(exc)}") from None
+        except (zlib.error, EOFError) as exc:
+            raise TargetError(f"{method} {url}: body not decodable as its Content-Encoding: {exc}") from None
+        # the body is read from urllib3's stream, whose errors requests does not translate
+        except urllib3.exceptions.ReadTimeoutError:
+            raise TargetError(f"{method} {url}: no answer within {limit:g}s") from None
+        except (urllib3.exceptions.ProtocolError, OSError) as exc:
+            raise TargetError(f"{method} {url}: connection failed: {_first_line(exc)}") from None
+        except urllib3.exceptions.HTTPError as exc:
+            raise TargetError(f"{method} {url}: {_first_line(exc)}") from None
 
     def _socket_exchange(self, host: str, port: int, tls: bool, request: bytes) -> bytes:
         """Send `request` and read until the server closes, the cap, or a short wait after the headers."""
-        deadline = time.monotonic() + self.timeout
-        with socket.create_connection((host, port), timeout=self.timeout) as plain:
+        limit = bounds.BOUNDS.call_limit(self.timeout, f"HEAD {host}:{port}")
+        deadline = time.monotonic() + limit
+        with socket.create_connection((host, port), timeout=limit) as plain:
             sock: socket.socket = plain
             if tls:
                 verify = self.verify
@@ -414,6 +447,93 @@ class HttpTarget(ShortRepr):
                     break
                 data += chunk
             return data
+
+
+def _read_body(raw: requests.Response, deadline: float, what: str, limit: float) -> bytes:
+    """The body, decoded as it streams in: TargetError past BODY_CAP decoded bytes (compression bombs included)
+    or past the deadline; nothing read is kept alive by the error."""
+    decoder = _Decoder(raw.headers.get("Content-Encoding", ""))
+    body = bytearray()
+    over_cap = False
+    try:
+        for chunk in raw.raw.stream(CHUNK, decode_content=False):
+            body += decoder.feed(chunk, BODY_CAP - len(body))
+            if time.monotonic() > deadline:
+                raise TargetError(f"{what}: response not complete within {limit:g}s")
+        body += decoder.feed(b"", BODY_CAP - len(body), final=True)
+    except _OverCap:
+        over_cap = True  # raised below, outside this block: the _OverCap's frames hold the decoded bytes
+    except BaseException:
+        body.clear()
+        raise
+    if over_cap:
+        body.clear()
+        raise TargetError(f"{what}: response body larger than {BODY_CAP} bytes, not read further")
+    return bytes(body)
+
+
+class _OverCap(Exception):
+    """More decoded bytes than the room left under the body cap."""
+
+
+class _Decoder:
+    """Undo gzip and deflate content codings chunk by chunk, never producing more than the room left."""
+
+    def __init__(self, content_encoding: str) -> None:
+        codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+        # applied in the order listed, so undone from the last; an unknown coding leaves the body as sent
+        known = all(c in ("gzip", "x-gzip", "deflate", "identity") for c in codings)
+        self.stages: list[_Stage] = [_Stage(c) for c in reversed(codings) if c != "identity"] if known else []
+
+    def feed(self, data: bytes, room: int, *, final: bool = False) -> bytes:
+        """The decoded bytes of `data`; _OverCap when they would be more than `room`."""
+        for stage in self.stages:
+            data = stage.feed(data, room, final=final)
+        if len(data) > room:
+            del data
+            raise _OverCap
+        return data
+
+
+class _Stage:
+    """One content coding being undone."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self.pending = b""  # the first bytes of a deflate body, until it shows whether it has a zlib header
+        self.inflater: Any = None
+
+    def feed(self, data: bytes, room: int, *, final: bool) -> bytes:
+        if self.inflater is None:
+            self.pending += data
+            if len(self.pending) < 2 and not final:
+                return b""
+            data, self.pending = self.pending, b""
+            self.inflater = zlib.decompressobj(self._wbits(data))
+        out = bytearray()
+        while data:
+            out += self.inflater.decompress(data, room + 1 - len(out))
+            if len(out) > room or self.inflater.unconsumed_tail:
+                out.clear()
+                raise _OverCap
+            data = self.inflater.unused_data
+            if data and self.coding != "deflate":  # a further gzip member
+                self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            else:
+                break
+        if final:
+            out += self.inflater.flush()
+            if len(out) > room:
+                out.clear()
+                raise _OverCap
+        return bytes(out)
+
+    def _wbits(self, start: bytes) -> int:
+        if self.coding != "deflate":
+            return 16 + zlib.MAX_WBITS
+        # "deflate" is meant to be zlib-wrapped, but many servers send raw deflate
+        zlib_header = len(start) >= 2 and start[0] & 0x0F == 8 and ((start[0] << 8) | start[1]) % 31 == 0
+        return zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
 
 
 def _first_line(exc: BaseException) -> str:

@@ -110,6 +110,7 @@ def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_
         fail(title, str(response.status), "200", exchange)
     if not response.is_json:
         fail(title, f"Content-Type {response.headers.get('Content-Type')!r}", "application/json", exchange)
+    response.check_json_values()
     try:
         json_text.loads(response.body)
     except ValueError as exc:
