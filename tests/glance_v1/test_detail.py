@@ -7,6 +7,7 @@ import itertools
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance import sample as sampling
 from conformance import schemas
 from conformance.catalog import Profile
 from conformance.checks import Problems, fail, judged
@@ -28,12 +30,14 @@ from conformance.glance.filters import (
     single_filter_queries,
     unsound,
 )
+from conformance.glance.fixtures import discovery_bound
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_json import read_json
 from conformance.glance.walks import WALK_LIMIT, Universe, Walk, walk_detail
 from conformance.glance.write_mode import WrittenSet
 from conformance.glance.written import filter_queries, hidden_problems, selection_problems, written_set
+from conformance.run.state import RunState
 from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.timestamps import parse_time
@@ -62,14 +66,37 @@ def query_text(query: dict[str, str]) -> str:
     return "?" + urlencode(query) if query else "(no filter)"
 
 
-def entry_errors(schema_name: str, walks: tuple[Walk, ...],
-                 enums: schemas.Enums = ()) -> list[tuple[str, bool, Exchange | None]]:
-    """(line, whether it is about `properties`, exchange) per schema violation (format enums from `enums`).
+ENTRY_STRATA = ("status", "deleted", "is_public", "disk_format", "container_format", "owner")  # kinds to validate
+Found = list[tuple[str, bool, Exchange | None]]  # (line, whether it is about `properties`, exchange)
 
-    Each entry is judged once and named by its id; they are counted as judged listed images.
+
+@dataclass(frozen=True)
+class EntryErrors:
+    """What validating the entries of the detail walks found, and how many distinct entries it validated of all."""
+
+    found: Found
+    validated: int
+    listed: int
+
+
+# id of the walks -> (the walks, their validation): SCHEMA and PROPERTIES-OBJECT read one validation of the listing.
+_entry_errors: dict[int, tuple[tuple[Walk, ...], schemas.Enums, EntryErrors]] = {}
+
+
+def entry_errors(schema_name: str, walks: tuple[Walk, ...], enums: schemas.Enums, cap: int) -> EntryErrors:
+    """Every schema violation of the walks' entries: each distinct entry validated once and named by its id.
+
+    When the walks hold more than `cap` distinct entries, `cap` of them that cover every kind of ENTRY_STRATA are
+    validated; the caller reports the rest as not judged.
     """
-    found: list[tuple[str, bool, Exchange | None]] = []
-    seen: set[str] = set()
+    cached = _entry_errors.get(id(walks))
+    if cached is not None and cached[0] is walks and cached[1] == enums:
+        result = cached[2]
+        judged("listed images", result.validated)
+        return result
+    found: Found = []
+    entries: list[tuple[Any, Exchange | None]] = []
+    by_id: dict[str, list[Any]] = {}
     for walk in walks:
         for page in walk.pages:
             body, exchange = page.body, page.response.exchange
@@ -78,15 +105,36 @@ def entry_errors(schema_name: str, walks: tuple[Walk, ...],
                 found += [(line, False, exchange) for line in schemas.error_lines(schema_name, body, enums)]
                 continue
             for entry in images:
-                key = json.dumps(entry, sort_keys=True, default=str)
-                if key in seen:
+                same_id = by_id.setdefault(repr(entry.get("id")) if isinstance(entry, dict) else "", [])
+                if any(entry == other for other in same_id):  # shown alike by both walks: judged once
                     continue
-                seen.add(key)
-                judged("listed images")
-                name = str(entry.get("id")) if isinstance(entry, dict) else "an entry"
-                for line in schemas.error_lines(schema_name, {"images": [entry]}, enums):
-                    found.append((_ENTRY_INDEX.sub(name, line), bool(_PROPERTIES_PATH.match(line)), exchange))
-    return found
+                same_id.append(entry)
+                entries.append((entry, exchange))
+    chosen = _validated(entries, cap)
+    judged("listed images", len(chosen))
+    for entry, shown_by in chosen:
+        name = str(entry.get("id")) if isinstance(entry, dict) else "an entry"
+        for line in schemas.error_lines(schema_name, {"images": [entry]}, enums):
+            found.append((_ENTRY_INDEX.sub(name, line), bool(_PROPERTIES_PATH.match(line)), shown_by))
+    result = EntryErrors(found, len(chosen), len(entries))
+    _entry_errors.clear()  # one listing per run: only the latest is kept
+    _entry_errors[id(walks)] = (walks, enums, result)
+    return result
+
+
+def _validated(entries: list[tuple[Any, Exchange | None]], cap: int) -> list[tuple[Any, Exchange | None]]:
+    """All of `entries` when they are at most `cap`, else `cap` of them covering every kind of ENTRY_STRATA."""
+    if len(entries) <= cap:
+        return entries
+    objects = [{**entry, "id": i} for i, (entry, _) in enumerate(entries) if isinstance(entry, dict)]
+    others = [i for i, (entry, _) in enumerate(entries) if not isinstance(entry, dict)]  # never valid: all kept
+    picked = sampling.choose(objects, max(0, cap - len(others)), ENTRY_STRATA)
+    return [entries[i] for i in sorted([*others, *map(int, picked.ids)])]
+
+
+def entry_cap(max_images: int) -> int:
+    """Distinct listed entries validated per run: as many as discovery reads of the v2 listing."""
+    return discovery_bound(max_images)
 
 
 def readable(*walks: Walk) -> tuple[Walk, ...]:
@@ -122,24 +170,39 @@ def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-SCHEMA")
 def test_entries_validate_against_profile_schema(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile,
                                                  v1_1_detail_enums: schemas.Enums,
-                                                 v2_published_schema: PublishedSchema) -> None:
+                                                 v2_published_schema: PublishedSchema, run_state: RunState) -> None:
     schema_name = http_profile.schemas["glance.v1_1.detail"]
     basis = f" ({v2_published_schema.basis})" if schemas.target_enum_fields(schema_name) else ""
     problems = Problems(f"Every detail entry must validate against {schema_name}{basis}")
-    for line, about_properties, exchange in entry_errors(schema_name, readable(*v1_detail_walks), v1_1_detail_enums):
+    result = entry_errors(schema_name, readable(*v1_detail_walks), v1_1_detail_enums,
+                          entry_cap(run_state.config.max_images))
+    not_validated(problems, result)
+    for line, about_properties, exchange in result.found:
         if not about_properties:  # PROPERTIES-OBJECT judges those
             problems.add(line, exchange)
     problems.check()
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-PROPERTIES-OBJECT")
-def test_properties_are_an_object_of_strings(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile) -> None:
+def test_properties_are_an_object_of_strings(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile,
+                                             v1_1_detail_enums: schemas.Enums, run_state: RunState) -> None:
     schema_name = http_profile.schemas["glance.v1_1.detail"]
     problems = Problems("properties must be a JSON object whose values are strings")
-    for line, about_properties, exchange in entry_errors(schema_name, readable(*v1_detail_walks)):
+    # the same enums as SCHEMA's, so both read one validation (a format enum cannot touch `properties`)
+    result = entry_errors(schema_name, readable(*v1_detail_walks), v1_1_detail_enums,
+                          entry_cap(run_state.config.max_images))
+    not_validated(problems, result)
+    for line, about_properties, exchange in result.found:
         if about_properties:
             problems.add(line, exchange)
     problems.check()
+
+
+def not_validated(problems: Problems, result: EntryErrors) -> None:
+    """Note the listed entries the validation's cap left out."""
+    if result.listed > result.validated:
+        problems.not_judged(f"listed entries beyond the {result.validated} validated, which cover every status, "
+                            "format and owner listed (raise --max-images)", result.listed - result.validated)
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-HIDES-DELETED")
