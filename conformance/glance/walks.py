@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,37 +20,40 @@ _page_cap = MAX_WALK_PAGES  # the run's --max-pages, set when the run is configu
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a walk that parsed as JSON."""
+    """One page of a walk that parsed as JSON, with the (trimmed) exchange that shows it; not its raw bytes."""
 
     body: Any
-    response: HttpResponse
+    exchange: Exchange
 
 
 @dataclass
 class Walk(ShortRepr):
-    """Every page of one detail query, followed with marker; `problem` says why the walk stopped early."""
+    """Every page of one detail query, followed with marker; `problem` says why the walk stopped early.
+
+    A walk made with `keep=False` judges its pages as they come (`on_page`) and keeps only the ids and the first
+    page's exchange, not the pages nor the entries.
+    """
 
     query: dict[str, str]
     entries: list[dict[str, Any]] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)  # the ids of the returned entries, in order
+    first: Exchange | None = None  # the exchange of the first page, to reproduce the query
+    page_count: int = 0
     problem: str | None = None
     stopped_at: HttpResponse | None = None  # the answer that shows the problem
     truncated: bool = False  # stopped at the page cap with more pages to come
     max_pages: int = MAX_WALK_PAGES  # the page cap it walked under
 
     def __repr__(self) -> str:
-        return f"Walk(?{self.query}: {len(self.entries)} images in {len(self.pages)} page(s), problem={self.problem!r})"
-
-    @property
-    def ids(self) -> list[str]:
-        """The ids of the returned entries, in order."""
-        return [str(e.get("id")) for e in self.entries]
+        return f"Walk(?{self.query}: {len(self.ids)} images in {self.page_count} page(s), problem={self.problem!r})"
 
     @property
     def exchange(self) -> Exchange | None:
         """The exchange of the first page, to reproduce the query."""
-        first = self.pages[0].response if self.pages else self.stopped_at
-        return first.exchange if first is not None else None
+        if self.first is not None:
+            return self.first
+        return self.stopped_at.exchange if self.stopped_at is not None else None
 
     @property
     def problem_exchange(self) -> Exchange | None:
@@ -100,9 +103,18 @@ def set_page_cap(pages: int) -> None:
     _page_cap = pages
 
 
+def page_cap() -> int:
+    """The run's page cap (--max-pages)."""
+    return _page_cap
+
+
 def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | None = None,
-                max_pages: int | None = None) -> Walk:
-    """Follow `query` page by page; a page shorter (as glanceclient v1 reads it) or longer than `limit` is the last."""
+                max_pages: int | None = None, keep: bool = True,
+                on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None) -> Walk:
+    """Follow `query` page by page; a page shorter (as glanceclient v1 reads it) or longer than `limit` is the last.
+
+    `on_page` sees each page's entries as they come; without `keep`, the walk holds no page and no entry after that.
+    """
     limit = WALK_LIMIT if limit is None else limit  # read at call time, so a self-test can shrink the pages
     max_pages = _page_cap if max_pages is None else max_pages
     walk = Walk(dict(query), max_pages=max_pages)
@@ -116,11 +128,18 @@ def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | 
             body = read_json(response)
         except AssertionError as exc:
             return walk.stop(str(exc), response)
-        walk.pages.append(Page(body, response))
+        walk.page_count += 1
+        walk.first = walk.first or response.exchange
+        if keep:
+            walk.pages.append(Page(body, response.exchange))
         page = body.get("images") if isinstance(body, dict) else None
         if not isinstance(page, list) or not all(isinstance(e, dict) for e in page):
             return walk.stop("the body is not {\"images\": [<object>, ...]}", response)
-        walk.entries.extend(page)
+        walk.ids.extend(str(e.get("id")) for e in page)
+        if keep:
+            walk.entries.extend(page)
+        if on_page is not None:
+            on_page(page, response.exchange)
         # A page longer than limit: the target ignores limit (seed 004 does not document it), so it is all there is.
         if len(page) != limit:
             return walk
