@@ -361,6 +361,34 @@ def live_images() -> list[Image]:
 
 
 
+def generated(count: int) -> tuple[Image, ...]:
+    """A deterministic catalogue of `count` images: the fixed rows in turn, every later round as copies of them.
+
+    The first round is the fixed catalogue itself (documented ids kept), so from len(IMAGES) images on every status,
+    visibility, format, field and property the fixed catalogue shows is there; copy `k` of a row has its own id, the
+    name suffixed " #k" and its timestamps `k` seconds later.
+    """
+    if count < 1:
+        raise ValueError(f"a generated catalogue holds at least one image, not {count}")
+    images = []
+    for index in range(count):
+        copy, row = divmod(index, len(_ROWS))
+        original = _ROWS[row]
+        if not copy:
+            images.append(IMAGES[row])
+            continue
+        later = timedelta(seconds=copy)
+        images.append(_build(original._replace(
+            key=f"{original.key}#{copy}", name=f"{original.name} #{copy}",
+            created=_shifted(original.created, later), updated=_shifted(original.updated, later),
+        )))
+    return tuple(images)
+
+
+def _shifted(text: str, by: timedelta) -> str:
+    return (_utc(text) + by).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def with_queued_uploads(count: int) -> tuple[Image, ...]:
     """The catalogue after `count` more uploads that stay queued, all created later (so v2 lists them first)."""
     newest = max(image.created_at for image in IMAGES)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from conformance.reference.fault import Fault
 from conformance.reference.glance.images import Image
+from conformance.reference.glance.paging import sort_value
 from conformance.reference.glance.probe import HttpProbe
 from conformance.reference.glance.responses import clip
 
@@ -27,6 +28,29 @@ class Store:
         self._lock = threading.Lock()
         # Copy-on-write: readers take the current dict and never see it change under them.
         self._images: dict[str, Image] = {image.id: image for image in images}
+        # sorted orders of the records in `_sorted_for` (the dict they were made from), by (key, reverse, live)
+        self._sorted_for: dict[str, Image] | None = None
+        self._sorted: dict[tuple[str, bool, bool], tuple[list[Image], dict[str, int]]] = {}
+
+    def ordered(self, key: str, reverse: bool, *, live: bool = False) -> tuple[list[Image], dict[str, int]]:
+        """The records sorted on `key` (ties by id; only live ones with `live`) and each id's index in that order.
+
+        Kept until the next write, so that listing and paging a large catalogue do not sort it for every page.
+        """
+        images = self._images
+        cache_key = (key, reverse, live)
+        with self._lock:
+            if self._sorted_for is not images:
+                self._sorted_for, self._sorted = images, {}
+            cached = self._sorted.get(cache_key)
+        if cached is None:
+            chosen = [image for image in images.values() if not image.deleted] if live else list(images.values())
+            ordered = sorted(chosen, key=sort_value(key), reverse=reverse)
+            cached = (ordered, {image.id: index for index, image in enumerate(ordered)})
+            with self._lock:
+                if self._sorted_for is images:
+                    self._sorted[cache_key] = cached
+        return cached
 
     def all(self) -> list[Image]:
         """Every record, deleted ones included: catalogue order, then creation order."""

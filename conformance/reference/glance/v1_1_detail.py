@@ -67,6 +67,8 @@ def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
     since = _parse_time(args["changes-since"]) if "changes-since" in args else None
     show_hidden = since is not None and F.V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED not in faults
     show_hidden = show_hidden or F.V1_1_DETAIL_SHOWS_DELETED in faults
+    if not faults:
+        return _indexed_page(state, args, _filters(state, args, since), show_hidden)
     candidates = [i for i in state.store.all() if show_hidden or not (i.deleted or i.status == "killed")]
     if F.V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED in faults:  # deleted through the API, not in the catalogue
         candidates = [i for i in candidates if not (i.deleted and i.id not in IMAGES_BY_ID)]
@@ -82,14 +84,7 @@ def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
     if F.V1_1_DETAIL_COMBINED_DROPS_ONE in faults and len(predicates) >= 2 and matching:
         matching = matching[:-1]
 
-    sort_key = args.get("sort_key", "created_at")
-    if sort_key not in SORT_KEYS:
-        if F.V1_1_DETAIL_BAD_SORT_KEY_200 not in faults:
-            raise paging.BadRequest("sort_key", f"sort_key must be one of {', '.join(SORT_KEYS)}, got {sort_key!r}")
-        sort_key = "created_at"
-    sort_dir = args.get("sort_dir", "desc")
-    if sort_dir not in SORT_DIRS:
-        raise paging.BadRequest("sort_dir", f"sort_dir must be asc or desc, got {sort_dir!r}")
+    sort_key, sort_dir = _sort(args, bad_key_200=F.V1_1_DETAIL_BAD_SORT_KEY_200 in faults)
     ordered = sorted(matching, key=paging.sort_value(sort_key), reverse=sort_dir == "desc")
 
     limit = paging.limit(args)
@@ -99,6 +94,44 @@ def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
     if F.V1_1_DETAIL_LIMIT_IGNORED in faults:
         return ordered[start:]
     return ordered[start : start + limit]
+
+
+def _indexed_page(state: AppState, args: Mapping[str, str], predicates: list[Predicate],
+                  show_hidden: bool) -> list[Image]:
+    """`_page` without faults, over the store's kept sort order: a page costs what it scans, not a sort."""
+    sort_key, sort_dir = _sort(args, bad_key_200=False)
+    limit = paging.limit(args)
+    ordered, position = state.store.ordered(sort_key, sort_dir == "desc")
+
+    def listed(image: Image) -> bool:
+        return (show_hidden or not (image.deleted or image.status == "killed")) and all(t(image) for t in predicates)
+
+    marker = args.get("marker")
+    start = 0
+    if marker is not None:
+        if marker not in position or not listed(ordered[position[marker]]):
+            raise paging.bad_marker(marker)
+        start = position[marker] + 1
+    page: list[Image] = []
+    for index in range(start, len(ordered)):
+        if len(page) == limit:
+            break
+        if listed(ordered[index]):
+            page.append(ordered[index])
+    return page
+
+
+def _sort(args: Mapping[str, str], *, bad_key_200: bool) -> tuple[str, str]:
+    """(sort_key, sort_dir) of the query; BadRequest on a value the API rejects (an unknown key: 200 with the fault)."""
+    sort_key = args.get("sort_key", "created_at")
+    if sort_key not in SORT_KEYS:
+        if not bad_key_200:
+            raise paging.BadRequest("sort_key", f"sort_key must be one of {', '.join(SORT_KEYS)}, got {sort_key!r}")
+        sort_key = "created_at"
+    sort_dir = args.get("sort_dir", "desc")
+    if sort_dir not in SORT_DIRS:
+        raise paging.BadRequest("sort_dir", f"sort_dir must be asc or desc, got {sort_dir!r}")
+    return sort_key, sort_dir
 
 
 def _filters(state: AppState, args: Mapping[str, str], since: datetime | None) -> list[Predicate]:
