@@ -80,8 +80,8 @@ class EntryErrors:
     listed: int
 
 
-# id of the walks -> (the walks, their validation): SCHEMA and PROPERTIES-OBJECT read one validation of the listing.
-_entry_errors: dict[int, tuple[tuple[Walk, ...], schemas.Enums, EntryErrors]] = {}
+# ids of the walks -> (the walks, the enums, their validation): SCHEMA and PROPERTIES-OBJECT read one validation.
+_entry_errors: dict[tuple[int, ...], tuple[tuple[Walk, ...], schemas.Enums, EntryErrors]] = {}
 
 
 def entry_errors(schema_name: str, walks: tuple[Walk, ...], enums: schemas.Enums, cap: int) -> EntryErrors:
@@ -90,8 +90,9 @@ def entry_errors(schema_name: str, walks: tuple[Walk, ...], enums: schemas.Enums
     When the walks hold more than `cap` distinct entries, `cap` of them that cover every kind of ENTRY_STRATA are
     validated; the caller reports the rest as not judged.
     """
-    cached = _entry_errors.get(id(walks))
-    if cached is not None and cached[0] is walks and cached[1] == enums:
+    key = tuple(map(id, walks))
+    cached = _entry_errors.get(key)
+    if cached is not None and all(a is b for a, b in zip(cached[0], walks, strict=True)) and cached[1] == enums:
         result = cached[2]
         judged("listed images", result.validated)
         return result
@@ -119,7 +120,7 @@ def entry_errors(schema_name: str, walks: tuple[Walk, ...], enums: schemas.Enums
             found.append((_ENTRY_INDEX.sub(name, line), bool(_PROPERTIES_PATH.match(line)), shown_by))
     result = EntryErrors(found, len(chosen), len(entries))
     _entry_errors.clear()  # one listing per run: only the latest is kept
-    _entry_errors[id(walks)] = (walks, enums, result)
+    _entry_errors[key] = (walks, enums, result)
     return result
 
 

@@ -361,12 +361,17 @@ def live_images() -> list[Image]:
 
 
 
+ROUND_WINDOW = timedelta(hours=1)  # the time one round of copies spans in a generated catalogue
+
+
 def generated(count: int) -> tuple[Image, ...]:
     """A deterministic catalogue of `count` images: the fixed rows in turn, every later round as copies of them.
 
     The first round is the fixed catalogue itself (documented ids kept), so from len(IMAGES) images on every status,
-    visibility, format, field and property the fixed catalogue shows is there; copy `k` of a row has its own id, the
-    name suffixed " #k" and its timestamps `k` seconds later.
+    visibility, format, field and property the fixed catalogue shows is there. Copy `k` of a row has its own id and
+    the name suffixed " #k"; round `k` happens after round `k - 1`, its timestamps those of the fixed catalogue
+    squeezed into ROUND_WINDOW in the same order (equal ones stay equal), so that any stretch of a newest-first
+    listing holds every kind of image.
     """
     if count < 1:
         raise ValueError(f"a generated catalogue holds at least one image, not {count}")
@@ -377,16 +382,22 @@ def generated(count: int) -> tuple[Image, ...]:
         if not copy:
             images.append(IMAGES[row])
             continue
-        later = timedelta(seconds=copy)
         images.append(_build(original._replace(
             key=f"{original.key}#{copy}", name=f"{original.name} #{copy}",
-            created=_shifted(original.created, later), updated=_shifted(original.updated, later),
+            created=_in_round(original.created, copy), updated=_in_round(original.updated, copy),
         )))
     return tuple(images)
 
 
-def _shifted(text: str, by: timedelta) -> str:
-    return (_utc(text) + by).strftime("%Y-%m-%d %H:%M:%S.%f")
+_TIMES = [_utc(text) for row in _ROWS for text in (row.created, row.updated)]
+_FIRST, _LAST = min(_TIMES), max(_TIMES)
+
+
+def _in_round(text: str, copy: int) -> str:
+    """The fixed catalogue's timestamp `text` as round `copy` of a generated catalogue has it."""
+    squeezed = (_utc(text) - _FIRST) * (ROUND_WINDOW / (_LAST - _FIRST))
+    moment = _LAST + timedelta(days=1) + (copy - 1) * ROUND_WINDOW + squeezed
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def with_queued_uploads(count: int) -> tuple[Image, ...]:
