@@ -14,6 +14,9 @@ from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpResponse
 
 WALK_LIMIT = 1000  # upstream api_limit_max: one page holds a whole small catalogue
+# Pages a judging walk follows when the ground-truth walks were themselves cut at the page cap: the catalogue is
+# larger than the run reads anyway, and the work per query must not grow with it.
+LARGE_CATALOGUE_PAGES = 2
 MAX_WALK_PAGES = 10  # the default of --max-pages: a listing whose markers never end must not keep the run forever
 _page_cap = MAX_WALK_PAGES  # the run's --max-pages, set when the run is configured
 
@@ -90,6 +93,16 @@ class Universe(ShortRepr):
         seen = {e.get("id") for e in self.visible.entries}
         extra = [e for e in self.everything.entries if e.get("id") not in seen]
         return [*self.visible.entries, *extra, *self.known_hidden]
+
+    @property
+    def truncated(self) -> bool:
+        """Whether a ground-truth walk was cut at its page cap: the catalogue holds more than the run reads."""
+        return self.visible.truncated or self.everything.truncated
+
+    def follow_pages(self) -> int:
+        """Pages a walk judged against this ground truth follows: the page cap, or LARGE_CATALOGUE_PAGES when the
+        ground truth itself was cut (the walk then says what it left unjudged)."""
+        return min(_page_cap, LARGE_CATALOGUE_PAGES) if self.truncated else _page_cap
 
     @property
     def all_entries(self) -> list[dict[str, Any]]:

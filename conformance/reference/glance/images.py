@@ -370,8 +370,9 @@ def generated(count: int) -> tuple[Image, ...]:
     The first round is the fixed catalogue itself (documented ids kept), so from len(IMAGES) images on every status,
     visibility, format, field and property the fixed catalogue shows is there. Copy `k` of a row has its own id and
     the name suffixed " #k"; round `k` happens after round `k - 1`, its timestamps those of the fixed catalogue
-    squeezed into ROUND_WINDOW in the same order (equal ones stay equal), so that any stretch of a newest-first
-    listing holds every kind of image.
+    squeezed into half of ROUND_WINDOW, each row's pair moved by its own deterministic jitter in the other half (so
+    that rows do not recur at fixed intervals of a listing, which an evenly spread sample could miss), and any
+    stretch of a newest-first listing holds every kind of image.
     """
     if count < 1:
         raise ValueError(f"a generated catalogue holds at least one image, not {count}")
@@ -384,7 +385,7 @@ def generated(count: int) -> tuple[Image, ...]:
             continue
         images.append(_build(original._replace(
             key=f"{original.key}#{copy}", name=f"{original.name} #{copy}",
-            created=_in_round(original.created, copy), updated=_in_round(original.updated, copy),
+            created=_in_round(original.created, copy, row), updated=_in_round(original.updated, copy, row),
         )))
     return tuple(images)
 
@@ -393,10 +394,12 @@ _TIMES = [_utc(text) for row in _ROWS for text in (row.created, row.updated)]
 _FIRST, _LAST = min(_TIMES), max(_TIMES)
 
 
-def _in_round(text: str, copy: int) -> str:
-    """The fixed catalogue's timestamp `text` as round `copy` of a generated catalogue has it."""
-    squeezed = (_utc(text) - _FIRST) * (ROUND_WINDOW / (_LAST - _FIRST))
-    moment = _LAST + timedelta(days=1) + (copy - 1) * ROUND_WINDOW + squeezed
+def _in_round(text: str, copy: int, row: int) -> str:
+    """The fixed catalogue's timestamp `text` of row `row` as round `copy` of a generated catalogue has it."""
+    half = ROUND_WINDOW / 2
+    squeezed = (_utc(text) - _FIRST) * (half / (_LAST - _FIRST))
+    jitter = half * (int(hashlib.md5(f"{copy}:{row}".encode()).hexdigest()[:8], 16) / 2**32)
+    moment = _LAST + timedelta(days=1) + (copy - 1) * ROUND_WINDOW + squeezed + jitter
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
