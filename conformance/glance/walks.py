@@ -19,6 +19,7 @@ WALK_LIMIT = 1000  # upstream api_limit_max: one page holds a whole small catalo
 LARGE_CATALOGUE_PAGES = 2
 MAX_WALK_PAGES = 10  # the default of --max-pages: a listing whose markers never end must not keep the run forever
 _page_cap = MAX_WALK_PAGES  # the run's --max-pages, set when the run is configured
+_ground_truth_cut = False  # whether the run's ground-truth walks were cut at the page cap (set by Universe)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,10 @@ class Universe(ShortRepr):
     everything: Walk  # changes-since=EPOCH: deleted and killed images too
     known_hidden: list[dict[str, Any]]  # killed images v2 lists but no v1.1 walk showed, in v1.1 field names
 
+    def __post_init__(self) -> None:
+        global _ground_truth_cut
+        _ground_truth_cut = self.truncated
+
     def __repr__(self) -> str:
         return (f"Universe({len(self.visible.entries)} listed, {len(self.all_entries)} with changes-since, "
                 f"{len(self.known_hidden)} killed known only from v2)")
@@ -100,9 +105,8 @@ class Universe(ShortRepr):
         return self.visible.truncated or self.everything.truncated
 
     def follow_pages(self) -> int:
-        """Pages a walk judged against this ground truth follows: the page cap, or LARGE_CATALOGUE_PAGES when the
-        ground truth itself was cut (the walk then says what it left unjudged)."""
-        return min(_page_cap, LARGE_CATALOGUE_PAGES) if self.truncated else _page_cap
+        """Pages a walk judged against this ground truth follows (see follow_pages())."""
+        return follow_pages()
 
     @property
     def all_entries(self) -> list[dict[str, Any]]:
@@ -114,6 +118,12 @@ def set_page_cap(pages: int) -> None:
     """The run's page cap (--max-pages) for walks that name none."""
     global _page_cap
     _page_cap = pages
+
+
+def follow_pages() -> int:
+    """Pages a walk judged against the run's ground truth follows: the page cap, or LARGE_CATALOGUE_PAGES when the
+    ground truth itself was cut (the walk then says what it left unjudged)."""
+    return min(_page_cap, LARGE_CATALOGUE_PAGES) if _ground_truth_cut else _page_cap
 
 
 def page_cap() -> int:

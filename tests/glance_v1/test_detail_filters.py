@@ -32,7 +32,7 @@ from conformance.glance.filters import (
     queries,
     unsound,
 )
-from conformance.glance.walks import Universe, Walk, walk_detail
+from conformance.glance.walks import Universe, Walk, follow_pages, walk_detail
 from conformance.targets.glance import GlanceClient
 
 MAX_FILTERS = 4
@@ -43,11 +43,11 @@ def url(query: Query) -> str:
     return f"GET /v1.1/images/detail?{urlencode(query)}"
 
 
-def walked(glance: GlanceClient, query: Query, problems: Problems, universe: Universe, *, keep: bool = True,
+def walked(glance: GlanceClient, query: Query, problems: Problems, *, keep: bool = True,
            on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None) -> Walk | None:
-    """The pages of `query` (as many as the ground truth lets follow); None (and a problem noted) when the target
-    does not answer the query."""
-    walk = walk_detail(glance, query, max_pages=universe.follow_pages(), keep=keep, on_page=on_page)
+    """The pages of `query` (as many as the run's ground truth lets follow); None (and a problem noted) when the
+    target does not answer the query."""
+    walk = walk_detail(glance, query, max_pages=follow_pages(), keep=keep, on_page=on_page)
     if walk.problem:
         problems.add(f"{url(query)}: {walk.problem}", walk.problem_exchange)
         return None
@@ -68,7 +68,7 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
     def judge(entries: list[dict[str, Any]], exchange: Exchange) -> None:  # each page as it comes
         found.extend((line, exchange) for line in unsound(entries, query, listing_rules=upstream, case=v1_filter_case))
 
-    walk = walked(glance, query, problems, v1_detail_universe, keep=False, on_page=judge)
+    walk = walked(glance, query, problems, keep=False, on_page=judge)
     problems.judged("queries")
     if walk is not None and walk.truncated:
         problems.not_judged(f"returned images past the first {walk.max_pages} pages (raise --max-pages)")
@@ -85,7 +85,7 @@ def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceCli
     query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
     problems = Problems(f"{url(query)} must return every image of the unfiltered listing that matches every filter "
                         f"({v1_filter_case})")
-    walk = walked(glance, query, problems, v1_detail_universe, keep=False)
+    walk = walked(glance, query, problems)
     if walk is not None and walk.truncated:
         problems.not_judged(walk.cut_reason)
     elif walk is not None:
@@ -107,8 +107,8 @@ def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: Glance
                       label="added filter")
     narrower = {**query, **extra}
     problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images")
-    broad = walked(glance, query, problems, v1_detail_universe, keep=False)
-    narrow = walked(glance, narrower, problems, v1_detail_universe)
+    broad = walked(glance, query, problems, keep=False)
+    narrow = walked(glance, narrower, problems)
     cut = [walk for walk in (broad, narrow) if walk is not None and walk.truncated]
     if cut:
         problems.not_judged(cut[0].cut_reason)
