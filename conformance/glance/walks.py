@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.evidence import Exchange
 from conformance.glance.filters import EPOCH
+from conformance.glance.sample import DISCOVERY_FACTOR
 from conformance.glance.v1_json import read_json
 from conformance.short_repr import ShortRepr
 from conformance.targets.glance import GlanceClient
@@ -19,7 +21,7 @@ WALK_LIMIT = 1000  # upstream api_limit_max: one page holds a whole small catalo
 LARGE_CATALOGUE_PAGES = 2
 MAX_WALK_PAGES = 10  # the default of --max-pages: a listing whose markers never end must not keep the run forever
 _page_cap = MAX_WALK_PAGES  # the run's --max-pages, set when the run is configured
-_ground_truth_cut = False  # whether the run's ground-truth walks were cut at the page cap (set by Universe)
+_ground_truth_cut: str | None = None  # the option that raises the cut of the run's ground truth, when it was cut
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Walk(ShortRepr):
     stopped_at: HttpResponse | None = None  # the answer that shows the problem
     truncated: bool = False  # stopped at the page cap with more pages to come
     max_pages: int = MAX_WALK_PAGES  # the page cap it walked under
+    raise_hint: str = "--max-pages"  # the option that raises that cap
 
     def __repr__(self) -> str:
         return f"Walk(?{self.query}: {len(self.ids)} images in {self.page_count} page(s), problem={self.problem!r})"
@@ -67,7 +70,7 @@ class Walk(ShortRepr):
     @property
     def cut_reason(self) -> str:
         """What a walk cut at its page cap leaves unjudged (the same words for every such walk, so they add up)."""
-        return f"completeness not judged for walks cut at {self.max_pages} pages (raise --max-pages)"
+        return f"completeness not judged for walks cut at {self.max_pages} pages (raise {self.raise_hint})"
 
     def stop(self, problem: str, response: HttpResponse) -> Walk:
         """The walk, stopped early by `problem` in `response`."""
@@ -85,7 +88,8 @@ class Universe(ShortRepr):
 
     def __post_init__(self) -> None:
         global _ground_truth_cut
-        _ground_truth_cut = self.truncated
+        cut = [walk for walk in (self.visible, self.everything) if walk.truncated]
+        _ground_truth_cut = cut[0].raise_hint if cut else None
 
     def __repr__(self) -> str:
         return (f"Universe({len(self.visible.entries)} listed, {len(self.all_entries)} with changes-since, "
@@ -104,8 +108,8 @@ class Universe(ShortRepr):
         """Whether a ground-truth walk was cut at its page cap: the catalogue holds more than the run reads."""
         return self.visible.truncated or self.everything.truncated
 
-    def follow_pages(self) -> int:
-        """Pages a walk judged against this ground truth follows (see follow_pages())."""
+    def follow_pages(self) -> tuple[int, str]:
+        """Pages a walk judged against this ground truth follows, and the option that raises them (follow_pages())."""
         return follow_pages()
 
     @property
@@ -120,10 +124,19 @@ def set_page_cap(pages: int) -> None:
     _page_cap = pages
 
 
-def follow_pages() -> int:
-    """Pages a walk judged against the run's ground truth follows: the page cap, or LARGE_CATALOGUE_PAGES when the
-    ground truth itself was cut (the walk then says what it left unjudged)."""
-    return min(_page_cap, LARGE_CATALOGUE_PAGES) if _ground_truth_cut else _page_cap
+def ground_truth_pages(max_images: int) -> tuple[int, str]:
+    """(pages, the option that raises them) of a ground-truth walk: as many entries as discovery reads of the v2
+    listing for `max_images` (so that the work does not grow with the catalogue), within the page cap."""
+    wanted = math.ceil(max_images * DISCOVERY_FACTOR / WALK_LIMIT)
+    return (wanted, "--max-images") if wanted < _page_cap else (_page_cap, "--max-pages")
+
+
+def follow_pages() -> tuple[int, str]:
+    """Pages a walk judged against the run's ground truth follows, and the option that raises them: the page cap, or
+    LARGE_CATALOGUE_PAGES when the ground truth itself was cut (the walk then says what it left unjudged)."""
+    if _ground_truth_cut is not None and _page_cap > LARGE_CATALOGUE_PAGES:
+        return LARGE_CATALOGUE_PAGES, _ground_truth_cut
+    return _page_cap, "--max-pages"
 
 
 def page_cap() -> int:
@@ -132,7 +145,7 @@ def page_cap() -> int:
 
 
 def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | None = None,
-                max_pages: int | None = None, keep: bool = True,
+                max_pages: int | None = None, raise_hint: str = "--max-pages", keep: bool = True,
                 on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None) -> Walk:
     """Follow `query` page by page; a page shorter (as glanceclient v1 reads it) or longer than `limit` is the last.
 
@@ -140,7 +153,7 @@ def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | 
     """
     limit = WALK_LIMIT if limit is None else limit  # read at call time, so a self-test can shrink the pages
     max_pages = _page_cap if max_pages is None else max_pages
-    walk = Walk(dict(query), max_pages=max_pages)
+    walk = Walk(dict(query), max_pages=max_pages, raise_hint=raise_hint)
     params: dict[str, str] = {**query, "limit": str(limit)}
     seen_markers: set[str] = set()
     for _ in range(max_pages):

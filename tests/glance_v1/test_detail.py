@@ -34,7 +34,7 @@ from conformance.glance.fixtures import discovery_bound
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_json import read_json
-from conformance.glance.walks import WALK_LIMIT, Universe, Walk, page_cap, walk_detail
+from conformance.glance.walks import WALK_LIMIT, Universe, Walk, walk_detail
 from conformance.glance.write_mode import WrittenSet
 from conformance.glance.written import filter_queries, hidden_problems, selection_problems, written_set
 from conformance.run.state import RunState
@@ -45,7 +45,7 @@ from conformance.timestamps import parse_time
 DEFAULT_LIMIT = 25  # upstream limit_param_default
 MAX_LIMIT = 1000  # upstream api_limit_max
 MAX_FILTER_VALUES = 40  # values tried per filter: every exact size and timestamp on small catalogues
-FILTER_BUDGET_PAGES = 2  # a single-filter test reads at most this many walks' worth of full pages (--max-pages each)
+FILTER_BUDGET_PAGES = 2  # a single-filter test reads at most this many full walks' worth of pages
 PAGED_WALK_PAGES = 20  # pages a paginated walk may take, whatever the catalogue size
 MIN_PAGE = 7
 LARGE_CATALOGUE_PAGE = 50  # page size of the paginated walks when the listing is larger than the run reads
@@ -215,7 +215,8 @@ def test_listing_without_changes_since_hides_deleted_and_killed(v1_detail_walks:
     problems = Problems("Without changes-since, no deleted or killed image may be listed")
     problems.judged("listed images", len(visible.entries))
     if visible.truncated:
-        problems.not_judged(f"images after the first {visible.max_pages} pages of the listing (raise --max-pages)")
+        problems.not_judged(f"images after the first {visible.max_pages} pages of the listing "
+                            f"(raise {visible.raise_hint})")
     for entry in visible.entries:
         if is_hidden(entry):
             problems.add(f"listed {entry.get('id')} (status {entry.get('status')!r}, deleted "
@@ -275,13 +276,13 @@ def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: 
     problems = Problems(f"{sentence} ({v1_filter_case}, as this target compares)")
     if kind == "changes-since" and not any(entry.get("deleted") for entry in universe.all_entries):
         problems.not_judged("deleted images: none known in read-only mode (run with --allow-writes)")
-    budget = FilterBudget(FILTER_BUDGET_PAGES * page_cap() * WALK_LIMIT)
-    most = universe.follow_pages()
+    most, hint = universe.follow_pages()
+    budget = FilterBudget(FILTER_BUDGET_PAGES * most * WALK_LIMIT, hint)
     for query in queries:
         pages = budget.pages(most)
         if not pages:
             problems.not_judged(f"filter values not queried: the {budget.total} listed entries one filter test "
-                                "reads were spent (raise --max-pages)")
+                                f"reads were spent (raise {budget.raise_hint})")
             continue
         unsound_lines: list[str] = []
 
@@ -291,7 +292,7 @@ def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: 
             # HIDES-DELETED judges the listing rules
             found += unsound(entries, query, listing_rules=False, case=v1_filter_case)
 
-        walk = walk_detail(glance, query, max_pages=pages, keep=False, on_page=judge)
+        walk = walk_detail(glance, query, max_pages=pages, raise_hint=hint, keep=False, on_page=judge)
         if walk.problem:
             problems.add(f"{query_text(query)}: {walk.problem}", walk.problem_exchange)
             continue
@@ -310,9 +311,10 @@ def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: 
 class FilterBudget:
     """The listed entries one single-filter test may read, so that its work does not grow with the catalogue."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, raise_hint: str) -> None:
         self.total = total
         self.left = total
+        self.raise_hint = raise_hint  # the option that raises the budget
 
     def pages(self, most: int) -> int:
         """Pages of WALK_LIMIT the next query may take: `most`, or what the budget has left."""
@@ -326,7 +328,7 @@ class FilterBudget:
     def cut_reason(self) -> str:
         """What the budget leaves unjudged (the same words for every query it cuts, so they add up)."""
         return (f"completeness not judged for filter values past the {self.total} listed entries one filter test "
-                "reads (raise --max-pages)")
+                f"reads (raise {self.raise_hint})")
 
 
 @pytest.mark.parametrize("kind", [
@@ -421,8 +423,9 @@ def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, 
         problems.add(f"{image_id} is returned {ids.count(image_id)} times", walk.exchange)
     problems.judged("walks")
     if walk.truncated or everyone.truncated:
+        hints = " or ".join(sorted({"--max-pages", everyone.raise_hint}))
         problems.not_judged(f"that every image is returned, for walks cut at {walk.max_pages} or "
-                            f"{everyone.max_pages} pages (raise --max-pages)")
+                            f"{everyone.max_pages} pages (raise {hints})")
     if not (walk.truncated or everyone.truncated or walk.problem):
         for image_id in sorted(set(everyone.ids) - set(ids)):
             problems.add(f"{image_id} is listed on one page of {WALK_LIMIT} but on no page of {page}", walk.exchange)
@@ -445,7 +448,7 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
                         "and exactly that many while more remain")
     if everyone.truncated:
         problems.not_judged(f"limits near the catalogue size: the listing was cut at {everyone.max_pages} pages "
-                            "(raise --max-pages)")
+                            f"(raise {everyone.raise_hint})")
     for limit in dict.fromkeys(limits):
         response = glance.detail_v1_1({} if limit is None else {"limit": str(limit)})
         exchange = response.exchange

@@ -47,7 +47,8 @@ def walked(glance: GlanceClient, query: Query, problems: Problems, *, keep: bool
            on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None) -> Walk | None:
     """The pages of `query` (as many as the run's ground truth lets follow); None (and a problem noted) when the
     target does not answer the query."""
-    walk = walk_detail(glance, query, max_pages=follow_pages(), keep=keep, on_page=on_page)
+    pages, hint = follow_pages()
+    walk = walk_detail(glance, query, max_pages=pages, raise_hint=hint, keep=keep, on_page=on_page)
     if walk.problem:
         problems.add(f"{url(query)}: {walk.problem}", walk.problem_exchange)
         return None
@@ -71,7 +72,7 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
     walk = walked(glance, query, problems, keep=False, on_page=judge)
     problems.judged("queries")
     if walk is not None and walk.truncated:
-        problems.not_judged(f"returned images past the first {walk.max_pages} pages (raise --max-pages)")
+        problems.not_judged(f"returned images past the first {walk.max_pages} pages (raise {walk.raise_hint})")
     for line, exchange in found:
         problems.add(line, exchange)
     problems.check()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -23,7 +23,7 @@ from conformance.reference.glance import paging
 from conformance.reference.glance.images import IMAGES_BY_ID, Image, format_v1_time, image_by_key
 from conformance.reference.glance.probe import HttpProbe
 from conformance.reference.glance.responses import WSGIApp, clip, error
-from conformance.reference.glance.state import AppState
+from conformance.reference.glance.state import INDEXED_FIELDS, AppState
 
 Predicate = Callable[[Image], bool]
 
@@ -112,13 +112,33 @@ def _indexed_page(state: AppState, args: Mapping[str, str], predicates: list[Pre
         if marker not in position or not listed(ordered[position[marker]]):
             raise paging.bad_marker(marker)
         start = position[marker] + 1
+    narrowed = _narrowed(state, args)
+    if narrowed is None:
+        indexes: Iterable[int] = range(start, len(ordered))
+    else:  # only the images an exact filter allows, in the listing's order
+        indexes = sorted(i for i in (position[image_id] for image_id in narrowed) if i >= start)
     page: list[Image] = []
-    for index in range(start, len(ordered)):
+    for index in indexes:
         if len(page) == limit:
             break
         if listed(ordered[index]):
             page.append(ordered[index])
     return page
+
+
+def _narrowed(state: AppState, args: Mapping[str, str]) -> list[str] | None:
+    """The ids the most selective exact filter of `args` allows (every filter is still applied to them), or None
+    when no filter narrows through the store's index (or text is compared ignoring case)."""
+    if state.case_insensitive:
+        return None
+    index = state.store.index()
+    chosen: list[str] | None = None
+    for param, value in args.items():
+        if param in INDEXED_FIELDS or param.startswith("property-"):
+            ids = index.get((param, value), [])
+            if chosen is None or len(ids) < len(chosen):
+                chosen = ids
+    return chosen
 
 
 def _sort(args: Mapping[str, str], *, bad_key_200: bool) -> tuple[str, str]:
