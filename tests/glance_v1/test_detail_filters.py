@@ -96,6 +96,35 @@ def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceCli
     problems.check()
 
 
+OWN_FILTERS = ("name", "disk_format", "container_format")  # documented by seed 004, so judged under every profile
+MAX_OWN_QUERIES = 20
+
+
+@pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-COMPLETE")
+def test_each_image_is_returned_by_its_own_filters(glance: GlanceClient, v1_detail_universe: Universe,
+                                                   v1_filter_case: Case) -> None:
+    # Drawn queries may all miss the target's images; a query built from a listed image matches at least that one.
+    own: dict[tuple[tuple[str, str], ...], None] = {}
+    for entry in v1_detail_universe.visible.entries:
+        pairs = tuple((name, entry[name]) for name in OWN_FILTERS if isinstance(entry.get(name), str) and entry[name])
+        if len(pairs) > 1:
+            own.setdefault(pairs)
+    problems = Problems("A query combining an image's own name and formats must return every image that matches them "
+                        f"({v1_filter_case})")
+    if len(own) > MAX_OWN_QUERIES:
+        problems.not_judged(f"{len(own) - MAX_OWN_QUERIES} more distinct combinations of name and formats")
+    for pairs in list(own)[:MAX_OWN_QUERIES]:
+        query = dict(pairs)
+        walk = walked(glance, query, problems)
+        if walk is not None and walk.truncated:
+            problems.not_judged(walk.cut_reason)
+        elif walk is not None:
+            problems.judged("queries")
+            for line in missing(v1_detail_universe.entries_for(query), set(walk.ids), query, case=v1_filter_case):
+                problems.add(f"{url(query)}: {line}", walk.exchange)
+    problems.check()
+
+
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-MONOTONIC")
 @given(data=st.data())
 def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
