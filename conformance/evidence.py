@@ -37,6 +37,9 @@ class Exchange(ShortRepr):
     elapsed: float = 0.0
     error: str | None = None  # transport error, when there was no answer
     replay: Replay | None = None  # what a pasteable reproduction needs beyond the censored fields
+    # characters of a whole body when only its first BODY_LIMIT are kept (bound()), else None
+    request_size: int | None = None
+    response_size: int | None = None
 
     def __repr__(self) -> str:
         answer = self.error if self.error is not None else self.status
@@ -46,10 +49,20 @@ class Exchange(ShortRepr):
         """The exchange as plain data, bodies trimmed."""
         data = asdict(self)
         del data["replay"]  # shown as the reproduction itself
-        for key in ("request_body", "response_body"):
-            data[key] = trim(data[key])
+        for key, size_key in (("request_body", "request_size"), ("response_body", "response_size")):
+            size = data.pop(size_key)
+            text = data[key]
+            data[key] = trim(text) if size is None else f"{text}… [{size - len(text)} more characters trimmed]"
         data["reproduce"] = self.reproduce()
         return data
+
+    def bound(self, limit: int = BODY_LIMIT) -> Exchange:
+        """The exchange, keeping only the first `limit` characters of each body (all the report shows) and its size."""
+        if self.request_body is not None and len(self.request_body) > limit:
+            self.request_size, self.request_body = len(self.request_body), self.request_body[:limit]
+        if self.response_body is not None and len(self.response_body) > limit:
+            self.response_size, self.response_body = len(self.response_body), self.response_body[:limit]
+        return self
 
     def reproduce(self) -> str:
         """A shell command that sends the same request again, credentials by environment variable reference."""
@@ -125,8 +138,9 @@ class ExchangeLog(ShortRepr):
         return f"ExchangeLog({len(self._current)} exchange(s) of the running test)"
 
     def record(self, exchange: Exchange) -> Exchange:
-        """Keep `exchange` (censored) as evidence for the running test; the censored copy."""
-        shown = self.censor.exchange(exchange)
+        """Keep `exchange` (censored, bodies trimmed) as evidence for the running test; that copy."""
+        # censored whole, then trimmed: a secret cut in two by the trim could not be found any more
+        shown = self.censor.exchange(exchange).bound()
         self._current.append(shown)
         return shown
 

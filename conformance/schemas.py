@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -70,14 +71,12 @@ def enums_for(name: str, offered: Mapping[str, tuple[str | None, ...]]) -> Enums
 
 def error_lines(name: str, instance: Any, enums: Enums = ()) -> list[str]:
     """Every schema violation of `instance` as one readable line each (empty when valid)."""
-    errors = sorted(validator(name, enums).iter_errors(instance), key=lambda e: list(e.absolute_path))
-    return [f"{_path(e.absolute_path)}: {e.message}" for e in errors]
+    return validation(name, instance, enums).lines()
 
 
-def keyword_error_lines(name: str, instance: Any, keyword: str) -> list[str]:
+def keyword_error_lines(name: str, instance: Any, keyword: str, enums: Enums = ()) -> list[str]:
     """Violations of `instance` that come from under the schema keyword `keyword` (e.g. dependentSchemas)."""
-    errors = [e for e in validator(name).iter_errors(instance) if keyword in e.absolute_schema_path]
-    return [f"{_path(e.absolute_path)}: {e.message}" for e in sorted(errors, key=lambda e: list(e.absolute_path))]
+    return validation(name, instance, enums).keyword_lines(keyword)
 
 
 def json_text_fields(name: str) -> list[str]:
@@ -107,14 +106,71 @@ def field_specs(name: str) -> list[FieldSpec]:
 
 def field_error_lines(name: str, instance: Any, field: str, enums: Enums = ()) -> list[str]:
     """Violations of `instance` that concern the top-level property `field` only."""
-    lines = []
-    for error in validator(name, enums).iter_errors(instance):
-        path = list(error.absolute_path)
-        if path and path[0] == field:
-            lines.append(f"{_path(error.absolute_path)}: {error.message}")
-        elif not path and error.validator == "required" and repr(field) in error.message:
-            lines.append(f"{field}: required but absent")
-    return lines
+    return validation(name, instance, enums).field_lines(field)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One schema violation, reduced to what a report line needs (no reference to the instance)."""
+
+    path: tuple[str | int, ...]  # where in the instance
+    message: str
+    keyword: str  # the schema keyword that failed (e.g. "required")
+    schema_path: tuple[str | int, ...]  # where in the schema
+
+    @property
+    def line(self) -> str:
+        """The violation as one readable line."""
+        return f"{_path(self.path)}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Every violation of one document against one schema, validated once and read by field or keyword."""
+
+    violations: tuple[Violation, ...]  # sorted by instance path
+
+    def lines(self) -> list[str]:
+        """Every violation as one readable line (empty when valid)."""
+        return [v.line for v in self.violations]
+
+    def field_lines(self, field: str) -> list[str]:
+        """The violations that concern the top-level property `field` only (its absence included)."""
+        lines = []
+        for violation in self.violations:
+            if violation.path and violation.path[0] == field:
+                lines.append(violation.line)
+            elif not violation.path and violation.keyword == "required" and repr(field) in violation.message:
+                lines.append(f"{field}: required but absent")
+        return lines
+
+    def keyword_lines(self, keyword: str) -> list[str]:
+        """The violations that come from under the schema keyword `keyword`."""
+        return [v.line for v in self.violations if keyword in v.schema_path]
+
+
+VALIDATIONS_KEPT = 512  # documents whose validation is remembered (the run's sample is far smaller)
+# (schema, enums, id of the document) -> (the document, its validation). The document is held so that its id
+# cannot be reused by another object while the entry lives; a fixture's body is validated once for every test.
+_validations: OrderedDict[tuple[str, Enums, int], tuple[Any, Validation]] = OrderedDict()
+
+
+def validation(name: str, instance: Any, enums: Enums = ()) -> Validation:
+    """The violations of `instance` against `schemas/<name>`: validated once per document and schema."""
+    key = (name, enums, id(instance))
+    cached = _validations.get(key)
+    if cached is not None and cached[0] is instance:
+        _validations.move_to_end(key)
+        return cached[1]
+    errors = sorted(validator(name, enums).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    result = Validation(tuple(
+        Violation(tuple(e.absolute_path), e.message, str(e.validator), tuple(e.absolute_schema_path))
+        for e in errors
+    ))
+    _validations[key] = (instance, result)
+    if len(_validations) > VALIDATIONS_KEPT:
+        _validations.popitem(last=False)
+    return result
 
 
 def _replace(contents: dict[str, Any], pointer: str, subschema: dict[str, Any]) -> None:

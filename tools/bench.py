@@ -1,74 +1,226 @@
-"""Benchmark: wall time and peak memory of the default conformance run against the embedded reference.
+"""Benchmark: the conformance run against the standalone reference, beside raw loops replaying its own requests.
 
-    python tools/bench.py [--runs 3] [--goal 60] [-- extra pytest args]
+    python tools/bench.py [--sizes 30,300,3000] [--with-30000] [--no-scaling] [-- extra pytest args]
 
-Prints one line per run and a summary; exits 1 when the median exceeds --goal seconds.
+Prints the table of the performance issue:
+- the default HTTP run (`pytest --target URL` on the fixed catalogue) against a raw keep-alive http.client loop that
+  replays the same requests (method, target, headers, as the reference recorded them), whole run and tests phase
+  (first request to last request);
+- suite CPU per HTTP exchange (the pytest process's user + system CPU over the run, divided by its requests);
+- the CRI run (`pytest --target unix://…`) tests phase against a raw grpc loop replaying the same RPCs (same bytes);
+- startup: from starting pytest to the reference receiving its first request;
+- the run on generated catalogues of N images (`python -m conformance.reference --images N`): wall time, requests,
+  peak RSS of the pytest process and the size of its reports;
+- `pytest -n 2` against one process, both on the embedded reference.
+Exits 1 when a run does not pass. No figure is asserted: the machine's load moves them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.client
 import json
-import resource
-import statistics
+import os
+import platform
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
+SERVE = Path(__file__).resolve().parent / "_bench_serve.py"
+DEFAULT_SIZES = (30, 300, 3000)
+LARGE = 30000
 
 
-def one_run(extra: list[str]) -> tuple[float, int, int]:
-    """(seconds, exit status, tests reported) of one `pytest` run in a fresh process."""
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+@dataclass
+class Run:
+    """One pytest run against a served reference, with what the reference saw of it."""
+
+    started: float  # time.monotonic() when pytest was started
+    wall: float
+    cpu: float  # user + system seconds of the pytest process
+    peak_rss_mib: float
+    verdict: str
+    report_bytes: int
+    http: list[list[Any]]  # [time, method, target, headers] per request the reference received
+    cri: list[list[Any]]  # [time, method path, request hex] per RPC
+
+    def phase(self, requests: list[list[Any]]) -> float:
+        """Seconds from the first request of the run to its last (the tests phase)."""
+        return requests[-1][0] - requests[0][0] if requests else 0.0
+
+    def startup(self, requests: list[list[Any]]) -> float:
+        """Seconds from starting pytest to the first request."""
+        return requests[0][0] - self.started if requests else float("nan")
+
+
+class Served:
+    """The reference targets in their own process (tools/_bench_serve.py), recording every request."""
+
+    def __init__(self, folder: Path, images: int | None = None, cri: bool = False) -> None:
+        self.log = folder / f"requests-{images or 'fixed'}.json"
+        command = [sys.executable, str(SERVE), str(self.log)]
+        if images is not None:
+            command += ["--images", str(images)]
+        if cri:
+            command += ["--cri-socket", str(folder / "cri.sock")]
+        self.process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True,
+                                        stdin=subprocess.DEVNULL)
+        assert self.process.stdout is not None
+        self.http_url = self.process.stdout.readline().strip()
+        self.cri_url = self.process.stdout.readline().strip() if cri else ""
+
+    def stop(self) -> dict[str, list[list[Any]]]:
+        """Stop serving; the requests it recorded."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+        recorded: dict[str, list[list[Any]]] = json.loads(self.log.read_text(encoding="utf-8"))
+        return recorded
+
+
+def run_suite(target: str, folder: Path, served: Served, extra: list[str]) -> Run:
+    """Run the suite against `target` in a fresh process; its figures and the requests the reference recorded."""
+    reports = folder / "reports"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--report-dir={reports}",
+               "--target", target, *extra]
+    with open(folder / "pytest.out", "w", encoding="utf-8") as out:
         started = time.monotonic()
-        completed = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--report-dir={tmp}", *extra],
-            cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-        )
-        elapsed = time.monotonic() - started
-        results = json.loads((Path(tmp) / "results.json").read_text()) if (Path(tmp) / "results.json").exists() else {}
-    return elapsed, completed.returncode, len(results.get("requirements", []))
+        process = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)  # reaped here, for its own CPU and peak RSS
+        wall = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    recorded = served.stop()
+    results_file = reports / "results.json"
+    verdict = json.loads(results_file.read_text(encoding="utf-8"))["verdict"] if results_file.exists() else "none"
+    size = sum(path.stat().st_size for path in reports.rglob("*") if path.is_file()) if reports.exists() else 0
+    return Run(started, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, verdict, size,
+               recorded["http"], recorded["cri"])
+
+
+def replay_http(url: str, requests: list[list[Any]]) -> float:
+    """Seconds a raw keep-alive http.client loop takes to send `requests` again and read every answer."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+    started = time.monotonic()
+    for _, method, target, headers in requests:
+        connection.request(method, target, headers=headers)
+        answer = connection.getresponse()
+        answer.read()
+        if answer.will_close:
+            connection.close()
+            connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+    elapsed = time.monotonic() - started
+    connection.close()
+    return elapsed
+
+
+def replay_cri(url: str, rpcs: list[list[Any]]) -> float:
+    """Seconds a raw grpc loop takes to send the recorded RPCs again (the same bytes) on one channel."""
+    import grpc
+
+    with grpc.insecure_channel(url) as channel:
+        grpc.channel_ready_future(channel).result(timeout=10)
+        calls = {method: channel.unary_unary(method) for method in {rpc[1] for rpc in rpcs}}
+        started = time.monotonic()
+        for _, method, data in rpcs:
+            with contextlib.suppress(grpc.RpcError):  # the suite's own invalid requests answer errors too
+                calls[method](bytes.fromhex(data), timeout=10)
+        return time.monotonic() - started
+
+
+def measure(images: int | None, extra: list[str], *, cri: bool = False) -> Run:
+    """One HTTP (or CRI) run of the suite against a fresh reference of `images` generated images (None: fixed)."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        served = Served(Path(folder), images, cri=cri)
+        return run_suite(served.cri_url if cri else served.http_url, Path(folder), served, extra)
+
+
+def replayed(images: int | None, cri: bool, requests: list[list[Any]]) -> float:
+    """The raw loop's seconds for `requests`, against a fresh reference like the one the run had (best of three)."""
+    with tempfile.TemporaryDirectory(prefix="bench-raw-") as folder:
+        served = Served(Path(folder), images, cri=cri)
+        try:
+            if cri:
+                return min(replay_cri(served.cri_url, requests) for _ in range(3))
+            return min(replay_http(served.http_url, requests) for _ in range(3))
+        finally:
+            served.stop()
 
 
 def parallel_ratio(extra: list[str], workers: int = 2) -> str:
-    """One line: wall time of `pytest -n WORKERS` over a serial run's, measured side by side (needs pytest-xdist)."""
+    """Wall time of `pytest -n WORKERS` over a serial run's, against the embedded reference, side by side."""
     import importlib.util
 
     if importlib.util.find_spec("xdist") is None:
-        return "-n ratio: not measured (pytest-xdist is not installed; pip install .[parallel])"
-    serial, serial_status, _ = one_run(extra)
-    parallel, parallel_status, _ = one_run(["-n", str(workers), *extra])
-    return (f"-n {workers} vs serial: {parallel:.2f}s / {serial:.2f}s = {parallel / serial:.2f} "
+        return "not measured (pytest-xdist is not installed; pip install .[parallel])"
+    serial, serial_status = _timed_pytest(extra)
+    parallel, parallel_status = _timed_pytest(["-n", str(workers), *extra])
+    return (f"{parallel:.2f} s vs {serial:.2f} s: {parallel / serial:.2f}x "
             f"(exit {parallel_status} and {serial_status})")
 
 
+def _timed_pytest(args: list[str]) -> tuple[float, int]:
+    """Seconds and exit status of one conformance run against the embedded reference."""
+    with tempfile.TemporaryDirectory(prefix="bench-n-") as folder:
+        started = time.monotonic()
+        status = subprocess.run([sys.executable, "-m", "pytest", "-q", f"--report-dir={folder}", *args], cwd=REPO,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode
+        return time.monotonic() - started, status
+
+
 def main() -> int:
-    """Run the benchmark and print its figures."""
+    """Run the benchmark and print its table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=3, help="how many runs (default 3)")
-    parser.add_argument("--goal", type=float, default=60.0,
-                        help="median seconds above which the benchmark fails (default 60)")
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                        help="catalogue sizes of the scaling rows (default 30,300,3000)")
+    parser.add_argument("--with-30000", action="store_true", help=f"add the N = {LARGE} row (minutes)")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the scaling rows")
     parser.add_argument("extra", nargs="*", help="extra pytest arguments, after --")
     options = parser.parse_args()
-    if options.runs < 1:
-        parser.exit(2, "bench.py: error: --runs must be at least 1\n")
-    times = []
-    for index in range(options.runs):
-        elapsed, status, requirements = one_run(options.extra)
-        times.append(elapsed)
-        print(f"run {index + 1}: {elapsed:.2f}s, exit {status}, {requirements} requirements")
-        if status != 0:
-            print("bench.py: the run did not pass; fix that before measuring", file=sys.stderr)
-            return 1
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    median = statistics.median(times)
-    print(f"median {median:.2f}s (min {min(times):.2f}s, max {max(times):.2f}s), "
-          f"peak memory {peak_mib:.0f} MiB, goal < {options.goal:g}s")
-    print(parallel_ratio(options.extra))
-    return 0 if median < options.goal else 1
+    sizes = [int(size) for size in options.sizes.split(",") if size] + ([LARGE] if options.with_30000 else [])
+    print(f"# {time.strftime('%Y-%m-%d')}, {platform.python_implementation()} {platform.python_version()}, "
+          f"{os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print("| figure | measured |")
+    print("|---|---|")
+    failed = False
+
+    run = measure(None, options.extra)
+    failed |= run.verdict != "pass"
+    raw = replayed(None, False, run.http)
+    phase = run.phase(run.http)
+    print(f"| HTTP run vs raw keep-alive http.client loop, same {len(run.http)} requests | whole run {run.wall:.2f} s "
+          f"vs {raw:.2f} s: {run.wall / raw:.1f}x; tests phase {phase:.2f} s: {phase / raw:.1f}x "
+          f"(verdict {run.verdict}) |")
+    print(f"| suite CPU per HTTP exchange (whole run, startup included) | {1000 * run.cpu / len(run.http):.1f} ms "
+          f"({run.cpu:.2f} s CPU / {len(run.http)} requests) |")
+    print(f"| startup before the first request | {run.startup(run.http):.2f} s |")
+
+    cri_run = measure(None, options.extra, cri=True)
+    failed |= cri_run.verdict != "pass"
+    raw_cri = replayed(None, True, cri_run.cri)
+    cri_phase = cri_run.phase(cri_run.cri)
+    print(f"| CRI: {len(cri_run.cri)} RPCs, suite tests phase vs raw grpc loop | {cri_phase:.2f} s vs "
+          f"{raw_cri:.2f} s: {cri_phase / raw_cri:.1f}x (verdict {cri_run.verdict}) |")
+
+    print(f"| `-n 2` vs one process (embedded reference) | {parallel_ratio(options.extra)} |")
+
+    if not options.no_scaling:
+        for size in sizes:
+            scaled = measure(size, options.extra)
+            failed |= scaled.verdict != "pass"
+            print(f"| catalogue of {size:,} images | {scaled.wall:.1f} s, {len(scaled.http):,} requests, peak RSS "
+                  f"{scaled.peak_rss_mib:.0f} MiB, reports {scaled.report_bytes / 1024:.0f} KiB "
+                  f"(verdict {scaled.verdict}) |")
+    if failed:
+        print("bench.py: a run did not pass; its figures measure something else", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from conformance.glance.filters import EPOCH, Case, Observed, swapped
 from conformance.glance.offers import detail_offer, head_offer
 from conformance.glance.v1_headers import Headed
 from conformance.glance.v2_shown import custom_properties
-from conformance.glance.walks import Universe, Walk, walk_detail
+from conformance.glance.walks import Universe, Walk, ground_truth_pages, walk_detail
 from conformance.run.outcomes import NotOffered, not_offered
 from conformance.run.state import RunState
 from conformance.targets.errors import TargetError
@@ -117,9 +117,12 @@ def raw_head_answers(v1_head_offered: None, glance: GlanceClient,
 
 
 @pytest.fixture(scope="session")
-def v1_detail_walks(v1_1_detail_offered: None, glance: GlanceClient) -> tuple[Walk, Walk]:
-    """The unfiltered walk and the changes-since=EPOCH walk (deleted and killed images too), made once per run."""
-    return walk_detail(glance, {}), walk_detail(glance, {"changes-since": EPOCH})
+def v1_detail_walks(v1_1_detail_offered: None, glance: GlanceClient, run_state: RunState) -> tuple[Walk, Walk]:
+    """The unfiltered walk and the changes-since=EPOCH walk (deleted and killed images too), made once per run,
+    each as far as the sample's discovery reads (ground_truth_pages)."""
+    pages, hint = ground_truth_pages(run_state.config.max_images)
+    return (walk_detail(glance, {}, max_pages=pages, raise_hint=hint),
+            walk_detail(glance, {"changes-since": EPOCH}, max_pages=pages, raise_hint=hint))
 
 
 @pytest.fixture(scope="session")

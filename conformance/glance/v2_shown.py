@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import schemas
@@ -19,9 +19,18 @@ class Shown(ShortRepr):
 
     image_id: str
     response: HttpResponse
+    # the body parsed once (_NOT_PARSED until then): every test reads the same object, so each schema validates it once
+    parsed: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.parsed = _NOT_PARSED
 
     def __repr__(self) -> str:
         return f"Shown({self.image_id!r}: {self.response.status})"
+
+
+_NOT_PARSED = object()
+_NOT_JSON = object()
 
 
 def bodies(shown: list[Shown]) -> list[tuple[Shown, dict[str, Any]]]:
@@ -30,10 +39,12 @@ def bodies(shown: list[Shown]) -> list[tuple[Shown, dict[str, Any]]]:
     for item in shown:
         if item.response.status != 200:
             continue
-        try:
-            body = item.response.json()
-        except AssertionError:
-            continue
+        if item.parsed is _NOT_PARSED:
+            try:
+                item.parsed = item.response.json()
+            except AssertionError:
+                item.parsed = _NOT_JSON
+        body = item.parsed
         if isinstance(body, dict):
             found.append((item, body))
     return found

@@ -2,55 +2,65 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.evidence import Exchange
 from conformance.glance.filters import EPOCH
+from conformance.glance.sample import DISCOVERY_FACTOR
 from conformance.glance.v1_json import read_json
 from conformance.short_repr import ShortRepr
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpResponse
 
 WALK_LIMIT = 1000  # upstream api_limit_max: one page holds a whole small catalogue
+# Pages a judging walk follows when the ground-truth walks were themselves cut at the page cap: the catalogue is
+# larger than the run reads anyway, and the work per query must not grow with it.
+LARGE_CATALOGUE_PAGES = 2
 MAX_WALK_PAGES = 10  # the default of --max-pages: a listing whose markers never end must not keep the run forever
 _page_cap = MAX_WALK_PAGES  # the run's --max-pages, set when the run is configured
+_ground_truth_cut: str | None = None  # the option that raises the cut of the run's ground truth, when it was cut
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a walk that parsed as JSON."""
+    """One page of a walk that parsed as JSON, with the (trimmed) exchange that shows it; not its raw bytes."""
 
     body: Any
-    response: HttpResponse
+    exchange: Exchange
 
 
 @dataclass
 class Walk(ShortRepr):
-    """Every page of one detail query, followed with marker; `problem` says why the walk stopped early."""
+    """Every page of one detail query, followed with marker; `problem` says why the walk stopped early.
+
+    A walk made with `keep=False` judges its pages as they come (`on_page`) and keeps only the ids and the first
+    page's exchange, not the pages nor the entries.
+    """
 
     query: dict[str, str]
     entries: list[dict[str, Any]] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)  # the ids of the returned entries, in order
+    first: Exchange | None = None  # the exchange of the first page, to reproduce the query
+    page_count: int = 0
     problem: str | None = None
     stopped_at: HttpResponse | None = None  # the answer that shows the problem
     truncated: bool = False  # stopped at the page cap with more pages to come
     max_pages: int = MAX_WALK_PAGES  # the page cap it walked under
+    raise_hint: str = "--max-pages"  # the option that raises that cap
 
     def __repr__(self) -> str:
-        return f"Walk(?{self.query}: {len(self.entries)} images in {len(self.pages)} page(s), problem={self.problem!r})"
-
-    @property
-    def ids(self) -> list[str]:
-        """The ids of the returned entries, in order."""
-        return [str(e.get("id")) for e in self.entries]
+        return f"Walk(?{self.query}: {len(self.ids)} images in {self.page_count} page(s), problem={self.problem!r})"
 
     @property
     def exchange(self) -> Exchange | None:
         """The exchange of the first page, to reproduce the query."""
-        first = self.pages[0].response if self.pages else self.stopped_at
-        return first.exchange if first is not None else None
+        if self.first is not None:
+            return self.first
+        return self.stopped_at.exchange if self.stopped_at is not None else None
 
     @property
     def problem_exchange(self) -> Exchange | None:
@@ -60,7 +70,7 @@ class Walk(ShortRepr):
     @property
     def cut_reason(self) -> str:
         """What a walk cut at its page cap leaves unjudged (the same words for every such walk, so they add up)."""
-        return f"completeness not judged for walks cut at {self.max_pages} pages (raise --max-pages)"
+        return f"completeness not judged for walks cut at {self.max_pages} pages (raise {self.raise_hint})"
 
     def stop(self, problem: str, response: HttpResponse) -> Walk:
         """The walk, stopped early by `problem` in `response`."""
@@ -76,6 +86,11 @@ class Universe(ShortRepr):
     everything: Walk  # changes-since=EPOCH: deleted and killed images too
     known_hidden: list[dict[str, Any]]  # killed images v2 lists but no v1.1 walk showed, in v1.1 field names
 
+    def __post_init__(self) -> None:
+        global _ground_truth_cut
+        cut = [walk for walk in (self.visible, self.everything) if walk.truncated]
+        _ground_truth_cut = cut[0].raise_hint if cut else None
+
     def __repr__(self) -> str:
         return (f"Universe({len(self.visible.entries)} listed, {len(self.all_entries)} with changes-since, "
                 f"{len(self.known_hidden)} killed known only from v2)")
@@ -89,6 +104,15 @@ class Universe(ShortRepr):
         return [*self.visible.entries, *extra, *self.known_hidden]
 
     @property
+    def truncated(self) -> bool:
+        """Whether a ground-truth walk was cut at its page cap: the catalogue holds more than the run reads."""
+        return self.visible.truncated or self.everything.truncated
+
+    def follow_pages(self) -> tuple[int, str]:
+        """Pages a walk judged against this ground truth follows, and the option that raises them (follow_pages())."""
+        return follow_pages()
+
+    @property
     def all_entries(self) -> list[dict[str, Any]]:
         """Every image the ground truth knows of."""
         return self.entries_for({"changes-since": EPOCH})
@@ -100,12 +124,36 @@ def set_page_cap(pages: int) -> None:
     _page_cap = pages
 
 
+def ground_truth_pages(max_images: int) -> tuple[int, str]:
+    """(pages, the option that raises them) of a ground-truth walk: as many entries as discovery reads of the v2
+    listing for `max_images` (so that the work does not grow with the catalogue), within the page cap."""
+    wanted = math.ceil(max_images * DISCOVERY_FACTOR / WALK_LIMIT)
+    return (wanted, "--max-images") if wanted < _page_cap else (_page_cap, "--max-pages")
+
+
+def follow_pages() -> tuple[int, str]:
+    """Pages a walk judged against the run's ground truth follows, and the option that raises them: the page cap, or
+    LARGE_CATALOGUE_PAGES when the ground truth itself was cut (the walk then says what it left unjudged)."""
+    if _ground_truth_cut is not None and _page_cap > LARGE_CATALOGUE_PAGES:
+        return LARGE_CATALOGUE_PAGES, _ground_truth_cut
+    return _page_cap, "--max-pages"
+
+
+def page_cap() -> int:
+    """The run's page cap (--max-pages)."""
+    return _page_cap
+
+
 def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | None = None,
-                max_pages: int | None = None) -> Walk:
-    """Follow `query` page by page; a page shorter (as glanceclient v1 reads it) or longer than `limit` is the last."""
+                max_pages: int | None = None, raise_hint: str = "--max-pages", keep: bool = True,
+                on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None) -> Walk:
+    """Follow `query` page by page; a page shorter (as glanceclient v1 reads it) or longer than `limit` is the last.
+
+    `on_page` sees each page's entries as they come; without `keep`, the walk holds no page and no entry after that.
+    """
     limit = WALK_LIMIT if limit is None else limit  # read at call time, so a self-test can shrink the pages
     max_pages = _page_cap if max_pages is None else max_pages
-    walk = Walk(dict(query), max_pages=max_pages)
+    walk = Walk(dict(query), max_pages=max_pages, raise_hint=raise_hint)
     params: dict[str, str] = {**query, "limit": str(limit)}
     seen_markers: set[str] = set()
     for _ in range(max_pages):
@@ -116,11 +164,18 @@ def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | 
             body = read_json(response)
         except AssertionError as exc:
             return walk.stop(str(exc), response)
-        walk.pages.append(Page(body, response))
+        walk.page_count += 1
+        walk.first = walk.first or response.exchange
+        if keep:
+            walk.pages.append(Page(body, response.exchange))
         page = body.get("images") if isinstance(body, dict) else None
         if not isinstance(page, list) or not all(isinstance(e, dict) for e in page):
             return walk.stop("the body is not {\"images\": [<object>, ...]}", response)
-        walk.entries.extend(page)
+        walk.ids.extend(str(e.get("id")) for e in page)
+        if keep:
+            walk.entries.extend(page)
+        if on_page is not None:
+            on_page(page, response.exchange)
         # A page longer than limit: the target ignores limit (seed 004 does not document it), so it is all there is.
         if len(page) != limit:
             return walk

@@ -9,6 +9,7 @@ import threading
 
 from conformance.reference.cri_server import RunningCriServer, start_cri_server
 from conformance.reference.faults import ALL_FAULTS, CRI_FAULTS, GLANCE_FAULTS
+from conformance.reference.glance.images import generated
 from conformance.reference.http_server import RunningServer, start_http_server
 
 
@@ -30,12 +31,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="inject a named fault (repeatable)")
     parser.add_argument("--embedded", action="store_true",
                         help="also serve the vendor 'embedded' image (isulad profile)")
+    parser.add_argument("--images", type=int, metavar="N",
+                        help="serve a generated catalogue of N images (the fixed one's rows in turn, then copies; "
+                             "deterministic) instead of the fixed catalogue")
     parser.add_argument("--list-faults", action="store_true", help="list the named faults and exit")
     options = parser.parse_args(argv)
     if not options.list_faults and options.http_port is None and options.cri_socket is None:
         parser.error("give --http-port, --cri-socket or both")
     if options.http_port is not None and not 0 <= options.http_port <= 65535:
         parser.error(f"--http-port {options.http_port}: not a port number")
+    if options.images is not None and options.images < 1:
+        parser.error(f"--images {options.images}: at least 1")
     unknown = [name for name in options.fault if name not in ALL_FAULTS]
     if unknown:
         parser.error(f"--fault {unknown[0]!r}: unknown fault (see --list-faults)")
@@ -52,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     running: list[RunningServer | RunningCriServer] = []
     try:
         if options.http_port is not None:
-            http = start_http_server(faults=[f for f in options.fault if f in GLANCE_FAULTS], port=options.http_port)
+            images = None if options.images is None else generated(options.images)
+            http = start_http_server(faults=[f for f in options.fault if f in GLANCE_FAULTS], port=options.http_port,
+                                     images=images)
             running.append(http)
             print(http.url, flush=True)
         if options.cri_socket is not None:

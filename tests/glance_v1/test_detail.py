@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import json_text, schemas
+from conformance import sample as sampling
 from conformance.catalog import Profile
 from conformance.checks import Problems, fail, judged
 from conformance.evidence import Exchange
@@ -28,12 +29,14 @@ from conformance.glance.filters import (
     single_filter_queries,
     unsound,
 )
+from conformance.glance.fixtures import discovery_bound
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_json import read_json
 from conformance.glance.walks import WALK_LIMIT, Universe, Walk, walk_detail
 from conformance.glance.write_mode import WrittenSet
 from conformance.glance.written import filter_queries, hidden_problems, selection_problems, written_set
+from conformance.run.state import RunState
 from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.timestamps import parse_time
@@ -41,8 +44,10 @@ from conformance.timestamps import parse_time
 DEFAULT_LIMIT = 25  # upstream limit_param_default
 MAX_LIMIT = 1000  # upstream api_limit_max
 MAX_FILTER_VALUES = 40  # values tried per filter: every exact size and timestamp on small catalogues
+FILTER_BUDGET_PAGES = 2  # a single-filter test reads at most this many full walks' worth of pages
 PAGED_WALK_PAGES = 20  # pages a paginated walk may take, whatever the catalogue size
 MIN_PAGE = 7
+LARGE_CATALOGUE_PAGE = 50  # page size of the paginated walks when the listing is larger than the run reads
 INVALID_PARAMS = ("size_min", "size_max", "limit", "changes-since", "sort_key", "sort_dir", "marker")
 # (query, sort field whose order is checked, direction); names are compared as a set only, since database
 # collations order text differently
@@ -62,31 +67,76 @@ def query_text(query: dict[str, str]) -> str:
     return "?" + urlencode(query) if query else "(no filter)"
 
 
-def entry_errors(schema_name: str, walks: tuple[Walk, ...],
-                 enums: schemas.Enums = ()) -> list[tuple[str, bool, Exchange | None]]:
-    """(line, whether it is about `properties`, exchange) per schema violation (format enums from `enums`).
+ENTRY_STRATA = ("status", "deleted", "is_public", "disk_format", "container_format", "owner")  # kinds to validate
+Found = list[tuple[str, bool, Exchange | None]]  # (line, whether it is about `properties`, exchange)
 
-    Each entry is judged once and named by its id; they are counted as judged listed images.
+
+@dataclass(frozen=True)
+class EntryErrors:
+    """What validating the entries of the detail walks found, and how many distinct entries it validated of all."""
+
+    found: Found
+    validated: int
+    listed: int
+
+
+# ids of the walks -> (the walks, the enums, their validation): SCHEMA and PROPERTIES-OBJECT read one validation.
+_entry_errors: dict[tuple[int, ...], tuple[tuple[Walk, ...], schemas.Enums, EntryErrors]] = {}
+
+
+def entry_errors(schema_name: str, walks: tuple[Walk, ...], enums: schemas.Enums, cap: int) -> EntryErrors:
+    """Every schema violation of the walks' entries: each distinct entry validated once and named by its id.
+
+    When the walks hold more than `cap` distinct entries, `cap` of them that cover every kind of ENTRY_STRATA are
+    validated; the caller reports the rest as not judged.
     """
-    found: list[tuple[str, bool, Exchange | None]] = []
-    seen: set[str] = set()
+    key = tuple(map(id, walks))
+    cached = _entry_errors.get(key)
+    if cached is not None and all(a is b for a, b in zip(cached[0], walks, strict=True)) and cached[1] == enums:
+        result = cached[2]
+        judged("listed images", result.validated)
+        return result
+    found: Found = []
+    entries: list[tuple[Any, Exchange | None]] = []
+    by_id: dict[str, list[Any]] = {}
     for walk in walks:
         for page in walk.pages:
-            body, exchange = page.body, page.response.exchange
+            body, exchange = page.body, page.exchange
             images = body.get("images") if isinstance(body, dict) else None
             if not isinstance(images, list):
                 found += [(line, False, exchange) for line in schemas.error_lines(schema_name, body, enums)]
                 continue
             for entry in images:
-                key = json.dumps(entry, sort_keys=True, default=str)
-                if key in seen:
+                same_id = by_id.setdefault(repr(entry.get("id")) if isinstance(entry, dict) else "", [])
+                if any(entry == other for other in same_id):  # shown alike by both walks: judged once
                     continue
-                seen.add(key)
-                judged("listed images")
-                name = str(entry.get("id")) if isinstance(entry, dict) else "an entry"
-                for line in schemas.error_lines(schema_name, {"images": [entry]}, enums):
-                    found.append((_ENTRY_INDEX.sub(name, line), bool(_PROPERTIES_PATH.match(line)), exchange))
-    return found
+                same_id.append(entry)
+                entries.append((entry, exchange))
+    chosen = _validated(entries, cap)
+    judged("listed images", len(chosen))
+    for entry, shown_by in chosen:
+        name = str(entry.get("id")) if isinstance(entry, dict) else "an entry"
+        for line in schemas.error_lines(schema_name, {"images": [entry]}, enums):
+            found.append((_ENTRY_INDEX.sub(name, line), bool(_PROPERTIES_PATH.match(line)), shown_by))
+    result = EntryErrors(found, len(chosen), len(entries))
+    _entry_errors.clear()  # one listing per run: only the latest is kept
+    _entry_errors[key] = (walks, enums, result)
+    return result
+
+
+def _validated(entries: list[tuple[Any, Exchange | None]], cap: int) -> list[tuple[Any, Exchange | None]]:
+    """All of `entries` when they are at most `cap`, else `cap` of them covering every kind of ENTRY_STRATA."""
+    if len(entries) <= cap:
+        return entries
+    objects = [{**entry, "id": i} for i, (entry, _) in enumerate(entries) if isinstance(entry, dict)]
+    others = [i for i, (entry, _) in enumerate(entries) if not isinstance(entry, dict)]  # never valid: all kept
+    picked = sampling.choose(objects, max(0, cap - len(others)), ENTRY_STRATA)
+    return [entries[i] for i in sorted([*others, *map(int, picked.ids)])]
+
+
+def entry_cap(max_images: int) -> int:
+    """Distinct listed entries validated per run: as many as discovery reads of the v2 listing."""
+    return discovery_bound(max_images)
 
 
 def readable(*walks: Walk) -> tuple[Walk, ...]:
@@ -123,24 +173,39 @@ def test_listing_answers_200_with_valid_json(query: dict[str, str], v1_1_detail_
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-SCHEMA")
 def test_entries_validate_against_profile_schema(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile,
                                                  v1_1_detail_enums: schemas.Enums,
-                                                 v2_published_schema: PublishedSchema) -> None:
+                                                 v2_published_schema: PublishedSchema, run_state: RunState) -> None:
     schema_name = http_profile.schemas["glance.v1_1.detail"]
     basis = f" ({v2_published_schema.basis})" if schemas.target_enum_fields(schema_name) else ""
     problems = Problems(f"Every detail entry must validate against {schema_name}{basis}")
-    for line, about_properties, exchange in entry_errors(schema_name, readable(*v1_detail_walks), v1_1_detail_enums):
+    result = entry_errors(schema_name, readable(*v1_detail_walks), v1_1_detail_enums,
+                          entry_cap(run_state.config.max_images))
+    not_validated(problems, result)
+    for line, about_properties, exchange in result.found:
         if not about_properties:  # PROPERTIES-OBJECT judges those
             problems.add(line, exchange)
     problems.check()
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-PROPERTIES-OBJECT")
-def test_properties_are_an_object_of_strings(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile) -> None:
+def test_properties_are_an_object_of_strings(v1_detail_walks: tuple[Walk, Walk], http_profile: Profile,
+                                             v1_1_detail_enums: schemas.Enums, run_state: RunState) -> None:
     schema_name = http_profile.schemas["glance.v1_1.detail"]
     problems = Problems("properties must be a JSON object whose values are strings")
-    for line, about_properties, exchange in entry_errors(schema_name, readable(*v1_detail_walks)):
+    # the same enums as SCHEMA's, so both read one validation (a format enum cannot touch `properties`)
+    result = entry_errors(schema_name, readable(*v1_detail_walks), v1_1_detail_enums,
+                          entry_cap(run_state.config.max_images))
+    not_validated(problems, result)
+    for line, about_properties, exchange in result.found:
         if about_properties:
             problems.add(line, exchange)
     problems.check()
+
+
+def not_validated(problems: Problems, result: EntryErrors) -> None:
+    """Note the listed entries the validation's cap left out."""
+    if result.listed > result.validated:
+        problems.not_judged(f"listed entries beyond the {result.validated} validated, which cover every status, "
+                            "format and owner listed (raise --max-images)", result.listed - result.validated)
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-HIDES-DELETED")
@@ -150,7 +215,8 @@ def test_listing_without_changes_since_hides_deleted_and_killed(v1_detail_walks:
     problems = Problems("Without changes-since, no deleted or killed image may be listed")
     problems.judged("listed images", len(visible.entries))
     if visible.truncated:
-        problems.not_judged(f"images after the first {visible.max_pages} pages of the listing (raise --max-pages)")
+        problems.not_judged(f"images after the first {visible.max_pages} pages of the listing "
+                            f"(raise {visible.raise_hint})")
     for entry in visible.entries:
         if is_hidden(entry):
             problems.add(f"listed {entry.get('id')} (status {entry.get('status')!r}, deleted "
@@ -210,21 +276,59 @@ def test_each_filter_returns_exactly_the_images_it_selects(kind: str, sentence: 
     problems = Problems(f"{sentence} ({v1_filter_case}, as this target compares)")
     if kind == "changes-since" and not any(entry.get("deleted") for entry in universe.all_entries):
         problems.not_judged("deleted images: none known in read-only mode (run with --allow-writes)")
+    most, hint = universe.follow_pages()
+    budget = FilterBudget(FILTER_BUDGET_PAGES * most * WALK_LIMIT, hint)
     for query in queries:
-        walk = walk_detail(glance, query)
+        pages = budget.pages(most)
+        if not pages:
+            problems.not_judged(f"filter values not queried: the {budget.total} listed entries one filter test "
+                                f"reads were spent (raise {budget.raise_hint})")
+            continue
+        unsound_lines: list[str] = []
+
+        def judge(entries: list[dict[str, Any]], _: Exchange, query: dict[str, str] = query,
+                  found: list[str] = unsound_lines) -> None:
+            budget.spend(len(entries))
+            # HIDES-DELETED judges the listing rules
+            found += unsound(entries, query, listing_rules=False, case=v1_filter_case)
+
+        walk = walk_detail(glance, query, max_pages=pages, raise_hint=hint, keep=False, on_page=judge)
         if walk.problem:
             problems.add(f"{query_text(query)}: {walk.problem}", walk.problem_exchange)
             continue
-        # HIDES-DELETED judges the listing rules
-        lines = unsound(walk.entries, query, listing_rules=False, case=v1_filter_case)
         problems.judged("queries")
-        if walk.truncated:
+        if walk.truncated and pages < most:
+            problems.not_judged(budget.cut_reason)
+        elif walk.truncated:
             problems.not_judged(walk.cut_reason)
         else:
-            lines += missing(universe.entries_for(query), set(walk.ids), query, case=v1_filter_case)
-        for line in lines:
+            unsound_lines += missing(universe.entries_for(query), set(walk.ids), query, case=v1_filter_case)
+        for line in unsound_lines:
             problems.add(f"{query_text(query)}: {line}", walk.exchange)
     problems.check()
+
+
+class FilterBudget:
+    """The listed entries one single-filter test may read, so that its work does not grow with the catalogue."""
+
+    def __init__(self, total: int, raise_hint: str) -> None:
+        self.total = total
+        self.left = total
+        self.raise_hint = raise_hint  # the option that raises the budget
+
+    def pages(self, most: int) -> int:
+        """Pages of WALK_LIMIT the next query may take: `most`, or what the budget has left."""
+        return max(0, min(most, math.ceil(self.left / WALK_LIMIT)))
+
+    def spend(self, entries: int) -> None:
+        """Count entries read."""
+        self.left -= entries
+
+    @property
+    def cut_reason(self) -> str:
+        """What the budget leaves unjudged (the same words for every query it cuts, so they add up)."""
+        return (f"completeness not judged for filter values past the {self.total} listed entries one filter test "
+                f"reads (raise {self.raise_hint})")
 
 
 @pytest.mark.parametrize("kind", [
@@ -307,6 +411,8 @@ def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, 
     query, field, direction = order
     everyone = v1_detail_universe.visible
     page = max(MIN_PAGE, math.ceil(len(everyone.entries) / PAGED_WALK_PAGES))
+    if everyone.truncated:  # the completeness of a walk cannot be judged: walk as far, with small pages
+        page = LARGE_CATALOGUE_PAGE
     walk = walk_detail(glance, query, limit=page, max_pages=PAGED_WALK_PAGES + 2)
     problems = Problems(f"Walking {query_text(query)} {page} at a time with marker must return every image once, "
                         "in order")
@@ -317,8 +423,9 @@ def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, 
         problems.add(f"{image_id} is returned {ids.count(image_id)} times", walk.exchange)
     problems.judged("walks")
     if walk.truncated or everyone.truncated:
+        hints = " or ".join(sorted({"--max-pages", everyone.raise_hint}))
         problems.not_judged(f"that every image is returned, for walks cut at {walk.max_pages} or "
-                            f"{everyone.max_pages} pages (raise --max-pages)")
+                            f"{everyone.max_pages} pages (raise {hints})")
     if not (walk.truncated or everyone.truncated or walk.problem):
         for image_id in sorted(set(everyone.ids) - set(ids)):
             problems.add(f"{image_id} is listed on one page of {WALK_LIMIT} but on no page of {page}", walk.exchange)
@@ -341,7 +448,7 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
                         "and exactly that many while more remain")
     if everyone.truncated:
         problems.not_judged(f"limits near the catalogue size: the listing was cut at {everyone.max_pages} pages "
-                            "(raise --max-pages)")
+                            f"(raise {everyone.raise_hint})")
     for limit in dict.fromkeys(limits):
         response = glance.detail_v1_1({} if limit is None else {"limit": str(limit)})
         exchange = response.exchange

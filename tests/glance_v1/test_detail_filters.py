@@ -10,6 +10,8 @@ to HIDES-DELETED.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 
 from conformance.catalog import Profile
 from conformance.checks import Problems
+from conformance.evidence import Exchange
 from conformance.glance.filters import (
     Case,
     Observed,
@@ -29,7 +32,7 @@ from conformance.glance.filters import (
     queries,
     unsound,
 )
-from conformance.glance.walks import Universe, Walk, walk_detail
+from conformance.glance.walks import Universe, Walk, follow_pages, walk_detail
 from conformance.targets.glance import GlanceClient
 
 MAX_FILTERS = 4
@@ -40,9 +43,12 @@ def url(query: Query) -> str:
     return f"GET /v1.1/images/detail?{urlencode(query)}"
 
 
-def walked(glance: GlanceClient, query: Query, problems: Problems) -> Walk | None:
-    """Every page of `query`; None (and a problem noted) when the target does not answer the query."""
-    walk = walk_detail(glance, query)
+def walked(glance: GlanceClient, query: Query, problems: Problems, *, keep: bool = True,
+           on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None) -> Walk | None:
+    """The pages of `query` (as many as the run's ground truth lets follow); None (and a problem noted) when the
+    target does not answer the query."""
+    pages, hint = follow_pages()
+    walk = walk_detail(glance, query, max_pages=pages, raise_hint=hint, keep=keep, on_page=on_page)
     if walk.problem:
         problems.add(f"{url(query)}: {walk.problem}", walk.problem_exchange)
         return None
@@ -58,11 +64,17 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
     query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS, among=drawn_filters(upstream_only=upstream)),
                       label="query")
     problems = Problems(f"{url(query)} must return only images that match every filter ({v1_filter_case})")
-    walk = walked(glance, query, problems)
+    found: list[tuple[str, Exchange]] = []
+
+    def judge(entries: list[dict[str, Any]], exchange: Exchange) -> None:  # each page as it comes
+        found.extend((line, exchange) for line in unsound(entries, query, listing_rules=upstream, case=v1_filter_case))
+
+    walk = walked(glance, query, problems, keep=False, on_page=judge)
     problems.judged("queries")
-    if walk is not None:
-        for line in unsound(walk.entries, query, listing_rules=upstream, case=v1_filter_case):
-            problems.add(line, walk.exchange)
+    if walk is not None and walk.truncated:
+        problems.not_judged(f"returned images past the first {walk.max_pages} pages (raise {walk.raise_hint})")
+    for line, exchange in found:
+        problems.add(line, exchange)
     problems.check()
 
 
@@ -125,7 +137,8 @@ def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: Glance
                       label="added filter")
     narrower = {**query, **extra}
     problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images")
-    broad, narrow = walked(glance, query, problems), walked(glance, narrower, problems)
+    broad = walked(glance, query, problems, keep=False)
+    narrow = walked(glance, narrower, problems)
     cut = [walk for walk in (broad, narrow) if walk is not None and walk.truncated]
     if cut:
         problems.not_judged(cut[0].cut_reason)

@@ -52,8 +52,11 @@ def head_schema(http_profile: Profile) -> str:
 
 
 def check_fields(fields: tuple[str, ...], title: str, heads: list[Headed], http_profile: Profile,
-                 enums: schemas.Enums = ()) -> None:
-    """Fail when a sent header of `fields` breaks the profile's schema (formats from `enums`; absence: elsewhere)."""
+                 enums: schemas.Enums) -> None:
+    """Fail when a sent header of `fields` breaks the profile's schema (formats from `enums`; absence: elsewhere).
+
+    Every caller passes the run's enums, so each HEAD answer is validated once for all of them.
+    """
     __tracebackhide__ = True
     schema_name = head_schema(http_profile)
     problems = Problems(title)
@@ -148,21 +151,24 @@ def test_active_image_sends_its_checksum(v1_heads: list[Headed]) -> None:
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-INTEGERS")
-def test_integer_headers_are_decimal_integers(v1_heads: list[Headed], http_profile: Profile) -> None:
+def test_integer_headers_are_decimal_integers(v1_heads: list[Headed], http_profile: Profile,
+                                              v1_head_enums: schemas.Enums) -> None:
     check_fields(INTEGER_FIELDS, "Size, Virtual_size, Min_disk and Min_ram must be decimal integers", v1_heads,
-                 http_profile)
+                 http_profile, v1_head_enums)
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-BOOLEANS")
-def test_boolean_headers_are_True_or_False(v1_heads: list[Headed], http_profile: Profile) -> None:
+def test_boolean_headers_are_True_or_False(v1_heads: list[Headed], http_profile: Profile,
+                                           v1_head_enums: schemas.Enums) -> None:
     check_fields(BOOLEAN_FIELDS, "Is_public, Protected and Deleted must be written True or False", v1_heads,
-                 http_profile)
+                 http_profile, v1_head_enums)
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-TIMESTAMPS")
-def test_timestamps_have_the_v1_form_and_order(v1_heads: list[Headed], http_profile: Profile) -> None:
+def test_timestamps_have_the_v1_form_and_order(v1_heads: list[Headed], http_profile: Profile,
+                                               v1_head_enums: schemas.Enums) -> None:
     check_fields(TIMESTAMP_FIELDS, "Created_at, Updated_at and Deleted_at must look like 2016-05-22T06:04:20.425843",
-                 v1_heads, http_profile)
+                 v1_heads, http_profile, v1_head_enums)
     problems = Problems("An image must not be updated before it was created")
     problems.judged("images", len(answered(v1_heads)))
     for head in answered(v1_heads):
@@ -183,10 +189,12 @@ def test_status_and_formats_are_documented_values(v1_heads: list[Headed], http_p
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-CHECKSUM-FORMAT")
-def test_checksum_is_md5_hex(v1_heads: list[Headed], http_profile: Profile) -> None:
+def test_checksum_is_md5_hex(v1_heads: list[Headed], http_profile: Profile,
+                             v1_head_enums: schemas.Enums) -> None:
     if not any("checksum" in head.meta for head in answered(v1_heads)):
         pytest.skip("no image has a checksum (no image data uploaded)")
-    check_fields(("checksum",), "X-Image-Meta-Checksum must be 32 lower-case hex digits", v1_heads, http_profile)
+    check_fields(("checksum",), "X-Image-Meta-Checksum must be 32 lower-case hex digits", v1_heads, http_profile,
+                 v1_head_enums)
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-ID-MATCHES")

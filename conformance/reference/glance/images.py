@@ -361,6 +361,48 @@ def live_images() -> list[Image]:
 
 
 
+ROUND_WINDOW = timedelta(hours=1)  # the time one round of copies spans in a generated catalogue
+
+
+def generated(count: int) -> tuple[Image, ...]:
+    """A deterministic catalogue of `count` images: the fixed rows in turn, every later round as copies of them.
+
+    The first round is the fixed catalogue itself (documented ids kept), so from len(IMAGES) images on every status,
+    visibility, format, field and property the fixed catalogue shows is there. Copy `k` of a row has its own id and
+    the name suffixed " #k"; round `k` happens after round `k - 1`, its timestamps those of the fixed catalogue
+    squeezed into half of ROUND_WINDOW, each row's pair moved by its own deterministic jitter in the other half (so
+    that rows do not recur at fixed intervals of a listing, which an evenly spread sample could miss), and any
+    stretch of a newest-first listing holds every kind of image.
+    """
+    if count < 1:
+        raise ValueError(f"a generated catalogue holds at least one image, not {count}")
+    images = []
+    for index in range(count):
+        copy, row = divmod(index, len(_ROWS))
+        original = _ROWS[row]
+        if not copy:
+            images.append(IMAGES[row])
+            continue
+        images.append(_build(original._replace(
+            key=f"{original.key}#{copy}", name=f"{original.name} #{copy}",
+            created=_in_round(original.created, copy, row), updated=_in_round(original.updated, copy, row),
+        )))
+    return tuple(images)
+
+
+_TIMES = [_utc(text) for row in _ROWS for text in (row.created, row.updated)]
+_FIRST, _LAST = min(_TIMES), max(_TIMES)
+
+
+def _in_round(text: str, copy: int, row: int) -> str:
+    """The fixed catalogue's timestamp `text` of row `row` as round `copy` of a generated catalogue has it."""
+    half = ROUND_WINDOW / 2
+    squeezed = (_utc(text) - _FIRST) * (half / (_LAST - _FIRST))
+    jitter = half * (int(hashlib.md5(f"{copy}:{row}".encode()).hexdigest()[:8], 16) / 2**32)
+    moment = _LAST + timedelta(days=1) + (copy - 1) * ROUND_WINDOW + squeezed + jitter
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def with_queued_uploads(count: int) -> tuple[Image, ...]:
     """The catalogue after `count` more uploads that stay queued, all created later (so v2 lists them first)."""
     newest = max(image.created_at for image in IMAGES)

@@ -48,11 +48,23 @@ def sort_value(key: str) -> Callable[[Image], tuple[Any, ...]]:
     return value
 
 
-def start_after(ordered: list[Image], marker: str | None) -> int:
-    """The index of the page start: just after `marker`; BadRequest when the marker is not in `ordered`."""
+def start_after(ordered: list[Image], marker: str | None, position: Mapping[str, int] | None = None) -> int:
+    """The index of the page start: just after `marker`; BadRequest when the marker is not in `ordered`.
+
+    `position` (id -> index in `ordered`), when given, finds the marker without a scan.
+    """
     if marker is None:
         return 0
+    if position is not None:
+        if marker in position:
+            return position[marker] + 1
+        raise bad_marker(marker)
     for index, image in enumerate(ordered):
         if image.id == marker:
             return index + 1
-    raise BadRequest("marker", f"marker {clip(marker)!r} is not an image of this listing")
+    raise bad_marker(marker)
+
+
+def bad_marker(marker: str) -> BadRequest:
+    """The 400 of a marker that is not an image of the listing."""
+    return BadRequest("marker", f"marker {clip(marker)!r} is not an image of this listing")

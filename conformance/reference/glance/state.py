@@ -8,8 +8,11 @@ from dataclasses import dataclass
 
 from conformance.reference.fault import Fault
 from conformance.reference.glance.images import Image
+from conformance.reference.glance.paging import sort_value
 from conformance.reference.glance.probe import HttpProbe
 from conformance.reference.glance.responses import clip
+
+INDEXED_FIELDS = ("name", "status", "disk_format", "container_format")  # exact-match filters of v1.1 detail
 
 
 class Refused(Exception):
@@ -27,6 +30,48 @@ class Store:
         self._lock = threading.Lock()
         # Copy-on-write: readers take the current dict and never see it change under them.
         self._images: dict[str, Image] = {image.id: image for image in images}
+        # sorted orders of the records in `_sorted_for` (the dict they were made from), by (key, reverse, live)
+        self._sorted_for: dict[str, Image] | None = None
+        self._sorted: dict[tuple[str, bool, bool], tuple[list[Image], dict[str, int]]] = {}
+        self._indexed_for: dict[str, Image] | None = None
+        self._index: dict[tuple[str, str], list[str]] = {}
+
+    def ordered(self, key: str, reverse: bool, *, live: bool = False) -> tuple[list[Image], dict[str, int]]:
+        """The records sorted on `key` (ties by id; only live ones with `live`) and each id's index in that order.
+
+        Kept until the next write, so that listing and paging a large catalogue do not sort it for every page.
+        """
+        images = self._images
+        cache_key = (key, reverse, live)
+        with self._lock:
+            if self._sorted_for is not images:
+                self._sorted_for, self._sorted = images, {}
+            cached = self._sorted.get(cache_key)
+        if cached is None:
+            chosen = [image for image in images.values() if not image.deleted] if live else list(images.values())
+            ordered = sorted(chosen, key=sort_value(key), reverse=reverse)
+            cached = (ordered, {image.id: index for index, image in enumerate(ordered)})
+            with self._lock:
+                if self._sorted_for is images:
+                    self._sorted[cache_key] = cached
+        return cached
+
+    def index(self) -> dict[tuple[str, str], list[str]]:
+        """(field, value) -> ids of the records with that text value, for name, status, the formats and
+        ("property-" + key) of each property; kept until the next write, like the sort orders."""
+        images = self._images
+        with self._lock:
+            if self._indexed_for is images:
+                return self._index
+        index: dict[tuple[str, str], list[str]] = {}
+        for image in images.values():
+            for field in INDEXED_FIELDS:
+                index.setdefault((field, getattr(image, field)), []).append(image.id)
+            for key, value in image.properties.items():
+                index.setdefault((f"property-{key}", value), []).append(image.id)
+        with self._lock:
+            self._indexed_for, self._index = images, index
+        return index
 
     def all(self) -> list[Image]:
         """Every record, deleted ones included: catalogue order, then creation order."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -23,7 +23,7 @@ from conformance.reference.glance import paging
 from conformance.reference.glance.images import IMAGES_BY_ID, Image, format_v1_time, image_by_key
 from conformance.reference.glance.probe import HttpProbe
 from conformance.reference.glance.responses import WSGIApp, clip, error
-from conformance.reference.glance.state import AppState
+from conformance.reference.glance.state import INDEXED_FIELDS, AppState
 
 Predicate = Callable[[Image], bool]
 
@@ -67,6 +67,8 @@ def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
     since = _parse_time(args["changes-since"]) if "changes-since" in args else None
     show_hidden = since is not None and F.V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED not in faults
     show_hidden = show_hidden or F.V1_1_DETAIL_SHOWS_DELETED in faults
+    if not faults:
+        return _indexed_page(state, args, _filters(state, args, since), show_hidden)
     candidates = [i for i in state.store.all() if show_hidden or not (i.deleted or i.status == "killed")]
     if F.V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED in faults:  # deleted through the API, not in the catalogue
         candidates = [i for i in candidates if not (i.deleted and i.id not in IMAGES_BY_ID)]
@@ -82,14 +84,7 @@ def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
     if F.V1_1_DETAIL_COMBINED_DROPS_ONE in faults and len(predicates) >= 2 and matching:
         matching = matching[:-1]
 
-    sort_key = args.get("sort_key", "created_at")
-    if sort_key not in SORT_KEYS:
-        if F.V1_1_DETAIL_BAD_SORT_KEY_200 not in faults:
-            raise paging.BadRequest("sort_key", f"sort_key must be one of {', '.join(SORT_KEYS)}, got {sort_key!r}")
-        sort_key = "created_at"
-    sort_dir = args.get("sort_dir", "desc")
-    if sort_dir not in SORT_DIRS:
-        raise paging.BadRequest("sort_dir", f"sort_dir must be asc or desc, got {sort_dir!r}")
+    sort_key, sort_dir = _sort(args, bad_key_200=F.V1_1_DETAIL_BAD_SORT_KEY_200 in faults)
     ordered = sorted(matching, key=paging.sort_value(sort_key), reverse=sort_dir == "desc")
 
     limit = paging.limit(args)
@@ -99,6 +94,64 @@ def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
     if F.V1_1_DETAIL_LIMIT_IGNORED in faults:
         return ordered[start:]
     return ordered[start : start + limit]
+
+
+def _indexed_page(state: AppState, args: Mapping[str, str], predicates: list[Predicate],
+                  show_hidden: bool) -> list[Image]:
+    """`_page` without faults, over the store's kept sort order: a page costs what it scans, not a sort."""
+    sort_key, sort_dir = _sort(args, bad_key_200=False)
+    limit = paging.limit(args)
+    ordered, position = state.store.ordered(sort_key, sort_dir == "desc")
+
+    def listed(image: Image) -> bool:
+        return (show_hidden or not (image.deleted or image.status == "killed")) and all(t(image) for t in predicates)
+
+    marker = args.get("marker")
+    start = 0
+    if marker is not None:
+        if marker not in position or not listed(ordered[position[marker]]):
+            raise paging.bad_marker(marker)
+        start = position[marker] + 1
+    narrowed = _narrowed(state, args)
+    if narrowed is None:
+        indexes: Iterable[int] = range(start, len(ordered))
+    else:  # only the images an exact filter allows, in the listing's order
+        indexes = sorted(i for i in (position[image_id] for image_id in narrowed) if i >= start)
+    page: list[Image] = []
+    for index in indexes:
+        if len(page) == limit:
+            break
+        if listed(ordered[index]):
+            page.append(ordered[index])
+    return page
+
+
+def _narrowed(state: AppState, args: Mapping[str, str]) -> list[str] | None:
+    """The ids the most selective exact filter of `args` allows (every filter is still applied to them), or None
+    when no filter narrows through the store's index (or text is compared ignoring case)."""
+    if state.case_insensitive:
+        return None
+    index = state.store.index()
+    chosen: list[str] | None = None
+    for param, value in args.items():
+        if param in INDEXED_FIELDS or param.startswith("property-"):
+            ids = index.get((param, value), [])
+            if chosen is None or len(ids) < len(chosen):
+                chosen = ids
+    return chosen
+
+
+def _sort(args: Mapping[str, str], *, bad_key_200: bool) -> tuple[str, str]:
+    """(sort_key, sort_dir) of the query; BadRequest on a value the API rejects (an unknown key: 200 with the fault)."""
+    sort_key = args.get("sort_key", "created_at")
+    if sort_key not in SORT_KEYS:
+        if not bad_key_200:
+            raise paging.BadRequest("sort_key", f"sort_key must be one of {', '.join(SORT_KEYS)}, got {sort_key!r}")
+        sort_key = "created_at"
+    sort_dir = args.get("sort_dir", "desc")
+    if sort_dir not in SORT_DIRS:
+        raise paging.BadRequest("sort_dir", f"sort_dir must be asc or desc, got {sort_dir!r}")
+    return sort_key, sort_dir
 
 
 def _filters(state: AppState, args: Mapping[str, str], since: datetime | None) -> list[Predicate]:

@@ -45,10 +45,10 @@ def show(state: AppState, request: Request, image_id: str) -> WSGIApp:
 
 def listing(state: AppState, request: Request) -> WSGIApp:
     """GET /v2/images: live images, newest first, one page at a time."""
-    ordered = sorted(state.store.live(), key=paging.sort_value("created_at"), reverse=True)
+    ordered, position = state.store.ordered("created_at", True, live=True)
     try:
         limit = paging.limit(request.args)
-        start = paging.start_after(ordered, request.args.get("marker"))
+        start = paging.start_after(ordered, request.args.get("marker"), position)
     except paging.BadRequest as exc:
         return error(request, 400, str(exc))
     page = ordered[start : start + limit]
