@@ -7,12 +7,15 @@ import functools
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable
-from types import FrameType
+from pathlib import Path
+from types import FrameType, TracebackType
 from typing import Any
 
 import pytest
 
+from conformance import TESTS_DIR
 from conformance.run.state import RunState
 from conformance.targets import bounds
 from conformance.targets.errors import TargetError
@@ -76,11 +79,29 @@ def releasing(test: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def released(exc: BaseException, depth: int = 0) -> BaseException:
-    """`exc` without its traceback, nor those of the exceptions it was raised from."""
-    exc.with_traceback(None)
+    """`exc` with the locals of the frames it was raised through cleared (and those of the exceptions it was raised
+    from); the frames of the conformance tests themselves keep their place, so that pytest shows the failing line."""
+    tests = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if _is_test_code(tb.tb_frame.f_code.co_filename):
+            tests.append((tb.tb_frame, tb.tb_lasti, tb.tb_lineno))
+        tb = tb.tb_next
+    if exc.__traceback__ is not None:
+        traceback.clear_frames(exc.__traceback__)  # the executing frames (this call's callers) are left alone
+    kept = None
+    for frame, lasti, lineno in reversed(tests):
+        kept = TracebackType(kept, frame, lasti, lineno)
+    exc.with_traceback(kept)
     if exc.__suppress_context__:
         exc.__context__ = None
     for linked in (exc.__cause__, exc.__context__):
         if linked is not None and depth < 10:
             released(linked, depth + 1)
     return exc
+
+
+@functools.cache
+def _is_test_code(filename: str) -> bool:
+    """Whether code of `filename` is one of the conformance tests (not the suite's library, nor hypothesis)."""
+    return Path(filename).resolve().is_relative_to(TESTS_DIR)
