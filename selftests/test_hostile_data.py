@@ -327,6 +327,41 @@ def test_an_unreadable_v1_1_listing_fails_valid_json_and_the_rest_is_not_judged(
         assert "raise --max-json-values" in messages[VALID_JSON], messages[VALID_JSON]
 
 
+def broken_after_the_first_page(app: Any) -> Any:
+    """A `wrap`: every v1.1 detail page asked for with a marker answers 200 with a body that is not JSON."""
+
+    def middleware(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == "/v1.1/images/detail" and "marker=" in environ.get("QUERY_STRING", ""):
+            body = b"<html>not json</html>"
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        return app(environ, start_response)
+
+    return middleware
+
+
+def test_a_v1_1_listing_broken_on_its_second_page_fails_valid_json(tmp_path: Path) -> None:
+    # five images a page: the ground truth's second page is the broken one, the first pages VALID-JSON asks are fine
+    with start_http_server(token=TOKEN, wrap=broken_after_the_first_page) as server:
+        run = run_suite(tmp_path / "reports", "tests/glance_v1/test_detail.py", "-p", "selftests.small_pages",
+                        "--target", server.url, "--token", TOKEN, timeout=300)
+    outcomes = run.outcomes()
+    assert "error" not in outcomes.values(), (outcomes, run.stdout[-3000:])
+    assert outcomes[VALID_JSON] == "failed", run.stdout[-3000:]
+    failure = run.stdout[run.stdout.index("test_listing_answers_200_with_valid_json"):]
+    assert "Every page of GET /v1.1/images/detail must answer 200 with valid JSON" in failure, failure[:3000]
+    assert "marker=" in failure  # the page that broke, to reproduce
+    messages = {e["id"]: e.get("message", "") for e in run.results["requirements"]}
+    for rid in ("GLANCE-V1-1-DETAIL-FILTER-NAME", "GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-LIMIT"):
+        assert outcomes[rid] == "skipped", (rid, outcomes[rid])
+        assert messages[rid] == f"not judged: the v1.1 listing is not JSON on page 2 ({VALID_JSON})", messages[rid]
+    # the first page is judged, the rest recorded as not judged
+    schema = next(e for e in run.results["requirements"] if e["id"] == "GLANCE-V1-1-DETAIL-SCHEMA")
+    assert schema["outcome"] == "passed", schema
+    assert any("the listing past the page where the v1.1 listing is not JSON on page 2" in item["reason"]
+               for item in schema["not_judged"]), schema
+
+
 def test_an_unreadable_v2_listing_fails_agrees_with_list_and_the_rest_is_not_judged(tmp_path: Path) -> None:
     with start_http_server(token=TOKEN, wrap=rewriting(replacing("/v2/images", MANY_ENTRIES))) as server:
         measured = measured_run(tmp_path / "reports", *V2, "tests/glance_v1/test_head.py", "--target", server.url,
