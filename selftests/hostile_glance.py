@@ -45,6 +45,15 @@ def rewriting(rewrite: Rewrite) -> Callable[[WSGIApp], WSGIApp]:
     return wrap
 
 
+def replacing(path: str, body: bytes) -> Rewrite:
+    """A rewrite: every 200 answer to a GET of `path` (whatever its query) becomes `body`."""
+
+    def rewrite(sent: str, status: int, data: Any) -> tuple[int, bytes] | None:
+        return (200, body) if sent == path and status == 200 else None
+
+    return rewrite
+
+
 def json_bytes(data: Any) -> bytes:
     """`data` as JSON text; lone surrogates written as \\u escapes, as a hostile target may send them."""
     return json.dumps(data).encode("ascii")

@@ -37,7 +37,8 @@ from conformance.targets.glance import GlanceClient
 from conformance.targets.http import BodyNotJSON, HttpTarget, OffOrigin
 from selftests import hostile
 from selftests.conftest import SuiteRun, run_suite
-from selftests.hostile_glance import json_bytes, rewriting
+from selftests.hostile_glance import json_bytes, replacing, rewriting
+from selftests.test_bounds import MEMORY_BOUND_KIB, measured_run
 
 TOKEN = "SEC\\RET123-hostile"  # a backslash: printed escaped (SEC\\RET123) in a repr
 USER, PASSWORD = "alice", "S3cretPW"
@@ -45,6 +46,10 @@ VIVADO = image_by_key("centos-vivado")
 CIRROS = image_by_key("cirros")
 ESCAPES = "\x1b[2J\x1b]0;TITLE\x07\u202e\x9b"
 DEEP = b"[" * 100_000 + b"]" * 100_000
+# 150,000 entries, each `{}` and its comma: about 300,000 JSON values, over the default --max-json-values (200,000)
+MANY_ENTRIES = b'{"images": [' + b",".join([b"{}"] * 150_000) + b"]}"
+VALID_JSON = "GLANCE-V1-1-DETAIL-VALID-JSON"
+AGREES_WITH_LIST = "GLANCE-V2-SHOW-AGREES-WITH-LIST"
 V2 = ("tests/glance_v2",)
 
 
@@ -264,12 +269,13 @@ def test_bad_data_fails_requirements_and_never_errors_nor_reaches_the_terminal(t
                         timeout=300)
     outcomes = run.outcomes()
     assert run.returncode == 1, run.stdout[-3000:]
-    # v2: the images that were fine are judged as on a clean target; nothing errors
-    assert "error" not in {o for rid, o in outcomes.items() if rid.startswith("GLANCE-V2-")}, outcomes
-    # v1.1: the unreadable listing fails VALID-JSON; what needs a walk of it says it cannot be judged (the
-    # suite's reading of a listing it cannot walk), never a RecursionError
+    # the images that were fine are judged as on a clean target; nothing errors, v1.1 included: the unreadable
+    # listing fails VALID-JSON, and what needs a walk of it is skipped naming that requirement
+    assert "error" not in outcomes.values(), outcomes
     messages = {e["id"]: e.get("message", "") for e in run.results["requirements"]}
-    assert all("cannot be judged" in messages[rid] for rid, o in outcomes.items() if o == "error"), messages
+    assert all(f"({VALID_JSON})" in messages[rid] for rid, o in outcomes.items()
+               if o == "skipped" and rid.startswith("GLANCE-V1-1-")), messages
+    assert outcomes["GLANCE-V1-1-DETAIL-FILTER-NAME"] == "skipped"
     assert "maximum recursion depth" not in run.stdout
     assert outcomes["GLANCE-V2-SHOW-200-JSON"] == "failed"  # the 100,000-deep body
     assert outcomes["GLANCE-V2-SHOW-ID-UUID"] == "failed"  # the two hostile ids
@@ -285,6 +291,92 @@ def test_bad_data_fails_requirements_and_never_errors_nor_reaches_the_terminal(t
     assert "\\x1b[2J" in console  # shown, escaped
     texts = outputs(run)
     assert "\x1b" not in texts["junit.xml"]
+
+
+# what needs a walk of the whole v1.1 listing (the ground truth), and so is not judged when it cannot be read
+V1_1_WALKED = ("GLANCE-V1-1-DETAIL-SCHEMA", "GLANCE-V1-1-DETAIL-PROPERTIES-OBJECT", "GLANCE-V1-1-DETAIL-HIDES-DELETED",
+               "GLANCE-V1-1-DETAIL-FILTER-NAME", "GLANCE-V1-1-DETAIL-FILTER-SOUND",
+               "GLANCE-V1-1-DETAIL-FILTER-COMPLETE", "GLANCE-V1-1-DETAIL-FILTER-MONOTONIC",
+               "GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-LIMIT", "GLANCE-V1-1-DETAIL-ACTIVE-SIZE",
+               "GLANCE-V1-HEAD-AGREES-WITH-DETAIL")
+
+
+@pytest.mark.parametrize(("body", "summary"), [
+    pytest.param(DEEP, "is not JSON on page 1", id="deep-json"),
+    pytest.param(b"<html><body>Service Unavailable</body></html>", "is not JSON on page 1", id="not-json"),
+    pytest.param(MANY_ENTRIES, "holds more JSON values than the suite parses on page 1 (raise --max-json-values)",
+                 id="150000-entries"),
+])
+def test_an_unreadable_v1_1_listing_fails_valid_json_and_the_rest_is_not_judged(tmp_path: Path, body: bytes,
+                                                                                  summary: str) -> None:
+    with start_http_server(token=TOKEN, wrap=rewriting(replacing("/v1.1/images/detail", body))) as server:
+        measured = measured_run(tmp_path / "reports", "tests/glance_v1", "--target", server.url, "--token", TOKEN,
+                                "--budget=120", timeout=300)
+    run = measured.run
+    outcomes = run.outcomes()
+    assert "error" not in outcomes.values(), (outcomes, run.stdout[-3000:])
+    assert {rid for rid, outcome in outcomes.items() if outcome == "failed"} == {VALID_JSON}, outcomes
+    messages = {e["id"]: e.get("message", "") for e in run.results["requirements"]}
+    for rid in V1_1_WALKED:
+        assert outcomes[rid] == "skipped", (rid, outcomes[rid], messages[rid])
+        assert messages[rid] == f"not judged: the v1.1 listing {summary} ({VALID_JSON})", messages[rid]
+    # bounded by the suite whatever the page holds, and recorded: the failure says which cap to raise
+    assert measured.peak_kib < MEMORY_BOUND_KIB, f"peak {measured.peak_kib // 1024} MB"
+    assert measured.elapsed < 120, measured.elapsed
+    if body is MANY_ENTRIES:
+        assert "raise --max-json-values" in messages[VALID_JSON], messages[VALID_JSON]
+
+
+def broken_after_the_first_page(app: Any) -> Any:
+    """A `wrap`: every v1.1 detail page asked for with a marker answers 200 with a body that is not JSON."""
+
+    def middleware(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == "/v1.1/images/detail" and "marker=" in environ.get("QUERY_STRING", ""):
+            body = b"<html>not json</html>"
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        return app(environ, start_response)
+
+    return middleware
+
+
+def test_a_v1_1_listing_broken_on_its_second_page_fails_valid_json(tmp_path: Path) -> None:
+    # five images a page: the ground truth's second page is the broken one, the first pages VALID-JSON asks are fine
+    with start_http_server(token=TOKEN, wrap=broken_after_the_first_page) as server:
+        run = run_suite(tmp_path / "reports", "tests/glance_v1/test_detail.py", "-p", "selftests.small_pages",
+                        "--target", server.url, "--token", TOKEN, timeout=300)
+    outcomes = run.outcomes()
+    assert "error" not in outcomes.values(), (outcomes, run.stdout[-3000:])
+    assert outcomes[VALID_JSON] == "failed", run.stdout[-3000:]
+    failure = run.stdout[run.stdout.index("test_listing_answers_200_with_valid_json"):]
+    assert "Every page of GET /v1.1/images/detail must answer 200 with valid JSON" in failure, failure[:3000]
+    assert "marker=" in failure  # the page that broke, to reproduce
+    messages = {e["id"]: e.get("message", "") for e in run.results["requirements"]}
+    for rid in ("GLANCE-V1-1-DETAIL-FILTER-NAME", "GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-LIMIT"):
+        assert outcomes[rid] == "skipped", (rid, outcomes[rid])
+        assert messages[rid] == f"not judged: the v1.1 listing is not JSON on page 2 ({VALID_JSON})", messages[rid]
+    # the first page is judged, the rest recorded as not judged
+    schema = next(e for e in run.results["requirements"] if e["id"] == "GLANCE-V1-1-DETAIL-SCHEMA")
+    assert schema["outcome"] == "passed", schema
+    assert any("the listing past the page where the v1.1 listing is not JSON on page 2" in item["reason"]
+               for item in schema["not_judged"]), schema
+
+
+def test_an_unreadable_v2_listing_fails_agrees_with_list_and_the_rest_is_not_judged(tmp_path: Path) -> None:
+    with start_http_server(token=TOKEN, wrap=rewriting(replacing("/v2/images", MANY_ENTRIES))) as server:
+        measured = measured_run(tmp_path / "reports", *V2, "tests/glance_v1/test_head.py", "--target", server.url,
+                                "--token", TOKEN, "--budget=120", timeout=300)
+    run = measured.run
+    outcomes = run.outcomes()
+    assert "error" not in outcomes.values(), (outcomes, run.stdout[-3000:])
+    assert {rid for rid, outcome in outcomes.items() if outcome == "failed"} == {AGREES_WITH_LIST}, outcomes
+    failure = run.stdout[run.stdout.index("test_show_equals_list_entry"):]
+    assert "raise --max-json-values" in failure, failure[:3000]
+    messages = {e["id"]: e.get("message", "") for e in run.results["requirements"]}
+    for rid in ("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-200-JSON", "GLANCE-V1-HEAD-200-EMPTY-BODY"):
+        assert outcomes[rid] == "skipped", (rid, outcomes[rid])
+        assert messages[rid] == f"not judged: no image discovered, GET /v2/images is no image list ({AGREES_WITH_LIST})"
+    assert measured.peak_kib < MEMORY_BOUND_KIB, f"peak {measured.peak_kib // 1024} MB"
 
 
 class _DeepInfo(ImageServicer):

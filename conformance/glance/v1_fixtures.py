@@ -94,7 +94,7 @@ def _hidden_images(request: pytest.FixtureRequest, sampled: set[str]) -> tuple[l
     except (NotOffered, TargetError) as exc:
         return [], f"none known: v1.1 detail is not offered ({str(exc)[:MAX_PROBE_TEXT]})"
     if everything.problem:
-        return [], "none known: the v1.1 changes-since listing cannot be walked"
+        return [], f"none known: {everything.unreadable}"
     by_status: dict[str, list[str]] = {"deleted": [], "killed": []}
     for entry in everything.entries:
         image_id, status = entry.get("id"), entry.get("status")
@@ -127,12 +127,12 @@ def v1_detail_walks(v1_1_detail_offered: None, glance: GlanceClient, run_state: 
 
 @pytest.fixture(scope="session")
 def v1_detail_universe(v1_detail_walks: tuple[Walk, Walk], request: pytest.FixtureRequest) -> Universe:
-    """The ground truth of the filter and paging tests; an error (not a failure) when the listing cannot be read."""
+    """The ground truth of the filter and paging tests. When a walk of it stopped early, what needs it is skipped,
+    naming the requirement the page that stopped it breaks (that requirement's own test fails on it)."""
     visible, everything = v1_detail_walks
     for walk in (visible, everything):
         if walk.problem:
-            pytest.fail(f"the v1.1 detail listing cannot be walked, so this cannot be judged: "
-                        f"GET ?{walk.query}: {walk.problem}", pytrace=False)
+            pytest.skip(f"not judged: {walk.unreadable}")
     shown = {e.get("id") for e in [*visible.entries, *everything.entries]}
     return Universe(visible, everything, [e for e in _v2_killed(request) if e["id"] not in shown])
 

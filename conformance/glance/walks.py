@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from conformance.evidence import Exchange
 from conformance.glance.filters import EPOCH
@@ -13,7 +14,7 @@ from conformance.glance.sample import DISCOVERY_FACTOR
 from conformance.glance.v1_json import read_json
 from conformance.short_repr import ShortRepr
 from conformance.targets.glance import GlanceClient
-from conformance.targets.http import HttpResponse
+from conformance.targets.http import BodyTooComplex, HttpResponse
 
 WALK_LIMIT = 1000  # upstream api_limit_max: one page holds a whole small catalogue
 # Pages a judging walk follows when the ground-truth walks were themselves cut at the page cap: the catalogue is
@@ -22,6 +23,10 @@ LARGE_CATALOGUE_PAGES = 2
 MAX_WALK_PAGES = 10  # the default of --max-pages: a listing whose markers never end must not keep the run forever
 _page_cap = MAX_WALK_PAGES  # the run's --max-pages, set when the run is configured
 _ground_truth_cut: str | None = None  # the option that raises the cut of the run's ground truth, when it was cut
+# The requirement a walk's problem breaks: the page that stopped it is judged there, not by what needs the walk.
+VALID_JSON = "GLANCE-V1-1-DETAIL-VALID-JSON"
+SCHEMA = "GLANCE-V1-1-DETAIL-SCHEMA"
+PAGINATION = "GLANCE-V1-1-DETAIL-PAGINATION"
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class Walk(ShortRepr):
     page_count: int = 0
     problem: str | None = None
     stopped_at: HttpResponse | None = None  # the answer that shows the problem
+    breaks: str | None = None  # the requirement the problem breaks
+    summary: str = ""  # the problem in a few words, for what cannot be judged past it
     truncated: bool = False  # stopped at the page cap with more pages to come
     max_pages: int = MAX_WALK_PAGES  # the page cap it walked under
     raise_hint: str = "--max-pages"  # the option that raises that cap
@@ -72,9 +79,16 @@ class Walk(ShortRepr):
         """What a walk cut at its page cap leaves unjudged (the same words for every such walk, so they add up)."""
         return f"completeness not judged for walks cut at {self.max_pages} pages (raise {self.raise_hint})"
 
-    def stop(self, problem: str, response: HttpResponse) -> Walk:
-        """The walk, stopped early by `problem` in `response`."""
-        self.problem, self.stopped_at = problem, response
+    @property
+    def unreadable(self) -> str:
+        """What stopped the walk and the requirement it breaks, as what needs the walk whole says why it is not
+        judged: `the v1.1 listing ?q is not JSON on page 1 (GLANCE-V1-1-DETAIL-VALID-JSON)`."""
+        query = f" ?{urlencode(self.query)}" if self.query else ""
+        return f"the v1.1 listing{query} {self.summary} ({self.breaks})"
+
+    def stop(self, problem: str, response: HttpResponse, summary: str, breaks: str) -> Walk:
+        """The walk, stopped early by `problem` in `response`, which breaks the requirement `breaks`."""
+        self.problem, self.stopped_at, self.summary, self.breaks = problem, response, summary, breaks
         return self
 
 
@@ -159,18 +173,23 @@ def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | 
     for _ in range(max_pages):
         response = glance.detail_v1_1(params)
         if response.status != 200:
-            return walk.stop(f"answered {response.status}, documented 200", response)
+            return walk.stop(f"answered {response.status}, documented 200", response,
+                             f"answered {response.status} on page {walk.page_count + 1}", VALID_JSON)
         try:
             body = read_json(response)
+        except BodyTooComplex as exc:
+            return walk.stop(str(exc), response, f"holds more JSON values than the suite parses on page "
+                                                 f"{walk.page_count + 1} (raise --max-json-values)", VALID_JSON)
         except AssertionError as exc:
-            return walk.stop(str(exc), response)
+            return walk.stop(str(exc), response, f"is not JSON on page {walk.page_count + 1}", VALID_JSON)
         walk.page_count += 1
         walk.first = walk.first or response.exchange
         if keep:
             walk.pages.append(Page(body, response.exchange))
         page = body.get("images") if isinstance(body, dict) else None
         if not isinstance(page, list) or not all(isinstance(e, dict) for e in page):
-            return walk.stop("the body is not {\"images\": [<object>, ...]}", response)
+            return walk.stop("the body is not {\"images\": [<object>, ...]}", response,
+                             f"is not {{\"images\": [<object>, ...]}} on page {walk.page_count}", SCHEMA)
         walk.ids.extend(str(e.get("id")) for e in page)
         if keep:
             walk.entries.extend(page)
@@ -181,7 +200,8 @@ def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | 
             return walk
         marker = str(page[-1].get("id"))
         if marker in seen_markers:
-            return walk.stop(f"marker {marker} was answered twice: the pages never end", response)
+            return walk.stop(f"marker {marker} was answered twice: the pages never end", response,
+                             "answers one marker twice: its pages never end", PAGINATION)
         seen_markers.add(marker)
         params["marker"] = marker
     walk.truncated = True

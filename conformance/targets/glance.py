@@ -65,8 +65,9 @@ class GlanceClient(ShortRepr):
     def list_v2(self, *, max_images: int) -> Listing:
         """The first `max_images` images `GET /v2/images` lists, following `next` links on the target's origin.
 
-        TargetError when the first page is no image list; a later page that is not, or a `next` link that points
-        off the origin (never requested), ends the listing with the problem and the exchange that shows it.
+        TargetError when the first page answers other than 200 (the target cannot be used); a page that is no image
+        list (the first one too: bad data is the target's failure, not the run's), or a `next` link that points off
+        the origin (never requested), ends the listing with the problem and the exchange that shows it.
         """
         listing = Listing()
         path = "/v2/images"
@@ -85,7 +86,7 @@ class GlanceClient(ShortRepr):
                 except (AssertionError, KeyError, TypeError) as exc:
                     problem = f"GET {response.url} did not answer an image list: {exc}"
             if problem is not None:
-                if not listing.pages:
+                if not listing.pages and response.status != 200:
                     raise TargetError(f"image discovery: {problem}")
                 return listing.stop(problem, response)
             listing.pages += 1
