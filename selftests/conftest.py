@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,22 +45,48 @@ class SuiteRun:
         return {entry["id"]: entry["outcome"] for entry in self.results["requirements"]}
 
 
-def run_suite(report_dir: Path, *args: str, timeout: float = 600, env: dict[str, str] | None = None) -> SuiteRun:
-    """Run `pytest ARGS` on the conformance tests in a fresh process and return what it produced."""
+def suite_command(report_dir: Path, args: tuple[str, ...], env: dict[str, str] | None = None
+                  ) -> tuple[list[str], dict[str, str]]:
+    """The command that runs `pytest ARGS` on the conformance tests, and its environment."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--report-dir={report_dir}", *args]
     ours = {name for option in OPTIONS for name in option.env}  # the run sees only the variables a test sets
     # OpenStack credentials (OS_AUTH_URL, OS_PASSWORD...) of the shell would turn the run into a Keystone one.
     clean_env = {k: v for k, v in os.environ.items() if k not in ours and not k.startswith("OS_")}
-    completed = subprocess.run(
-        command,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**clean_env, **(env or {})},
-        stdin=subprocess.DEVNULL,
-    )
+    return command, {**clean_env, **(env or {})}
+
+
+def run_suite(report_dir: Path, *args: str, timeout: float = 600, env: dict[str, str] | None = None) -> SuiteRun:
+    """Run `pytest ARGS` on the conformance tests in a fresh process and return what it produced."""
+    command, run_env = suite_command(report_dir, args, env)
+    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=run_env,
+                               stdin=subprocess.DEVNULL)
     return SuiteRun(completed.returncode, completed.stdout, completed.stderr, report_dir)
+
+
+MEMORY_BOUND_KIB = 300 * 1024  # peak resident memory of one run, whatever the target sends
+# the child runs the suite and says its peak memory: RUSAGE_CHILDREN of this process would mix in other runs
+MEASURE = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL).returncode;"
+           " print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)")
+
+
+@dataclass
+class Measured:
+    """A run of the suite with its wall time and the peak resident memory of its process."""
+
+    run: SuiteRun
+    elapsed: float
+    peak_kib: int
+
+
+def measured_run(report_dir: Path, *args: str, timeout: float = 300) -> Measured:
+    """Run `pytest ARGS` in a fresh process; its wall time and peak RSS (KiB) with it."""
+    command, env = suite_command(report_dir, args)
+    started = time.monotonic()
+    completed = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=REPO, capture_output=True, text=True,
+                               timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+    elapsed = time.monotonic() - started
+    *_, peak = completed.stderr.strip().splitlines() or ["0"]
+    return Measured(SuiteRun(completed.returncode, completed.stdout, completed.stderr, report_dir), elapsed, int(peak))
 
 
 @pytest.fixture

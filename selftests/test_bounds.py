@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -20,7 +18,6 @@ import zlib
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from contextlib import contextmanager
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -29,45 +26,12 @@ import grpc
 import pytest
 
 from conformance.evidence import Exchange
-from conformance.options import OPTIONS
 from conformance.proto import runtime_v1_pb2
-from selftests.conftest import REPO, SuiteRun
+from selftests.conftest import MEMORY_BOUND_KIB, REPO, SuiteRun, measured_run, suite_command
 
 HTTP_TESTS = ("tests/glance_v2", "tests/glance_v1")
 SLACK = 25.0  # seconds for pytest to start and write its reports on a loaded machine
-MEMORY_BOUND_KIB = 300 * 1024
 REPORTS = ("report.html", "junit.xml", "results.json")
-
-# the child runs the suite and says its peak memory: RUSAGE_CHILDREN of this process would mix in other runs
-MEASURE = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL).returncode;"
-           " print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)")
-
-
-@dataclass
-class Measured:
-    """A run of the suite with its wall time and the peak resident memory of its process."""
-
-    run: SuiteRun
-    elapsed: float
-    peak_kib: int
-
-
-def _command(report_dir: Path, args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--report-dir={report_dir}", *args]
-    ours = {name for option in OPTIONS for name in option.env}
-    return command, {k: v for k, v in os.environ.items() if k not in ours}
-
-
-def measured_run(report_dir: Path, *args: str, timeout: float = 300) -> Measured:
-    """Run `pytest ARGS` in a fresh process; its wall time and peak RSS (KiB) with it."""
-    command, env = _command(report_dir, args)
-    started = time.monotonic()
-    completed = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=REPO, capture_output=True, text=True,
-                               timeout=timeout, env=env, stdin=subprocess.DEVNULL)
-    elapsed = time.monotonic() - started
-    *_, peak = completed.stderr.strip().splitlines() or ["0"]
-    return Measured(SuiteRun(completed.returncode, completed.stdout, completed.stderr, report_dir), elapsed, int(peak))
-
 
 def assert_reports(run: SuiteRun) -> None:
     """All three reports are there and results.json is whole."""
@@ -212,7 +176,7 @@ def test_budget_ends_the_run_within_budget_plus_one_timeout(tmp_path: Path, answ
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_ends_the_run_with_all_three_reports(tmp_path: Path, signum: int) -> None:
     report_dir = tmp_path / "reports"
-    command, env = _command(report_dir, (*HTTP_TESTS, "--timeout=3", "--budget=600"))
+    command, env = suite_command(report_dir, (*HTTP_TESTS, "--timeout=3", "--budget=600"))
     with http_target(endless_pages) as url:
         process = subprocess.Popen([*command, "--target", url], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

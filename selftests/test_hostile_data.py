@@ -36,9 +36,8 @@ from conformance.run.state import RunState
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import BodyNotJSON, HttpTarget, OffOrigin
 from selftests import hostile
-from selftests.conftest import SuiteRun, run_suite
+from selftests.conftest import MEMORY_BOUND_KIB, SuiteRun, measured_run, run_suite
 from selftests.hostile_glance import json_bytes, replacing, rewriting
-from selftests.test_bounds import MEMORY_BOUND_KIB, measured_run
 
 TOKEN = "SEC\\RET123-hostile"  # a backslash: printed escaped (SEC\\RET123) in a repr
 USER, PASSWORD = "alice", "S3cretPW"
