@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -381,8 +382,16 @@ def filter_values(observed: Observed) -> dict[str, st.SearchStrategy[tuple[str, 
 def queries(observed: Observed, *, min_filters: int = 1, max_filters: int = 4, exclude: Iterable[str] = (),
             among: Sequence[str] = FILTERS) -> st.SearchStrategy[Query]:
     """Queries combining distinct filters of `among`, with values the target's images have and arbitrary ones."""
+    return _queries(observed, min_filters, max_filters, frozenset(exclude), tuple(among))
+
+
+# Tests draw these inside each example: the same strategy object is handed back, so hypothesis validates it once
+# rather than once per example (what is drawn depends on the strategy's structure only, not on its identity).
+@lru_cache(maxsize=64)
+def _queries(observed: Observed, min_filters: int, max_filters: int, exclude: frozenset[str],
+             among: tuple[str, ...]) -> st.SearchStrategy[Query]:
     values = filter_values(observed)
-    kinds = [kind for kind in among if kind not in set(exclude)]
+    kinds = [kind for kind in among if kind not in exclude]
     chosen = st.lists(st.sampled_from(kinds), min_size=min_filters, max_size=min(max_filters, len(kinds)), unique=True)
     return chosen.flatmap(lambda ks: st.tuples(*(values[k] for k in ks)).map(dict))
 
@@ -395,6 +404,7 @@ def _not_a_count(value: str) -> bool:
         return True
 
 
+@cache
 def invalid_values(param: str) -> st.SearchStrategy[str]:
     """Values of `param` that upstream rejects with 400 under any reading of the documents."""
     if param in ("size_min", "size_max", "limit"):
