@@ -28,19 +28,12 @@ def loads(text: str | bytes | bytearray, **kwargs: Any) -> Any:
 
 def depth(value: Any) -> int:
     """How deeply arrays and objects nest in `value` (0 for a scalar), counted without recursion."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
+    level = 0
+    containers = [value] if isinstance(value, (dict, list)) else []
+    while containers:  # one nesting level at a time
         level += 1
-        deepest = max(deepest, level)
         if level > MAX_DEPTH:
             return level  # deep enough to refuse; no need to walk the rest
-        stack.extend((child, level) for child in children)
-    return deepest
+        containers = [child for item in containers for child in (item.values() if isinstance(item, dict) else item)
+                      if isinstance(child, (dict, list))]
+    return level

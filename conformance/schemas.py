@@ -87,6 +87,11 @@ def json_text_fields(name: str) -> list[str]:
 
 def field_specs(name: str) -> list[FieldSpec]:
     """The top-level properties the schema `name` declares, through `$ref` and `allOf`."""
+    return list(_field_specs(name))
+
+
+@cache  # the schemas do not change during a run; tests ask once per field
+def _field_specs(name: str) -> tuple[FieldSpec, ...]:
     properties: dict[str, bool] = {}
 
     def walk(node: dict[str, Any], base: str) -> None:
@@ -101,7 +106,7 @@ def field_specs(name: str) -> list[FieldSpec]:
             properties[prop] = True
 
     walk(schema(name), name)
-    return [FieldSpec(prop, required) for prop, required in properties.items()]
+    return tuple(FieldSpec(prop, required) for prop, required in properties.items())
 
 
 def field_error_lines(name: str, instance: Any, field: str, enums: Enums = ()) -> list[str]:
