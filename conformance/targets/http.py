@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import queue
 import re
 import socket
 import ssl
 import threading
 import time
+import weakref
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
@@ -138,6 +141,38 @@ class HttpResponse(ShortRepr):
             ) from None
 
 
+class _Worker:
+    """One thread that sends a target's requests one at a time, so that the caller can stop waiting at a deadline.
+
+    Kept for the run rather than started per request (a thread start costs about as much CPU as a small exchange);
+    a worker stuck on a request is retired and replaced.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], list[Any], threading.Event] | None] = queue.SimpleQueue()
+        threading.Thread(target=self._serve, daemon=True, name="conformance-http").start()
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            call, outcome, done = job
+            outcome.append(call())
+            done.set()
+            del job, call, outcome, done  # the answer is the caller's now; waiting for the next job must not hold it
+
+    def run(self, call: Callable[[], Any], timeout: float) -> Any:
+        """What `call` returned, or None when it did not return within `timeout` seconds."""
+        outcome: list[Any] = []
+        done = threading.Event()
+        self._jobs.put((call, outcome, done))
+        if not done.wait(max(timeout, 0.0)):
+            return None
+        return outcome[0]
+
+    def retire(self) -> None:
+        """Let the thread end once its current request does; it takes no more."""
+        self._jobs.put(None)
+
+
 @dataclass
 class _Answer:
     status: int
@@ -175,6 +210,7 @@ class HttpTarget(ShortRepr):
         self.verify = verify
         self.signer = signer
         self.session = self._new_session()
+        self._worker: _Worker | None = None
 
     def __repr__(self) -> str:
         auth = "renewed" if self.credentials else "set" if self.token else "none"
@@ -347,21 +383,21 @@ class HttpTarget(ShortRepr):
     def _send(self, method: str, url: str, headers: dict[str, str], data: bytes | None, started: float) -> _Answer:
         """Run the request in a worker so a target that drips bytes cannot hold the run past the timeout or budget."""
         limit = bounds.BOUNDS.call_limit(self.timeout, f"{method} {url}")
-        outcome: list[_Answer | BaseException] = []
-        worker = threading.Thread(
-            target=lambda: outcome.append(self._attempt(method, url, headers, data, started + limit, limit)),
-            daemon=True, name="conformance-http",
-        )
-        worker.start()
+        if self._worker is None:
+            self._worker = _Worker()
+            weakref.finalize(self, self._worker.retire)  # its thread ends with the target
         # Per-read timeouts and the deadline are enforced inside; this bound catches answers that trickle in
         # below them, headers included.
-        worker.join(started + limit + 1.0 - time.monotonic())
-        if worker.is_alive() or not outcome:
+        outcome = self._worker.run(lambda: self._attempt(method, url, headers, data, started + limit, limit),
+                                   started + limit + 1.0 - time.monotonic())
+        if outcome is None:
+            self._worker.retire()  # it still holds the stuck request; later requests get a fresh worker
+            self._worker = None
             self._abandon_session()
             if bounds.BOUNDS.used_up():
                 raise bounds.BOUNDS.exhausted(f"{method} {url} cut")
             raise TargetError(f"{method} {url}: answer not complete within {limit:g}s")
-        result = outcome[0]
+        result = outcome
         if isinstance(result, TargetError) and not isinstance(result, BudgetExhausted) and bounds.BOUNDS.used_up():
             raise bounds.BOUNDS.exhausted(f"{method} {url} cut")
         if isinstance(result, BaseException):
