@@ -20,8 +20,7 @@ import pytest
 
 from conformance import catalog
 from conformance.short_repr import ShortRepr, shown_address
-from conformance.targets.auth import generated_token
-from conformance.targets.http import split_userinfo
+from conformance.targets.auth import generated_token, split_userinfo
 from conformance.targets.signing import AK_ENV, EXTRA, SECURITY_TOKEN_ENV, SK_ENV
 
 if TYPE_CHECKING:

@@ -6,6 +6,7 @@ import secrets
 import string
 from collections.abc import Mapping
 from typing import Protocol
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from conformance._compat import StrEnum
 
@@ -72,3 +73,13 @@ def _same_kind(char: str) -> str:
         if char in alphabet:
             return secrets.choice(alphabet)
     return char  # separators such as -, _, = and . keep their place
+
+
+def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """`url` without `user:password@`, and (user, password) percent-decoded when the URL carried them."""
+    split = urlsplit(url)
+    if "@" not in split.netloc:
+        return url, None
+    userinfo, _, host = split.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return urlunsplit(split._replace(netloc=host)), (unquote(user), unquote(password))

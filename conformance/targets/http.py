@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import requests
 import urllib3
@@ -27,7 +27,15 @@ from conformance.evidence import Exchange, ExchangeLog
 from conformance.reproduce import Replay, tls_options
 from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets import bounds
-from conformance.targets.auth import TOKEN_HEADER, Auth, CredentialSource, RequestSigner, forged_token, token_headers
+from conformance.targets.auth import (
+    TOKEN_HEADER,
+    Auth,
+    CredentialSource,
+    RequestSigner,
+    forged_token,
+    split_userinfo,
+    token_headers,
+)
 from conformance.targets.errors import BudgetExhausted, TargetError
 
 BODY_CAP = 8 * 1024 * 1024  # bytes read of any response body; the rest is not read
@@ -39,16 +47,6 @@ ACCEPT_ENCODING = "gzip, deflate"  # the only encodings the suite decodes itself
 
 class BodyNotJSON(AssertionError):
     """The target answered a body that is not valid JSON where JSON is documented."""
-
-
-def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
-    """`url` without `user:password@`, and (user, password) percent-decoded when the URL carried them."""
-    split = urlsplit(url)
-    if "@" not in split.netloc:
-        return url, None
-    userinfo, _, host = split.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    return urlunsplit(split._replace(netloc=host)), (unquote(user), unquote(password))
 
 
 def basic_authorization(user: str, password: str) -> str:
