@@ -55,6 +55,19 @@ def walked(glance: GlanceClient, query: Query, problems: Problems, *, keep: bool
     return walk
 
 
+def judge_complete(walk: Walk | None, query: Query, universe: Universe, case: Case, problems: Problems,
+                   shown: str = "") -> None:
+    """Note each image of the ground truth that matches `query` but `walk` did not return (a cut walk is not judged)."""
+    if walk is None:
+        return
+    if walk.truncated:
+        problems.not_judged(walk.cut_reason)
+        return
+    problems.judged("queries")
+    for line in missing(universe.entries_for(query), set(walk.ids), query, case=case):
+        problems.add(f"{shown}{line}", walk.exchange)
+
+
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SOUND")
 @given(data=st.data())
 def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient,
@@ -86,13 +99,7 @@ def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceCli
     query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
     problems = Problems(f"{url(query)} must return every image of the unfiltered listing that matches every filter "
                         f"({v1_filter_case})")
-    walk = walked(glance, query, problems)
-    if walk is not None and walk.truncated:
-        problems.not_judged(walk.cut_reason)
-    elif walk is not None:
-        problems.judged("queries")
-        for line in missing(v1_detail_universe.entries_for(query), set(walk.ids), query, case=v1_filter_case):
-            problems.add(line, walk.exchange)
+    judge_complete(walked(glance, query, problems), query, v1_detail_universe, v1_filter_case, problems)
     problems.check()
 
 
@@ -115,13 +122,8 @@ def test_each_image_is_returned_by_its_own_filters(glance: GlanceClient, v1_deta
         problems.not_judged(f"{len(own) - MAX_OWN_QUERIES} more distinct combinations of name and formats")
     for pairs in list(own)[:MAX_OWN_QUERIES]:
         query = dict(pairs)
-        walk = walked(glance, query, problems)
-        if walk is not None and walk.truncated:
-            problems.not_judged(walk.cut_reason)
-        elif walk is not None:
-            problems.judged("queries")
-            for line in missing(v1_detail_universe.entries_for(query), set(walk.ids), query, case=v1_filter_case):
-                problems.add(f"{url(query)}: {line}", walk.exchange)
+        judge_complete(walked(glance, query, problems), query, v1_detail_universe, v1_filter_case, problems,
+                       shown=f"{url(query)}: ")
     problems.check()
 
 
