@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from conformance import json_text
 from conformance.evidence import Exchange
 from conformance.glance.disk_data import image_data
 from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import JSON, GlanceClient, image_path
-from conformance.targets.http import HttpResponse, HttpTarget
+from conformance.targets.http import BodyNotJSON, HttpResponse, HttpTarget
 
 NAME_PREFIX = "conformance-fixture-"
 RUN_ID_PROPERTY = "conformance_run_id"
@@ -255,9 +254,8 @@ class ImageWriter:
 
 def _created_field(response: HttpResponse, key: str) -> str | None:
     try:
-        response.check_json_values()
-        body = json_text.loads(response.body)
-    except (AssertionError, ValueError):
+        body = response.json()
+    except BodyNotJSON:
         return None
     value = body.get(key) if isinstance(body, dict) else None
     return value if isinstance(value, str) and value else None

@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 
-from conformance import json_text
 from conformance.glance.filters import PROPERTY_PREFIX, Case, Query, describe, matches_filter
 from conformance.glance.v1_headers import Headed
 from conformance.glance.walks import Walk
 from conformance.glance.write_mode import WrittenImage, WrittenSet, ground_truth_problems
-from conformance.targets.http import HttpResponse
+from conformance.targets.http import BodyNotJSON, BodyTooComplex, HttpResponse
 from conformance.timestamps import format_time, parse_time
 
 READ_ONLY = ("write mode is off: run with --allow-writes to judge against images the run created "
@@ -41,11 +40,10 @@ def show_problems(image: WrittenImage, response: HttpResponse) -> list[str]:
     if response.status != 200:
         return [f"{label}: answered {response.status}, documented 200 for the image this run created"]
     try:
-        response.check_json_values()
-        body = json_text.loads(response.body)
-    except AssertionError as exc:
+        body = response.json()
+    except BodyTooComplex as exc:
         return [f"{label}: {exc}"]
-    except ValueError:
+    except BodyNotJSON:
         return [f"{label}: the body is not JSON"]
     if not isinstance(body, dict):
         return [f"{label}: the body is not a JSON object"]
