@@ -177,6 +177,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("schema_field", fields, ids=fields)
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """In a conformance run, leave unimported the test folders of a family the run does not certify."""
+    if not _active(config) or collection_path in activation.argument_paths(config):
+        return None  # a folder named on the command line is collected (and its tests deselected) as asked
+    family = activation.family_of_folder(collection_path)
+    return True if family is not None and family not in _state(config).config.families else None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep the tests of the families and profiles under test; label each with its requirements and markers.

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 from conformance import OPERATIONS, catalog, schemas
 from conformance.options import DEFAULT_PROFILES
 from conformance.reference.cri import faults as cri_faults
+from conformance.reference.cri_server import start_cri_server
 from conformance.run.selection import operation_marker
-from selftests.conftest import REPO, SuiteRun
+from selftests.conftest import REPO, SuiteRun, suite_command
 
 # What the default run certifies: every requirement of the default profiles of both families.
 PROFILES = {family: catalog.profiles()[name] for family, name in DEFAULT_PROFILES.items()}
@@ -82,3 +85,21 @@ def test_markers_are_listed() -> None:
                                                    ("cri.ImageStatus", "cri_image_status")])
 def test_operation_marker_names(operation: str, marker: str) -> None:
     assert operation_marker(operation) == marker
+
+
+def test_a_run_of_one_family_leaves_the_other_familys_tests_unimported(tmp_path) -> None:
+    socket_dir = tempfile.mkdtemp(prefix="cri-", dir="/tmp")  # unix socket paths are limited to 107 bytes
+    cri = start_cri_server(socket_path=os.path.join(socket_dir, "cri.sock"))
+    try:
+        command, env = suite_command(tmp_path / "reports", ("--target", f"unix://{socket_dir}/cri.sock"))
+        code = ("import sys, pytest; status = int(pytest.main(sys.argv[1:])); "
+                "print('imported:', sorted(m for m in sys.modules if m.startswith(('conformance.glance', 'requests'))),"
+                " 'exit', status)")
+        done = subprocess.run([sys.executable, "-c", code, *command[3:]], cwd=REPO, capture_output=True, text=True,
+                              env=env, timeout=300, stdin=subprocess.DEVNULL)
+    finally:
+        cri.stop()
+        os.rmdir(socket_dir)
+    assert done.stdout.splitlines()[-1] == "imported: [] exit 0", done.stdout[-3000:]
+    record = SuiteRun(0, done.stdout, done.stderr, tmp_path / "reports").results
+    assert record["verdict"] == "pass" and {e["operation"].split(".")[0] for e in record["requirements"]} == {"cri"}

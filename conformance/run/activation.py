@@ -81,6 +81,14 @@ def family_of_module(root: Path, module: Path) -> str:
     return "cri" if module.relative_to(root).parts[0].startswith("cri") else "http"
 
 
+def family_of_folder(path: Path) -> str | None:
+    """The family of a suite test folder (tests/cri, tests/glance_v2, ...); None for any other path."""
+    for root in suite_test_dirs():
+        if path.parent == root and path.is_dir() and not path.name.startswith(("_", ".")):
+            return family_of_module(root, path)
+    return None
+
+
 def _module_path(name: str) -> Path | None:
     try:
         spec = importlib.util.find_spec(name)
