@@ -63,6 +63,11 @@ def run_suite(report_dir: Path, *args: str, timeout: float = 600, env: dict[str,
     return SuiteRun(completed.returncode, completed.stdout, completed.stderr, report_dir)
 
 
+def outside_short_summary(output: str) -> list[str]:
+    """The lines of `output` but pytest's short summary ones, which repeat each message in full when CI is set."""
+    return [line for line in output.splitlines() if not line.startswith(("ERROR ", "FAILED "))]
+
+
 MEMORY_BOUND_KIB = 300 * 1024  # peak resident memory of one run, whatever the target sends
 # the child runs the suite and says its peak memory: RUSAGE_CHILDREN of this process would mix in other runs
 MEASURE = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL).returncode;"
