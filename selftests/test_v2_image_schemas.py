@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from requests.structures import CaseInsensitiveDict
+from urllib3 import HTTPHeaderDict
 
 from conformance import schemas
 from conformance.evidence import Exchange
@@ -34,7 +34,7 @@ def _body(key: str = "centos-vivado", **changes: Any) -> dict[str, Any]:
 def _answer(body: object, status: int = 200) -> HttpResponse:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     url = "http://target.invalid/v2/schemas/image"
-    return HttpResponse(status=status, headers=CaseInsensitiveDict({"Content-Type": "application/json"}), body=raw,
+    return HttpResponse(status=status, headers=HTTPHeaderDict({"Content-Type": "application/json"}), body=raw,
                         url=url, exchange=Exchange(protocol="http", method="GET", target=url))
 
 

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
-import requests
 import urllib3
-from requests.structures import CaseInsensitiveDict
+from urllib3 import HTTPHeaderDict
 
 from conformance import json_text
 from conformance.evidence import Exchange, ExchangeLog
@@ -94,7 +93,7 @@ class HttpResponse(ShortRepr):
     """What the target answered, body capped, with the censored exchange that shows it."""
 
     status: int
-    headers: CaseInsensitiveDict[str]
+    headers: HTTPHeaderDict
     body: bytes
     url: str
     exchange: Exchange
@@ -174,7 +173,7 @@ class _Worker:
 @dataclass
 class _Answer:
     status: int
-    headers: CaseInsensitiveDict[str]
+    headers: HTTPHeaderDict
     body: bytes
 
 
@@ -207,7 +206,8 @@ class HttpTarget(ShortRepr):
         self.credentials = credentials
         self.verify = verify
         self.signer = signer
-        self.session = self._new_session()
+        self.sent_headers = self._default_headers()  # on every request, before its own
+        self.pool = self._new_pool()
         self._worker: _Worker | None = None
 
     def __repr__(self) -> str:
@@ -290,7 +290,7 @@ class HttpTarget(ShortRepr):
         signed = self.signer is not None and auth == Auth.RUN
         if self.signer is not None and signed:
             headers = self.signer.sign(method, url, headers, data)
-        sent = {**self._session_headers(), **headers}
+        sent = {**self.sent_headers, **headers}
         replay = self._replay(auth, credentials, signed, binary_body=payload is None and data is not None)
         exchange = Exchange(protocol="http", method=method, target=url, request_headers=sent, request_body=shown_body,
                             replay=replay)
@@ -302,7 +302,7 @@ class HttpTarget(ShortRepr):
         return self._answered(exchange, started, url, answer)
 
     def head_raw(self, path: str, *, auth: Auth = Auth.RUN) -> HttpResponse:
-        """HEAD `path` over a plain socket, reading every byte after the headers (requests never reads them)."""
+        """HEAD `path` over a plain socket, reading every byte after the headers (a pool never reads them)."""
         response = self._head_raw_once(path, auth)
         if response.status == 401 and self._renewed(auth):
             response = self._head_raw_once(path, auth)
@@ -311,7 +311,7 @@ class HttpTarget(ShortRepr):
     def _head_raw_once(self, path: str, auth: Auth) -> HttpResponse:
         url = self.url(path)
         parts = urlsplit(url)
-        sent = {name: value for name, value in self._session_headers().items() if name.lower() != "connection"}
+        sent = dict(self.sent_headers)
         credentials = self._credentials(auth, "HEAD", url)
         sent.update({"Host": parts.netloc, "Connection": "close", **credentials})
         signed = self.signer is not None and auth == Auth.RUN
@@ -336,7 +336,7 @@ class HttpTarget(ShortRepr):
         except (IndexError, ValueError):
             error = TargetError(f"HEAD {url}: not an HTTP answer: {status_line[:100]!r}")
             raise self._failed(exchange, started, error) from None
-        headers = CaseInsensitiveDict({k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines)})
+        headers = HTTPHeaderDict({k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines)})
         return self._answered(exchange, started, url, _Answer(status, headers, body))
 
     def _credentials(self, auth: Auth, method: str, url: str) -> dict[str, str]:
@@ -358,10 +358,15 @@ class HttpTarget(ShortRepr):
         """After a 401 to the run's own credentials: renew them, and whether the request is worth sending again."""
         return auth == Auth.RUN and self.credentials is not None and self.credentials.renew()
 
-    def _session_headers(self) -> dict[str, str]:
-        """The headers the session sends with every request, as text."""
-        return {name: value if isinstance(value, str) else value.decode("latin-1")
-                for name, value in self.session.headers.items()}
+    def _default_headers(self) -> dict[str, str]:
+        """The headers every request carries (its own headers may replace them)."""
+        from conformance import __version__
+
+        headers = {"User-Agent": f"image-api-conformance/{__version__}", "Accept-Encoding": ACCEPT_ENCODING,
+                   "Accept": "*/*"}
+        if self._basic_auth:
+            headers["Authorization"] = basic_authorization(*self._basic_auth)
+        return headers
 
     def _answered(self, exchange: Exchange, started: float, url: str, answer: _Answer) -> HttpResponse:
         exchange.status = answer.status
@@ -391,7 +396,7 @@ class HttpTarget(ShortRepr):
         if outcome is None:
             self._worker.retire()  # it still holds the stuck request; later requests get a fresh worker
             self._worker = None
-            self._abandon_session()
+            self._abandon_pool()
             if bounds.BOUNDS.used_up():
                 raise bounds.BOUNDS.exhausted(f"{method} {url} cut")
             raise TargetError(f"{method} {url}: answer not complete within {limit:g}s")
@@ -412,46 +417,52 @@ class HttpTarget(ShortRepr):
         except BaseException as exc:  # handed to the caller's thread, raised there
             return exc
 
-    def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        session.headers["Accept-Encoding"] = ACCEPT_ENCODING
-        session.verify = self.verify
-        session.trust_env = False  # a vendor's proxy settings must not reroute a certification run
-        if self._basic_auth:
-            session.headers["Authorization"] = basic_authorization(*self._basic_auth)
-        return session
+    def _new_pool(self) -> urllib3.HTTPConnectionPool:
+        """Connections to the target's origin alone: no proxy from the environment, no retry, no redirect."""
+        options: dict[str, Any] = {"maxsize": 1, "retries": False}
+        if self.base_url.lower().startswith("https:"):
+            if self.verify is False:
+                options.update(cert_reqs="CERT_NONE", assert_hostname=False)
+            else:
+                options.update(cert_reqs="CERT_REQUIRED",
+                               ca_certs=self.verify if isinstance(self.verify, str) else _default_ca_bundle())
+        return urllib3.connection_from_url(self.base_url, **options)
 
-    def _abandon_session(self) -> None:
-        """Drop a session whose connection a stuck worker still holds; later requests get a fresh one."""
-        stale, self.session = self.session, self._new_session()
+    def _abandon_pool(self) -> None:
+        """Drop a pool whose connection a stuck worker still holds; later requests get a fresh one."""
+        stale, self.pool = self.pool, self._new_pool()
         stale.close()
 
     def _receive(self, method: str, url: str, headers: dict[str, str], data: bytes | None, deadline: float,
                  limit: float) -> _Answer:
+        what = f"{method} {url}"
         try:
-            with self.session.request(
+            raw = self.pool.urlopen(
+                method, urllib3.util.parse_url(url).request_uri, body=data, headers={**self.sent_headers, **headers},
                 # never follow a redirect: a Location is judged, not requested (it may name another origin)
-                method, url, headers=headers, data=data, timeout=limit, stream=True, allow_redirects=False
-            ) as raw:
-                body = b"" if method == "HEAD" else _read_body(raw, deadline, f"{method} {url}", limit)
-                return _Answer(raw.status_code, raw.headers, body)
-        except requests.exceptions.SSLError as exc:
-            raise TargetError(f"{method} {url}: TLS failed: {_first_line(exc)}") from None
-        except requests.exceptions.Timeout:
-            raise TargetError(f"{method} {url}: no answer within {limit:g}s") from None
-        except requests.exceptions.ConnectionError as exc:
-            raise TargetError(f"{method} {url}: connection failed: {_first_line(exc)}") from None
-        except requests.exceptions.RequestException as exc:
-            raise TargetError(f"{method} {url}: {_first_line(exc)}") from None
-        except (zlib.error, EOFError) as exc:
-            raise TargetError(f"{method} {url}: body not decodable as its Content-Encoding: {exc}") from None
-        # the body is read from urllib3's stream, whose errors requests does not translate
-        except urllib3.exceptions.ReadTimeoutError:
-            raise TargetError(f"{method} {url}: no answer within {limit:g}s") from None
-        except (urllib3.exceptions.ProtocolError, OSError) as exc:
-            raise TargetError(f"{method} {url}: connection failed: {_first_line(exc)}") from None
+                retries=False, redirect=False, assert_same_host=False,
+                timeout=urllib3.Timeout(connect=limit, read=limit),
+                preload_content=False, decode_content=False,  # undone here, chunk by chunk under the body cap
+            )
         except urllib3.exceptions.HTTPError as exc:
-            raise TargetError(f"{method} {url}: {_first_line(exc)}") from None
+            raise _transport_error(what, exc, limit) from None
+        except (OSError, ValueError) as exc:  # ValueError: a header value http.client refuses to send
+            raise TargetError(f"{what}: connection failed: {_first_line(exc)}") from None
+        complete = False
+        try:
+            body = b"" if method == "HEAD" else _read_body(raw, deadline, what, limit)
+            complete = True
+            return _Answer(raw.status, raw.headers, body)
+        except urllib3.exceptions.HTTPError as exc:
+            raise _transport_error(what, exc, limit) from None
+        except (zlib.error, EOFError) as exc:
+            raise TargetError(f"{what}: body not decodable as its Content-Encoding: {exc}") from None
+        except OSError as exc:
+            raise TargetError(f"{what}: connection failed: {_first_line(exc)}") from None
+        finally:
+            if not complete:
+                raw.close()  # unread bytes would be taken for the next answer: this connection is not reused
+            raw.release_conn()
 
     def _socket_exchange(self, host: str, port: int, tls: bool, request: bytes) -> bytes:
         """Send `request` and read until the server closes, the cap, or a short wait after the headers."""
@@ -483,14 +494,36 @@ class HttpTarget(ShortRepr):
             return data
 
 
-def _read_body(raw: requests.Response, deadline: float, what: str, limit: float) -> bytes:
+def _transport_error(what: str, exc: urllib3.exceptions.HTTPError, limit: float) -> TargetError:
+    """The TargetError of a request that got no (complete) answer."""
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):  # a subclass of ConnectTimeoutError, yet refused
+        return TargetError(f"{what}: connection failed: {_first_line(exc)}")
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return TargetError(f"{what}: TLS failed: {_first_line(exc)}")
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return TargetError(f"{what}: no answer within {limit:g}s")
+    if isinstance(exc, urllib3.exceptions.ProtocolError):
+        return TargetError(f"{what}: connection failed: {_first_line(exc)}")
+    return TargetError(f"{what}: {_first_line(exc)}")
+
+
+def _default_ca_bundle() -> str | None:
+    """The CA bundle certificates are checked against by default: certifi's when installed, else the system's."""
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
+
+
+def _read_body(raw: urllib3.BaseHTTPResponse, deadline: float, what: str, limit: float) -> bytes:
     """The body, decoded as it streams in: TargetError past BODY_CAP decoded bytes (compression bombs included)
     or past the deadline; nothing read is kept alive by the error."""
     decoder = _Decoder(raw.headers.get("Content-Encoding", ""))
     body = bytearray()
     over_cap = False
     try:
-        for chunk in raw.raw.stream(CHUNK, decode_content=False):
+        for chunk in raw.stream(CHUNK, decode_content=False):
             body += decoder.feed(chunk, BODY_CAP - len(body))
             if time.monotonic() > deadline:
                 raise TargetError(f"{what}: response not complete within {limit:g}s")
@@ -571,7 +604,7 @@ class _Stage:
 
 
 def _first_line(exc: BaseException) -> str:
-    """The useful part of a requests/urllib3 error: the OS error when there is one, else its first line."""
+    """The useful part of a urllib3 or socket error: the OS error when there is one, else its first line."""
     text = str(exc) or type(exc).__name__
     root = re.search(r"\[Errno -?\d+\] [^'\")\]]+", text)
     if root:
