@@ -6,6 +6,7 @@ A run is a conformance run when it collects the suite's tests or is given a suit
 
 from __future__ import annotations
 
+import gc
 import importlib
 import time
 from collections.abc import Generator
@@ -338,6 +339,14 @@ def _safe_report(report: pytest.TestReport, censor: Censor) -> None:
         if censor.leaks(text) or not is_inert(text):
             report.longrepr = inert(censor.text(text))
     report.sections = [(title, inert(censor.text(content))) for title, content in report.sections]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Before the first test: keep the garbage collector off what the run holds for its whole length."""
+    if _active(session.config):
+        # The modules, schemas, catalogue and collected items live until the end; each full collection would walk
+        # them again (hypothesis runs one when it registers its PRNG, pytest several as the run ends).
+        gc.freeze()
 
 
 @pytest.hookimpl(tryfirst=True)
