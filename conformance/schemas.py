@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -157,25 +158,43 @@ class Validation:
 VALIDATIONS_KEPT = 512  # documents whose validation is remembered (the run's sample is far smaller)
 # (schema, enums, id of the document) -> (the document, its validation). The document is held so that its id
 # cannot be reused by another object while the entry lives; a fixture's body is validated once for every test.
-_validations: OrderedDict[tuple[str, Enums, int], tuple[Any, Validation]] = OrderedDict()
+_by_object: OrderedDict[tuple[str, Enums, int], tuple[Any, Validation]] = OrderedDict()
+# (schema, enums, fingerprint of the content) -> its validation: equal answers (one CRI image asked for by id,
+# tag and digest) are validated once.
+_by_content: OrderedDict[tuple[str, Enums, bytes], Validation] = OrderedDict()
 
 
 def validation(name: str, instance: Any, enums: Enums = ()) -> Validation:
-    """The violations of `instance` against `schemas/<name>`: validated once per document and schema."""
+    """The violations of `instance` against `schemas/<name>`: validated once per distinct document and schema."""
     key = (name, enums, id(instance))
-    cached = _validations.get(key)
+    cached = _by_object.get(key)
     if cached is not None and cached[0] is instance:
-        _validations.move_to_end(key)
+        _by_object.move_to_end(key)
         return cached[1]
-    errors = sorted(validator(name, enums).iter_errors(instance), key=lambda e: list(e.absolute_path))
-    result = Validation(tuple(
-        Violation(tuple(e.absolute_path), e.message, str(e.validator), tuple(e.absolute_schema_path))
-        for e in errors
-    ))
-    _validations[key] = (instance, result)
-    if len(_validations) > VALIDATIONS_KEPT:
-        _validations.popitem(last=False)
+    content = (name, enums, _fingerprint(instance))
+    result = _by_content.get(content)
+    if result is None:
+        errors = sorted(validator(name, enums).iter_errors(instance), key=lambda e: list(e.absolute_path))
+        result = Validation(tuple(
+            Violation(tuple(e.absolute_path), e.message, str(e.validator), tuple(e.absolute_schema_path))
+            for e in errors
+        ))
+    _remember(_by_content, content, result)
+    _remember(_by_object, key, (instance, result))
     return result
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    if len(cache) > VALIDATIONS_KEPT:
+        cache.popitem(last=False)
+
+
+def _fingerprint(instance: Any) -> bytes:
+    """Equal for documents with equal JSON content (1 and 1.0, true and 1 differ, as they do to a schema)."""
+    text = json.dumps(instance, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.blake2b(text.encode("ascii"), digest_size=16).digest()
 
 
 def _replace(contents: dict[str, Any], pointer: str, subschema: dict[str, Any]) -> None:
