@@ -6,6 +6,7 @@ CRI servicer). Wall times and peak memory are bound checks with generous slack, 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import shutil
@@ -331,6 +332,33 @@ def test_bodies_are_decoded_as_they_stream_and_cut_at_the_cap(coding: str, wbits
         decoded(compressed(b"\0" * (64 * 1024 * 1024)), 1024 * 1024, chunk=65536)
     if coding == "gzip":  # several gzip members make one body
         assert decoded(compressed(text) + compressed(text), 2 * len(text)) == text + text
+
+
+def test_a_connection_is_reused_only_after_an_answer_read_to_its_end() -> None:
+    from conformance.evidence import Censor, ExchangeLog
+    from conformance.targets.errors import TargetError
+    from conformance.targets.http import BODY_CAP, HttpTarget
+
+    peers: list[int] = []  # the client port of each request: one per connection
+
+    def answer(handler: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+        peers.append(handler.client_address[1])
+        # /big is more than the suite reads: the rest of it must never be taken for the next answer
+        body = b" " * (2 * BODY_CAP) if handler.path == "/big" else b'{"ok": true}'
+        with contextlib.suppress(OSError):  # the suite hangs up in the middle of /big
+            send(handler, 200, body)
+
+    with http_target(answer) as url:
+        target = HttpTarget(url, timeout=10, log=ExchangeLog(Censor()))
+        for _ in range(3):
+            assert target.request("GET", "/small").json() == {"ok": True}
+        with pytest.raises(TargetError, match="larger than"):
+            target.request("GET", "/big")
+        assert target.request("GET", "/small").json() == {"ok": True}
+        assert target.request("HEAD", "/small").status == 200
+        assert target.request("GET", "/small").json() == {"ok": True}
+    assert len(set(peers[:4])) == 1  # kept alive while every answer was read to its end
+    assert peers[4] != peers[3] and peers[6] != peers[5]  # a cut body or a HEAD answer: a fresh connection
 
 
 def test_budget_ends_a_run_of_slow_cri_calls(tmp_path: Path) -> None:

@@ -448,9 +448,11 @@ class HttpTarget(ShortRepr):
             raise _transport_error(what, exc, limit) from None
         except (OSError, ValueError) as exc:  # ValueError: a header value http.client refuses to send
             raise TargetError(f"{what}: connection failed: {_first_line(exc)}") from None
-        complete = False
+        complete = False  # a HEAD answer's connection is not reused either: a server may send a body after it
         try:
-            body = b"" if method == "HEAD" else _read_body(raw, deadline, what, limit)
+            if method == "HEAD":
+                return _Answer(raw.status, raw.headers, b"")
+            body = _read_body(raw, deadline, what, limit)
             complete = True
             return _Answer(raw.status, raw.headers, body)
         except urllib3.exceptions.HTTPError as exc:
