@@ -1,8 +1,9 @@
 """Benchmark: the conformance run against the standalone reference, beside raw loops replaying its own requests.
 
-    python tools/bench.py [--sizes 30,300,3000] [--with-30000] [--no-scaling] [-- extra pytest args]
+    python tools/bench.py [--sizes 30,300,3000] [--with-30000] [--no-scaling] [--repeat 3] [-- extra pytest args]
 
-Prints the table of the performance issue:
+Prints the table of the performance issue; every figure but the scaling rows is the median of --repeat runs
+(the suite's runs and the raw loops alike):
 - the default HTTP run (`pytest --target URL` on the fixed catalogue) against a raw keep-alive http.client loop that
   replays the same requests (method, target, headers, as the reference recorded them), whole run and tests phase
   (first request to last request);
@@ -24,6 +25,7 @@ import json
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,26 +144,29 @@ def measure(images: int | None, extra: list[str], *, cri: bool = False) -> Run:
         return run_suite(served.cri_url if cri else served.http_url, Path(folder), served, extra)
 
 
-def replayed(images: int | None, cri: bool, requests: list[list[Any]]) -> float:
-    """The raw loop's seconds for `requests`, against a fresh reference like the one the run had (best of three)."""
+def replayed(images: int | None, cri: bool, requests: list[list[Any]], repeat: int) -> float:
+    """The raw loop's seconds for `requests`, against a fresh reference like the one the run had (median)."""
     with tempfile.TemporaryDirectory(prefix="bench-raw-") as folder:
         served = Served(Path(folder), images, cri=cri)
         try:
             if cri:
-                return min(replay_cri(served.cri_url, requests) for _ in range(3))
-            return min(replay_http(served.http_url, requests) for _ in range(3))
+                return statistics.median(replay_cri(served.cri_url, requests) for _ in range(repeat))
+            return statistics.median(replay_http(served.http_url, requests) for _ in range(repeat))
         finally:
             served.stop()
 
 
-def parallel_ratio(extra: list[str], workers: int = 2) -> str:
+def parallel_ratio(extra: list[str], repeat: int, workers: int = 2) -> str:
     """Wall time of `pytest -n WORKERS` over a serial run's, against the embedded reference, side by side."""
     import importlib.util
 
     if importlib.util.find_spec("xdist") is None:
         return "not measured (pytest-xdist is not installed; pip install .[parallel])"
-    serial, serial_status = _timed_pytest(extra)
-    parallel, parallel_status = _timed_pytest(["-n", str(workers), *extra])
+    pairs = [(_timed_pytest(extra), _timed_pytest(["-n", str(workers), *extra])) for _ in range(repeat)]
+    serial = statistics.median(s for (s, _), _ in pairs)
+    parallel = statistics.median(p for _, (p, _) in pairs)
+    serial_status = max(status for (_, status), _ in pairs)
+    parallel_status = max(status for _, (_, status) in pairs)
     return (f"{parallel:.2f} s vs {serial:.2f} s: {parallel / serial:.2f}x "
             f"(exit {parallel_status} and {serial_status})")
 
@@ -182,6 +187,8 @@ def main() -> int:
                         help="catalogue sizes of the scaling rows (default 30,300,3000)")
     parser.add_argument("--with-30000", action="store_true", help=f"add the N = {LARGE} row (minutes)")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling rows")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs behind each figure but the scaling rows, which show the median (default 3)")
     parser.add_argument("extra", nargs="*", help="extra pytest arguments, after --")
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",") if size] + ([LARGE] if options.with_30000 else [])
@@ -191,25 +198,31 @@ def main() -> int:
     print("|---|---|")
     failed = False
 
-    run = measure(None, options.extra)
-    failed |= run.verdict != "pass"
-    raw = replayed(None, False, run.http)
-    phase = run.phase(run.http)
-    print(f"| HTTP run vs raw keep-alive http.client loop, same {len(run.http)} requests | whole run {run.wall:.2f} s "
-          f"vs {raw:.2f} s: {run.wall / raw:.1f}x; tests phase {phase:.2f} s: {phase / raw:.1f}x "
-          f"(verdict {run.verdict}) |")
-    print(f"| suite CPU per HTTP exchange (whole run, startup included) | {1000 * run.cpu / len(run.http):.1f} ms "
-          f"({run.cpu:.2f} s CPU / {len(run.http)} requests) |")
-    print(f"| startup before the first request | {run.startup(run.http):.2f} s |")
+    repeat = max(1, options.repeat)
+    runs = [measure(None, options.extra) for _ in range(repeat)]
+    failed |= any(run.verdict != "pass" for run in runs)
+    requests = runs[0].http
+    raw = replayed(None, False, requests, repeat)
+    wall = statistics.median(run.wall for run in runs)
+    phase = statistics.median(run.phase(run.http) for run in runs)
+    cpu = statistics.median(run.cpu for run in runs)
+    verdicts = ", ".join(sorted({run.verdict for run in runs}))
+    print(f"| HTTP run vs raw keep-alive http.client loop, same {len(requests)} requests | whole run {wall:.2f} s "
+          f"vs {raw:.2f} s: {wall / raw:.1f}x; tests phase {phase:.2f} s: {phase / raw:.1f}x "
+          f"(verdict {verdicts}) |")
+    print(f"| suite CPU per HTTP exchange (whole run, startup included) | {1000 * cpu / len(requests):.1f} ms "
+          f"({cpu:.2f} s CPU / {len(requests)} requests) |")
+    print(f"| startup before the first request | {statistics.median(run.startup(run.http) for run in runs):.2f} s |")
 
-    cri_run = measure(None, options.extra, cri=True)
-    failed |= cri_run.verdict != "pass"
-    raw_cri = replayed(None, True, cri_run.cri)
-    cri_phase = cri_run.phase(cri_run.cri)
-    print(f"| CRI: {len(cri_run.cri)} RPCs, suite tests phase vs raw grpc loop | {cri_phase:.2f} s vs "
-          f"{raw_cri:.2f} s: {cri_phase / raw_cri:.1f}x (verdict {cri_run.verdict}) |")
+    cri_runs = [measure(None, options.extra, cri=True) for _ in range(repeat)]
+    failed |= any(run.verdict != "pass" for run in cri_runs)
+    raw_cri = replayed(None, True, cri_runs[0].cri, repeat)
+    cri_phase = statistics.median(run.phase(run.cri) for run in cri_runs)
+    cri_verdicts = ", ".join(sorted({run.verdict for run in cri_runs}))
+    print(f"| CRI: {len(cri_runs[0].cri)} RPCs, suite tests phase vs raw grpc loop | {cri_phase:.2f} s vs "
+          f"{raw_cri:.2f} s: {cri_phase / raw_cri:.1f}x (verdict {cri_verdicts}) |")
 
-    print(f"| `-n 2` vs one process (embedded reference) | {parallel_ratio(options.extra)} |")
+    print(f"| `-n 2` vs one process (embedded reference) | {parallel_ratio(options.extra, repeat)} |")
 
     if not options.no_scaling:
         for size in sizes:
