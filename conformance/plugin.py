@@ -120,6 +120,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(Ledger(state), "image_conformance_ledger")
     run_bounds.install(config, state)
     report_dir = target_config.report_dir
+    if config.option.collectonly:
+        return  # nothing is judged: no report is written
     if getattr(config.option, "htmlpath", "missing") is None:
         config.option.htmlpath = str(report_dir / "report.html")
         config.option.self_contained_html = True

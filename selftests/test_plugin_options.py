@@ -163,3 +163,10 @@ def test_reference_lists_every_fault() -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert {line.split()[0] for line in done.stdout.splitlines()} == set(ALL_FAULTS)
+
+
+def test_collect_only_lists_the_tests_and_writes_no_report(suite) -> None:
+    run = suite("--collect-only", "-q")
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr
+    assert "tests/glance_v2/test_show.py: " in run.stdout and "tests/cri/test_list_images.py: " in run.stdout
+    assert not [name for name in ("report.html", "junit.xml", "results.json") if (run.report_dir / name).exists()]
