@@ -9,7 +9,7 @@ import pytest
 
 from conformance import schemas
 from conformance.evidence import BODY_LIMIT, Censor, Exchange, ExchangeLog
-from conformance.glance.walks import walk_detail
+from conformance.glance.walks import Walk, walk_detail
 from conformance.reference.glance import images as catalogue
 from conformance.reference.http_server import start_http_server
 from conformance.targets.glance import GlanceClient
@@ -70,3 +70,24 @@ def test_a_walk_that_does_not_keep_judges_each_page_and_holds_only_ids() -> None
     assert seen == [7, 7, 7] and walk.truncated
     assert walk.entries == [] and walk.pages == [] and walk.ids == kept.ids and len(kept.entries) == 21
     assert walk.exchange is not None and walk.exchange.target == kept.exchange.target  # type: ignore[union-attr]
+
+
+def test_a_walk_stops_once_its_caller_has_read_all_it_needs() -> None:
+    server = start_http_server(images=catalogue.generated(60))
+    try:
+        glance = GlanceClient(HttpTarget(server.url, timeout=10, log=ExchangeLog(Censor())))
+        whole = walk_detail(glance, {}, limit=7, max_pages=20)
+        wanted = set(whole.ids[8:10])  # on the second page
+        asked: list[int] = []
+
+        def until(walk: Walk) -> bool:
+            asked.append(walk.page_count)
+            return wanted.issubset(walk.ids)
+
+        walk = walk_detail(glance, {}, limit=7, max_pages=20, keep=False, until=until)
+        never = walk_detail(glance, {}, limit=7, max_pages=20, until=lambda walk: False)
+    finally:
+        server.stop()
+    assert not whole.truncated and whole.page_count > 2
+    assert asked == [1, 2] and walk.enough and not walk.truncated and walk.ids == whole.ids[:14]
+    assert never.ids == whole.ids and not never.enough  # asked after every page, never satisfied: the whole walk

@@ -64,7 +64,7 @@ def test_a_walk_cut_at_the_page_cap_is_listed_and_a_raised_cap_judges_it(suite, 
     assert entry["outcome"] == "passed", cut.stdout[-2000:]
     assert entry["judged"]["queries"] >= 1
     reasons = [n["reason"] for n in entry["not_judged"]]
-    assert "completeness not judged for walks cut at 1 pages (raise --max-pages)" in reasons
+    assert "completeness not judged for walks cut at 1 page (raise --max-pages)" in reasons
     assert FILTER_STATUS in cut.results["passed_with_parts_not_judged"]
     assert "passed with parts not judged" in cut.stdout
     assert cut.results["options"]["max_pages"] == 1

@@ -114,6 +114,12 @@ def unsound(returned: Iterable[Entry], query: Mapping[str, str], *, listing_rule
     return lines
 
 
+def matching_ids(universe: Iterable[Entry], query: Mapping[str, str], case: Case = Case.SENSITIVE) -> set[str]:
+    """The ids of the images of `universe` that `query` must return (those `missing` would name if left out)."""
+    return {str(entry.get("id")) for entry in universe
+            if decidable(entry, query) and not broken_filters(entry, query, listing_rules=False, case=case)}
+
+
 def missing(universe: Iterable[Entry], returned_ids: set[str], query: Mapping[str, str],
             case: Case = Case.SENSITIVE) -> list[str]:
     """One line per image of `universe` that matches every filter of `query` but was not returned."""

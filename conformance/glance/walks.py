@@ -17,12 +17,11 @@ from conformance.targets.glance import GlanceClient
 from conformance.targets.http import BodyTooComplex, HttpResponse
 
 WALK_LIMIT = 1000  # upstream api_limit_max: one page holds a whole small catalogue
-# Pages a judging walk follows when the ground-truth walks were themselves cut at the page cap: the catalogue is
-# larger than the run reads anyway, and the work per query must not grow with it.
-LARGE_CATALOGUE_PAGES = 2
 MAX_WALK_PAGES = 10  # the default of --max-pages: a listing whose markers never end must not keep the run forever
 _page_cap = MAX_WALK_PAGES  # the run's --max-pages, set when the run is configured
-_ground_truth_cut: str | None = None  # the option that raises the cut of the run's ground truth, when it was cut
+# (pages, the option that raises them) of the run's ground-truth walks, when they were cut: the catalogue is larger
+# than the run reads, and a walk judged against that ground truth reads no more than it did.
+_ground_truth_cut: tuple[int, str] | None = None
 # The requirement a walk's problem breaks: the page that stopped it is judged there, not by what needs the walk.
 VALID_JSON = "GLANCE-V1-1-DETAIL-VALID-JSON"
 SCHEMA = "GLANCE-V1-1-DETAIL-SCHEMA"
@@ -56,6 +55,7 @@ class Walk(ShortRepr):
     breaks: str | None = None  # the requirement the problem breaks
     summary: str = ""  # the problem in a few words, for what cannot be judged past it
     truncated: bool = False  # stopped at the page cap with more pages to come
+    enough: bool = False  # stopped once its caller had read all it needed (`until`): later pages not requested
     max_pages: int = MAX_WALK_PAGES  # the page cap it walked under
     raise_hint: str = "--max-pages"  # the option that raises that cap
 
@@ -77,7 +77,7 @@ class Walk(ShortRepr):
     @property
     def cut_reason(self) -> str:
         """What a walk cut at its page cap leaves unjudged (the same words for every such walk, so they add up)."""
-        return f"completeness not judged for walks cut at {self.max_pages} pages (raise {self.raise_hint})"
+        return f"completeness not judged for walks cut at {pages_text(self.max_pages)} (raise {self.raise_hint})"
 
     @property
     def unreadable(self) -> str:
@@ -103,7 +103,7 @@ class Universe(ShortRepr):
     def __post_init__(self) -> None:
         global _ground_truth_cut
         cut = [walk for walk in (self.visible, self.everything) if walk.truncated]
-        _ground_truth_cut = cut[0].raise_hint if cut else None
+        _ground_truth_cut = (cut[0].max_pages, cut[0].raise_hint) if cut else None
 
     def __repr__(self) -> str:
         return (f"Universe({len(self.visible.entries)} listed, {len(self.all_entries)} with changes-since, "
@@ -132,6 +132,11 @@ class Universe(ShortRepr):
         return self.entries_for({"changes-since": EPOCH})
 
 
+def pages_text(count: int) -> str:
+    """`1 page`, `2 pages`."""
+    return f"{count} page" if count == 1 else f"{count} pages"
+
+
 def set_page_cap(pages: int) -> None:
     """The run's page cap (--max-pages) for walks that name none."""
     global _page_cap
@@ -147,9 +152,9 @@ def ground_truth_pages(max_images: int) -> tuple[int, str]:
 
 def follow_pages() -> tuple[int, str]:
     """Pages a walk judged against the run's ground truth follows, and the option that raises them: the page cap, or
-    LARGE_CATALOGUE_PAGES when the ground truth itself was cut (the walk then says what it left unjudged)."""
-    if _ground_truth_cut is not None and _page_cap > LARGE_CATALOGUE_PAGES:
-        return LARGE_CATALOGUE_PAGES, _ground_truth_cut
+    as many pages as the ground truth read when it was itself cut (the walk then says what it left unjudged)."""
+    if _ground_truth_cut is not None and _ground_truth_cut[0] < _page_cap:
+        return _ground_truth_cut
     return _page_cap, "--max-pages"
 
 
@@ -160,10 +165,12 @@ def page_cap() -> int:
 
 def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | None = None,
                 max_pages: int | None = None, raise_hint: str = "--max-pages", keep: bool = True,
-                on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None) -> Walk:
+                on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None,
+                until: Callable[[Walk], bool] | None = None) -> Walk:
     """Follow `query` page by page; a page shorter (as glanceclient v1 reads it) or longer than `limit` is the last.
 
     `on_page` sees each page's entries as they come; without `keep`, the walk holds no page and no entry after that.
+    `until` is asked after each page whether the caller has read all it needs; then the walk stops (`enough`).
     """
     limit = WALK_LIMIT if limit is None else limit  # read at call time, so a self-test can shrink the pages
     max_pages = _page_cap if max_pages is None else max_pages
@@ -195,6 +202,9 @@ def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | 
             walk.entries.extend(page)
         if on_page is not None:
             on_page(page, response.exchange)
+        if until is not None and until(walk):
+            walk.enough = True
+            return walk
         # A page longer than limit: the target ignores limit (seed 004 does not document it), so it is all there is.
         if len(page) != limit:
             return walk

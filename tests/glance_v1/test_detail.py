@@ -33,7 +33,7 @@ from conformance.glance.fixtures import discovery_bound
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_json import read_json
-from conformance.glance.walks import PAGINATION, VALID_JSON, WALK_LIMIT, Universe, Walk, walk_detail
+from conformance.glance.walks import PAGINATION, VALID_JSON, WALK_LIMIT, Universe, Walk, pages_text, walk_detail
 from conformance.glance.write_mode import WrittenSet
 from conformance.glance.written import filter_queries, hidden_problems, selection_problems, written_set
 from conformance.run.state import RunState
@@ -224,7 +224,7 @@ def test_listing_without_changes_since_hides_deleted_and_killed(v1_detail_walks:
     problems = Problems("Without changes-since, no deleted or killed image may be listed")
     problems.judged("listed images", len(visible.entries))
     if visible.truncated:
-        problems.not_judged(f"images after the first {visible.max_pages} pages of the listing "
+        problems.not_judged(f"images after the first {pages_text(visible.max_pages)} of the listing "
                             f"(raise {visible.raise_hint})")
     for entry in visible.entries:
         if is_hidden(entry):
@@ -440,7 +440,7 @@ def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, 
     if walk.truncated or everyone.truncated:
         hints = " or ".join(sorted({"--max-pages", everyone.raise_hint}))
         problems.not_judged(f"that every image is returned, for walks cut at {walk.max_pages} or "
-                            f"{everyone.max_pages} pages (raise {hints})")
+                            f"{pages_text(everyone.max_pages)} (raise {hints})")
     if not (walk.truncated or everyone.truncated or walk.problem or everyone.problem):
         for image_id in sorted(set(everyone.ids) - set(ids)):
             problems.add(f"{image_id} is listed on one page of {WALK_LIMIT} but on no page of {page}", walk.exchange)
@@ -462,7 +462,7 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
     problems = Problems("A page must hold at most limit entries (25 by default, 1000 at most), "
                         "and exactly that many while more remain")
     if everyone.truncated:
-        problems.not_judged(f"limits near the catalogue size: the listing was cut at {everyone.max_pages} pages "
+        problems.not_judged(f"limits near the catalogue size: the listing was cut at {pages_text(everyone.max_pages)} "
                             f"(raise {everyone.raise_hint})")
     for limit in dict.fromkeys(limits):
         response = glance.detail_v1_1({} if limit is None else {"limit": str(limit)})

@@ -28,11 +28,12 @@ from conformance.glance.filters import (
     describe,
     drawn_filters,
     filter_of,
+    matching_ids,
     missing,
     queries,
     unsound,
 )
-from conformance.glance.walks import Universe, Walk, follow_pages, walk_detail
+from conformance.glance.walks import Universe, Walk, follow_pages, pages_text, walk_detail
 from conformance.targets.glance import GlanceClient
 
 MAX_FILTERS = 4
@@ -44,20 +45,24 @@ def url(query: Query) -> str:
 
 
 def walked(glance: GlanceClient, query: Query, problems: Problems, *, keep: bool = True,
-           on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None) -> Walk | None:
-    """The pages of `query` (as many as the run's ground truth lets follow); None (and a problem noted) when the
-    target does not answer the query."""
+           on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None,
+           until: Callable[[Walk], bool] | None = None) -> Walk | None:
+    """The pages of `query` (as many as the run's ground truth lets follow, or until `until`); None (and a problem
+    noted) when the target does not answer the query."""
     pages, hint = follow_pages()
-    walk = walk_detail(glance, query, max_pages=pages, raise_hint=hint, keep=keep, on_page=on_page)
+    walk = walk_detail(glance, query, max_pages=pages, raise_hint=hint, keep=keep, on_page=on_page, until=until)
     if walk.problem:
         problems.add(f"{url(query)}: {walk.problem}", walk.problem_exchange)
         return None
     return walk
 
 
-def judge_complete(walk: Walk | None, query: Query, universe: Universe, case: Case, problems: Problems,
+def judge_complete(glance: GlanceClient, query: Query, universe: Universe, case: Case, problems: Problems,
                    shown: str = "") -> None:
-    """Note each image of the ground truth that matches `query` but `walk` did not return (a cut walk is not judged)."""
+    """Walk `query` until every image of the ground truth that matches it is returned; note each one it did not
+    return (a walk cut before that is not judged)."""
+    wanted = matching_ids(universe.entries_for(query), query, case)
+    walk = walked(glance, query, problems, keep=False, until=lambda walk: wanted.issubset(walk.ids))
     if walk is None:
         return
     if walk.truncated:
@@ -85,7 +90,7 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
     walk = walked(glance, query, problems, keep=False, on_page=judge)
     problems.judged("queries")
     if walk is not None and walk.truncated:
-        problems.not_judged(f"returned images past the first {walk.max_pages} pages (raise {walk.raise_hint})")
+        problems.not_judged(f"returned images past the first {pages_text(walk.max_pages)} (raise {walk.raise_hint})")
     for line, exchange in found:
         problems.add(line, exchange)
     problems.check()
@@ -99,7 +104,7 @@ def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceCli
     query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
     problems = Problems(f"{url(query)} must return every image of the unfiltered listing that matches every filter "
                         f"({v1_filter_case})")
-    judge_complete(walked(glance, query, problems), query, v1_detail_universe, v1_filter_case, problems)
+    judge_complete(glance, query, v1_detail_universe, v1_filter_case, problems)
     problems.check()
 
 
@@ -122,8 +127,7 @@ def test_each_image_is_returned_by_its_own_filters(glance: GlanceClient, v1_deta
         problems.not_judged(f"{len(own) - MAX_OWN_QUERIES} more distinct combinations of name and formats")
     for pairs in list(own)[:MAX_OWN_QUERIES]:
         query = dict(pairs)
-        judge_complete(walked(glance, query, problems), query, v1_detail_universe, v1_filter_case, problems,
-                       shown=f"{url(query)}: ")
+        judge_complete(glance, query, v1_detail_universe, v1_filter_case, problems, shown=f"{url(query)}: ")
     problems.check()
 
 
@@ -139,16 +143,19 @@ def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: Glance
                       label="added filter")
     narrower = {**query, **extra}
     problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images")
-    broad = walked(glance, query, problems, keep=False)
     narrow = walked(glance, narrower, problems)
-    cut = [walk for walk in (broad, narrow) if walk is not None and walk.truncated]
-    if cut:
-        problems.not_judged(cut[0].cut_reason)
-    elif broad is not None and narrow is not None:
-        problems.judged("queries")
-        before = set(broad.ids)
-        for entry in narrow.entries:
-            if entry.get("id") not in before:
-                problems.add(f"{url(narrower)} returned {describe(entry, narrower)}, which {url(query)} did "
-                             "not", narrow.exchange)
+    if narrow is not None and narrow.truncated:
+        problems.not_judged(narrow.cut_reason)
+    elif narrow is not None:
+        wanted = set(narrow.ids)  # the broad walk stops once it has returned all of them
+        broad = walked(glance, query, problems, keep=False, until=lambda walk: wanted.issubset(walk.ids))
+        if broad is not None and broad.truncated:
+            problems.not_judged(broad.cut_reason)
+        elif broad is not None:
+            problems.judged("queries")
+            before = set(broad.ids)
+            for entry in narrow.entries:
+                if str(entry.get("id")) not in before:
+                    problems.add(f"{url(narrower)} returned {describe(entry, narrower)}, which {url(query)} did "
+                                 "not", narrow.exchange)
     problems.check()
