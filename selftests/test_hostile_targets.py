@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import socket
+import ssl
+import subprocess
 import tempfile
 import threading
 import time
@@ -86,6 +88,31 @@ def test_invalid_tls_certificate_is_refused(suite, tmp_path: Path) -> None:
         run = suite(*HTTP_TESTS, "--target", url, "--timeout", TIMEOUT, timeout=BOUND + 15)
     assert_ended_cleanly(run, time.monotonic() - started, transport=True)
     assert "TLS failed" in run.results["stopped_early"]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None,
+                    reason="needs the openssl command to make a throw-away certificate")
+def test_tls_is_checked_against_the_given_bundle_and_skipped_only_when_asked(tmp_path: Path) -> None:
+    from conformance.evidence import Censor, ExchangeLog
+    from conformance.targets.errors import TargetError
+    from conformance.targets.http import HttpTarget
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+    with hostile.tcp_server(lambda conn: conn.sendall(answer), wrap=context) as url:
+        def target(verify: bool | str) -> HttpTarget:
+            return HttpTarget(url, timeout=5, log=ExchangeLog(Censor()), verify=verify)
+
+        assert target(str(cert)).request("GET", "/").json() == {}  # --ca-bundle
+        with pytest.warns(Warning):  # urllib3 says the request was not verified
+            assert target(False).request("GET", "/").json() == {}  # --insecure
+        with pytest.raises(TargetError, match="TLS failed"):  # the default bundle does not know this certificate
+            target(True).request("GET", "/")
 
 
 def test_budget_stops_a_slow_run(suite) -> None:
