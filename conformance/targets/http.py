@@ -436,6 +436,8 @@ class HttpTarget(ShortRepr):
     def _receive(self, method: str, url: str, headers: dict[str, str], data: bytes | None, deadline: float,
                  limit: float) -> _Answer:
         what = f"{method} {url}"
+        raw: urllib3.BaseHTTPResponse | None = None
+        complete = False  # a HEAD answer's connection is not reused either: a server may send a body after it
         try:
             raw = self.pool.urlopen(
                 method, urllib3.util.parse_url(url).request_uri, body=data, headers={**self.sent_headers, **headers},
@@ -444,12 +446,6 @@ class HttpTarget(ShortRepr):
                 timeout=urllib3.Timeout(connect=limit, read=limit),
                 preload_content=False, decode_content=False,  # undone here, chunk by chunk under the body cap
             )
-        except urllib3.exceptions.HTTPError as exc:
-            raise _transport_error(what, exc, limit) from None
-        except (OSError, ValueError) as exc:  # ValueError: a header value http.client refuses to send
-            raise TargetError(f"{what}: connection failed: {_first_line(exc)}") from None
-        complete = False  # a HEAD answer's connection is not reused either: a server may send a body after it
-        try:
             if method == "HEAD":
                 return _Answer(raw.status, raw.headers, b"")
             body = _read_body(raw, deadline, what, limit)
@@ -459,12 +455,13 @@ class HttpTarget(ShortRepr):
             raise _transport_error(what, exc, limit) from None
         except (zlib.error, EOFError) as exc:
             raise TargetError(f"{what}: body not decodable as its Content-Encoding: {exc}") from None
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a header value http.client refuses to send
             raise TargetError(f"{what}: connection failed: {_first_line(exc)}") from None
         finally:
-            if not complete:
-                raw.close()  # unread bytes would be taken for the next answer: this connection is not reused
-            raw.release_conn()
+            if raw is not None:
+                if not complete:
+                    raw.close()  # unread bytes would be taken for the next answer: this connection is not reused
+                raw.release_conn()
 
     def _socket_exchange(self, host: str, port: int, tls: bool, request: bytes) -> bytes:
         """Send `request` and read until the server closes, the cap, or a short wait after the headers."""
