@@ -114,21 +114,21 @@ def unsound(returned: Iterable[Entry], query: Mapping[str, str], *, listing_rule
     return lines
 
 
-def matching_ids(universe: Iterable[Entry], query: Mapping[str, str], case: Case = Case.SENSITIVE) -> set[str]:
-    """The ids of the images of `universe` that `query` must return (those `missing` would name if left out)."""
-    return {str(entry.get("id")) for entry in universe
-            if decidable(entry, query) and not broken_filters(entry, query, listing_rules=False, case=case)}
+def matching(universe: Iterable[Entry], query: Mapping[str, str], case: Case = Case.SENSITIVE) -> list[Entry]:
+    """The images of `universe` that `query` must return: those that match every filter of it."""
+    return [entry for entry in universe
+            if decidable(entry, query) and not broken_filters(entry, query, listing_rules=False, case=case)]
+
+
+def not_returned(expected: Iterable[Entry], returned_ids: set[str], query: Mapping[str, str]) -> list[str]:
+    """One line per image of `expected` (images `query` must return) that was not returned."""
+    return [f"did not return {describe(entry, query)}" for entry in expected if entry.get("id") not in returned_ids]
 
 
 def missing(universe: Iterable[Entry], returned_ids: set[str], query: Mapping[str, str],
             case: Case = Case.SENSITIVE) -> list[str]:
     """One line per image of `universe` that matches every filter of `query` but was not returned."""
-    return [
-        f"did not return {describe(entry, query)}"
-        for entry in universe
-        if entry.get("id") not in returned_ids and decidable(entry, query)
-        and not broken_filters(entry, query, listing_rules=False, case=case)
-    ]
+    return not_returned(matching(universe, query, case), returned_ids, query)
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ from conformance.glance.filters import (
     describe,
     drawn_filters,
     filter_of,
-    matching_ids,
-    missing,
+    matching,
+    not_returned,
     queries,
     unsound,
 )
@@ -61,7 +61,8 @@ def judge_complete(glance: GlanceClient, query: Query, universe: Universe, case:
                    shown: str = "") -> None:
     """Walk `query` until every image of the ground truth that matches it is returned; note each one it did not
     return (a walk cut before that is not judged)."""
-    wanted = matching_ids(universe.entries_for(query), query, case)
+    expected = matching(universe.entries_for(query), query, case)
+    wanted = {str(entry.get("id")) for entry in expected}
     walk = walked(glance, query, problems, keep=False, until=lambda walk: wanted.issubset(walk.ids))
     if walk is None:
         return
@@ -69,7 +70,7 @@ def judge_complete(glance: GlanceClient, query: Query, universe: Universe, case:
         problems.not_judged(walk.cut_reason)
         return
     problems.judged("queries")
-    for line in missing(universe.entries_for(query), set(walk.ids), query, case=case):
+    for line in not_returned(expected, set(walk.ids), query):
         problems.add(f"{shown}{line}", walk.exchange)
 
 
