@@ -89,5 +89,5 @@ def test_a_walk_stops_once_its_caller_has_read_all_it_needs() -> None:
     finally:
         server.stop()
     assert not whole.truncated and whole.page_count > 2
-    assert asked == [1, 2] and walk.enough and not walk.truncated and walk.ids == whole.ids[:14]
-    assert never.ids == whole.ids and not never.enough  # asked after every page, never satisfied: the whole walk
+    assert asked == [1, 2] and not walk.truncated and walk.ids == whole.ids[:14]  # stopped after the second page
+    assert never.ids == whole.ids  # asked after every page, never satisfied: the whole walk

@@ -55,7 +55,6 @@ class Walk(ShortRepr):
     breaks: str | None = None  # the requirement the problem breaks
     summary: str = ""  # the problem in a few words, for what cannot be judged past it
     truncated: bool = False  # stopped at the page cap with more pages to come
-    enough: bool = False  # stopped once its caller had read all it needed (`until`): later pages not requested
     max_pages: int = MAX_WALK_PAGES  # the page cap it walked under
     raise_hint: str = "--max-pages"  # the option that raises that cap
 
@@ -170,7 +169,7 @@ def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | 
     """Follow `query` page by page; a page shorter (as glanceclient v1 reads it) or longer than `limit` is the last.
 
     `on_page` sees each page's entries as they come; without `keep`, the walk holds no page and no entry after that.
-    `until` is asked after each page whether the caller has read all it needs; then the walk stops (`enough`).
+    `until` is asked after each page whether the caller has read all it needs; then the walk stops there.
     """
     limit = WALK_LIMIT if limit is None else limit  # read at call time, so a self-test can shrink the pages
     max_pages = _page_cap if max_pages is None else max_pages
@@ -203,7 +202,6 @@ def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | 
         if on_page is not None:
             on_page(page, response.exchange)
         if until is not None and until(walk):
-            walk.enough = True
             return walk
         # A page longer than limit: the target ignores limit (seed 004 does not document it), so it is all there is.
         if len(page) != limit:
