@@ -182,10 +182,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """In a conformance run, leave unimported the test folders of a family the run does not certify."""
-    if not _active(config) or collection_path in activation.argument_paths(config):
-        return None  # a folder named on the command line is collected (and its tests deselected) as asked
-    family = activation.family_of_folder(collection_path)
-    return True if family is not None and family not in _state(config).config.families else None
+    family = activation.family_of_folder(collection_path) if _active(config) else None
+    if family is None or family in _state(config).config.families:
+        return None
+    # a folder named on the command line is collected (and its tests deselected) as asked
+    return None if collection_path in activation.argument_paths(config) else True
 
 
 @pytest.hookimpl(tryfirst=True)
