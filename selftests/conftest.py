@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +95,14 @@ def measured_run(report_dir: Path, *args: str, timeout: float = 300) -> Measured
     elapsed = time.monotonic() - started
     *_, peak = completed.stderr.strip().splitlines() or ["0"]
     return Measured(SuiteRun(completed.returncode, completed.stdout, completed.stderr, report_dir), elapsed, int(peak))
+
+
+@pytest.fixture(scope="module")
+def socket_dir() -> Iterator[str]:
+    """A folder for unix sockets, removed after the module: pytest's tmp_path can exceed their 107-byte limit."""
+    path = tempfile.mkdtemp(prefix="cri-", dir="/tmp")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

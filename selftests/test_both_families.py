@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +17,8 @@ TOKEN = "both-families-token"
 
 
 @pytest.fixture
-def references() -> Iterator[tuple[RunningServer, RunningCriServer]]:
+def references(socket_dir: str) -> Iterator[tuple[RunningServer, RunningCriServer]]:
     """The reference targets started standalone, as a vendor's two endpoints: HTTP requiring a token, a CRI socket."""
-    socket_dir = tempfile.mkdtemp(prefix="cri-", dir="/tmp")  # unix socket paths are limited to 107 bytes
     http = start_http_server(token=TOKEN)
     cri = start_cri_server(socket_path=os.path.join(socket_dir, "cri.sock"))
     try:
@@ -28,7 +26,6 @@ def references() -> Iterator[tuple[RunningServer, RunningCriServer]]:
     finally:
         http.stop()
         cri.stop()
-        os.rmdir(socket_dir)
 
 
 def test_one_target_per_family_certifies_both(tmp_path: Path) -> None:

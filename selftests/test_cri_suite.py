@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,14 +27,6 @@ def cri_outcomes(run: Any, profile: str) -> dict[str, str]:
     """The outcome of every CRI requirement of `profile` in `run` (other families are not judged here)."""
     outcomes = run.outcomes()
     return {rid: outcomes.get(rid, "<absent>") for rid in cri_requirement_ids(profile)}
-
-
-@pytest.fixture(scope="module")
-def socket_dir() -> Iterator[str]:
-    # pytest's tmp_path can exceed the 107-byte limit of unix socket paths.
-    path = tempfile.mkdtemp(prefix="cri-suite-", dir="/tmp")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

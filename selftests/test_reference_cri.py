@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
@@ -30,14 +28,6 @@ BUSYBOX_TAG = "docker.io/library/busybox:1.36"
 CLEAN = catalogue()
 BUSYBOX = next(image for image in CLEAN if BUSYBOX_TAG in image.repo_tags)
 DEBIAN = next(image for image in CLEAN if "docker.io/library/debian:12" in image.repo_tags)
-
-
-@pytest.fixture(scope="module")
-def socket_dir() -> Iterator[str]:
-    # pytest's tmp_path can exceed the 107-byte limit of unix socket paths.
-    path = tempfile.mkdtemp(prefix="cri-", dir="/tmp")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def _start(socket_dir: str, name: str, **options: Any) -> RunningCriServer:
