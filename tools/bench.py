@@ -7,9 +7,13 @@ Prints the table of the performance issue; every figure but the scaling rows is 
 - the default HTTP run (`pytest --target URL` on the fixed catalogue) against a raw keep-alive http.client loop that
   replays the same requests (method, target, headers, as the reference recorded them), whole run and tests phase
   (first request to last request);
-- suite CPU per HTTP exchange (the pytest process's user + system CPU over the run, divided by its requests);
+- suite CPU per HTTP exchange (the pytest process's user + system CPU over the run, divided by its requests), beside
+  the floor of the stack for the same run: a pytest run of as many tests and hypothesis examples that do nothing
+  (importing what the suite imports), plus the raw loop's own CPU, divided by the same requests;
 - the CRI run (`pytest --target unix://…`) tests phase against a raw grpc loop replaying the same RPCs (same bytes);
-- startup: from starting pytest to the reference receiving its first request;
+- startup: from starting pytest to the reference receiving its first request, beside its floor: from starting the
+  run of tests that do nothing (importing pytest with its plugins, hypothesis, jsonschema and urllib3) to its first
+  test;
 - the run on generated catalogues of N images (`python -m conformance.reference --images N`): wall time, requests,
   peak RSS of the pytest process and the size of its reports;
 - `pytest -n 2` against one process, both on the embedded reference.
@@ -24,6 +28,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import signal
 import statistics
 import subprocess
@@ -106,11 +111,11 @@ def run_suite(target: str, folder: Path, served: Served, extra: list[str]) -> Ru
                recorded["http"], recorded["cri"])
 
 
-def replay_http(url: str, requests: list[list[Any]]) -> float:
-    """Seconds a raw keep-alive http.client loop takes to send `requests` again and read every answer."""
+def replay_http(url: str, requests: list[list[Any]]) -> tuple[float, float]:
+    """Seconds and CPU seconds a raw keep-alive http.client loop takes to send `requests` again and read each answer."""
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     for _, method, target, headers in requests:
         connection.request(method, target, headers=headers)
         answer = connection.getresponse()
@@ -118,9 +123,9 @@ def replay_http(url: str, requests: list[list[Any]]) -> float:
         if answer.will_close:
             connection.close()
             connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     connection.close()
-    return elapsed
+    return elapsed, cpu
 
 
 def replay_cri(url: str, rpcs: list[list[Any]]) -> float:
@@ -144,16 +149,87 @@ def measure(images: int | None, extra: list[str], *, cri: bool = False) -> Run:
         return run_suite(served.cri_url if cri else served.http_url, Path(folder), served, extra)
 
 
-def replayed(images: int | None, cri: bool, requests: list[list[Any]], repeat: int) -> float:
-    """The raw loop's seconds for `requests`, against a fresh reference like the one the run had (median)."""
+def replayed(images: int | None, cri: bool, requests: list[list[Any]], repeat: int) -> tuple[float, float]:
+    """The raw loop's seconds and CPU seconds for `requests`, against a fresh reference like the run's (medians).
+
+    The CPU is the benchmark process's own (the reference serves from another); not measured for grpc, whose
+    threads do the work.
+    """
     with tempfile.TemporaryDirectory(prefix="bench-raw-") as folder:
         served = Served(Path(folder), images, cri=cri)
         try:
             if cri:
-                return statistics.median(replay_cri(served.cri_url, requests) for _ in range(repeat))
-            return statistics.median(replay_http(served.http_url, requests) for _ in range(repeat))
+                return statistics.median(replay_cri(served.cri_url, requests) for _ in range(repeat)), float("nan")
+            loops = [replay_http(served.http_url, requests) for _ in range(repeat)]
+            return statistics.median(wall for wall, _ in loops), statistics.median(cpu for _, cpu in loops)
         finally:
             served.stop()
+
+
+BARE_TESTS = """\
+import time
+
+import jsonschema, urllib3  # imported by every conformance run too
+import pytest
+from hypothesis import given, settings, strategies as st
+
+
+@pytest.mark.parametrize("n", range({tests}))
+def test_nothing(n):
+    if n == 0:  # when the first test starts, on the clock the benchmark shares
+        with open("first-test", "w") as out:
+            out.write(repr(time.monotonic()))
+
+
+@settings(max_examples={examples}, derandomize=True, database=None, deadline=None)
+@given(value=st.integers())
+def test_examples_of_nothing(value):
+    pass
+"""
+
+
+def counted(summary: str, statistics_output: str) -> tuple[int, int]:
+    """The tests a run ran (passed, skipped, failed) and the hypothesis examples it drew, from pytest's output."""
+    tests = sum(int(n) for n, _ in re.findall(r"(\d+) (passed|skipped|failed|error)", summary))
+    examples = sum(int(n) for n in re.findall(r"(\d+) passing, \d+ failing", statistics_output))
+    return tests, examples
+
+
+@dataclass
+class Floor:
+    """What the suite's stack costs doing nothing, for a run of a given shape."""
+
+    cpu: float  # CPU seconds of a pytest run of the run's tests and examples, each doing nothing
+    startup: float  # seconds from starting that run to its first test
+
+
+def floor(tests: int, examples: int, repeat: int) -> Floor:
+    """The floor of a run of `tests` tests and `examples` hypothesis examples (medians of `repeat` runs)."""
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as folder:
+        (Path(folder) / "test_floor.py").write_text(BARE_TESTS.format(tests=tests, examples=examples),
+                                                     encoding="utf-8")
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:image_conformance",
+                   "test_floor.py"]
+        cpus, startups = [], []
+        for _ in range(repeat):
+            started = time.monotonic()
+            process = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(process.pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise RuntimeError(f"the floor's run of tests doing nothing exited {os.waitstatus_to_exitcode(status)}")
+            cpus.append(usage.ru_utime + usage.ru_stime)
+            startups.append(float((Path(folder) / "first-test").read_text(encoding="utf-8")) - started)
+        return Floor(statistics.median(cpus), statistics.median(startups))
+
+
+def run_shape(target_extra: list[str]) -> tuple[int, int]:
+    """The tests and hypothesis examples of one HTTP run (a run of its own, with hypothesis' statistics)."""
+    with tempfile.TemporaryDirectory(prefix="bench-shape-") as folder:
+        served = Served(Path(folder))
+        run_suite(served.http_url, Path(folder), served, ["--hypothesis-show-statistics", *target_extra])
+        output = (Path(folder) / "pytest.out").read_text(encoding="utf-8")
+        summary = [line for line in output.splitlines() if re.search(r"\d+ passed", line)]
+        return counted(summary[-1] if summary else "", output)
 
 
 def parallel_ratio(extra: list[str], repeat: int, workers: int = 2) -> str:
@@ -202,7 +278,7 @@ def main() -> int:
     runs = [measure(None, options.extra) for _ in range(repeat)]
     failed |= any(run.verdict != "pass" for run in runs)
     requests = runs[0].http
-    raw = replayed(None, False, requests, repeat)
+    raw, raw_cpu = replayed(None, False, requests, repeat)
     wall = statistics.median(run.wall for run in runs)
     phase = statistics.median(run.phase(run.http) for run in runs)
     cpu = statistics.median(run.cpu for run in runs)
@@ -212,11 +288,23 @@ def main() -> int:
           f"(verdict {verdicts}) |")
     print(f"| suite CPU per HTTP exchange (whole run, startup included) | {1000 * cpu / len(requests):.1f} ms "
           f"({cpu:.2f} s CPU / {len(requests)} requests) |")
-    print(f"| startup before the first request | {statistics.median(run.startup(run.http) for run in runs):.2f} s |")
+    startup = statistics.median(run.startup(run.http) for run in runs)
+    tests, examples = run_shape(options.extra)
+    if tests and examples:
+        bare = floor(tests, examples, repeat)
+        print(f"| floor of the stack per HTTP exchange: {tests} tests and {examples} hypothesis examples doing "
+              f"nothing, plus the raw loop | {1000 * (bare.cpu + raw_cpu) / len(requests):.1f} ms "
+              f"(({bare.cpu:.2f} s + {raw_cpu:.2f} s) CPU / {len(requests)} requests) |")
+        print(f"| startup before the first request | {startup:.2f} s "
+              f"(floor: the same tests doing nothing, to their first test: {bare.startup:.2f} s) |")
+    else:
+        print("| floor of the stack | not measured: the run's tests and examples could not be counted |")
+        print(f"| startup before the first request | {startup:.2f} s |")
+        failed = True
 
     cri_runs = [measure(None, options.extra, cri=True) for _ in range(repeat)]
     failed |= any(run.verdict != "pass" for run in cri_runs)
-    raw_cri = replayed(None, True, cri_runs[0].cri, repeat)
+    raw_cri, _ = replayed(None, True, cri_runs[0].cri, repeat)
     cri_phase = statistics.median(run.phase(run.cri) for run in cri_runs)
     cri_verdicts = ", ".join(sorted({run.verdict for run in cri_runs}))
     print(f"| CRI: {len(cri_runs[0].cri)} RPCs, suite tests phase vs raw grpc loop | {cri_phase:.2f} s vs "
