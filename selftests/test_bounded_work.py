@@ -9,6 +9,7 @@ import pytest
 
 from conformance import schemas
 from conformance.evidence import BODY_LIMIT, Censor, Exchange, ExchangeLog
+from conformance.glance.filters import describe, not_returned
 from conformance.glance.walks import Walk, walk_detail
 from conformance.reference.glance import images as catalogue
 from conformance.reference.http_server import start_http_server
@@ -91,3 +92,10 @@ def test_a_walk_stops_once_its_caller_has_read_all_it_needs() -> None:
     assert not whole.truncated and whole.page_count > 2
     assert asked == [1, 2] and not walk.truncated and walk.ids == whole.ids[:14]  # stopped after the second page
     assert never.ids == whole.ids  # asked after every page, never satisfied: the whole walk
+
+
+def test_an_image_counts_as_returned_by_its_id_as_the_walk_holds_it() -> None:
+    # a walk holds ids as text; an image listed with a number for its id was still returned (its schema fails apart)
+    query = {"name": "a"}
+    expected: list[dict[str, Any]] = [{"id": 7, "name": "a"}, {"id": "gone", "name": "a"}]
+    assert not_returned(expected, {"7", "other"}, query) == [f"did not return {describe(expected[1], query)}"]

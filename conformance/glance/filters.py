@@ -121,8 +121,12 @@ def matching(universe: Iterable[Entry], query: Mapping[str, str], case: Case = C
 
 
 def not_returned(expected: Iterable[Entry], returned_ids: set[str], query: Mapping[str, str]) -> list[str]:
-    """One line per image of `expected` (images `query` must return) that was not returned."""
-    return [f"did not return {describe(entry, query)}" for entry in expected if entry.get("id") not in returned_ids]
+    """One line per image of `expected` (images `query` must return) that was not returned.
+
+    `returned_ids` holds ids as a walk does (as text): an image whose id is not a string is still found there.
+    """
+    return [f"did not return {describe(entry, query)}" for entry in expected
+            if str(entry.get("id")) not in returned_ids]
 
 
 def missing(universe: Iterable[Entry], returned_ids: set[str], query: Mapping[str, str],
