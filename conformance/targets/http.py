@@ -424,8 +424,10 @@ class HttpTarget(ShortRepr):
             if self.verify is False:
                 options.update(cert_reqs="CERT_NONE", assert_hostname=False)
             else:
+                import certifi  # the default CA bundle, a dependency; only an https target needs it
+
                 options.update(cert_reqs="CERT_REQUIRED",
-                               ca_certs=self.verify if isinstance(self.verify, str) else _default_ca_bundle())
+                               ca_certs=self.verify if isinstance(self.verify, str) else certifi.where())
         return urllib3.connection_from_url(self.base_url, **options)
 
     def _abandon_pool(self) -> None:
@@ -504,15 +506,6 @@ def _transport_error(what: str, exc: urllib3.exceptions.HTTPError, limit: float)
     if isinstance(exc, urllib3.exceptions.ProtocolError):
         return TargetError(f"{what}: connection failed: {_first_line(exc)}")
     return TargetError(f"{what}: {_first_line(exc)}")
-
-
-def _default_ca_bundle() -> str | None:
-    """The CA bundle certificates are checked against by default: certifi's when installed, else the system's."""
-    try:
-        import certifi
-    except ImportError:
-        return None
-    return str(certifi.where())
 
 
 def _read_body(raw: urllib3.BaseHTTPResponse, deadline: float, what: str, limit: float) -> bytes:
