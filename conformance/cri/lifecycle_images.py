@@ -1,0 +1,134 @@
+"""The suite's own images for the CRI lifecycle (pull, remove): tiny, deterministic, built with the standard library.
+
+Every byte is fixed (mtimes, owners, gzip headers), so each image has the same id (its config digest) in every
+run, as the containerd seed of tools/_oci.py has. Each image lives in its own repository and has its own id, so
+pulling or removing one never touches another.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import io
+import json
+import platform
+import tarfile
+from dataclasses import dataclass
+
+from conformance.targets.registry import OCI_MANIFEST, RegistryClient, digest
+
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+CREATED = "2024-01-01T00:00:00Z"
+REPOSITORY_PREFIX = "conformance/lifecycle-"
+ABSENT_REPOSITORY = "conformance/lifecycle-never-pushed"  # no run pushes anything there
+
+
+@dataclass(frozen=True)
+class LifecycleImage:
+    """One image the suite pushes to the registry: its repository, tags and the bytes of its one layer."""
+
+    slug: str
+    tags: tuple[str, ...]  # empty: pushed by digest only
+    padding: int = 0  # bytes of incompressible data in the layer (ImageFsInfo must see them arrive)
+
+    @property
+    def repository(self) -> str:
+        """The repository path on the registry."""
+        return REPOSITORY_PREFIX + self.slug
+
+    def blobs(self) -> Blobs:
+        """The layer, config and manifest of the image."""
+        return _build(self)
+
+
+@dataclass(frozen=True)
+class Blobs:
+    """The three blobs of one image."""
+
+    layer: bytes
+    config: bytes
+    manifest: bytes
+
+    @property
+    def id(self) -> str:
+        """The image id a runtime reports: the config digest."""
+        return digest(self.config)
+
+    @property
+    def manifest_digest(self) -> str:
+        """The digest of the manifest (what a pull by digest names)."""
+        return digest(self.manifest)
+
+    @property
+    def size(self) -> int:
+        """Bytes of manifest, config and layer together."""
+        return len(self.layer) + len(self.config) + len(self.manifest)
+
+
+BY_TAG = LifecycleImage("by-tag", ("1.0",))
+WITHOUT_TAG = LifecycleImage("without-tag", ("latest",))
+BY_DIGEST = LifecycleImage("by-digest", ())
+DEADLINE = LifecycleImage("deadline", ("1.0",))
+TWO_TAGS = LifecycleImage("two-tags", ("one", "two"))
+REMOVE_TWICE = LifecycleImage("remove-twice", ("1.0",))
+CONCURRENT = LifecycleImage("concurrent", ("1.0",))
+FS_USAGE = LifecycleImage("fs-usage", ("1.0",), padding=1024 * 1024)
+IMAGES = (BY_TAG, WITHOUT_TAG, BY_DIGEST, DEADLINE, TWO_TAGS, REMOVE_TWICE, CONCURRENT, FS_USAGE)
+
+
+def _file(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime, info.uid, info.gid = len(data), 0o644, 0, 0, 0
+    info.uname = info.gname = "root"
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _padding(seed: str, size: int) -> bytes:
+    """`size` bytes that do not compress: a sha256 chain from `seed`."""
+    out, block = bytearray(), seed.encode()
+    while len(out) < size:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:size])
+
+
+@functools.cache
+def _build(image: LifecycleImage) -> Blobs:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        _file(tar, "conformance/image.txt", f"{image.repository}\n".encode())
+        if image.padding:
+            _file(tar, "conformance/padding.bin", _padding(image.repository, image.padding))
+    layer = gzip.compress(raw.getvalue(), compresslevel=9, mtime=0)
+    config = _canonical({
+        "architecture": _go_arch(), "os": "linux", "created": CREATED,
+        "config": {"User": "1000", "Cmd": ["/bin/true"], "Labels": {"org.example.conformance": image.slug}},
+        "rootfs": {"type": "layers", "diff_ids": [digest(raw.getvalue())]},
+    })
+    manifest = _canonical({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": digest(config), "size": len(config)},
+        "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": digest(layer), "size": len(layer)}],
+    })
+    return Blobs(layer, config, manifest)
+
+
+def _go_arch() -> str:
+    machine = platform.machine().lower()
+    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
+
+
+def _canonical(value: object) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
+def push(client: RegistryClient, images: tuple[LifecycleImage, ...] = IMAGES) -> None:
+    """Push every image (blobs, then the manifest under each tag, or by digest when it has none)."""
+    for image in images:
+        blobs = image.blobs()
+        client.push_blob(image.repository, blobs.layer)
+        client.push_blob(image.repository, blobs.config)
+        for reference in image.tags or (blobs.manifest_digest,):
+            client.push_manifest(image.repository, reference, blobs.manifest)
