@@ -184,6 +184,16 @@ def _reference_fault(flag: str, raw: str, rootdir: Path) -> str:
     return raw
 
 
+def _registry(flag: str, raw: str, rootdir: Path) -> str:
+    from conformance.targets.registry import split_address
+
+    try:
+        split_address(raw)
+    except ValueError:
+        raise ConfigError(f"{flag} {raw!r}: give the registry as HOST:PORT, e.g. 127.0.0.1:5000") from None
+    return raw
+
+
 OPTIONS: tuple[Option, ...] = (
     Option(
         flag="--target", dest="target", metavar="TARGET", env=("CONFORMANCE_TARGET", "CONTAINER_RUNTIME_ENDPOINT"),
@@ -281,7 +291,13 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         flag="--allow-writes", dest="allow_writes", action="store_true",
-        help="Glance-style targets only: create (and always delete) the suite's own fixture images through the v2 API",
+        help="create (and always delete) the suite's own fixture images through the v2 API; on a CRI target, pull "
+        "the suite's own images from a registry and remove them again (never an image that was there before)",
+    ),
+    Option(
+        flag="--registry", dest="registry", metavar="HOST:PORT", parse=_registry,
+        help="with --allow-writes on a CRI target: the registry (plain HTTP, no auth) the suite pushes its images to "
+        "and the runtime pulls them from; default: a docker-registry the suite starts on 127.0.0.1 for the run",
     ),
     Option(
         flag="--waivers", dest="waivers", metavar="FILE", parse=_existing_file,
@@ -324,6 +340,7 @@ class TargetConfig(ShortRepr):
     max_references: int = 5  # repo tags, and repo digests, judged per CRI image
     max_listed: int = 10_000  # images of one ListImages answer read
     max_json_values: int = 200_000  # JSON values one response body may hold and be parsed
+    registry: str | None = None  # CRI write mode: the registry HOST:PORT to push to; None starts one for the run
 
     def __repr__(self) -> str:
         # never the token, nor user info or a query in the target's address: a repr can end up in any output
@@ -433,6 +450,7 @@ def build_config(
         max_references=values["max_references"],
         max_listed=values["max_listed"],
         max_json_values=values["max_json_values"],
+        registry=values["registry"],
     )
 
 

@@ -29,7 +29,7 @@ KEPT_BY_PROFILE = pytest.StashKey[int]()  # tests left once the run's families a
 FIXTURE_MODULES = {
     "": ("conformance.run.fixtures",),
     "http": ("conformance.glance.fixtures", "conformance.glance.v1_fixtures", "conformance.glance.write_fixtures"),
-    "cri": ("conformance.cri.fixtures",),
+    "cri": ("conformance.cri.fixtures", "conformance.cri.lifecycle_fixtures"),
 }
 
 

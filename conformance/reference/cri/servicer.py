@@ -1,4 +1,4 @@
-"""The behaviour of the reference CRI runtime: ImageStatus and ListImages over the catalogue, faults on demand."""
+"""The behaviour of the reference CRI runtime: ImageStatus and ListImages over its images, faults on demand."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import grpc
 from conformance.reference.cri import faults as F
 from conformance.reference.cri import images as cri_images
 from conformance.reference.cri.images import CatalogueImage
+from conformance.reference.cri.lifecycle import Lifecycle
 from conformance.reference.cri.probe import PROTO_MODULES, CriProbe
 from conformance.reference.fault import Fault
 
@@ -34,6 +35,7 @@ class ImageServicer:
         self.isulad = isulad
         self._list_calls = itertools.count()
         self._lock = threading.Lock()
+        self.lifecycle = Lifecycle(self)  # PullImage, RemoveImage, ImageFsInfo: they change `images`
 
     def image_status(self, pb: ModuleType, request: Any, context: grpc.ServicerContext) -> Any:
         """Answer ImageStatus: the image named by the request, or OK with image unset."""
@@ -42,7 +44,7 @@ class ImageServicer:
             if F.STATUS_EMPTY_REF_UNKNOWN in self.faults:
                 context.abort(grpc.StatusCode.UNKNOWN, 'can not resolve "" locally')
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "ImageSpec.image must not be empty")
-        queryable = tuple(image for image in self.images if not image.embedded)
+        queryable = tuple(image for image in self.images if not (image.embedded or image.removed))
         try:
             image = cri_images.find(queryable, reference)
         except cri_images.AmbiguousReference as exc:
@@ -160,18 +162,22 @@ def service_handler(version: str, servicer: ImageServicer, request_log: list[str
 
         return handle
 
+    lifecycle = servicer.lifecycle
+    answers = {  # rpc -> (answer, request message name, response message name)
+        "ListImages": (servicer.list_images, "ListImagesRequest", "ListImagesResponse"),
+        "ImageStatus": (servicer.image_status, "ImageStatusRequest", "ImageStatusResponse"),
+        "PullImage": (lifecycle.pull_image, "PullImageRequest", "PullImageResponse"),
+        "RemoveImage": (lifecycle.remove_image, "RemoveImageRequest", "RemoveImageResponse"),
+        "ImageFsInfo": (lifecycle.image_fs_info, "ImageFsInfoRequest", "ImageFsInfoResponse"),
+    }
     return grpc.method_handlers_generic_handler(
         service,
         {
-            "ListImages": grpc.unary_unary_rpc_method_handler(
-                logged("ListImages", servicer.list_images),
-                request_deserializer=pb.ListImagesRequest.FromString,
-                response_serializer=pb.ListImagesResponse.SerializeToString,
-            ),
-            "ImageStatus": grpc.unary_unary_rpc_method_handler(
-                logged("ImageStatus", servicer.image_status),
-                request_deserializer=pb.ImageStatusRequest.FromString,
-                response_serializer=pb.ImageStatusResponse.SerializeToString,
-            ),
+            rpc: grpc.unary_unary_rpc_method_handler(
+                logged(rpc, answer),
+                request_deserializer=getattr(pb, request).FromString,
+                response_serializer=getattr(pb, response).SerializeToString,
+            )
+            for rpc, (answer, request, response) in answers.items()
         },
     )
