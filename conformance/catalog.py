@@ -29,6 +29,7 @@ class Need(StrEnum):
     """What a run must have for a requirement to be judged at all."""
 
     CREDENTIALS = "credentials"  # a token the target accepts: only then does a request without one mean anything
+    WRITES = "writes"  # --allow-writes: judged only on what the run itself writes to the target (CRI pull, remove)
 
 
 class CatalogError(Exception):

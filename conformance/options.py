@@ -383,6 +383,8 @@ class TargetConfig(ShortRepr):
         """Why this run cannot judge `requirement` at all, or None when it can."""
         if catalog.Need.CREDENTIALS in requirement.requires and not (self.token or self.ak or self.keystone):
             return "no credentials configured (--token)"
+        if catalog.Need.WRITES in requirement.requires and not self.allow_writes:
+            return "write mode is off (--allow-writes)"
         return None
 
 

@@ -117,9 +117,9 @@ def test_pull_past_its_deadline_is_given_up(cri_lifecycle: Lifecycle) -> None:
         if not tarpit.held():
             pytest.skip(f"not judged: the runtime did not reach the never-answering registry at {tarpit.address} "
                         f"({result.code}); a runtime on another host cannot reach the suite's loopback")
-        if result.code != "DEADLINE_EXCEEDED":
+        if result.code == "OK":
             fail(f"PullImage of {reference}, from a registry that never answers, with a {DEADLINE:g}s deadline",
-                 f"{result.code}: {result.details}", "DEADLINE_EXCEEDED", result.exchange)
+                 f"OK {result.response}", "DEADLINE_EXCEEDED (or another error status)", result.exchange)
         if not tarpit.wait_closed(GIVE_UP_GRACE):
             open_ = sum(held.closed is None for held in tarpit.held())
             fail("A pull past its deadline must be given up: the runtime must close its registry connections",

@@ -27,6 +27,7 @@ MAX_CONFIG_BYTES = 1024 * 1024
 MAX_LAYER_BYTES = 64 * 1024 * 1024  # one layer; a manifest announcing more is refused before anything is fetched
 MAX_LAYERS = 32
 PULL_TIMEOUT = 30.0  # seconds one registry request may take when the caller set no deadline
+DEADLINE_MARGIN = 0.3  # seconds past the caller's deadline a pull gives up
 MOUNTPOINT = "/var/lib/reference-cri/images"  # what ImageFsInfo names as the image filesystem
 BASE_USED_BYTES = 4096  # the store's own bookkeeping
 FAULT_REMOVAL_HOLD = 0.2  # seconds F.REMOVE_CONCURRENT_ABORTED keeps a removal "under way"
@@ -135,7 +136,8 @@ class Lifecycle:
         if left is None or F.PULL_IGNORES_DEADLINE in self.faults:
             left = PULL_TIMEOUT
         try:
-            image = fetch(reference, timeout=max(0.001, min(PULL_TIMEOUT, left)))
+            # a moment past the caller's deadline, so that the caller sees DEADLINE_EXCEEDED, not this pull's error
+            image = fetch(reference, timeout=min(PULL_TIMEOUT, left + DEADLINE_MARGIN))
         except PullFailed as exc:
             if exc.code is grpc.StatusCode.NOT_FOUND and F.PULL_MISSING_ANSWERS_OK in self.faults:
                 return pb.PullImageResponse()
