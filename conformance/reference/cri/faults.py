@@ -200,6 +200,7 @@ PULL_TAG_EXTRA_LATEST = _Fault(
 PULL_UNTAGGED_NO_LATEST = _Fault(
     "pull-untagged-no-latest", PULL, "CRI-PULLIMAGE-WITHOUT-TAG",
     "PullImage of a name without a tag stores the image with no tag instead of name:latest.", needs_writes=True,
+    also_breaks=("CRI-PULLIMAGE-REF-IS-ID",),  # ImageStatus by the name pulled finds nothing to compare with
     probe=L.untagged_no_latest)
 PULL_DIGEST_ADDS_TAG = _Fault(
     "pull-digest-adds-tag", PULL, "CRI-PULLIMAGE-BY-DIGEST",
@@ -229,6 +230,7 @@ REMOVE_STILL_LISTED = _Fault(
 REMOVE_ABSENT_NOT_FOUND = _Fault(
     "remove-absent-not-found", REMOVE, "CRI-REMOVEIMAGE-IDEMPOTENT",
     "RemoveImage of an image that is not there fails with NOT_FOUND.", needs_writes=True,
+    also_breaks=("CRI-REMOVEIMAGE-CONCURRENT",),  # the calls that come after the first removal find nothing
     probe=lambda cri: cri.remove(L.absent_reference()).code == "NOT_FOUND")
 REMOVE_CONCURRENT_ABORTED = _Fault(
     "remove-concurrent-aborted", REMOVE, "CRI-REMOVEIMAGE-CONCURRENT",
