@@ -77,7 +77,8 @@ class RegistryClient:
             raise RegistryError(f"{method} {path} to registry {self.address}: {exc}") from None
         try:
             declared = response.headers.get("Content-Length")
-            if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            # a HEAD answer's Content-Length tells the size of what a GET would send: there is no body to cap
+            if method != "HEAD" and declared is not None and declared.isdigit() and int(declared) > max_bytes:
                 raise RegistryError(f"{method} {path}: the registry announces {declared} bytes, more than the "
                                     f"{max_bytes} allowed")
             chunks, size = [], 0
