@@ -74,8 +74,12 @@ DEADLINE = LifecycleImage("deadline", ("1.0",))
 TWO_TAGS = LifecycleImage("two-tags", ("one", "two"))
 REMOVE_TWICE = LifecycleImage("remove-twice", ("1.0",))
 CONCURRENT = LifecycleImage("concurrent", ("1.0",))
-FS_USAGE = LifecycleImage("fs-usage", ("1.0",), padding=1024 * 1024)
-IMAGES = (BY_TAG, WITHOUT_TAG, BY_DIGEST, DEADLINE, TWO_TAGS, REMOVE_TWICE, CONCURRENT, FS_USAGE)
+# One per API version, each larger than the one before: a runtime may still count (or reuse) the layer of the image
+# the previous version removed, and clean it up while the next one is pulled (containerd samples usage every 10 s),
+# so the next pull must add more than that removal takes away.
+FS_USAGE = {version: LifecycleImage(f"fs-usage-{version}", ("1.0",), padding=mebibytes * 1024 * 1024)
+            for version, mebibytes in (("v1", 1), ("v1alpha2", 3))}
+IMAGES = (BY_TAG, WITHOUT_TAG, BY_DIGEST, DEADLINE, TWO_TAGS, REMOVE_TWICE, CONCURRENT, *FS_USAGE.values())
 
 
 def _file(tar: tarfile.TarFile, name: str, data: bytes) -> None:

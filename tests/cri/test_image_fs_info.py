@@ -37,12 +37,13 @@ def test_response_validates_against_profile_schema(cri: CriTarget, cri_profile: 
 
 @pytest.mark.requirement("CRI-IMAGEFSINFO-GROWS")
 def test_usage_grows_after_a_pull(cri_lifecycle: Lifecycle) -> None:
-    reference = cri_lifecycle.tagged(images.FS_USAGE)
+    image = images.FS_USAGE[cri_lifecycle.cri.version]
+    reference = cri_lifecycle.tagged(image)
     before_result = image_fs_info(cri_lifecycle.cri)
     before = used_bytes(before_result)
     if before is None:
         pytest.skip(f"not judged: ImageFsInfo answered {before_result.code} (CRI-IMAGEFSINFO-SCHEMA judges that)")
-    pulled = cri_lifecycle.pull(images.FS_USAGE, reference)
+    pulled = cri_lifecycle.pull(image, reference)
     if pulled.code != "OK":
         pytest.skip(f"not judged: pulling {reference} answered {pulled.code} (see the PullImage requirements)")
     until = time.monotonic() + min(GROWTH_WAIT, max(0.0, bounds.BOUNDS.left()))
@@ -53,7 +54,7 @@ def test_usage_grows_after_a_pull(cri_lifecycle: Lifecycle) -> None:
     cri_lifecycle.remove(reference)
     after = used_bytes(after_result)
     if after is None or after <= before:
-        fail(f"used_bytes must grow after pulling {reference} (a {images.FS_USAGE.padding}-byte layer)",
+        fail(f"used_bytes must grow after pulling {reference} (a {image.padding}-byte layer)",
              f"{before} before the pull, {after} up to {GROWTH_WAIT:g}s after it", "more than before",
              after_result.exchange)
     judged("pulls")

@@ -118,7 +118,7 @@ def usage_constant(cri: CriProbe) -> bool:
     def used() -> int:
         return sum(usage.used_bytes.value for usage in cri.fs_info().response.image_filesystems)
 
-    reference = tag_reference(images.FS_USAGE)
+    reference = tag_reference(images.FS_USAGE[cri.version])
     cri.remove(reference)  # an earlier probe of the same reference may have pulled it
     before = used()
     _pulled_tags(cri, reference)

@@ -38,6 +38,7 @@ class CriProbe:
     """A plain gRPC client of one CRI API version (`v1` or `v1alpha2`) at `url` (unix:///path)."""
 
     def __init__(self, url: str, version: str, *, timeout: float = 5) -> None:
+        self.version = version
         self.pb = PROTO_MODULES[version]
         self.service = f"/runtime.{version}.ImageService"
         self.timeout = timeout
