@@ -185,3 +185,25 @@ def test_a_bad_registry_value_is_one_line(suite: Callable[..., SuiteRun]) -> Non
     run = suite("tests/cri", "--allow-writes", "--registry", "not a registry")
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert run.returncode == 4 and len(lines) == 1 and "--registry 'not a registry'" in lines[0], run.stderr
+
+
+def test_the_runs_budget_bounds_every_registry_request() -> None:
+    with Tarpit() as tarpit:
+        spent = RegistryClient(tarpit.address, timeout=10, budget_left=lambda: 0.0)
+        with pytest.raises(RegistryError, match="budget is used up"):
+            spent.request("GET", "/v2/")
+        started = time.monotonic()
+        almost = RegistryClient(tarpit.address, timeout=10, budget_left=lambda: 0.3)
+        with pytest.raises(RegistryError):
+            almost.request("GET", "/v2/")
+        assert time.monotonic() - started < 2
+
+
+def test_a_silent_registry_never_takes_the_run_past_its_budget(suite: Callable[..., SuiteRun]) -> None:
+    with Tarpit() as tarpit:
+        started = time.monotonic()
+        run = suite("tests/cri", "--allow-writes", f"--registry={tarpit.address}", "--budget=4")
+        took = time.monotonic() - started
+    assert run.returncode in (1, 2) and took < 4 + 30, (run.returncode, took, run.stdout[-2000:])
+    write_mode = run.results["target"]["endpoints"].get("cri", {}).get("write_mode")
+    assert write_mode is None or "unavailable" in write_mode, write_mode  # None: the budget ran out before

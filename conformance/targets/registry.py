@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -52,8 +53,11 @@ class Answer:
 class RegistryClient:
     """The distribution API of one registry at `host:port`, spoken over plain HTTP."""
 
-    def __init__(self, address: str, *, timeout: float, loopback_only: bool = False) -> None:
+    def __init__(self, address: str, *, timeout: float, loopback_only: bool = False,
+                 budget_left: Callable[[], float] | None = None) -> None:
+        """`timeout` bounds each request; `budget_left` (seconds left of the run's budget) bounds them all."""
         host, port = split_address(address)
+        self.budget_left = budget_left
         if loopback_only and host not in LOOPBACK_HOSTS:
             raise RegistryError(f"registry {address!r} is not on this machine (loopback only)")
         self.address = address
@@ -69,10 +73,14 @@ class RegistryClient:
     def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None,
                 max_bytes: int = MAX_ANSWER_BYTES) -> Answer:
         """Send one request; RegistryError when there is no answer in time or the body passes `max_bytes`."""
-        deadline = time.monotonic() + self.timeout
+        limit = self.timeout if self.budget_left is None else min(self.timeout, self.budget_left())
+        if limit <= 0:
+            raise RegistryError(f"{method} {path} to registry {self.address} not sent: the run's budget is used up")
+        deadline = time.monotonic() + limit
         try:
             response = self.pool.urlopen(method, path, body=body, headers=headers or {}, redirect=False,
-                                         preload_content=False, decode_content=False)
+                                         preload_content=False, decode_content=False,
+                                         timeout=urllib3.Timeout(connect=limit, read=limit))
         except urllib3.exceptions.HTTPError as exc:
             raise RegistryError(f"{method} {path} to registry {self.address}: {exc}") from None
         try:
@@ -87,7 +95,7 @@ class RegistryClient:
                 if size > max_bytes:
                     raise RegistryError(f"{method} {path}: the answer passed {max_bytes} bytes")
                 if time.monotonic() > deadline:
-                    raise RegistryError(f"{method} {path}: the answer took more than {self.timeout:g}s")
+                    raise RegistryError(f"{method} {path}: the answer took more than {limit:g}s")
                 chunks.append(chunk)
         except urllib3.exceptions.HTTPError as exc:
             raise RegistryError(f"{method} {path} to registry {self.address}: {exc}") from None

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from conformance.reference.cri.servicer import ImageServicer
 
 MAX_CONFIG_BYTES = 1024 * 1024
-MAX_LAYER_BYTES = 64 * 1024 * 1024  # one layer; a manifest announcing more is refused before anything is fetched
+MAX_LAYER_BYTES = 16 * 1024 * 1024  # one layer (held while hashed); a manifest announcing more is refused unread
 MAX_LAYERS = 32
 PULL_TIMEOUT = 30.0  # seconds one registry request may take when the caller set no deadline
 DEADLINE_MARGIN = 0.3  # seconds past the caller's deadline a pull gives up
