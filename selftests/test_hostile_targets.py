@@ -21,7 +21,6 @@ from selftests.conftest import MEMORY_BOUND_KIB, measured_run
 HTTP_TESTS = ("tests/glance_v2", "tests/glance_v1")
 TIMEOUT = "2"
 BOUND = 45  # seconds any hostile run may take in all
-TRANSPORT = ("refused", "never-answers", "garbage", "huge-body", "reset-mid-body", "drip", "bad-tls")
 HANDLERS = {
     "never-answers": hostile.never_answer,
     "garbage": hostile.garbage,

@@ -23,7 +23,6 @@ from conformance.targets.errors import TargetError, TargetUnreachable
 # fixtures only
 __all__ = ["cri", "cri_address", "cri_images", "cri_listed", "cri_profile", "cri_served", "cri_versions"]
 
-MAX_CRI_IMAGES = 100  # the default of --max-images: listed images judged per version, bounded on large stores
 EMBEDDED_REQUIREMENT = "CRI-LISTIMAGES-EMBEDDED"
 EMBEDDED_SCHEMA = "cri/embedded-image.json"  # iSulad's wire form of an embedded image (isulad profile)
 CRI_STRATA = ("repo_tags", "repo_digests", "user", "pinned")  # what distinguishes CRI images, as listed

@@ -19,7 +19,6 @@ from conformance.targets.http import HttpTarget
 from conformance.targets.signing import signer_for
 
 AGREES_WITH_LIST = "GLANCE-V2-SHOW-AGREES-WITH-LIST"  # the requirement that reads the listing itself
-MAX_IMAGES = 100  # the default of --max-images: enough to find a pattern, bounded on large public catalogues
 
 
 def discovery_bound(max_images: int) -> int:
