@@ -291,6 +291,16 @@ OPTIONS: tuple[Option, ...] = (
         flag="--baseline", dest="baseline", metavar="FILE", parse=_existing_file,
         help="an earlier results.json to compare this run with",
     ),
+    Option(
+        flag="--record", dest="record", action="store_true",
+        help="write record.intoto.json beside the reports: an in-toto Statement of the three reports, the verdict "
+        "and the run's configuration (`python -m conformance.record verify DIR` checks it)",
+    ),
+    Option(
+        flag="--sign-key", dest="sign_key", metavar="PATH", parse=_existing_file,
+        help="sign record.intoto.json offline with this SSH private key (through ssh-keygen) or Ed25519 key "
+        "(PEM or 32 raw bytes); implies --record",
+    ),
 )
 
 
@@ -324,6 +334,8 @@ class TargetConfig(ShortRepr):
     max_references: int = 5  # repo tags, and repo digests, judged per CRI image
     max_listed: int = 10_000  # images of one ListImages answer read
     max_json_values: int = 200_000  # JSON values one response body may hold and be parsed
+    record: bool = False  # write record.intoto.json after the three reports
+    sign_key: Path | None = None  # sign the record with this key (implies `record`)
 
     def __repr__(self) -> str:
         # never the token, nor user info or a query in the target's address: a repr can end up in any output
@@ -433,6 +445,8 @@ def build_config(
         max_references=values["max_references"],
         max_listed=values["max_listed"],
         max_json_values=values["max_json_values"],
+        record=values["record"] or values["sign_key"] is not None,
+        sign_key=values["sign_key"],
     )
 
 
