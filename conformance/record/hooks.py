@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,9 @@ class _Writer:
             state.unwritten.append(f"{statement.RECORD_NAME} not written: a report it covers is missing")
         else:
             try:
-                self.written = write(self.target, state.log.censor.text)
+                target = self.target
+                inputs = {"waivers": target.waivers, "baseline": target.baseline}
+                self.written = write(target.report_dir, target.sign_key, inputs, state.log.censor.text)
             except (OSError, RecordError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 state.unwritten.append(f"{statement.RECORD_NAME} could not be written: {reason}")
@@ -63,18 +65,19 @@ class _Writer:
             terminalreporter.write_line(self.written)
 
 
-def write(target: TargetConfig, censor: object = None) -> str:
-    """Write record.intoto.json into the report folder (signed when a key is given); the line to show."""
-    folder = target.report_dir
+def write(folder: Path, sign_key: Path | None, inputs: dict[str, Path | None],
+          censor: Callable[[str], str] = str) -> str:
+    """Write record.intoto.json for the reports in `folder` (signed with `sign_key` when given); the line to show.
+
+    `inputs` names the waiver and baseline files the run read; `censor` removes the run's secrets from the text.
+    """
     results = load(folder / "results.json")
-    made = statement.build(folder, results, {"waivers": target.waivers, "baseline": target.baseline})
-    text = json.dumps(made, indent=2, ensure_ascii=False)
-    if callable(censor):
-        text = censor(text)  # results.json is censored already; this keeps any other path from leaking a secret
-    payload = text.encode("utf-8")
+    made = statement.build(folder, results, inputs)
+    # results.json is censored already; this keeps any other path from carrying a secret into the record
+    payload = censor(json.dumps(made, indent=2, ensure_ascii=False)).encode("utf-8")
     signatures = []
-    if target.sign_key is not None:
-        signatures.append(keys.sign(envelope.pae(envelope.PAYLOAD_TYPE, payload), target.sign_key))
+    if sign_key is not None:
+        signatures.append(keys.sign(envelope.pae(envelope.PAYLOAD_TYPE, payload), sign_key))
     write_json(folder / statement.RECORD_NAME, envelope.envelope(payload, signatures))
     signed = f", signed by {signatures[0]['keyid']}" if signatures else ", unsigned"
     return f"record: {folder / statement.RECORD_NAME} ({made['predicate']['result']}{signed})"
