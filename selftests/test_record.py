@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import subprocess
@@ -279,3 +280,19 @@ def test_a_key_that_cannot_sign_stops_the_run_before_any_test(tmp_path: Path) ->
     assert run.returncode == 4
     assert "--sign-key" in run.stderr and "not an OpenSSH private key" in run.stderr
     assert "Traceback" not in run.stderr + run.stdout and not (tmp_path / "reports" / "results.json").exists()
+
+
+def test_a_real_waived_failure_is_recorded_as_warned_and_verifies(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers:\n  - requirement: GLANCE-V2-SHOW-LINKS\n    reason: known\n    expires: 2999-12-31\n",
+                       encoding="utf-8")
+    run = run_suite(tmp_path / "reports", "--record", "--reference-fault=v2-show-bad-self-link",
+                    f"--waivers={waivers}")
+    assert run.returncode == 0 and run.outcome("GLANCE-V2-SHOW-LINKS") == "waived", run.stdout[-3000:]
+    status, output = verify(run.report_dir, None, capsys)
+    assert status == 0, output
+    predicate = statement_of(run.report_dir)["predicate"]
+    assert predicate["result"] == "WARNED" and predicate["warnedTests"] == ["GLANCE-V2-SHOW-LINKS"]
+    described = {d["name"]: d for d in predicate["configuration"]}
+    assert described["waivers"]["digest"]["sha256"] == hashlib.sha256(waivers.read_bytes()).hexdigest()
