@@ -1,15 +1,19 @@
-"""The fleet manifest and shards: what a manifest may say, and which endpoints a shard runs."""
+"""The fleet manifest and shards: what a manifest may say, which endpoints a shard runs, and how its runs end."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from conformance.fleet.__main__ import main
 from conformance.fleet.manifest import ManifestError, load
-from conformance.fleet.runner import command, environment, parse_shard
+from conformance.fleet.runner import _Pool, command, environment, parse_shard
 
 
 def manifest(tmp_path: Path, text: str) -> Path:
@@ -91,3 +95,21 @@ def test_merge_refuses_a_folder_that_is_no_shard(tmp_path: Path, capsys: pytest.
     status = main(["merge", str(tmp_path), "--out", str(tmp_path / "merged")])
     err = capsys.readouterr().err
     assert status == 2 and "not a fleet run folder" in err and err.count("\n") == 1
+
+
+def test_a_stopped_shard_ends_its_running_suites_and_starts_no_other(tmp_path: Path) -> None:
+    pool = _Pool(time_limit=60)
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    timer = threading.Timer(0.5, pool.stop, args=(signal.SIGTERM, None))
+    timer.start()
+    started = time.monotonic()
+    assert pool.run(sleeper, dict(os.environ), tmp_path / "a.log") is None
+    assert time.monotonic() - started < 30
+    assert pool.run(sleeper, dict(os.environ), tmp_path / "b.log") is None and not pool.live
+
+
+def test_a_run_past_its_time_limit_is_ended(tmp_path: Path) -> None:
+    started = time.monotonic()
+    assert _Pool(time_limit=0.5).run([sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ),
+                                     tmp_path / "a.log") is None
+    assert time.monotonic() - started < 30

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -83,17 +84,26 @@ def run_shard(manifest: Manifest, out: Path, index: int, count: int, jobs: int, 
     out.mkdir(parents=True, exist_ok=True)
     started = _now()
 
+    pool = _Pool(time_limit)
+
     def one(endpoint: Endpoint) -> Ran:
         folder = out / endpoint.name
         folder.mkdir(exist_ok=True)
-        status = _run(command(endpoint, folder, manifest.sign_key), environments[endpoint.name],
-                      out / f"{endpoint.name}.log", time_limit)
-        shown = "cut at the time limit" if status is None else f"exit {status}"
+        status = pool.run(command(endpoint, folder, manifest.sign_key), environments[endpoint.name],
+                          out / f"{endpoint.name}.log")
+        shown = "not finished (cut at the time limit, or the shard was stopped)" if status is None else \
+            f"exit {status}"
         say(f"{endpoint.name}: {shown} · reports in {folder}")
         return Ran(endpoint.name, status, folder)
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        ran = list(pool.map(one, chosen))
+    previous = signal.signal(signal.SIGTERM, pool.stop) if threading.current_thread() is threading.main_thread() \
+        else None
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as threads:
+            ran = list(threads.map(one, chosen))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     shard: dict[str, Any] = {
         "manifest_sha256": manifest.sha256,
         "endpoints": [e.name for e in manifest.endpoints],
@@ -105,21 +115,49 @@ def run_shard(manifest: Manifest, out: Path, index: int, count: int, jobs: int, 
     return ran
 
 
-def _run(args: list[str], env: dict[str, str], log: Path, time_limit: float) -> int | None:
-    """Run one suite process, its output to `log`; None when it was still running at `time_limit` seconds."""
-    with log.open("wb") as output:
-        process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                   start_new_session=True)
+class _Pool:
+    """The suite processes of a shard: each bounded in time; SIGTERM to the shard ends the running ones (they
+    still write their reports) and starts no other."""
+
+    def __init__(self, time_limit: float) -> None:
+        self.time_limit = time_limit
+        self.live: set[subprocess.Popen[bytes]] = set()
+        self.stopping = False
+        self.lock = threading.Lock()
+
+    def run(self, args: list[str], env: dict[str, str], log: Path) -> int | None:
+        """Run one suite process, its output to `log`; None when it did not finish (time limit, or stopped)."""
+        with log.open("wb") as output, self.lock:
+            if self.stopping:
+                return None
+            process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       env=env)
+            self.live.add(process)
         try:
-            return process.wait(timeout=time_limit)
+            status = process.wait(timeout=self.time_limit)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGTERM)  # the suite still writes its reports on SIGTERM
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            return None
+            _end(process)
+            status = None
+        with self.lock:
+            self.live.discard(process)
+        return None if self.stopping else status
+
+    def stop(self, signum: int, frame: object) -> None:
+        """SIGTERM: end every running suite process (each writes its reports) and start no other."""
+        with self.lock:
+            self.stopping = True
+            for process in self.live:
+                process.terminate()
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (the suite still writes its reports), then SIGKILL a minute later."""
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _now() -> str:
