@@ -131,6 +131,13 @@ def pytest_configure(config: pytest.Config) -> None:
         from conformance.report import html
 
         config.pluginmanager.register(html, "image_conformance_html")
+    if target_config.record and not _is_worker(config):
+        from conformance.record import hooks as record_hooks
+
+        try:
+            record_hooks.prepare(config, target_config)
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
 
 def _requirements_of(state: RunState) -> tuple[list, list]:  # type: ignore[type-arg]
