@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import ast
+import importlib.util
 import json
+import sys
+import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from _pytest.mark.structures import Mark, MarkDecorator, ParameterSet
 from jsonschema import Draft202012Validator
 
 from conformance import FAMILY_OF_OPERATION, OPERATIONS, SCHEMAS_DIR, catalog, schemas
@@ -55,22 +59,36 @@ def test_every_profile_names_existing_schemas() -> None:
             schemas.validator(name)  # resolves every $ref
 
 
+def _requirement_marks(marks: Iterable[Mark | MarkDecorator]) -> set[str]:
+    """The requirement ids `marks` name: requirement marks, and those on parametrize's pytest.param values."""
+    found: set[str] = set()
+    for mark in marks:
+        if mark.name == "requirement":
+            found.update(str(arg) for arg in mark.args)
+        elif mark.name == "parametrize":
+            values = mark.args[1] if len(mark.args) > 1 else mark.kwargs.get("argvalues", ())
+            for value in values:
+                if isinstance(value, ParameterSet):
+                    found |= _requirement_marks(value.marks)
+    return found
+
+
 def marked_requirements() -> dict[str, set[str]]:
-    """Requirement ids named by each test function under tests/, read from the source."""
+    """Requirement ids named by each test function under tests/, as pytest collects them: the marks on the function
+    and on its parameters, whether written out or built from a list API's filter table."""
     found: dict[str, set[str]] = {}
     for path in sorted(TESTS_DIR.rglob("test_*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_"):
-                ids = {  # on the test itself or on one of its parameters (pytest.param(..., marks=...))
-                    str(arg.value)
-                    for deco in node.decorator_list
-                    for call in ast.walk(deco)
-                    if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "requirement"
-                    for arg in call.args
-                    if isinstance(arg, ast.Constant)
-                }
-                found[f"{path.relative_to(TESTS_DIR)}::{node.name}"] = ids
+        name = "conformance_suite_" + "_".join(path.relative_to(TESTS_DIR).with_suffix("").parts)
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = sys.modules[name] = importlib.util.module_from_spec(spec)  # dataclasses look their module up
+        with warnings.catch_warnings():  # the plugin that registers the requirement mark is off in self-tests
+            warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
+            spec.loader.exec_module(module)
+        for attr, function in vars(module).items():
+            if attr.startswith("test_") and callable(function):
+                marks = getattr(function, "pytestmark", [])
+                found[f"{path.relative_to(TESTS_DIR)}::{attr}"] = _requirement_marks(marks)
     return found
 
 
