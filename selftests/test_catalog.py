@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -82,9 +81,7 @@ def marked_requirements() -> dict[str, set[str]]:
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None
         module = sys.modules[name] = importlib.util.module_from_spec(spec)  # dataclasses look their module up
-        with warnings.catch_warnings():  # the plugin that registers the requirement mark is off in self-tests
-            warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-            spec.loader.exec_module(module)
+        spec.loader.exec_module(module)
         for attr, function in vars(module).items():
             if attr.startswith("test_") and callable(function):
                 marks = getattr(function, "pytestmark", [])

@@ -12,6 +12,7 @@ import pytest
 from conformance import catalog
 from conformance.reference.glance import faults as F
 from conformance.reference.glance.faults import V1_1_DETAIL, V1_HEAD
+from conformance.reference.glance.v1_1_filters import CASE_NAMES_ONLY
 from conformance.reference.http_server import start_http_server
 from selftests.conftest import SuiteRun
 
@@ -115,7 +116,7 @@ def test_the_clean_reference_is_read_as_case_sensitive(suite: Callable[..., Suit
 
 def test_a_target_case_insensitive_for_names_only_fails(suite: Callable[..., SuiteRun]) -> None:
     run = suite("tests/glance_v1/test_detail.py", "-k", "each_filter",
-                "--reference-fault", F.V1_1_DETAIL_CASE_NAMES_ONLY.name)
+                "--reference-fault", CASE_NAMES_ONLY.name)
     assert run.results["target"]["endpoints"]["http"]["v1_1_filter_case"]["reading"] == "case-insensitive"
     outcomes = run.outcomes()
     assert outcomes["GLANCE-V1-1-DETAIL-FILTER-NAME"] == "passed", run.stdout[-3000:]

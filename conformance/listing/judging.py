@@ -39,7 +39,8 @@ def broken_filters(api: ListApi, entry: Entry, query: Mapping[str, str], *, list
     """The parameters of `query` that `entry` does not satisfy, and with `listing_rules` the hidden-image rule."""
     broken = [param for param, value in query.items() if not matches_filter(api, entry, param, value, case)]
     if listing_rules and api.hidden(entry) and not api.reveals(query):
-        broken.append(f"({api.hidden_named}, listed without {' or '.join(api.revealing)})")
+        revealed_by = f", listed without {' or '.join(api.revealing)}" if api.revealing else ""
+        broken.append(f"({api.hidden_named}{revealed_by})")
     return broken
 
 
