@@ -120,11 +120,10 @@ def deleted_head_problems(image: WrittenImage, head: Headed) -> list[str]:
 
 
 def v1_entry(image: WrittenImage, *, deleted: bool) -> dict[str, Any]:
-    """What the v1.1 detail listing must say of a written image, as far as the filters look."""
+    """What the v1.1 detail listing must say of a written image, as far as the filters of its table look."""
     expected = image.expected
     return {
-        "id": image.id, "name": expected["name"], "disk_format": expected["disk_format"],
-        "container_format": expected["container_format"], "size": expected["size"],
+        **{row.field: expected.get(row.field) for row in DETAIL.filters}, "id": image.id,
         "status": "deleted" if deleted else expected["status"], "deleted": deleted,
         "properties": written_properties(image),
         "updated_at": image.created_at,  # a lower bound: updated no earlier than created

@@ -324,7 +324,8 @@ def test_each_filter_selects_the_images_the_run_created(row: Filter, written_ima
     written = written_set(written_images)
     queries = filter_queries(row, written)
     if not queries:
-        pytest.skip(f"the create answers gave no created_at to start {row.name} from")
+        pytest.skip(f"the create answers gave no created_at to start {row.name} from" if row.domain.ordered
+                    else f"the run wrote no value for the {row.name} filter")
     problems = Problems(f"{sentence(row.requirement)}, among the images this run created (deleted ones with "
                         f"changes-since; {v1_filter_case}, as this target compares)")
     for query in queries:

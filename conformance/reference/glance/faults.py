@@ -15,7 +15,7 @@ from urllib.parse import quote
 from conformance.reference.fault import Fault, table
 from conformance.reference.glance.images import image_by_key
 from conformance.reference.glance.probe import Answer, HttpProbe
-from conformance.reference.glance.v1_1_filters import FILTER_FAULTS, V1_1_DETAIL
+from conformance.reference.glance.v1_1_filters import FILTER_FAULTS, UNDOCUMENTED_FILTER_REQUIREMENTS, V1_1_DETAIL
 
 V2_SHOW = "glance.v2.show"
 V1_HEAD = "glance.v1.head"
@@ -401,8 +401,8 @@ V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY = _Fault(
     "v1-1-detail-documented-filters-only", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-LIMIT",
     "Only seed 004's seven filters are served (limit, marker, sort_key, sort_dir and property-* are ignored, invalid "
     "values answer 200): a vendor target that ims passes, its failures being advisory there.",
-    also_breaks=("GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-INVALID-400",
-                 "GLANCE-V1-1-DETAIL-FILTER-PROPERTY", "GLANCE-V1-1-DETAIL-FILTER-SOUND"),
+    also_breaks=("GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-INVALID-400", *UNDOCUMENTED_FILTER_REQUIREMENTS,
+                 "GLANCE-V1-1-DETAIL-FILTER-SOUND"),
     probe=lambda http: len(http.detail("limit=1")) > 1 and http.get(f"{_DETAIL}?size_min=abc").status == 200)
 V1_1_DETAIL_UNAUTHENTICATED_403 = _Fault(
     "v1-1-detail-unauthenticated-403", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-401",

@@ -194,6 +194,9 @@ SERVED: tuple[Served, ...] = (
 FILTER_FAULTS: tuple[Fault[HttpProbe], ...] = (
     *dict.fromkeys(fault for served in SERVED for fault, _ in served.bent), FILTER_CHANGES_SINCE_HIDES_DELETED,
 )
+# What a target serving only the documented rows breaks: the requirements of the others' faults.
+UNDOCUMENTED_FILTER_REQUIREMENTS: tuple[str, ...] = tuple(dict.fromkeys(
+    fault.breaks for served in SERVED if not served.documented for fault, _ in served.bent))
 
 
 def predicates(state: AppState, args: Mapping[str, str]) -> list[Predicate]:
