@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from conformance.options import OPTIONS
+from conformance.run.selection import register_markers
 
 REPO = Path(__file__).resolve().parent.parent
 pytest_plugins = ["pytester"]
@@ -113,6 +114,11 @@ def suite(tmp_path: Path):
         return run_suite(tmp_path / "reports", *args, **kwargs)
 
     return run
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the suite's markers: self-tests import the conformance tests and read their marks."""
+    register_markers(config)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]

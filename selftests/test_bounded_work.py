@@ -9,8 +9,9 @@ import pytest
 
 from conformance import schemas
 from conformance.evidence import BODY_LIMIT, Censor, Exchange, ExchangeLog
-from conformance.glance.filters import describe, not_returned
+from conformance.glance.v1_1_filters import DETAIL
 from conformance.glance.walks import Walk, walk_detail
+from conformance.listing.judging import describe, not_returned
 from conformance.reference.glance import images as catalogue
 from conformance.reference.http_server import start_http_server
 from conformance.targets.glance import GlanceClient
@@ -98,4 +99,5 @@ def test_an_image_counts_as_returned_by_its_id_as_the_walk_holds_it() -> None:
     # a walk holds ids as text; an image listed with a number for its id was still returned (its schema fails apart)
     query = {"name": "a"}
     expected: list[dict[str, Any]] = [{"id": 7, "name": "a"}, {"id": "gone", "name": "a"}]
-    assert not_returned(expected, {"7", "other"}, query) == [f"did not return {describe(expected[1], query)}"]
+    shown = describe(DETAIL, expected[1], query)
+    assert not_returned(DETAIL, expected, {"7", "other"}, query) == [f"did not return {shown}"]

@@ -8,11 +8,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conformance.glance.filters import EPOCH, Case, Observed, swapped
 from conformance.glance.offers import detail_offer, head_offer
+from conformance.glance.v1_1_filters import DETAIL, EPOCH
 from conformance.glance.v1_headers import Headed
 from conformance.glance.v2_shown import custom_properties
 from conformance.glance.walks import Universe, Walk, ground_truth_pages, walk_detail
+from conformance.listing.table import Observed
+from conformance.listing.text import Case, swapped
 from conformance.run.outcomes import NotOffered, not_offered
 from conformance.run.state import RunState
 from conformance.targets.errors import TargetError
@@ -163,7 +165,7 @@ def _v2_killed(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def v1_observed(v1_detail_universe: Universe) -> Observed:
     """The filter values the target's own images offer (deleted and killed ones included)."""
-    return Observed.of(v1_detail_universe.all_entries)
+    return DETAIL.observed(v1_detail_universe.all_entries)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from conformance.evidence import Exchange
-from conformance.glance.filters import EPOCH
 from conformance.glance.sample import DISCOVERY_FACTOR
+from conformance.glance.v1_1_filters import EPOCH
 from conformance.glance.v1_json import read_json
 from conformance.short_repr import ShortRepr
 from conformance.targets.glance import GlanceClient

@@ -43,6 +43,8 @@ class TargetConfig(ShortRepr):
     max_references: int  # repo tags, and repo digests, judged per CRI image
     max_listed: int  # images of one ListImages answer read
     max_json_values: int  # JSON values one response body may hold and be parsed
+    record: bool  # write record.intoto.json after the three reports
+    sign_key: Path | None  # sign the record with this key (implies `record`)
 
     def __repr__(self) -> str:
         # never the token, nor user info or a query in the target's address: a repr can end up in any output

@@ -187,6 +187,16 @@ OPTIONS: tuple[Option, ...] = (
         flag="--baseline", dest="baseline", metavar="FILE", parse=values.existing_file,
         help="an earlier results.json to compare this run with",
     ),
+    Option(
+        flag="--record", dest="record", action="store_true",
+        help="write record.intoto.json beside the reports: an in-toto Statement of the three reports, the verdict "
+        "and the run's configuration (`python -m conformance.record verify DIR` checks it)",
+    ),
+    Option(
+        flag="--sign-key", dest="sign_key", metavar="PATH", parse=values.existing_file,
+        help="sign record.intoto.json offline with this SSH private key (through ssh-keygen) or Ed25519 key "
+        "(PEM or 32 raw bytes); implies --record",
+    ),
 )
 
 

@@ -21,19 +21,11 @@ from hypothesis import strategies as st
 from conformance.catalog import Profile
 from conformance.checks import Problems
 from conformance.evidence import Exchange
-from conformance.glance.filters import (
-    Case,
-    Observed,
-    Query,
-    describe,
-    drawn_filters,
-    filter_of,
-    matching,
-    not_returned,
-    queries,
-    unsound,
-)
+from conformance.glance.v1_1_filters import DETAIL
 from conformance.glance.walks import Universe, Walk, follow_pages, pages_text, walk_detail
+from conformance.listing.judging import describe, drawn_filters, matching, not_returned, queries, unsound
+from conformance.listing.table import Observed, Query
+from conformance.listing.text import Case
 from conformance.targets.glance import GlanceClient
 
 MAX_FILTERS = 4
@@ -61,7 +53,7 @@ def judge_complete(glance: GlanceClient, query: Query, universe: Universe, case:
                    shown: str = "") -> None:
     """Walk `query` until every image of the ground truth that matches it is returned; note each one it did not
     return (a walk cut before that is not judged)."""
-    expected = matching(universe.entries_for(query), query, case)
+    expected = matching(DETAIL, universe.entries_for(query), query, case)
     wanted = {str(entry.get("id")) for entry in expected}
     walk = walked(glance, query, problems, keep=False, until=lambda walk: wanted.issubset(walk.ids))
     if walk is None:
@@ -70,7 +62,7 @@ def judge_complete(glance: GlanceClient, query: Query, universe: Universe, case:
         problems.not_judged(walk.cut_reason)
         return
     problems.judged("queries")
-    for line in not_returned(expected, set(walk.ids), query):
+    for line in not_returned(DETAIL, expected, set(walk.ids), query):
         problems.add(f"{shown}{line}", walk.exchange)
 
 
@@ -80,13 +72,14 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
                                                    v1_detail_universe: Universe, v1_observed: Observed,
                                                    v1_filter_case: Case, http_profile: Profile) -> None:
     upstream = http_profile.upstream_behaviour
-    query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS, among=drawn_filters(upstream_only=upstream)),
-                      label="query")
+    among = drawn_filters(DETAIL, upstream_only=upstream)
+    query = data.draw(queries(DETAIL, v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
     problems = Problems(f"{url(query)} must return only images that match every filter ({v1_filter_case})")
     found: list[tuple[str, Exchange]] = []
 
     def judge(entries: list[dict[str, Any]], exchange: Exchange) -> None:  # each page as it comes
-        found.extend((line, exchange) for line in unsound(entries, query, listing_rules=upstream, case=v1_filter_case))
+        lines = unsound(DETAIL, entries, query, listing_rules=upstream, case=v1_filter_case)
+        found.extend((line, exchange) for line in lines)
 
     walk = walked(glance, query, problems, keep=False, on_page=judge)
     problems.judged("queries")
@@ -101,8 +94,8 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
 @given(data=st.data())
 def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
                                           v1_observed: Observed, v1_filter_case: Case, http_profile: Profile) -> None:
-    among = drawn_filters(upstream_only=http_profile.upstream_behaviour)
-    query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
+    among = drawn_filters(DETAIL, upstream_only=http_profile.upstream_behaviour)
+    query = data.draw(queries(DETAIL, v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
     problems = Problems(f"{url(query)} must return every image of the unfiltered listing that matches every filter "
                         f"({v1_filter_case})")
     judge_complete(glance, query, v1_detail_universe, v1_filter_case, problems)
@@ -136,11 +129,12 @@ def test_each_image_is_returned_by_its_own_filters(glance: GlanceClient, v1_deta
 @given(data=st.data())
 def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
                                              v1_observed: Observed, http_profile: Profile) -> None:
-    among = drawn_filters(upstream_only=http_profile.upstream_behaviour)
-    query = data.draw(queries(v1_observed, min_filters=0, max_filters=MAX_FILTERS - 1, among=among), label="query")
+    among = drawn_filters(DETAIL, upstream_only=http_profile.upstream_behaviour)
+    query = data.draw(queries(DETAIL, v1_observed, min_filters=0, max_filters=MAX_FILTERS - 1, among=among),
+                      label="query")
     # changes-since is never the added filter: it also brings deleted and killed images back, by design
-    used = {filter_of(param) for param in query} | {"changes-since"}
-    extra = data.draw(queries(v1_observed, min_filters=1, max_filters=1, exclude=used, among=among),
+    used = {DETAIL.filter_of(param).name for param in query} | set(DETAIL.revealing)
+    extra = data.draw(queries(DETAIL, v1_observed, min_filters=1, max_filters=1, exclude=used, among=among),
                       label="added filter")
     narrower = {**query, **extra}
     problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images")
@@ -157,6 +151,6 @@ def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: Glance
             before = set(broad.ids)
             for entry in narrow.entries:
                 if str(entry.get("id")) not in before:
-                    problems.add(f"{url(narrower)} returned {describe(entry, narrower)}, which {url(query)} did "
-                                 "not", narrow.exchange)
+                    problems.add(f"{url(narrower)} returned {describe(DETAIL, entry, narrower)}, which "
+                                 f"{url(query)} did not", narrow.exchange)
     problems.check()
