@@ -85,13 +85,26 @@ class Connection:
     def __init__(self, base_url: str, *, verify: bool | str, limits: RunLimits) -> None:
         self.base_url = base_url
         self.limits = limits
-        self.tls = tls_context(verify) if base_url.lower().startswith("https:") else None
         self._verify = verify
+        self._tls: ssl.SSLContext | None = None
+        self._tls_error: str | None = None  # a CA bundle that cannot be read fails each request, as TLS would
+        if base_url.lower().startswith("https:"):
+            try:
+                self._tls = tls_context(verify)
+            except (ssl.SSLError, OSError) as exc:
+                self._tls_error = first_line(exc)
         self.pool = self._new_pool()
         self._worker: _Worker | None = None
 
+    def tls(self, what: str) -> ssl.SSLContext | None:
+        """The TLS settings of a request to the origin (None over plain HTTP); TargetError when they cannot be made."""
+        if self._tls_error is not None:
+            raise TargetError(f"{what}: TLS failed: {self._tls_error}")
+        return self._tls
+
     def send(self, method: str, url: str, headers: dict[str, str], data: bytes | None, started: float) -> Answer:
         """Run the request in a worker so a target that drips bytes cannot hold the run past the timeout or budget."""
+        self.tls(f"{method} {url}")
         limits = self.limits
         limit = limits.call_limit(f"{method} {url}")
         if self._worker is None:
@@ -128,8 +141,8 @@ class Connection:
     def _new_pool(self) -> urllib3.HTTPConnectionPool:
         """Connections to the target's origin alone: no proxy from the environment, no retry, no redirect."""
         options: dict[str, Any] = {"maxsize": 1, "retries": False}
-        if self.tls is not None:
-            options.update(ssl_context=self.tls, cert_reqs=self.tls.verify_mode,
+        if self._tls is not None:
+            options.update(ssl_context=self._tls, cert_reqs=self._tls.verify_mode,
                            assert_hostname=None if self._verify is not False else False)
         return urllib3.connection_from_url(self.base_url, **options)
 

@@ -187,7 +187,7 @@ class HttpTarget(ShortRepr):
             url = self.url(path)
             own = {"Host": urlsplit(url).netloc, "Connection": "close"}
             return self._exchange("HEAD", url, own, None, auth, None, False,
-                                  lambda sent, _: raw_head.head(url, sent, tls=self.connection.tls,
+                                  lambda sent, _: raw_head.head(url, sent, tls=self.connection.tls(f"HEAD {url}"),
                                                                 limits=self.limits))
 
         return self._renewing(auth, once)
