@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import time
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,7 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance import catalog, hypothesis_profiles, schemas
     from conformance.evidence import Censor, ExchangeLog
     from conformance.options import ConfigError
-    from conformance.run import bounds as run_bounds
+    from conformance.run import signals
     from conformance.run.baseline import load_baseline
     from conformance.run.ledger import Ledger
     from conformance.run.selection import register_markers
@@ -95,10 +94,6 @@ def pytest_configure(config: pytest.Config) -> None:
         # every worker would write, and sweep, fixture images of its own: one run, one set of images
         raise pytest.UsageError("--allow-writes cannot be combined with pytest-xdist (-n/--dist); run it serially")
     hypothesis = hypothesis_profiles.choose(config)
-    if "http" in target_config.families:
-        from conformance.glance import walks
-
-        walks.set_page_cap(target_config.max_pages)
     try:
         waivers = load_waivers(target_config.waivers, set(catalog.requirements())) if target_config.waivers else []
         baseline = load_baseline(target_config.baseline) if target_config.baseline else None
@@ -118,7 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(importlib.import_module(name), f"image_conformance:{name}")
     if not _is_worker(config):  # an xdist worker's reports are folded in by its controller
         config.pluginmanager.register(Ledger(state), "image_conformance_ledger")
-    run_bounds.install(config, state)
+    signals.install(config, state)
     report_dir = target_config.report_dir
     if config.option.collectonly:
         return  # nothing is judged: no report is written
@@ -329,9 +324,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if not _active(item.config) or not requirement_ids(item):
         return
     state = _state(item.config)
-    used = time.monotonic() - state.clock_start
-    if used > state.config.budget and state.stopped is None:
-        state.stopped = f"the run's budget of {state.config.budget:g}s was used up after {used:.0f}s"
+    if state.stopped is None and state.limits.used_up():
+        state.stopped = state.limits.spent()
         item.session.shouldstop = state.stopped
     if state.stopped is not None:
         pytest.skip(f"not run: {state.stopped}")

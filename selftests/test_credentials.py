@@ -13,6 +13,7 @@ from conformance.targets.auth import Auth, forged_token
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
 from selftests.conftest import SuiteRun, run_suite
+from selftests.run_limits import limits
 
 TOKEN = "credentials-selftest-token-0123456789abcdef"
 V2_401 = "GLANCE-V2-SHOW-401"
@@ -47,7 +48,7 @@ def test_forged_token_has_the_shape_of_the_real_one() -> None:
 def test_transport_alone_places_the_credentials() -> None:
     with start_http_server(token=TOKEN) as server:
         log = ExchangeLog(Censor((TOKEN,)))
-        glance = GlanceClient(HttpTarget(server.url, timeout=10, log=log, token=TOKEN))
+        glance = GlanceClient(HttpTarget(server.url, limits=limits(timeout="10"), log=log, token=TOKEN))
         assert glance.show(CIRROS).status == 200
         assert glance.with_auth(Auth.NONE).show(CIRROS).status == 401
         assert glance.with_auth(Auth.FORGED).head_v1(CIRROS).status == 401

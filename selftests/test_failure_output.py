@@ -15,6 +15,7 @@ from conformance.options import build_config
 from conformance.run.state import RunState
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
+from conformance.targets.limits import RunLimits
 from selftests.conftest import REPO, SuiteRun, run_suite
 
 SEED = "20240601"
@@ -98,7 +99,7 @@ def test_fixture_values_show_a_short_summary_and_no_secret(tmp_path: Path) -> No
                           tmp_path)
     log = ExchangeLog(Censor(config.secrets()))
     state = RunState(config=config, log=log, hypothesis=HypothesisInfo("thorough", False, SEED))
-    client = GlanceClient(HttpTarget(str(config.http_url), timeout=1, log=log, token=config.token))
+    client = GlanceClient(HttpTarget(str(config.http_url), limits=RunLimits.of(config), log=log, token=config.token))
     for value in (config, state, log, client):
         shown = {repr(value), pretty(value)}  # pytest shows the one, hypothesis' failing test case the other
         assert len(shown) == 1, shown

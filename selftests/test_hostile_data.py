@@ -38,6 +38,7 @@ from conformance.targets.http import BodyNotJSON, HttpTarget, OffOrigin
 from selftests import hostile
 from selftests.conftest import MEMORY_BOUND_KIB, SuiteRun, measured_run, run_suite
 from selftests.hostile_glance import json_bytes, replacing, rewriting
+from selftests.run_limits import limits
 
 TOKEN = "SEC\\RET123-hostile"  # a backslash: printed escaped (SEC\\RET123) in a repr
 USER, PASSWORD = "alice", "S3cretPW"
@@ -73,7 +74,7 @@ def listener() -> Iterator[tuple[int, list[bytes]]]:
     "file:///etc/passwd", "v2/images", "/\\evil.invalid/v2/images", "/v2/images\r\nX: y", "javascript:alert(1)",
 ])
 def test_links_off_the_origin_or_not_paths_are_refused(link: str) -> None:
-    target = HttpTarget("http://127.0.0.1:4600", timeout=1, log=ExchangeLog(Censor()))
+    target = HttpTarget("http://127.0.0.1:4600", limits=limits(timeout="1"), log=ExchangeLog(Censor()))
     with pytest.raises(OffOrigin):
         target.path_of(link)
 
@@ -85,13 +86,13 @@ def test_links_off_the_origin_or_not_paths_are_refused(link: str) -> None:
     ("https://glance.example:9292/image", "/image/v2/images?marker=y", "/v2/images?marker=y"),
 ])
 def test_links_on_the_origin_are_followed_as_paths(base: str, link: str, path: str) -> None:
-    target = HttpTarget(base, timeout=1, log=ExchangeLog(Censor()))
+    target = HttpTarget(base, limits=limits(timeout="1"), log=ExchangeLog(Censor()))
     assert target.path_of(link) == path
     assert target.url(path).startswith(target.base_url + "/")
 
 
 def test_url_refuses_what_is_not_a_path() -> None:
-    target = HttpTarget("http://127.0.0.1:4600", timeout=1, log=ExchangeLog(Censor()))
+    target = HttpTarget("http://127.0.0.1:4600", limits=limits(timeout="1"), log=ExchangeLog(Censor()))
     for path in ("1/v2/images", "@127.0.0.1:45001/v2", "//evil/x"):
         with pytest.raises(OffOrigin):
             target.url(path)
@@ -106,7 +107,7 @@ def test_a_redirect_off_the_origin_is_not_followed_and_credentials_stay() -> Non
         with hostile.tcp_server(redirect) as url:
             host = url.split("://", 1)[1]
             log = ExchangeLog(Censor((TOKEN, PASSWORD)))
-            target = HttpTarget(f"http://{USER}:{PASSWORD}@{host}", timeout=2, log=log, token=TOKEN)
+            target = HttpTarget(f"http://{USER}:{PASSWORD}@{host}", limits=limits(timeout="2"), log=log, token=TOKEN)
             response = target.request("GET", "/v2/images")
         time.sleep(0.3)
     assert response.status == 302
@@ -207,7 +208,7 @@ def test_no_repr_holds_a_secret(tmp_path: Path) -> None:
     assert PASSWORD in config.secrets() and TOKEN in config.secrets()
     log = ExchangeLog(Censor(config.secrets()))
     state = RunState(config=config, log=log, hypothesis=HypothesisInfo("ci", True, None))
-    http = HttpTarget(f"http://{USER}:{PASSWORD}@127.0.0.1:9292", timeout=1, log=log, token=TOKEN)
+    http = HttpTarget(f"http://{USER}:{PASSWORD}@127.0.0.1:9292", limits=limits(timeout="1"), log=log, token=TOKEN)
     assert http.base_url == "http://127.0.0.1:9292"
     for value in (config, state, http, GlanceClient(http), log, log.censor):
         shown = repr(value)
@@ -239,7 +240,7 @@ def test_deep_json_body_is_a_target_failure() -> None:
                      b"Connection: close\r\n\r\n%s" % (len(DEEP), DEEP))
 
     with hostile.tcp_server(deep) as url:
-        response = HttpTarget(url, timeout=5, log=ExchangeLog(Censor())).request("GET", "/v2/images/x")
+        response = HttpTarget(url, limits=limits(timeout="5"), log=ExchangeLog(Censor())).request("GET", "/v2/images/x")
     with pytest.raises(BodyNotJSON):
         response.json()
 

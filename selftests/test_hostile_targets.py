@@ -17,6 +17,7 @@ import pytest
 
 from selftests import hostile
 from selftests.conftest import MEMORY_BOUND_KIB, measured_run
+from selftests.run_limits import limits
 
 HTTP_TESTS = ("tests/glance_v2", "tests/glance_v1")
 TIMEOUT = "2"
@@ -105,7 +106,7 @@ def test_tls_is_checked_against_the_given_bundle_and_skipped_only_when_asked(tmp
     answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
     with hostile.tcp_server(lambda conn: conn.sendall(answer), wrap=context) as url:
         def target(verify: bool | str) -> HttpTarget:
-            return HttpTarget(url, timeout=5, log=ExchangeLog(Censor()), verify=verify)
+            return HttpTarget(url, limits=limits(timeout="5"), log=ExchangeLog(Censor()), verify=verify)
 
         assert target(str(cert)).request("GET", "/").json() == {}  # --ca-bundle
         with pytest.warns(Warning):  # urllib3 says the request was not verified

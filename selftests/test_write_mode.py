@@ -35,6 +35,7 @@ from conformance.reference.http_server import start_http_server
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
 from selftests.conftest import REPO, SuiteRun
+from selftests.run_limits import limits
 
 LIVE = [f for f in FIXTURES if not f.deleted]
 UPLOADED = [f for f in FIXTURES if f.size is not None]
@@ -62,7 +63,7 @@ def run_images(url: str) -> list[dict[str, Any]]:
 def writer_for(url: str) -> tuple[ImageWriter, ExchangeLog]:
     """An ImageWriter on `url` and the log its exchanges go to."""
     log = ExchangeLog(Censor())
-    return ImageWriter(HttpTarget(url, timeout=10, log=log)), log
+    return ImageWriter(HttpTarget(url, limits=limits(timeout="10"), log=log)), log
 
 
 def write_mode_record(run: SuiteRun) -> dict[str, Any]:

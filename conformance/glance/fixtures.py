@@ -77,10 +77,10 @@ def http_base_url(
 
 @pytest.fixture(scope="session")
 def http_target(http_base_url: str, run_state: RunState, http_credentials: CredentialSource | None) -> HttpTarget:
-    """HTTP client for the Glance-style target, with the run's auth, TLS and timeout."""
+    """HTTP client for the Glance-style target, with the run's auth, TLS and limits."""
     config = run_state.config
     target = HttpTarget(
-        http_base_url, timeout=config.timeout, log=run_state.log, token=config.token, verify=config.verify,
+        http_base_url, limits=run_state.limits, log=run_state.log, token=config.token, verify=config.verify,
         signer=signer_for(config.ak, config.sk, config.security_token), credentials=http_credentials,
         basic_auth=config.basic_auth,
     )

@@ -122,13 +122,14 @@ def raw_head_answers(v1_head_offered: None, glance: GlanceClient,
 def v1_detail_walks(v1_1_detail_offered: None, glance: GlanceClient, run_state: RunState) -> tuple[Walk, Walk]:
     """The unfiltered walk and the changes-since=EPOCH walk (deleted and killed images too), made once per run,
     each as far as the sample's discovery reads (ground_truth_pages)."""
-    pages, hint = ground_truth_pages(run_state.config.max_images)
+    pages, hint = ground_truth_pages(run_state.config.max_images, glance.limits.pages)
     return (walk_detail(glance, {}, max_pages=pages, raise_hint=hint),
             walk_detail(glance, {"changes-since": EPOCH}, max_pages=pages, raise_hint=hint))
 
 
 @pytest.fixture(scope="session")
-def v1_detail_universe(v1_detail_walks: tuple[Walk, Walk], request: pytest.FixtureRequest) -> Universe:
+def v1_detail_universe(v1_detail_walks: tuple[Walk, Walk], glance: GlanceClient,
+                       request: pytest.FixtureRequest) -> Universe:
     """The ground truth of the filter and paging tests. When a walk of it stopped early, what needs it is skipped,
     naming the requirement the page that stopped it breaks (that requirement's own test fails on it)."""
     visible, everything = v1_detail_walks
@@ -136,7 +137,8 @@ def v1_detail_universe(v1_detail_walks: tuple[Walk, Walk], request: pytest.Fixtu
         if walk.problem:
             pytest.skip(f"not judged: {walk.unreadable}")
     shown = {e.get("id") for e in [*visible.entries, *everything.entries]}
-    return Universe(visible, everything, [e for e in _v2_killed(request) if e["id"] not in shown])
+    return Universe(visible, everything, [e for e in _v2_killed(request) if e["id"] not in shown],
+                    page_cap=glance.limits.pages)
 
 
 def _v2_killed(request: pytest.FixtureRequest) -> list[dict[str, Any]]:

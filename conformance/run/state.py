@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from conformance.run.outcomes import RequirementResult, TestOutcome, Verdict
 from conformance.run.selection import Selection
 from conformance.run.waivers import Waiver
 from conformance.short_repr import ShortRepr
+from conformance.targets.limits import RunLimits
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,12 @@ class RunState(ShortRepr):
     def __repr__(self) -> str:
         return (f"RunState({self.config!r}, {len(self.requirements)} requirements, {len(self.tests)} tests, "
                 f"hypothesis {self.hypothesis.profile})")
+
+    @functools.cached_property
+    def limits(self) -> RunLimits:
+        """What the run lets its targets cost (--timeout, --budget and the caps), the budget counted from its start;
+        every target of the run is made with it."""
+        return RunLimits.of(self.config, started=self.clock_start)
 
     def active_waiver(self, requirement_id: str) -> Waiver | None:
         """The unexpired waiver of a requirement, if there is one."""
