@@ -293,14 +293,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Decide the verdict, write results.json, and make the exit status follow the verdict."""
     if not _active(session.config) or _is_worker(session.config):
         return
-    from conformance.report import results
+    from conformance.report import junit, results
     from conformance.run import verdict
 
     state = _state(session.config)
     if not state.requirements or session.config.option.collectonly:
         return
-    verdict.decide(state)
+    stop = session.shouldfail or session.shouldstop  # -x or --maxfail: why pytest stopped before the last test
+    verdict.decide(state, cut_short=stop if isinstance(stop, str) else None)
     results.write(state)
+    junit.record_verdict(session.config, state)
     session.exitstatus = verdict.exit_status(state, session.exitstatus)
 
 

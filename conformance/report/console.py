@@ -28,17 +28,21 @@ def summary_line(state: RunState) -> str:
     counts = Counter(result.outcome for result in state.results)
     parts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
     extra = ""
-    if state.document and state.document["waivers"]["expired"]:
-        extra = f" · {len(state.document['waivers']['expired'])} expired waiver(s)"
+    expired = verdict.expired_waivers(state)
+    if expired:
+        extra = f" · {len(expired)} expired waiver(s)"
     partial = sum(1 for result in state.results if result.partial)
     if partial:
         parts += f"; {partial} passed with parts not judged"
     if state.not_judged:
-        extra += f" · {len(state.not_judged)} not judged"
+        reasons = "; ".join(dict.fromkeys(reason for _, reason in state.not_judged))
+        extra += f" · {len(state.not_judged)} not judged ({reasons})"
     if state.selection is not None and state.selection.subset:
         extra += f" · {len(verdict.not_run(state))} not run (a subset: {'; '.join(state.selection.reasons)})"
-    if state.stopped:
-        extra += f" · stopped: {state.stopped}"
+    elif state.not_reached:
+        extra += f" · {len(state.not_reached)} not run (not reached)"
+    if state.stopped or state.cut_short:
+        extra += f" · stopped: {state.stopped or state.cut_short}"
     if state.hypothesis.seed is not None:
         extra += f" · hypothesis seed {state.hypothesis.seed}"
     return f"conformance verdict: {str(state.verdict).upper()} ({parts}){extra} · reports in {state.config.report_dir}"

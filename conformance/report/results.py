@@ -52,9 +52,10 @@ def document(state: RunState) -> dict[str, Any]:
         "profile": ", ".join(config.profiles[f] for f in families),
         "profiles": dict(config.profiles),
         "verdict": state.verdict,
+        "verdict_reasons": list(state.verdict_reasons),
         "started_at": state.started_at,
         "finished_at": now_utc(),
-        "stopped_early": state.stopped,
+        "stopped_early": state.stopped or state.cut_short,
         "hypothesis": state.hypothesis.to_dict(),
         "options": {"timeout": config.timeout, "image_ids": list(config.image_ids), "cri_version": config.cri_version,
                     "reference_faults": list(config.reference_faults), "max_images": config.max_images,
@@ -85,11 +86,12 @@ def document(state: RunState) -> dict[str, Any]:
     left_out = verdict.not_run(state)
     if state.selection is not None and state.selection.subset:
         doc["subset"] = {"reasons": list(state.selection.reasons)}
+    if left_out:
         doc["not_run"] = [
             {"id": req.id, "operation": req.operation, "tier": req.tier, "text": req.text} for req in left_out
         ]
     if state.baseline is not None and config.baseline is not None:
-        unrun = {req.id for req in left_out}  # a subset leaves them out; they were not removed
+        unrun = {req.id for req in left_out}  # a subset left them out, or the run did not reach them: not removed
         baseline = {rid: outcome for rid, outcome in state.baseline.items() if rid not in unrun}
         doc["changes_since_baseline"] = changes(baseline, outcomes, str(config.baseline))
     return doc

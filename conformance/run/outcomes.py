@@ -27,9 +27,10 @@ class Outcome(StrEnum):
 class Verdict(StrEnum):
     """The verdict of a run."""
 
-    PASS = "pass"
-    FAIL = "fail"
-    INCOMPLETE = "incomplete"  # the run selected part of the suite: never a pass, whatever it found
+    PASS = "pass"  # every required requirement passed or was waived (deprecated ones may be not offered)
+    FAIL = "fail"  # the target broke a required or deprecated requirement, or a waiver expired
+    INCOMPLETE = "incomplete"  # part of the suite was judged (a subset, a run cut short, a requirement not judged)
+    ERROR = "error"  # the run stopped early: the target stopped answering, or the budget was used up
 
 
 # When one requirement has tests with different outcomes, the first of these wins.
@@ -60,6 +61,7 @@ class TestOutcome:
     outcome: Outcome | None = None
     message: str = ""
     coverage: Coverage = field(default_factory=Coverage)  # what the test judged and what it could not
+    finished: bool = False  # its teardown was reported: the run did not stop in the middle of it
 
     def update(self, outcome: Outcome, message: str) -> None:
         """Fold the outcome of one phase in: the more serious one stays."""

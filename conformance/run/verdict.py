@@ -110,22 +110,46 @@ def aggregate(requirements: list[Requirement], tests: list[TestOutcome],
     return list(results.values())
 
 
-def decide(state: RunState) -> None:
-    """Fill in the result of every requirement the run certified, and the verdict."""
+def decide(state: RunState, cut_short: str | None = None) -> None:
+    """Fill in the result of every requirement the run certified, the verdict and why it is not pass.
+
+    `cut_short` is why pytest stopped before the last selected test (-x, --maxfail), when it did.
+    """
     selection = state.selection
     run = [req for req in state.requirements if selection is None or not selection.subset
            or req.id in selection.run_ids]
-    state.results = aggregate(run, ordered_tests(state), state.caps)
-    if state.stopped:
-        for result in state.results:
-            if result.outcome == Outcome.SKIPPED:
-                result.outcome, result.message = Outcome.ERROR, state.stopped
+    tests = ordered_tests(state)
+    unfinished = _unfinished(state)
+    if unfinished and not state.stopped:
+        # Cut short by its user (a signal, -x, --maxfail): what the run did not reach is not run, not the target's.
+        state.cut_short = state.interrupted or cut_short or f"{len(unfinished)} selected test(s) did not finish"
+        tests = [test for test in tests if test.nodeid not in unfinished]
+        reached = {rid for test in tests for rid in test.requirement_ids}
+        state.not_reached = [req for req in run if req.id not in reached]
+        run = [req for req in run if req.id in reached]
+    state.results = aggregate(run, tests, state.caps)
     for result in state.results:
+        if state.stopped and result.outcome == Outcome.SKIPPED:
+            result.outcome, result.message = Outcome.ERROR, state.stopped
+        left = sum(nodeid in unfinished for nodeid in _planned(state, result.requirement.id))
+        if left:
+            result.coverage.leave(f"{left} of its tests not run: {state.cut_short or state.stopped}")
         waiver = state.active_waiver(result.requirement.id)
         if waiver and result.outcome == Outcome.WAIVED:
             result.waiver = waiver.to_dict()
-    state.verdict = verdict(state.results, expired_waivers=bool(expired_waivers(state)),
-                            subset=selection is not None and selection.subset)
+    state.verdict, state.verdict_reasons = verdict(state)
+
+
+def _planned(state: RunState, requirement_id: str) -> list[str]:
+    return state.selection.planned.get(requirement_id, []) if state.selection else []
+
+
+def _unfinished(state: RunState) -> set[str]:
+    """The selected tests the run did not finish (never started, or stopped in the middle)."""
+    if state.selection is None:
+        return set()
+    planned = {nodeid for nodeids in state.selection.planned.values() for nodeid in nodeids}
+    return {nodeid for nodeid in planned if not ((test := state.tests.get(nodeid)) and test.finished)}
 
 
 def ordered_tests(state: RunState) -> list[TestOutcome]:
@@ -144,16 +168,37 @@ def requirement_is_met(result: RequirementResult) -> bool:
     return tier == Tier.DEPRECATED and result.outcome == Outcome.NOT_OFFERED
 
 
-def verdict(results: list[RequirementResult], *, expired_waivers: bool = False, subset: bool = False) -> Verdict:
-    """`pass` iff every required requirement passed or was waived (deprecated ones may be not offered).
+def verdict(state: RunState) -> tuple[Verdict, list[str]]:
+    """The verdict of a decided run, and why it is not pass (one line each), as README defines it.
 
-    A subset of the suite is `incomplete`, whatever its requirements did.
+    `error` when the target or the budget stopped the run (never `fail`); `incomplete` for a subset or a run cut
+    short, whatever it found; otherwise `fail` when a required or deprecated requirement is not met or a waiver
+    expired; `incomplete` when one the profile requires could not be judged (the reason names the option that
+    would judge it); `pass` otherwise.
     """
-    if subset:
-        return Verdict.INCOMPLETE
-    if expired_waivers or not results:
-        return Verdict.FAIL
-    return Verdict.PASS if all(requirement_is_met(r) for r in results) else Verdict.FAIL
+    if state.stopped:
+        return Verdict.ERROR, [f"the run stopped early: {state.stopped}"]
+    reasons = []
+    if state.selection is not None and state.selection.subset:
+        reasons.append(f"a subset of the suite ran: {'; '.join(state.selection.reasons)}")
+    if state.cut_short:
+        reached = f"{len(state.not_reached)} requirement(s) not reached"
+        reasons.append(f"the run was cut short ({state.cut_short}): {reached}")
+    if reasons:
+        return Verdict.INCOMPLETE, reasons
+    expired = [f"the waiver of {w['requirement']} expired on {w['expires']}" for w in expired_waivers(state)]
+    failing = [f"{rid} not met" for rid in not_met(state)]
+    if expired or failing or not state.results:
+        return Verdict.FAIL, [*failing, *expired] or ["no requirement was judged"]
+    unjudged = unjudged_blocking(state)
+    if unjudged:
+        return Verdict.INCOMPLETE, [f"{req.id} ({req.tier}) not judged: {reason}" for req, reason in unjudged]
+    return Verdict.PASS, []
+
+
+def unjudged_blocking(state: RunState) -> list[tuple[Requirement, str]]:
+    """The requirements the run could not judge that a pass needs (required and deprecated ones)."""
+    return [(req, reason) for req, reason in state.not_judged if req.tier != Tier.ADVISORY]
 
 
 def not_met(state: RunState) -> list[str]:
@@ -162,10 +207,11 @@ def not_met(state: RunState) -> list[str]:
 
 
 def not_run(state: RunState) -> list[Requirement]:
-    """The requirements a subset of the suite did not run (none for a whole run)."""
-    if state.selection is None or not state.selection.subset:
-        return []
-    return [req for req in state.requirements if req.id not in state.selection.run_ids]
+    """The requirements certified but not run: those a subset left out, and those a run cut short did not reach."""
+    left_out = []
+    if state.selection is not None and state.selection.subset:
+        left_out = [req for req in state.requirements if req.id not in state.selection.run_ids]
+    return left_out + state.not_reached
 
 
 def expired_waivers(state: RunState) -> list[dict[str, str]]:
@@ -174,18 +220,23 @@ def expired_waivers(state: RunState) -> list[dict[str, str]]:
 
 
 def fails(state: RunState) -> bool:
-    """Whether the run exits 1: a failed verdict, or a subset in which a selected requirement is not met."""
-    if state.verdict == Verdict.INCOMPLETE:
-        return bool(not_met(state) or expired_waivers(state))
-    return state.verdict != Verdict.PASS
+    """Whether the run exits 1: a failed verdict; or an incomplete one with a judged requirement not met, a waiver
+    expired, or (in a whole run) a requirement the profile needs not judged."""
+    if state.verdict == Verdict.FAIL:
+        return True
+    if state.verdict != Verdict.INCOMPLETE:
+        return False
+    narrowed = state.cut_short or (state.selection is not None and state.selection.subset)
+    return bool(not_met(state) or expired_waivers(state) or (not narrowed and unjudged_blocking(state)))
 
 
 def exit_status(state: RunState, status: int | pytest.ExitCode) -> int | pytest.ExitCode:
-    """The exit status of a decided run: pytest's own when the run broke, otherwise the verdict's."""
-    if status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        status = pytest.ExitCode.TESTS_FAILED if fails(state) else pytest.ExitCode.OK
-    if state.unwritten:
-        status = pytest.ExitCode.INTERRUPTED  # 2: the run's record is incomplete
+    """The exit status of a decided run: 2 when it stopped early or a signal ended it, otherwise the verdict's."""
+    if state.verdict == Verdict.ERROR or state.interrupted or state.unwritten:
+        return pytest.ExitCode.INTERRUPTED  # 2: the run's record is incomplete
+    if status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or state.cut_short:
+        # pytest-xdist ends a run that -x or --maxfail cut short as interrupted; a serial run as failed
+        return pytest.ExitCode.TESTS_FAILED if fails(state) else pytest.ExitCode.OK
     return status
 
 
