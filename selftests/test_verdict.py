@@ -16,12 +16,66 @@ from contextlib import contextmanager
 import pytest
 
 from conformance import schemas
+from conformance.evidence import Censor, ExchangeLog
+from conformance.hypothesis_profiles import HypothesisInfo
+from conformance.options import build_config
+from conformance.run import verdict
+from conformance.run.outcomes import Outcome, Verdict
+from conformance.run.outcomes import TestOutcome as OutcomeOfTest
+from conformance.run.selection import Selection
+from conformance.run.state import RunState
 from selftests.conftest import SuiteRun
 
 V2_401 = "GLANCE-V2-SHOW-401"
 ADVISORY_FAULT = "v2-show-error-body-html"  # breaks GLANCE-V2-SHOW-ERROR-BODY, advisory; SHOW-401 runs after it
 REQUIRED_FAULT = "v2-show-missing-id"  # breaks GLANCE-V2-SHOW-SCHEMA, required
 TOKEN = "standalone-reference-token"
+
+
+def decided(tmp_path, *, outcomes: dict[str, Outcome], unfinished: tuple[str, ...] = (), token: bool = True,
+            collected: bool = True, **state: object) -> RunState:
+    """A run of a Glance-style target whose one test per requirement ended as `outcomes` says (passed otherwise)."""
+    options = {"target": ["http://127.0.0.1:9"], **({"token": "t0ken"} if token else {})}
+    config = build_config(options, {}, {}, tmp_path)
+    run = RunState(config=config, log=ExchangeLog(Censor(())), hypothesis=HypothesisInfo("default", True, None))
+    for name, value in state.items():
+        setattr(run, name, value)
+    run.requirements, run.not_judged = verdict.certified(config)
+    planned = {req.id: [f"t::{req.id}"] for req in run.requirements}
+    if collected:  # else the run ended before its collection was done: no selection, no test
+        run.selection = Selection(set(planned), [], [n for nodes in planned.values() for n in nodes], planned)
+    for rid, (nodeid,) in planned.items() if collected else ():
+        test = OutcomeOfTest(nodeid, (rid,), finished=nodeid not in unfinished)
+        test.update(outcomes.get(rid, Outcome.PASSED), "")
+        test.coverage.judge("images")
+        run.tests[nodeid] = test
+    verdict.decide(run)
+    return run
+
+
+def test_verdict_rules_in_order(tmp_path) -> None:
+    schema, advisory = "GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-ERROR-BODY"
+    assert decided(tmp_path, outcomes={}).verdict == Verdict.PASS
+    failed = decided(tmp_path, outcomes={schema: Outcome.FAILED})
+    assert failed.verdict == Verdict.FAIL and failed.verdict_reasons == [f"{schema} not met"] and verdict.fails(failed)
+    assert decided(tmp_path, outcomes={advisory: Outcome.FAILED}).verdict == Verdict.PASS
+    stopped = decided(tmp_path, outcomes={schema: Outcome.FAILED}, stopped="the target does not answer")
+    assert stopped.verdict == Verdict.ERROR and verdict.exit_status(stopped, 1) == 2
+    cut = decided(tmp_path, outcomes={advisory: Outcome.FAILED}, unfinished=(f"t::{V2_401}",))
+    assert cut.verdict == Verdict.INCOMPLETE and [req.id for req in cut.not_reached] == [V2_401]
+    assert verdict.exit_status(cut, 1) == 0 and V2_401 not in {r.requirement.id for r in cut.results}
+    cut_failing = decided(tmp_path, outcomes={schema: Outcome.FAILED}, unfinished=(f"t::{V2_401}",))
+    assert cut_failing.verdict == Verdict.INCOMPLETE and verdict.exit_status(cut_failing, 1) == 1
+    unjudged = decided(tmp_path, outcomes={}, token=False)
+    assert unjudged.verdict == Verdict.INCOMPLETE and verdict.exit_status(unjudged, 0) == 1
+    assert f"{V2_401} (required) not judged: no credentials configured (--token)" in unjudged.verdict_reasons
+    assert decided(tmp_path, outcomes={schema: Outcome.FAILED}, token=False).verdict == Verdict.FAIL
+
+
+def test_a_signal_before_the_first_test_is_incomplete_never_a_failure(tmp_path) -> None:
+    signalled = decided(tmp_path, outcomes={}, interrupted="the run was ended by SIGTERM after 1s", collected=False)
+    assert signalled.verdict == Verdict.INCOMPLETE and not signalled.results and signalled.not_reached
+    assert verdict.exit_status(signalled, 2) == 2 and "SIGTERM" in signalled.verdict_reasons[0]
 
 
 def said_verdicts(run: SuiteRun) -> dict[str, str]:

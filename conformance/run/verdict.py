@@ -120,7 +120,7 @@ def decide(state: RunState, cut_short: str | None = None) -> None:
            or req.id in selection.run_ids]
     tests = ordered_tests(state)
     unfinished = _unfinished(state)
-    if unfinished and not state.stopped:
+    if (unfinished or state.interrupted) and not state.stopped:  # a signal may come before the first test
         # Cut short by its user (a signal, -x, --maxfail): what the run did not reach is not run, not the target's.
         state.cut_short = state.interrupted or cut_short or f"{len(unfinished)} selected test(s) did not finish"
         tests = [test for test in tests if test.nodeid not in unfinished]
