@@ -118,9 +118,9 @@ def test_a_run_cut_short_after_a_required_failure_exits_1(suite) -> None:
 def test_a_run_cut_short_with_workers_says_what_a_serial_one_says(suite) -> None:
     pytest.importorskip("xdist")
     run = suite("-n", "2", "-x", f"--reference-fault={ADVISORY_FAULT}")
-    assert_said(run, "incomplete")
+    # the other worker may finish what it had begun: incomplete when anything was not reached, else a pass
+    assert_said(run, "incomplete" if run.results.get("not_run") else "pass")
     assert run.returncode == 0 and not run.results["not_met"], run.stdout[-3000:]
-    assert V2_401 in {entry["id"] for entry in run.results["not_run"]}
 
 
 def test_an_unreachable_target_is_an_error_never_a_failure(suite) -> None:

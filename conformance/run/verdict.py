@@ -123,6 +123,7 @@ def decide(state: RunState, cut_short: str | None = None) -> None:
     if (unfinished or state.interrupted) and not state.stopped:  # a signal may come before the first test
         # Cut short by its user (a signal, -x, --maxfail): what the run did not reach is not run, not the target's.
         state.cut_short = state.interrupted or cut_short or f"{len(unfinished)} selected test(s) did not finish"
+        state.cut_by_maxfail = not state.interrupted and cut_short is not None
         tests = [test for test in tests if test.nodeid not in unfinished]
         reached = {rid for test in tests for rid in test.requirement_ids}
         state.not_reached = [req for req in run if req.id not in reached]
@@ -234,7 +235,7 @@ def exit_status(state: RunState, status: int | pytest.ExitCode) -> int | pytest.
     """The exit status of a decided run: 2 when it stopped early or a signal ended it, otherwise the verdict's."""
     if state.verdict == Verdict.ERROR or state.interrupted or state.unwritten:
         return pytest.ExitCode.INTERRUPTED  # 2: the run's record is incomplete
-    if status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or state.cut_short:
+    if status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or state.cut_by_maxfail:
         # pytest-xdist ends a run that -x or --maxfail cut short as interrupted; a serial run as failed
         return pytest.ExitCode.TESTS_FAILED if fails(state) else pytest.ExitCode.OK
     return status
