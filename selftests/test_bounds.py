@@ -35,11 +35,13 @@ HTTP_TESTS = ("tests/glance_v2", "tests/glance_v1")
 SLACK = 25.0  # seconds for pytest to start and write its reports on a loaded machine
 REPORTS = ("report.html", "junit.xml", "results.json")
 
-def assert_reports(run: SuiteRun) -> None:
-    """All three reports are there and results.json is whole."""
+def assert_reports(run: SuiteRun, verdict: str | None = None) -> None:
+    """All three reports are there and results.json is whole, with the verdict README defines: `error` when the
+    target or the budget stopped the run (never `fail`), `fail` otherwise (or `verdict`, given)."""
     for name in REPORTS:
         assert (run.report_dir / name).is_file(), f"{name} missing\n{run.stdout[-3000:]}{run.stderr[-3000:]}"
-    assert run.results["verdict"] == "fail"
+    expected = verdict or ("error" if run.results["stopped_early"] else "fail")
+    assert run.results["verdict"] == expected, (run.results["verdict"], run.results["verdict_reasons"])
 
 
 # ---- loopback HTTP targets -------------------------------------------------------------------------------------
@@ -193,9 +195,11 @@ def test_a_signal_ends_the_run_with_all_three_reports(tmp_path: Path, signum: in
                 process.communicate()
     run = SuiteRun(process.returncode, stdout, stderr, report_dir)
     assert run.returncode == 2, stdout[-3000:] + stderr[-3000:]
-    assert_reports(run)
-    assert signal.Signals(signum).name in (run.results["stopped_early"] or ""), run.results["stopped_early"]
-    assert "error" in set(run.outcomes().values())
+    assert_reports(run, "incomplete")  # cut short by its user: what it did not reach is not run, not the target's
+    name = signal.Signals(signum).name
+    assert name in (run.results["stopped_early"] or ""), run.results["stopped_early"]
+    assert name in run.results["verdict_reasons"][0] and run.results["not_run"], run.results["verdict_reasons"]
+    assert "error" not in set(run.outcomes().values()), run.outcomes()
 
 
 # ---- memory ----------------------------------------------------------------------------------------------------

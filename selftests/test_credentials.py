@@ -65,7 +65,9 @@ def run_without_token(tmp_path: Path) -> SuiteRun:
 def test_run_without_token_lists_the_401_requirements_as_not_judged(tmp_path: Path) -> None:
     run = run_without_token(tmp_path)
     results = run.results
-    assert results["verdict"] == "pass", run.stdout[-2000:]
+    # a required requirement not judged is no pass: incomplete, naming the option that would judge it, exit 1
+    assert results["verdict"] == "incomplete" and run.returncode == 1, run.stdout[-2000:]
+    assert "GLANCE-V2-SHOW-401 (required) not judged: no credentials configured (--token)" in results["verdict_reasons"]
     listed = {entry["id"]: entry["reason"] for entry in results["not_judged"]}
     assert set(listed) == CREDENTIAL_REQUIREMENTS
     assert set(listed.values()) == {"no credentials configured (--token)"}

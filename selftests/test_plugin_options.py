@@ -139,7 +139,7 @@ def test_unreachable_target_ends_with_one_line_and_all_reports(suite) -> None:
         assert (run.report_dir / name).is_file(), name
     outcomes = set(run.outcomes().values())
     assert outcomes == {"error"}, outcomes
-    assert run.results["verdict"] == "fail"
+    assert run.results["verdict"] == "error"  # the run broke: never counted as the target's failure
 
 
 @pytest.mark.parametrize(
@@ -148,6 +148,7 @@ def test_unreachable_target_ends_with_one_line_and_all_reports(suite) -> None:
         (["--http-port", "99999"], "not a port number"),
         ([], "give --http-port"),
         (["--http-port", "0", "--fault", "nope"], "unknown fault"),
+        (["--http-port", "0", "--require-token", " "], "--require-token needs a non-empty TOKEN"),
     ],
 )
 def test_reference_command_line_errors_are_one_line(args: list[str], expected: str) -> None:

@@ -31,12 +31,12 @@ def install(config: pytest.Config, state: RunState) -> None:
 
     def stop(signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        if state.stopped is None:
-            state.stopped = f"the run was ended by {name} after {time.monotonic() - state.clock_start:.0f}s"
+        if state.interrupted is None:
+            state.interrupted = f"the run was ended by {name} after {time.monotonic() - state.clock_start:.0f}s"
         if signum == signal.SIGTERM:
             # a second SIGTERM must not cut the writing of the reports short (SIGKILL still ends the process)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise KeyboardInterrupt(state.stopped)
+        raise KeyboardInterrupt(state.interrupted)
 
     previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
 

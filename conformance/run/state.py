@@ -162,7 +162,12 @@ class RunState(ShortRepr):
     discovery: list[dict[str, Any]] = field(default_factory=list)  # exchanges fixtures made, outside any test's call
     unwritten: list[str] = field(default_factory=list)  # one line per report that could not be written
     verdict: Verdict | None = None
-    stopped: str | None = None  # why the run stopped early (target unreachable, budget used up)
+    stopped: str | None = None  # why the run stopped early (target unreachable, budget used up): unjudged is `error`
+    interrupted: str | None = None  # the signal (SIGTERM, SIGINT) that ended the run: what it did not reach is not run
+    cut_short: str | None = None  # why requirements were not reached (a signal, -x, --maxfail), once decided
+    cut_by_maxfail: bool = False  # -x or --maxfail cut it short (pytest-xdist then ends the run as interrupted)
+    not_reached: list[Requirement] = field(default_factory=list)  # selected, none of their tests finished
+    verdict_reasons: list[str] = field(default_factory=list)  # why the verdict is not pass, one line each
     selection: Selection | None = None  # which requirements were run, and why the run is a subset if it is one
     waivers: list[Waiver] = field(default_factory=list)
     baseline: dict[str, str] | None = None  # requirement id -> outcome of the --baseline run
