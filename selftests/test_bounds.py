@@ -31,7 +31,7 @@ from conformance.proto import runtime_v1_pb2
 from selftests.conftest import MEMORY_BOUND_KIB, REPO, SuiteRun, measured_run, suite_command
 from selftests.run_limits import limits
 
-HTTP_TESTS = ("tests/glance_v2", "tests/glance_v1")
+HTTP_TESTS = ("tests/glance",)
 SLACK = 25.0  # seconds for pytest to start and write its reports on a loaded machine
 REPORTS = ("report.html", "junit.xml", "results.json")
 

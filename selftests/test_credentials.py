@@ -59,7 +59,7 @@ def test_transport_alone_places_the_credentials() -> None:
 
 def run_without_token(tmp_path: Path) -> SuiteRun:
     with start_http_server() as server:  # a target that checks no credentials, as Glance without Keystone
-        return run_suite(tmp_path / "reports", "tests/glance_v2", "tests/glance_v1", "--target", server.url)
+        return run_suite(tmp_path / "reports", "tests/glance", "--target", server.url)
 
 
 def test_run_without_token_lists_the_401_requirements_as_not_judged(tmp_path: Path) -> None:

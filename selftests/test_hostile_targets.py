@@ -19,7 +19,7 @@ from selftests import hostile
 from selftests.conftest import MEMORY_BOUND_KIB, measured_run
 from selftests.run_limits import limits
 
-HTTP_TESTS = ("tests/glance_v2", "tests/glance_v1")
+HTTP_TESTS = ("tests/glance",)
 TIMEOUT = "2"
 BOUND = 45  # seconds any hostile run may take in all
 HANDLERS = {
@@ -117,7 +117,7 @@ def test_tls_is_checked_against_the_given_bundle_and_skipped_only_when_asked(tmp
 
 
 def test_budget_stops_a_slow_run(suite) -> None:
-    run = suite("tests/glance_v2", "--budget", "0.2", timeout=60)
+    run = suite("tests/glance/test_v2_show.py", "--budget", "0.2", timeout=60)
     assert run.returncode == 2
     assert "budget" in (run.results["stopped_early"] or "")
     assert "error" in set(run.outcomes().values())

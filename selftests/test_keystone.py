@@ -67,7 +67,7 @@ def test_endpoint_from_the_catalogue(keystone: FakeKeystone, interface: str | No
     if region:
         env["OS_REGION_NAME"] = region
     config = build_config({"os_interface": interface}, {}, env, Path.cwd())
-    assert config.families == ("http",) and config.http_url is None and not config.embedded
+    assert config.families == ("glance",) and config.glance_url is None and not config.embedded
     assert config.keystone is not None and config.token is None
     assert auth_of(config.keystone).endpoint() == expected
 
@@ -192,7 +192,7 @@ def test_run_through_the_catalogue_judges_401_and_keeps_secrets(tmp_path: Path) 
                         env={"OS_CLIENT_CONFIG_FILE": str(clouds), "OS_CLOUD": "fake"})
     outcomes = run.outcomes()
     assert {rid: outcomes[rid] for rid in CREDENTIAL_REQUIREMENTS} == dict.fromkeys(CREDENTIAL_REQUIREMENTS, "passed")
-    assert run.results["target"]["endpoints"]["http"]["url"] == glance.url
+    assert run.results["target"]["endpoints"]["glance"]["url"] == glance.url
     assert "service catalogue" in run.results["target"]["url"]
     assert len(keystone.issued) > 1  # the one-minute token was renewed during the run
     outputs = [run.stdout, run.stderr, *(p.read_text() for p in run.report_dir.iterdir() if p.is_file())]

@@ -111,7 +111,7 @@ def run_signed(tmp_path: Path, sk: str, *args: str, flags: bool) -> tuple[Signin
     gateway = SigningGateway({AK: SK})
     keys = ["--ak", AK, "--sk", sk] if flags else []
     with start_http_server(wrap=gateway.wrap) as server:
-        run = run_suite(tmp_path / "reports", "tests/glance_v2", "tests/glance_v1", "--target", server.url,
+        run = run_suite(tmp_path / "reports", "tests/glance", "--target", server.url,
                         *keys, *args, env={} if flags else {AK_ENV: AK, SK_ENV: sk})
     return gateway, run.stdout + run.stderr, tmp_path / "reports"
 

@@ -124,7 +124,7 @@ def test_a_run_cut_short_with_workers_says_what_a_serial_one_says(suite) -> None
 
 
 def test_an_unreachable_target_is_an_error_never_a_failure(suite) -> None:
-    run = suite("tests/glance_v2", "tests/glance_v1", "--target", "http://127.0.0.1:9", "--timeout", "2",
+    run = suite("tests/glance", "--target", "http://127.0.0.1:9", "--timeout", "2",
                 timeout=120)
     assert_said(run, "error")
     assert run.returncode == 2 and "does not answer" in run.results["verdict_reasons"][0]
@@ -148,7 +148,7 @@ def standalone_reference(*args: str) -> Iterator[str]:
 
 def test_a_run_without_credentials_is_incomplete_naming_the_option(suite) -> None:
     with standalone_reference() as url:
-        run = suite("tests/glance_v2", "tests/glance_v1", "--target", url)
+        run = suite("tests/glance", "--target", url)
     assert_said(run, "incomplete")
     assert run.returncode == 1 and not run.results["not_met"], run.stdout[-3000:]
     assert f"{V2_401} (required) not judged: no credentials configured (--token)" in run.results["verdict_reasons"]
@@ -157,7 +157,7 @@ def test_a_run_without_credentials_is_incomplete_naming_the_option(suite) -> Non
 
 def test_the_standalone_reference_requiring_a_token_lets_a_run_judge_the_401_requirements(suite) -> None:
     with standalone_reference("--require-token", TOKEN) as url:
-        run = suite("tests/glance_v2", "tests/glance_v1", "--target", url, "--token", TOKEN)
+        run = suite("tests/glance", "--target", url, "--token", TOKEN)
     assert_said(run, "pass")
     assert run.returncode == 0 and run.results["not_judged"] == []
     assert run.outcome(V2_401) == "passed"

@@ -84,7 +84,7 @@ def v1_heads(v1_head_offered: None, glance: GlanceClient, v2_image_ids: list[str
                                                                    "to a non-admin); run as admin to judge it"})
             continue
         heads.append(head)
-    run_state.targets.http_record().v1_head_hidden = record
+    run_state.targets.glance_record().v1_head_hidden = record
     return heads
 
 
@@ -178,7 +178,7 @@ class CaseReading:
     evidence: str
 
     def to_dict(self) -> dict[str, str]:
-        """The reading as results.json `target.endpoints.http.v1_1_filter_case` holds it."""
+        """The reading as results.json `target.endpoints.glance.v1_1_filter_case` holds it."""
         return {"reading": str(self.case), "evidence": self.evidence}
 
 
@@ -220,5 +220,5 @@ def _bounded(text: str) -> str:
 def v1_filter_case(v1_detail_universe: Universe, glance: GlanceClient, run_state: RunState) -> Case:
     """The one reading of filter text every v1.1 filter test judges by, recorded in results.json and report.html."""
     reading = read_filter_case(glance, v1_detail_universe)
-    run_state.targets.http_record().v1_1_filter_case = reading.to_dict()
+    run_state.targets.glance_record().v1_1_filter_case = reading.to_dict()
     return reading.case

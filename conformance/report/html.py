@@ -258,7 +258,7 @@ def _tier_text(entry: dict[str, Any]) -> str:
 
 def _filter_case_rows(document: dict[str, Any]) -> list[tuple[str, str]]:
     """The v1.1 filter text reading the run judged by, when it read one."""
-    reading = document["target"].get("endpoints", {}).get("http", {}).get("v1_1_filter_case")
+    reading = document["target"].get("endpoints", {}).get("glance", {}).get("v1_1_filter_case")
     if not reading:
         return []
     return [("v1.1 filter matching", f"{reading['reading']} (seen: {reading['evidence']})")]

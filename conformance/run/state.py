@@ -31,8 +31,8 @@ class HttpFingerprint:
 
 
 @dataclass
-class HttpTargetRecord:
-    """What the run learnt about the Glance-style endpoint (results.json `target.endpoints.http`)."""
+class GlanceTargetRecord:
+    """What the run learnt about the Glance-style endpoint (results.json `target.endpoints.glance`)."""
 
     url: str
     embedded: bool | None = None  # recorded as true for the embedded reference, absent for a vendor's endpoint
@@ -77,18 +77,18 @@ class TargetRecords:
     """One record per family under test, written by the family's fixtures as they learn about the endpoint."""
 
     def __init__(self) -> None:
-        self._records: dict[str, HttpTargetRecord | CriTargetRecord] = {}  # in the order the fixtures wrote them
+        self._records: dict[str, GlanceTargetRecord | CriTargetRecord] = {}  # in the order the fixtures wrote them
         self._taken: dict[str, dict[str, Any]] = {}  # what xdist workers recorded, as plain data
 
     @property
-    def http(self) -> HttpTargetRecord | None:
+    def glance(self) -> GlanceTargetRecord | None:
         """The Glance-style endpoint's record, once its fixture wrote it."""
-        record = self._records.get("http")
-        return record if isinstance(record, HttpTargetRecord) else None
+        record = self._records.get("glance")
+        return record if isinstance(record, GlanceTargetRecord) else None
 
-    @http.setter
-    def http(self, record: HttpTargetRecord | None) -> None:
-        self._set("http", record)
+    @glance.setter
+    def glance(self, record: GlanceTargetRecord | None) -> None:
+        self._set("glance", record)
 
     @property
     def cri(self) -> CriTargetRecord | None:
@@ -100,11 +100,11 @@ class TargetRecords:
     def cri(self, record: CriTargetRecord | None) -> None:
         self._set("cri", record)
 
-    def http_record(self) -> HttpTargetRecord:
+    def glance_record(self) -> GlanceTargetRecord:
         """The Glance-style endpoint's record (the endpoint fixture creates it first)."""
-        if self.http is None:
-            raise RuntimeError("the http endpoint is not recorded yet: use the http_base_url fixture first")
-        return self.http
+        if self.glance is None:
+            raise RuntimeError("the glance endpoint is not recorded yet: use the http_base_url fixture first")
+        return self.glance
 
     def cri_record(self) -> CriTargetRecord:
         """The CRI endpoint's record (the endpoint fixture creates it first)."""
@@ -124,7 +124,7 @@ class TargetRecords:
         for family, record in records.items():
             _merge_into(self._taken.setdefault(family, {}), record)
 
-    def _set(self, family: str, record: HttpTargetRecord | CriTargetRecord | None) -> None:
+    def _set(self, family: str, record: GlanceTargetRecord | CriTargetRecord | None) -> None:
         if record is None:
             self._records.pop(family, None)
         else:
@@ -140,7 +140,7 @@ def _merge_into(into: dict[str, Any], other: dict[str, Any]) -> None:
             _merge_into(into[key], value)
 
 
-def _set_fields(record: HttpTargetRecord | CriTargetRecord) -> dict[str, Any]:
+def _set_fields(record: GlanceTargetRecord | CriTargetRecord) -> dict[str, Any]:
     return {key: value for key, value in asdict(record).items() if value is not None}
 
 
