@@ -25,9 +25,9 @@ OPERATIONS = (
     "cri.ImageFsInfo",
 )
 FAMILY_OF_OPERATION = {
-    "glance.v2.show": "http",
-    "glance.v1.head": "http",
-    "glance.v1_1.detail": "http",
+    "glance.v2.show": "glance",
+    "glance.v1.head": "glance",
+    "glance.v1_1.detail": "glance",
     "cri.ImageStatus": "cri",
     "cri.ListImages": "cri",
     "cri.PullImage": "cri",

@@ -11,14 +11,13 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from conformance.reproduce import Replay, command
+from conformance.reproduce import CENSORED, Replay, command
 from conformance.short_repr import ShortRepr, shown_address
 
 SENSITIVE_HEADERS = frozenset(
     {"x-auth-token", "authorization", "x-security-token", "x-subject-token", "cookie", "set-cookie",
      "proxy-authorization"}
 )
-CENSORED = "***"
 BODY_LIMIT = 4096  # characters of a body kept as evidence
 
 

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from conformance.evidence import Exchange
+from typing import Protocol
 
 TOKEN_ENV = "OS_AUTH_TOKEN"
-CENSORED = "***"  # as evidence.CENSORED, which imports this module
+CENSORED = "***"  # what evidence writes in place of a secret; a reproduction leaves out a header that holds it
 # Headers curl sets itself (or that only describe the connection): they would only be noise in a reproduction.
 CURL_SETS = frozenset({"user-agent", "accept-encoding", "connection", "content-length", "host", "transfer-encoding",
                        "te", "expect", "keep-alive"})
@@ -33,6 +30,23 @@ class Replay:
     binary_body: bool = False  # the body was image data, which the exchange describes but does not hold
 
 
+class Sent(Protocol):
+    """What a reproduction reads of an exchange (`evidence.Exchange`, which imports this module, is one)."""
+
+    @property
+    def protocol(self) -> str: ...  # "http" or "grpc"
+    @property
+    def method(self) -> str: ...  # HTTP method, or the full gRPC method path
+    @property
+    def target(self) -> str: ...  # full URL, or the gRPC channel address
+    @property
+    def request_headers(self) -> dict[str, str]: ...  # censored
+    @property
+    def request_body(self) -> str | None: ...  # JSON text for gRPC requests
+    @property
+    def replay(self) -> Replay | None: ...
+
+
 def tls_options(verify: bool | str) -> tuple[str, ...]:
     """The curl options of a run's TLS settings (requests' `verify`)."""
     if verify is False:
@@ -42,7 +56,7 @@ def tls_options(verify: bool | str) -> tuple[str, ...]:
     return ()
 
 
-def command(exchange: Exchange) -> str:
+def command(exchange: Sent) -> str:
     """A shell command that sends `exchange`'s request again."""
     if exchange.protocol == "http":
         return curl(exchange)
@@ -54,7 +68,7 @@ def command(exchange: Exchange) -> str:
     return f"# {_comment(service)}.{_comment(rpc)}\npython -c {shlex.quote(snippet)}"
 
 
-def curl(exchange: Exchange) -> str:
+def curl(exchange: Sent) -> str:
     """The curl command of an HTTP exchange: the headers that matter, the run's TLS options, credentials by
     reference; an AK/SK-signed request is piped through the signing helper, which signs it afresh."""
     replay = exchange.replay or Replay()
@@ -72,7 +86,7 @@ def curl(exchange: Exchange) -> str:
     return "\n".join([*notes, line])
 
 
-def _request_arguments(exchange: Exchange, replay: Replay) -> list[str | _Raw]:
+def _request_arguments(exchange: Sent, replay: Replay) -> list[str | _Raw]:
     """curl's arguments for the method, headers, body and URL of the request."""
     arguments: list[str | _Raw] = []
     if exchange.method == "HEAD":

@@ -17,8 +17,13 @@ from typing import Any
 import pytest
 
 from conformance.options import OPTIONS
+from conformance.run.selection import register_markers
 
 REPO = Path(__file__).resolve().parent.parent
+# The v1 HEAD and v1.1 detail test modules: a run of them alone certifies the deprecated v1 APIs only.
+V1_TESTS = (
+    "tests/glance/test_v1_head.py", "tests/glance/test_v1_1_detail.py", "tests/glance/test_v1_1_detail_filters.py",
+)
 pytest_plugins = ["pytester"]
 
 
@@ -113,6 +118,11 @@ def suite(tmp_path: Path):
         return run_suite(tmp_path / "reports", *args, **kwargs)
 
     return run
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the suite's markers: self-tests import the conformance tests and read their marks."""
+    register_markers(config)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ from conformance.cri.tarpit import Tarpit
 from conformance.reference.cri.lifecycle import MAX_LAYER_BYTES
 from conformance.reference.cri.probe import CriProbe
 from conformance.reference.cri_server import start_cri_server
+from conformance.targets.limits import RunLimits
 from conformance.targets.registry import OCI_MANIFEST, RegistryClient, RegistryError
 from selftests.conftest import SuiteRun
 
@@ -187,13 +188,18 @@ def test_a_bad_registry_value_is_one_line(suite: Callable[..., SuiteRun]) -> Non
     assert run.returncode == 4 and len(lines) == 1 and "--registry 'not a registry'" in lines[0], run.stderr
 
 
+def limits_with_budget(budget: float) -> RunLimits:
+    """A run's limits with `budget` seconds, counted from now."""
+    return RunLimits(timeout=10, budget=budget, json_values=1000, pages=1, listed=1)
+
+
 def test_the_runs_budget_bounds_every_registry_request() -> None:
     with Tarpit() as tarpit:
-        spent = RegistryClient(tarpit.address, timeout=10, budget_left=lambda: 0.0)
+        spent = RegistryClient(tarpit.address, timeout=10, limits=limits_with_budget(0.0))
         with pytest.raises(RegistryError, match="budget is used up"):
             spent.request("GET", "/v2/")
         started = time.monotonic()
-        almost = RegistryClient(tarpit.address, timeout=10, budget_left=lambda: 0.3)
+        almost = RegistryClient(tarpit.address, timeout=10, limits=limits_with_budget(0.3))
         with pytest.raises(RegistryError):
             almost.request("GET", "/v2/")
         assert time.monotonic() - started < 2

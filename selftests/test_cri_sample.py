@@ -12,13 +12,15 @@ from typing import Any
 import pytest
 
 from conformance import catalog
-from conformance.cri.fixtures import CRI_STRATA, EMBEDDED_STRATUM, MAX_CRI_IMAGES, choose_cri, cri_kinds
+from conformance.cri.fixtures import CRI_STRATA, EMBEDDED_STRATUM, choose_cri, cri_kinds
 from conformance.evidence import Censor, ExchangeLog
 from conformance.reference.cri.images import CatalogueImage
 from conformance.reference.cri_server import RunningCriServer, start_cri_server
 from conformance.targets.cri import CriTarget
+from selftests.run_limits import limits
 
-COMMON = MAX_CRI_IMAGES * 2  # ordinary images (tagged, with digests, uid set, not pinned) listed before the rare ones
+CAP = 100  # images judged per version (--max-images)
+COMMON = CAP * 2  # ordinary images (tagged, with digests, uid set, not pinned) listed before the rare ones
 
 
 def _digest(seed: str) -> str:
@@ -53,7 +55,7 @@ def isulad_server() -> Iterator[RunningCriServer]:
 
 
 def _listed(server: RunningCriServer) -> list[dict[str, Any]]:
-    with CriTarget(server.url, "v1", timeout=5, log=ExchangeLog(Censor())) as cri:
+    with CriTarget(server.url, "v1", limits=limits(timeout="5"), log=ExchangeLog(Censor())) as cri:
         result = cri.list_images()
     assert result.code == "OK" and result.response is not None
     images: list[dict[str, Any]] = result.response["images"]
@@ -62,9 +64,9 @@ def _listed(server: RunningCriServer) -> list[dict[str, Any]]:
 
 def test_a_store_larger_than_the_cap_is_sampled_by_every_kind(isulad_server: RunningCriServer) -> None:
     listed = _listed(isulad_server)
-    assert len(listed) > MAX_CRI_IMAGES
-    chosen = choose_cri(listed, MAX_CRI_IMAGES, catalog.profiles()["isulad"])
-    assert len(chosen.ids) == MAX_CRI_IMAGES and not chosen.uncovered
+    assert len(listed) > CAP
+    chosen = choose_cri(listed, CAP, catalog.profiles()["isulad"])
+    assert len(chosen.ids) == CAP and not chosen.uncovered
     kinds = [cri_kinds(entry) for entry in listed if entry["id"] in set(chosen.ids)]
     for field in (*CRI_STRATA, EMBEDDED_STRATUM):
         assert {kind[field] for kind in kinds} == {cri_kinds(entry)[field] for entry in listed}, field
@@ -77,8 +79,8 @@ def test_a_store_larger_than_the_cap_is_sampled_by_every_kind(isulad_server: Run
 def test_the_sample_is_deterministic_and_spread_over_the_listing(isulad_server: RunningCriServer) -> None:
     listed = _listed(isulad_server)
     profile = catalog.profiles()["isulad"]
-    chosen = choose_cri(listed, MAX_CRI_IMAGES, profile)
-    assert chosen == choose_cri(listed, MAX_CRI_IMAGES, profile)
+    chosen = choose_cri(listed, CAP, profile)
+    assert chosen == choose_cri(listed, CAP, profile)
     positions = [i for i, entry in enumerate(listed) if entry["id"] in set(chosen.ids)]
     assert positions[-1] >= len(listed) - 6 and positions[0] < 10  # rare kinds at the end, the rest from the start
 

@@ -23,7 +23,6 @@ from conformance.targets.errors import TargetError, TargetUnreachable
 # fixtures only
 __all__ = ["cri", "cri_address", "cri_images", "cri_listed", "cri_profile", "cri_served", "cri_versions"]
 
-MAX_CRI_IMAGES = 100  # the default of --max-images: listed images judged per version, bounded on large stores
 EMBEDDED_REQUIREMENT = "CRI-LISTIMAGES-EMBEDDED"
 EMBEDDED_SCHEMA = "cri/embedded-image.json"  # iSulad's wire form of an embedded image (isulad profile)
 CRI_STRATA = ("repo_tags", "repo_digests", "user", "pinned")  # what distinguishes CRI images, as listed
@@ -145,7 +144,7 @@ def cri_address(run_state: RunState, cri_profile: catalog.Profile) -> Iterator[s
 def cri_served(cri_address: str, run_state: RunState) -> list[str]:
     """The CRI API versions the endpoint serves; TargetUnreachable when it does not answer."""
     try:
-        served = probe_versions(cri_address, timeout=run_state.config.timeout)
+        served = probe_versions(cri_address, limits=run_state.limits)
     except TargetError as exc:
         raise TargetUnreachable(f"the CRI target {cri_address} does not answer: {exc}") from None
     if not served:
@@ -181,8 +180,7 @@ def cri(request: pytest.FixtureRequest, cri_address: str, cri_served: list[str],
         pytest.skip(f"runtime.{version} is not served by this runtime")
     if version not in cri_versions:
         pytest.skip(f"runtime.{version} is not selected by --cri-version")
-    with CriTarget(cri_address, version, timeout=run_state.config.timeout, log=run_state.log,
-                   max_listed=run_state.config.max_listed) as target:
+    with CriTarget(cri_address, version, limits=run_state.limits, log=run_state.log) as target:
         yield target
 
 
@@ -199,7 +197,8 @@ def cri_listed(cri: CriTarget, run_state: RunState) -> Listed:
     run_state.targets.cri_record().count_listed(cri.version, len(images) + result.left_out)
     if result.left_out:
         note_cap(run_state, ("listed CRI images", "CRI images", "references"),
-                 f"{result.left_out} CRI images listed past the first {cri.max_listed} not read (raise --max-listed)")
+                 f"{result.left_out} CRI images listed past the first {cri.limits.listed} not read "
+                 "(raise --max-listed)")
     return Listed(images, result)
 
 

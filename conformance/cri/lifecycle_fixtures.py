@@ -16,7 +16,6 @@ import pytest
 from conformance.cri import lifecycle_images as images
 from conformance.cri.registry import RegistryUnavailable, start_registry
 from conformance.run.state import RunState
-from conformance.targets import bounds
 from conformance.targets.cri import CriResult, CriTarget
 from conformance.targets.cri_lifecycle import pull_image, remove_image
 from conformance.targets.errors import TargetError
@@ -127,7 +126,7 @@ def cri_registry(run_state: RunState, cri_address: str) -> Iterator[Registry | N
         else:
             running = start_registry()
             address = running.address
-        client = RegistryClient(address, timeout=config.timeout, budget_left=bounds.BOUNDS.left)
+        client = RegistryClient(address, timeout=config.timeout, limits=run_state.limits)
         try:
             images.push(client)
         finally:

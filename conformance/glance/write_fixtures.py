@@ -67,12 +67,12 @@ def written_images(request: pytest.FixtureRequest) -> WrittenSet | None:
     state = state_of(request.config)
     if not state.config.allow_writes:
         return None
-    if "http" not in state.config.families:
+    if "glance" not in state.config.families:
         return None  # a CRI target: conformance/cri/lifecycle_fixtures.py writes there
     http: HttpTarget = request.getfixturevalue("http_target")
     run_id = new_run_id()
     record: dict[str, Any] = {"run_id": run_id, "left_behind": []}
-    state.targets.http_record().write_mode = record
+    state.targets.glance_record().write_mode = record
     writer = ImageWriter(http)
     cleanup = _Cleanup(writer, record)
     cleanup.install()

@@ -7,10 +7,14 @@ from typing import Any
 
 import pytest
 
-from conformance.glance.filters import PROPERTY_PREFIX, Case, Query, describe, matches_filter
+from conformance.glance.v1_1_filters import DETAIL
 from conformance.glance.v1_headers import Headed
 from conformance.glance.walks import Walk
 from conformance.glance.write_mode import WrittenImage, WrittenSet, ground_truth_problems
+from conformance.listing.domains import TIME
+from conformance.listing.judging import describe, matches_filter
+from conformance.listing.table import Filter, Query
+from conformance.listing.text import Case
 from conformance.targets.http import BodyNotJSON, BodyTooComplex, HttpResponse
 from conformance.timestamps import format_time, parse_time
 
@@ -116,11 +120,10 @@ def deleted_head_problems(image: WrittenImage, head: Headed) -> list[str]:
 
 
 def v1_entry(image: WrittenImage, *, deleted: bool) -> dict[str, Any]:
-    """What the v1.1 detail listing must say of a written image, as far as the filters look."""
+    """What the v1.1 detail listing must say of a written image, as far as the filters of its table look."""
     expected = image.expected
     return {
-        "id": image.id, "name": expected["name"], "disk_format": expected["disk_format"],
-        "container_format": expected["container_format"], "size": expected["size"],
+        **{row.field: expected.get(row.field) for row in DETAIL.filters}, "id": image.id,
         "status": "deleted" if deleted else expected["status"], "deleted": deleted,
         "properties": written_properties(image),
         "updated_at": image.created_at,  # a lower bound: updated no earlier than created
@@ -136,25 +139,14 @@ def changes_since(written: WrittenSet) -> str | None:
     return format_time(min(known) - SINCE_MARGIN)
 
 
-def filter_queries(kind: str, written: WrittenSet) -> list[Query]:
-    """One-filter queries of `kind` with the values the run wrote (each distinct value once)."""
-    live = [v1_entry(i, deleted=False) for i in written.images]
-    gone = [v1_entry(i, deleted=True) for i in written.deleted]
-    entries = [*live, *gone]
-    values: list[str]
-    if kind == "changes-since":
+def filter_queries(row: Filter, written: WrittenSet) -> list[Query]:
+    """One-filter queries of the table row `row`, one per distinct value the run wrote; a moment filter asks from
+    just before the first creation (the written timestamps are lower bounds: only "since before them all" is sure)."""
+    if row.domain is TIME:
         since = changes_since(written)
-        return [{"changes-since": since}] if since is not None else []
-    if kind == "property":
-        pairs = dict.fromkeys((k, v) for e in entries for k, v in e["properties"].items())
-        return [{PROPERTY_PREFIX + k: v} for k, v in pairs]
-    if kind in ("size_min", "size_max"):
-        values = [str(s) for s in sorted({e["size"] for e in entries if isinstance(e["size"], int)})]
-    elif kind == "status":
-        values = sorted({e["status"] for e in live})
-    else:
-        values = sorted({e[kind] for e in entries if isinstance(e.get(kind), str)})
-    return [{kind: value} for value in values]
+        return [{row.name: since}] if since is not None else []
+    wrote = [v1_entry(image, deleted=False) for image in [*written.images, *written.deleted]]
+    return row.exact_queries(row.observe(wrote))
 
 
 def selection_problems(walk: Walk, query: Query, written: WrittenSet, case: Case) -> list[str]:
@@ -167,16 +159,16 @@ def selection_problems(walk: Walk, query: Query, written: WrittenSet, case: Case
     lines = []
     for image, deleted in [*((i, False) for i in written.images), *((i, True) for i in written.deleted)]:
         entry = v1_entry(image, deleted=deleted)
-        belongs = all(matches_filter(entry, param, value, case) for param, value in query.items())
-        if deleted and "changes-since" not in query:
+        belongs = all(matches_filter(DETAIL, entry, param, value, case) for param, value in query.items())
+        if deleted and not DETAIL.reveals(query):
             continue  # the hidden-image rule is HIDES-DELETED's concern
         got = returned.get(image.id)
         if belongs and got is None and not walk.truncated:
             state = "deleted by this run" if deleted else "written by this run"
-            lines.append(f"did not return {describe(entry, query)}, {state}")
+            lines.append(f"did not return {describe(DETAIL, entry, query)}, {state}")
         elif not belongs and got is not None:
-            lines.append(f"returned {describe(entry, query)}, {'deleted' if deleted else 'written'} by this run, "
-                         "which does not belong in this answer")
+            lines.append(f"returned {describe(DETAIL, entry, query)}, {'deleted' if deleted else 'written'} by this "
+                         "run, which does not belong in this answer")
         elif deleted and got is not None and got.get("deleted") is not True and got.get("status") != "deleted":
             lines.append(f"returned {image.id}, deleted by this run, as deleted {got.get('deleted')!r} status "
                          f"{got.get('status')!r}")

@@ -10,7 +10,6 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -18,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 import urllib3
 
 from conformance.targets.errors import TargetError
+from conformance.targets.limits import RunLimits
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -54,10 +54,10 @@ class RegistryClient:
     """The distribution API of one registry at `host:port`, spoken over plain HTTP."""
 
     def __init__(self, address: str, *, timeout: float, loopback_only: bool = False,
-                 budget_left: Callable[[], float] | None = None) -> None:
-        """`timeout` bounds each request; `budget_left` (seconds left of the run's budget) bounds them all."""
+                 limits: RunLimits | None = None) -> None:
+        """`timeout` bounds each request; a run's `limits` (what is left of its budget) bound them all."""
         host, port = split_address(address)
-        self.budget_left = budget_left
+        self.limits = limits
         if loopback_only and host not in LOOPBACK_HOSTS:
             raise RegistryError(f"registry {address!r} is not on this machine (loopback only)")
         self.address = address
@@ -73,7 +73,7 @@ class RegistryClient:
     def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None,
                 max_bytes: int = MAX_ANSWER_BYTES) -> Answer:
         """Send one request; RegistryError when there is no answer in time or the body passes `max_bytes`."""
-        limit = self.timeout if self.budget_left is None else min(self.timeout, self.budget_left())
+        limit = self.timeout if self.limits is None else min(self.timeout, self.limits.left())
         if limit <= 0:
             raise RegistryError(f"{method} {path} to registry {self.address} not sent: the run's budget is used up")
         deadline = time.monotonic() + limit

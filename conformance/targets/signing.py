@@ -21,8 +21,6 @@ AK_ENV = "HUAWEICLOUD_SDK_AK"
 SK_ENV = "HUAWEICLOUD_SDK_SK"
 SECURITY_TOKEN_ENV = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
 EXTRA = "image-api-conformance[huaweicloud]"
-SIGNED_MARK = "SDK-HMAC-SHA256"  # the scheme the Authorization header of a signed request starts with
-DATE_HEADER = "X-Sdk-Date"
 
 
 class SigningUnavailable(Exception):
@@ -67,11 +65,6 @@ def signer_for(ak: str | None, sk: str | None, security_token: str | None = None
     if not (ak and sk):
         return None
     return AkSkSigner(ak, sk, security_token)
-
-
-def is_signed(headers: Mapping[str, str]) -> bool:
-    """Whether a request's headers are those of an AK/SK-signed request."""
-    return any(name.lower() == DATE_HEADER.lower() for name in headers)
 
 
 def curl_config(argv: Sequence[str], env: Mapping[str, str]) -> str:

@@ -13,7 +13,6 @@ from conformance import catalog, schemas
 from conformance.checks import Problems, fail, judged
 from conformance.cri import lifecycle_images as images
 from conformance.cri.lifecycle_fixtures import Lifecycle
-from conformance.targets import bounds
 from conformance.targets.cri import CriTarget
 from conformance.targets.cri_lifecycle import image_fs_info, used_bytes
 
@@ -46,7 +45,7 @@ def test_usage_grows_after_a_pull(cri_lifecycle: Lifecycle) -> None:
     pulled = cri_lifecycle.pull(image, reference)
     if pulled.code != "OK":
         pytest.skip(f"not judged: pulling {reference} answered {pulled.code} (see the PullImage requirements)")
-    until = time.monotonic() + min(GROWTH_WAIT, max(0.0, bounds.BOUNDS.left()))
+    until = time.monotonic() + min(GROWTH_WAIT, max(0.0, cri_lifecycle.cri.limits.left()))
     after_result = image_fs_info(cri_lifecycle.cri)
     while (used_bytes(after_result) or 0) <= before and time.monotonic() < until:
         time.sleep(POLL)

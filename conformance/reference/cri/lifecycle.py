@@ -11,17 +11,16 @@ import json
 import threading
 import time
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import grpc
 
 from conformance.reference.cri import faults as F
 from conformance.reference.cri import images as cri_images
 from conformance.reference.cri.images import CatalogueImage
+from conformance.reference.cri.probe import CriProbe
+from conformance.reference.fault import Fault
 from conformance.targets.registry import LOOPBACK_HOSTS, NotFound, RegistryClient, RegistryError, digest, split_address
-
-if TYPE_CHECKING:
-    from conformance.reference.cri.servicer import ImageServicer
 
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_LAYER_BYTES = 16 * 1024 * 1024  # one layer (held while hashed); a manifest announcing more is refused unread
@@ -31,6 +30,13 @@ DEADLINE_MARGIN = 0.3  # seconds past the caller's deadline a pull gives up
 MOUNTPOINT = "/var/lib/reference-cri/images"  # what ImageFsInfo names as the image filesystem
 BASE_USED_BYTES = 4096  # the store's own bookkeeping
 FAULT_REMOVAL_HOLD = 0.2  # seconds F.REMOVE_CONCURRENT_ABORTED keeps a removal "under way"
+
+
+class ImageStore(Protocol):
+    """What the lifecycle reads and changes of the reference's image service (servicer.ImageServicer)."""
+
+    images: tuple[CatalogueImage, ...]
+    faults: frozenset[Fault[CriProbe]]
 
 
 class PullFailed(Exception):
@@ -121,7 +127,7 @@ def _with(image: CatalogueImage, **changes: Any) -> CatalogueImage:
 class Lifecycle:
     """PullImage, RemoveImage and ImageFsInfo over the images of an ImageServicer (shared by both API versions)."""
 
-    def __init__(self, servicer: ImageServicer) -> None:
+    def __init__(self, servicer: ImageStore) -> None:
         self.servicer = servicer
         self.faults = servicer.faults
         self._lock = threading.Lock()

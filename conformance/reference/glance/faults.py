@@ -15,10 +15,10 @@ from urllib.parse import quote
 from conformance.reference.fault import Fault, table
 from conformance.reference.glance.images import image_by_key
 from conformance.reference.glance.probe import Answer, HttpProbe
+from conformance.reference.glance.v1_1_filters import FILTER_FAULTS, UNDOCUMENTED_FILTER_REQUIREMENTS, V1_1_DETAIL
 
 V2_SHOW = "glance.v2.show"
 V1_HEAD = "glance.v1.head"
-V1_1_DETAIL = "glance.v1_1.detail"
 
 _VIVADO = image_by_key("centos-vivado")  # the seed 001 sample: vendor properties, lower-case hex checksum
 _CIRROS = image_by_key("cirros")  # the seed 003/004 sample: no properties, size shared with cirros-052
@@ -26,8 +26,6 @@ _DELETED = image_by_key("deleted-centos")  # visible to HEAD (as upstream answer
 _COREOS = image_by_key("coreos")  # active, of a size no other image has: off every filter boundary
 _UNKNOWN = "00000000-0000-4000-8000-000000000000"
 _MALFORMED = "not-a-uuid!"
-_SHARED_SIZE = _CIRROS.size  # cirros and cirros-052
-_SHARED_UPDATE = "2021-03-15T08:30:00.123456"  # updated_at of three images
 _DETAIL = "/v1.1/images/detail"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _Fault = Fault[HttpProbe]  # each probe takes a client of the running reference
@@ -39,11 +37,6 @@ def _show(http: HttpProbe, image_id: str = _VIVADO.id) -> Any:
 
 def _head(http: HttpProbe, image_id: str = _CIRROS.id) -> dict[str, str]:
     return http.head(f"/v1/images/{image_id}").headers
-
-
-def _detail(http: HttpProbe, query: str) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = http.get(f"{_DETAIL}?limit=1000&{query}").json()["images"]
-    return entries
 
 
 def _updated_before_created(http: HttpProbe) -> bool:
@@ -62,7 +55,7 @@ def _list_disagrees_with_show(http: HttpProbe) -> bool:
 
 
 def _marker_page_skips(http: HttpProbe) -> bool:
-    every = [entry["id"] for entry in _detail(http, "sort_dir=asc")]
+    every = [entry["id"] for entry in http.detail("sort_dir=asc")]
     page = http.get(f"{_DETAIL}?sort_dir=asc&marker={_CIRROS.id}&limit=3").json()["images"]
     return bool(page[0]["id"] != every[every.index(_CIRROS.id) + 1])
 
@@ -73,7 +66,7 @@ def _forged(http: HttpProbe) -> HttpProbe:
 
 
 def _active_heads(http: HttpProbe) -> list[dict[str, str]]:
-    ids = [entry["id"] for entry in _detail(http, "status=active")]
+    ids = [entry["id"] for entry in http.detail("status=active")]
     return [_head(http, image_id) for image_id in ids]
 
 
@@ -309,7 +302,7 @@ V1_HEAD_ETAG_MISMATCH = _Fault(
 V1_HEAD_NAME_DIFFERS = _Fault(
     "v1-head-name-differs", V1_HEAD, "GLANCE-V1-HEAD-AGREES-WITH-DETAIL",
     "X-Image-Meta-Name is suffixed \" (v1)\", so it differs from the detail entry.",
-    probe=lambda http: _head(http)["x-image-meta-name"] != _detail(http, f"name={_CIRROS.name}")[0]["name"])
+    probe=lambda http: _head(http)["x-image-meta-name"] != http.detail(f"name={_CIRROS.name}")[0]["name"])
 V1_HEAD_MIN_RAM_DIFFERS = _Fault(
     "v1-head-min-ram-differs", V1_HEAD, "GLANCE-V1-HEAD-AGREES-WITH-V2",
     "X-Image-Meta-Min_ram is 512 more than v2 reports.",
@@ -345,60 +338,17 @@ V1_HEAD_DELETED_AT_NOT_ISO = _Fault(
 V1_1_DETAIL_MISSING_FIELD = _Fault(
     "v1-1-detail-missing-field", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-SCHEMA",
     "Detail entries lack the protected field.",
-    probe=lambda http: "protected" not in _detail(http, "name=cirros")[0])
+    probe=lambda http: "protected" not in http.detail("name=cirros")[0])
 V1_1_DETAIL_PROPERTIES_LIST = _Fault(
     "v1-1-detail-properties-list", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-PROPERTIES-OBJECT",
     "properties is a list of [key, value] pairs instead of an object.",
-    probe=lambda http: isinstance(_detail(http, "name=cirros")[0]["properties"], list))
-V1_1_DETAIL_FILTER_NAME_SUBSTRING = _Fault(
-    "v1-1-detail-filter-name-substring", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-NAME",
-    "The name filter matches substrings.",
-    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
-    probe=lambda http: any(entry["name"] != "cirros" for entry in _detail(http, "name=cirros")))
-V1_1_DETAIL_FILTER_CONTAINER_FORMAT_IGNORED = _Fault(
-    "v1-1-detail-filter-container-format-ignored", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-CONTAINER-FORMAT",
-    "The container_format filter is ignored.",
-    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
-    probe=lambda http: any(e["container_format"] != "ovf" for e in _detail(http, "container_format=ovf")))
-V1_1_DETAIL_FILTER_DISK_FORMAT_IGNORED = _Fault(
-    "v1-1-detail-filter-disk-format-ignored", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-DISK-FORMAT",
-    "The disk_format filter is ignored.",
-    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
-    probe=lambda http: any(entry["disk_format"] != "vhd" for entry in _detail(http, "disk_format=vhd")))
-V1_1_DETAIL_FILTER_STATUS_IGNORED = _Fault(
-    "v1-1-detail-filter-status-ignored", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-STATUS",
-    "The status filter is ignored.",
-    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
-    probe=lambda http: any(entry["status"] != "queued" for entry in _detail(http, "status=queued")))
-V1_1_DETAIL_FILTER_SIZE_MIN_EXCLUSIVE = _Fault(
-    "v1-1-detail-filter-size-min-exclusive", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-SIZE-MIN",
-    "size_min keeps sizes strictly greater than the value, dropping equal ones.",
-    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-COMPLETE",),
-    probe=lambda http: _SHARED_SIZE not in {e["size"] for e in _detail(http, f"size_min={_SHARED_SIZE}")})
-V1_1_DETAIL_FILTER_SIZE_MAX_EXCLUSIVE = _Fault(
-    "v1-1-detail-filter-size-max-exclusive", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-SIZE-MAX",
-    "size_max keeps sizes strictly less than the value, dropping equal ones.",
-    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-COMPLETE",),
-    probe=lambda http: _SHARED_SIZE not in {e["size"] for e in _detail(http, f"size_max={_SHARED_SIZE}")})
-V1_1_DETAIL_FILTER_CHANGES_SINCE_INCLUSIVE = _Fault(
-    "v1-1-detail-filter-changes-since-inclusive", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE",
-    "changes-since keeps updated_at equal to the value too (>= instead of >).",
-    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
-    probe=lambda http: any(e["updated_at"] == _SHARED_UPDATE
-                           for e in _detail(http, f"changes-since={_SHARED_UPDATE}")))
-V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED = _Fault(
-    "v1-1-detail-filter-changes-since-hides-deleted", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE",
-    "changes-since does not bring back deleted and killed images.",
-    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-COMPLETE",),
-    probe=lambda http: not any(entry["deleted"] for entry in _detail(http, "changes-since=2000-01-01")))
-
-
+    probe=lambda http: isinstance(http.detail("name=cirros")[0]["properties"], list))
 def _deleted_now_listed(http: HttpProbe) -> bool:
     """Create and delete an image, then ask changes-since for it: whether it is listed (as it must be)."""
     created = http.request("POST", "/v2/images", payload={"name": "probe-deleted", "disk_format": "raw",
                                                             "container_format": "bare"}).json()
     http.request("DELETE", f"/v2/images/{created['id']}")
-    return any(entry["id"] == created["id"] for entry in _detail(http, "changes-since=2000-01-01"))
+    return any(entry["id"] == created["id"] for entry in http.detail("changes-since=2000-01-01"))
 
 
 V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED = _Fault(
@@ -406,12 +356,6 @@ V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED = _Fault(
     "changes-since leaves out images deleted while the target runs (the catalogue's deleted and killed images are "
     "still listed): the listing is then its own ground truth, so only images the run deletes itself show it.",
     needs_writes=True, probe=lambda http: not _deleted_now_listed(http))
-V1_1_DETAIL_FILTER_PROPERTY_IGNORED = _Fault(
-    "v1-1-detail-filter-property-ignored", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-PROPERTY",
-    "property-<key> filters are ignored.",
-    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
-    probe=lambda http: any(e["properties"].get("__os_type") != "Windows"
-                           for e in _detail(http, "property-__os_type=Windows")))
 V1_1_DETAIL_PAGINATION_SKIPS = _Fault(
     "v1-1-detail-pagination-skips", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-PAGINATION",
     "A page requested with a marker skips the first image after the marker.",
@@ -432,7 +376,7 @@ V1_1_DETAIL_SHOWS_DELETED = _Fault(
     "v1-1-detail-shows-deleted", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-HIDES-DELETED",
     "Deleted and killed images are listed without changes-since.",
     also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
-    probe=lambda http: any(entry["deleted"] or entry["status"] == "killed" for entry in _detail(http, "")))
+    probe=lambda http: any(entry["deleted"] or entry["status"] == "killed" for entry in http.detail("")))
 V1_1_DETAIL_NONE_LITERAL = _Fault(
     "v1-1-detail-none-literal", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-VALID-JSON",
     "The body writes \"deleted_at\": none (as the seed sample does), which is not JSON.",
@@ -442,30 +386,24 @@ V1_1_DETAIL_ONLY_FIRST_FILTER = _Fault(
     "With several filters, only the first one is applied.",
     also_breaks=("GLANCE-V1-1-DETAIL-FILTER-MONOTONIC",),
     probe=lambda http: any((e["disk_format"], e["container_format"]) != ("qcow2", "ovf")
-                           for e in _detail(http, "disk_format=qcow2&container_format=ovf")))
+                           for e in http.detail("disk_format=qcow2&container_format=ovf")))
 V1_1_DETAIL_COMBINED_DROPS_ONE = _Fault(
     "v1-1-detail-combined-drops-one", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-COMPLETE",
     "With two or more filters, the last matching image is left out.",
-    probe=lambda http: _CIRROS.id not in {e["id"] for e in _detail(http, "name=cirros&disk_format=qcow2")})
+    probe=lambda http: _CIRROS.id not in {e["id"] for e in http.detail("name=cirros&disk_format=qcow2")})
 V1_1_DETAIL_FILTERS_ANY = _Fault(
     "v1-1-detail-filters-any", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-MONOTONIC",
     "An image matching any one of several filters is returned (a union instead of an intersection).",
     also_breaks=("GLANCE-V1-1-DETAIL-FILTER-SOUND",),
     probe=lambda http: any((e["name"], e["disk_format"]) != ("cirros", "vhd")
-                           for e in _detail(http, "name=cirros&disk_format=vhd")))
-V1_1_DETAIL_CASE_NAMES_ONLY = _Fault(
-    "v1-1-detail-case-names-only", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-PROPERTY",
-    "The name filter ignores letter case, the format, status and property filters do not: no one reading holds.",
-    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-CONTAINER-FORMAT", "GLANCE-V1-1-DETAIL-FILTER-DISK-FORMAT",
-                 "GLANCE-V1-1-DETAIL-FILTER-STATUS", "GLANCE-V1-1-DETAIL-FILTER-COMPLETE"),
-    probe=lambda http: bool(_detail(http, "name=CIRROS")) and not _detail(http, "disk_format=QCOW2"))
+                           for e in http.detail("name=cirros&disk_format=vhd")))
 V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY = _Fault(
     "v1-1-detail-documented-filters-only", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-LIMIT",
     "Only seed 004's seven filters are served (limit, marker, sort_key, sort_dir and property-* are ignored, invalid "
     "values answer 200): a vendor target that ims passes, its failures being advisory there.",
-    also_breaks=("GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-INVALID-400",
-                 "GLANCE-V1-1-DETAIL-FILTER-PROPERTY", "GLANCE-V1-1-DETAIL-FILTER-SOUND"),
-    probe=lambda http: len(_detail(http, "limit=1")) > 1 and http.get(f"{_DETAIL}?size_min=abc").status == 200)
+    also_breaks=("GLANCE-V1-1-DETAIL-PAGINATION", "GLANCE-V1-1-DETAIL-INVALID-400", *UNDOCUMENTED_FILTER_REQUIREMENTS,
+                 "GLANCE-V1-1-DETAIL-FILTER-SOUND"),
+    probe=lambda http: len(http.detail("limit=1")) > 1 and http.get(f"{_DETAIL}?size_min=abc").status == 200)
 V1_1_DETAIL_UNAUTHENTICATED_403 = _Fault(
     "v1-1-detail-unauthenticated-403", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-401",
     "Detail answers 403 instead of 401 to a request without X-Auth-Token or with a forged one.",
@@ -473,13 +411,14 @@ V1_1_DETAIL_UNAUTHENTICATED_403 = _Fault(
 V1_1_DETAIL_ACTIVE_SIZE_NULL = _Fault(
     "v1-1-detail-active-size-null", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-ACTIVE-SIZE",
     "One active image (CoreOS, of a size no other image has) has size null in detail, and size filters skip it.",
-    probe=lambda http: _detail(http, f"name={quote(_COREOS.name)}")[0]["size"] is None)
+    probe=lambda http: http.detail(f"name={quote(_COREOS.name)}")[0]["size"] is None)
 V1_1_DETAIL_ACTIVE_CHECKSUM_NULL = _Fault(
     "v1-1-detail-active-checksum-null", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-ACTIVE-CHECKSUM",
     "Detail entries of active images have checksum null.",
-    probe=lambda http: _detail(http, "name=cirros")[0]["checksum"] is None)
+    probe=lambda http: http.detail("name=cirros")[0]["checksum"] is None)
 
-# The order of --list-faults: v2 show, v1 HEAD, v1.1 detail (two late additions kept where they were first listed).
+# The order of --list-faults: v2 show, v1 HEAD, v1.1 detail (two late additions kept where they were first listed);
+# the filter faults are declared with the reference's filters (v1_1_filters.py), beside the rules they bend.
 GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V2_SHOW_CONTENT_TYPE_TEXT, V2_SHOW_STATUS_BOGUS, V2_SHOW_MIN_RAM_STRING, V2_SHOW_OS_TYPE_BOGUS,
     V2_SHOW_MISSING_ID, V2_SHOW_WRONG_ID, V2_SHOW_BAD_SELF_LINK, V2_SHOW_LOCAL_TIMESTAMP,
@@ -490,14 +429,11 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V1_HEAD_TIMESTAMP_ZULU, V1_HEAD_STATUS_BOGUS, V1_HEAD_WRONG_ID, V1_HEAD_UNKNOWN_ID_200,
     V1_HEAD_MALFORMED_ID_500, V1_HEAD_ETAG_MISMATCH, V1_HEAD_NAME_DIFFERS, V1_HEAD_MIN_RAM_DIFFERS,
     V1_HEAD_PROPERTY_MISSING,
-    V1_1_DETAIL_MISSING_FIELD, V1_1_DETAIL_PROPERTIES_LIST, V1_1_DETAIL_FILTER_NAME_SUBSTRING,
-    V1_1_DETAIL_FILTER_CONTAINER_FORMAT_IGNORED, V1_1_DETAIL_FILTER_DISK_FORMAT_IGNORED,
-    V1_1_DETAIL_FILTER_STATUS_IGNORED, V1_1_DETAIL_FILTER_SIZE_MIN_EXCLUSIVE, V1_1_DETAIL_FILTER_SIZE_MAX_EXCLUSIVE,
-    V1_1_DETAIL_FILTER_CHANGES_SINCE_INCLUSIVE, V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED,
-    V1_1_DETAIL_FILTER_PROPERTY_IGNORED, V1_1_DETAIL_PAGINATION_SKIPS, V1_1_DETAIL_LIMIT_IGNORED,
+    V1_1_DETAIL_MISSING_FIELD, V1_1_DETAIL_PROPERTIES_LIST, *FILTER_FAULTS, V1_1_DETAIL_PAGINATION_SKIPS,
+    V1_1_DETAIL_LIMIT_IGNORED,
     V1_1_DETAIL_SIZE_MIN_500, V1_1_DETAIL_BAD_SORT_KEY_200, V1_1_DETAIL_SHOWS_DELETED, V1_1_DETAIL_NONE_LITERAL,
     V1_HEAD_CHECKSUM_UPPERCASE, V1_1_DETAIL_ONLY_FIRST_FILTER, V1_1_DETAIL_COMBINED_DROPS_ONE,
-    V1_1_DETAIL_FILTERS_ANY, V1_1_DETAIL_CASE_NAMES_ONLY, V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY,
+    V1_1_DETAIL_FILTERS_ANY, V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY,
     V2_SHOW_MISSING_TOKEN_200, V1_HEAD_ANY_TOKEN_200, V1_HEAD_ACTIVE_NO_SIZE,
     V1_HEAD_ACTIVE_NO_CHECKSUM, V1_1_DETAIL_UNAUTHENTICATED_403, V1_1_DETAIL_ACTIVE_SIZE_NULL,
     V1_1_DETAIL_ACTIVE_CHECKSUM_NULL, V1_HEAD_DELETED_AT_NOT_ISO,

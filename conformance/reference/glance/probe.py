@@ -67,3 +67,8 @@ class HttpProbe:
     def head(self, path: str) -> Answer:
         """HEAD `path`."""
         return self.request("HEAD", path)
+
+    def detail(self, query: str) -> list[dict[str, Any]]:
+        """The entries of one page of up to 1000 of GET /v1.1/images/detail?`query`."""
+        entries: list[dict[str, Any]] = self.get(f"/v1.1/images/detail?limit=1000&{query}").json()["images"]
+        return entries

@@ -1,48 +1,30 @@
 """Glance v1.1 GET /v1/images/detail: filters, sort, marker and limit over the catalogue, entries as in the seed.
 
-The filter engine here is the reference's own: it re-implements the documented filter rules independently of
-the suite's filter model (conformance/glance/filters.py) on purpose, so the two act as each other's oracle.
-Text filters compare exactly, or ignoring letter case when the app is started with `case_insensitive` (as upstream
-Glance does on MySQL/MariaDB); both readings are correct.
+The filters are the reference's own (v1_1_filters.py), written independently of the suite's filter table on purpose,
+so that the two act as each other's oracle.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from conformance.reference.fault import Fault
 from conformance.reference.glance import faults as F
 from conformance.reference.glance import paging
+from conformance.reference.glance import v1_1_filters as filters
 from conformance.reference.glance.images import IMAGES_BY_ID, Image, format_v1_time, image_by_key
-from conformance.reference.glance.probe import HttpProbe
-from conformance.reference.glance.responses import WSGIApp, clip, error
+from conformance.reference.glance.responses import WSGIApp, error
 from conformance.reference.glance.state import INDEXED_FIELDS, AppState
 
 Predicate = Callable[[Image], bool]
 
 SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at")
 SORT_DIRS = ("asc", "desc")
-_ISO_8601 = re.compile(
-    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
-    r"(?:[T ](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})"
-    r"(?::(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,6})[0-9]*)?)?)?"
-    r"(?P<zone>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?",
-    re.IGNORECASE,
-)
 _SIZE_LOST = image_by_key("coreos").id  # the image F.V1_1_DETAIL_ACTIVE_SIZE_NULL takes the size of
-# The exact-match filters, each with the fault that switches it off.
-_EXACT_FILTERS: dict[str, Fault[HttpProbe]] = {
-    "container_format": F.V1_1_DETAIL_FILTER_CONTAINER_FORMAT_IGNORED,
-    "disk_format": F.V1_1_DETAIL_FILTER_DISK_FORMAT_IGNORED,
-    "status": F.V1_1_DETAIL_FILTER_STATUS_IGNORED,
-}
 
 
 def detail(state: AppState, request: Request) -> WSGIApp:
@@ -64,17 +46,16 @@ def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
     faults = state.faults
     if F.V1_1_DETAIL_DOCUMENTED_FILTERS_ONLY in faults:
         return _documented_only(state, args)
-    since = _parse_time(args["changes-since"]) if "changes-since" in args else None
-    show_hidden = since is not None and F.V1_1_DETAIL_FILTER_CHANGES_SINCE_HIDES_DELETED not in faults
+    predicates = filters.predicates(state, args)  # BadRequest first, as upstream validates before it lists
+    show_hidden = "changes-since" in args and filters.FILTER_CHANGES_SINCE_HIDES_DELETED not in faults
     show_hidden = show_hidden or F.V1_1_DETAIL_SHOWS_DELETED in faults
     if not faults:
-        return _indexed_page(state, args, _filters(state, args, since), show_hidden)
+        return _indexed_page(state, args, predicates, show_hidden)
     candidates = [i for i in state.store.all() if show_hidden or not (i.deleted or i.status == "killed")]
     if F.V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED in faults:  # deleted through the API, not in the catalogue
         candidates = [i for i in candidates if not (i.deleted and i.id not in IMAGES_BY_ID)]
     if F.V1_1_DETAIL_ACTIVE_SIZE_NULL in faults:  # the record itself loses its size, so filters agree with entries
         candidates = [replace(i, size=None) if i.id == _SIZE_LOST else i for i in candidates]
-    predicates = _filters(state, args, since)
     if F.V1_1_DETAIL_ONLY_FIRST_FILTER in faults:
         predicates = predicates[:1]
     if F.V1_1_DETAIL_FILTERS_ANY in faults and predicates:
@@ -154,89 +135,11 @@ def _sort(args: Mapping[str, str], *, bad_key_200: bool) -> tuple[str, str]:
     return sort_key, sort_dir
 
 
-def _filters(state: AppState, args: Mapping[str, str], since: datetime | None) -> list[Predicate]:
-    """One predicate per filter in `args`; BadRequest on a value the API rejects."""
-    faults = state.faults
-    tests: list[Predicate] = []
-    same = _text_comparison(state)
-    if "name" in args:
-        name = args["name"]
-        if F.V1_1_DETAIL_FILTER_NAME_SUBSTRING in faults:
-            tests.append(lambda i: name in i.name)
-        elif F.V1_1_DETAIL_CASE_NAMES_ONLY in faults:
-            tests.append(lambda i: i.name.casefold() == name.casefold())
-        else:
-            tests.append(lambda i: same(i.name, name))
-    for field, fault in _EXACT_FILTERS.items():
-        if field in args and fault not in faults:
-            tests.append(_text_is(field, args[field], same))
-    size_min = paging.count(args, "size_min")
-    if size_min is not None:
-        if F.V1_1_DETAIL_FILTER_SIZE_MIN_EXCLUSIVE in faults:
-            tests.append(lambda i: i.size is not None and i.size > size_min)
-        else:
-            tests.append(lambda i: i.size is not None and i.size >= size_min)
-    size_max = paging.count(args, "size_max")
-    if size_max is not None:
-        if F.V1_1_DETAIL_FILTER_SIZE_MAX_EXCLUSIVE in faults:
-            tests.append(lambda i: i.size is not None and i.size < size_max)
-        else:
-            tests.append(lambda i: i.size is not None and i.size <= size_max)
-    if since is not None:
-        if F.V1_1_DETAIL_FILTER_CHANGES_SINCE_INCLUSIVE in faults:
-            tests.append(lambda i: i.updated_at >= since)
-        else:
-            tests.append(lambda i: i.updated_at > since)
-    for field in ("min_ram", "min_disk"):
-        number = paging.count(args, field)
-        if number is not None:
-            tests.append(_attribute_is(field, number))
-    for field in ("is_public", "protected"):
-        if field in args:
-            tests.append(_attribute_is(field, _boolean(args, field)))
-    if F.V1_1_DETAIL_FILTER_PROPERTY_IGNORED not in faults:
-        for param, value in args.items():
-            if param.startswith("property-"):
-                tests.append(_property_is(param.removeprefix("property-"), value, same))
-    return tests
-
-
 def _documented_only(state: AppState, args: Mapping[str, str]) -> list[Image]:
     """Seed 004's seven filters and nothing else: no paging, no sorting, no property-*, invalid values ignored (200)."""
-    same = _text_comparison(state)
-    try:
-        since = _parse_time(args["changes-since"]) if "changes-since" in args else None
-    except paging.BadRequest:
-        since = None
     shown = [i for i in state.store.all() if "changes-since" in args or not (i.deleted or i.status == "killed")]
-    tests: list[Predicate] = [_text_is(field, args[field], same)
-                              for field in ("name", "container_format", "disk_format", "status") if field in args]
-    bounds: dict[str, int | None] = {}
-    for param in ("size_min", "size_max"):
-        try:
-            bounds[param] = paging.count(args, param)
-        except paging.BadRequest:
-            bounds[param] = None
-    low, high = bounds["size_min"], bounds["size_max"]
-    if low is not None:
-        tests.append(lambda i: i.size is not None and i.size >= low)
-    if high is not None:
-        tests.append(lambda i: i.size is not None and i.size <= high)
-    if since is not None:
-        tests.append(lambda i: i.updated_at > since)
+    tests = filters.documented_predicates(state, args)
     return [image for image in shown if all(test(image) for test in tests)]
-
-
-def _text_comparison(state: AppState) -> Callable[[str | None, str], bool]:
-    """Exact comparison, or one that ignores letter case when the app was started that way."""
-    if state.case_insensitive:
-        return lambda text, value: text is not None and _lower_each(text) == _lower_each(value)
-    return lambda text, value: text == value
-
-
-def _lower_each(text: str) -> str:
-    """Each character lowered on its own, as a database collation compares (ß is not ss)."""
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def _entry(state: AppState, image: Image) -> dict[str, Any]:
@@ -268,43 +171,3 @@ def _entry(state: AppState, image: Image) -> dict[str, Any]:
     if F.V1_1_DETAIL_MISSING_FIELD in state.faults:
         del entry["protected"]
     return entry
-
-
-def _boolean(args: Mapping[str, str], param: str) -> bool:
-    raw = args[param].lower()
-    if raw not in ("true", "false"):
-        raise paging.BadRequest(param, f"{param} must be true or false, got {clip(args[param])!r}")
-    return raw == "true"
-
-
-def _parse_time(raw: str) -> datetime:
-    """An ISO 8601 timestamp (zone and fraction optional, UTC when no zone); BadRequest when unparsable."""
-    match = _ISO_8601.fullmatch(raw.strip())
-    try:
-        if match is None:
-            raise ValueError(raw)
-        parts = match.groupdict()
-        year, month, day = (int(p) for p in parts["date"].split("-"))
-        zone = timezone.utc
-        if parts["zone"] and parts["zone"].upper() != "Z":
-            digits = parts["zone"][1:].replace(":", "")
-            offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
-            zone = timezone(offset if parts["zone"][0] == "+" else -offset)
-        return datetime(
-            year, month, day, int(parts["hour"] or 0), int(parts["minute"] or 0), int(parts["second"] or 0),
-            int((parts["fraction"] or "0").ljust(6, "0")), tzinfo=zone,
-        ).astimezone(timezone.utc)
-    except ValueError:
-        raise paging.BadRequest("changes-since", f"changes-since is not an ISO 8601 timestamp: {clip(raw)!r}") from None
-
-
-def _attribute_is(field: str, value: object) -> Predicate:
-    return lambda image: getattr(image, field) == value
-
-
-def _text_is(field: str, value: str, same: Callable[[str | None, str], bool]) -> Predicate:
-    return lambda image: same(getattr(image, field), value)
-
-
-def _property_is(key: str, value: str, same: Callable[[str | None, str], bool]) -> Predicate:
-    return lambda image: any(same(name, key) and same(text, value) for name, text in image.properties.items())

@@ -21,19 +21,11 @@ from hypothesis import strategies as st
 from conformance.catalog import Profile
 from conformance.checks import Problems
 from conformance.evidence import Exchange
-from conformance.glance.filters import (
-    Case,
-    Observed,
-    Query,
-    describe,
-    drawn_filters,
-    filter_of,
-    matching,
-    not_returned,
-    queries,
-    unsound,
-)
-from conformance.glance.walks import Universe, Walk, follow_pages, pages_text, walk_detail
+from conformance.glance.v1_1_filters import DETAIL
+from conformance.glance.walks import Universe, Walk, pages_text, walk_detail
+from conformance.listing.judging import describe, drawn_filters, matching, not_returned, queries, unsound
+from conformance.listing.table import Observed, Query
+from conformance.listing.text import Case
 from conformance.targets.glance import GlanceClient
 
 MAX_FILTERS = 4
@@ -44,12 +36,12 @@ def url(query: Query) -> str:
     return f"GET /v1.1/images/detail?{urlencode(query)}"
 
 
-def walked(glance: GlanceClient, query: Query, problems: Problems, *, keep: bool = True,
+def walked(glance: GlanceClient, query: Query, universe: Universe, problems: Problems, *, keep: bool = True,
            on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None,
            until: Callable[[Walk], bool] | None = None) -> Walk | None:
     """The pages of `query` (as many as the run's ground truth lets follow, or until `until`); None (and a problem
     noted) when the target does not answer the query."""
-    pages, hint = follow_pages()
+    pages, hint = universe.follow_pages()
     walk = walk_detail(glance, query, max_pages=pages, raise_hint=hint, keep=keep, on_page=on_page, until=until)
     if walk.problem:
         problems.add(f"{url(query)}: {walk.problem}", walk.problem_exchange)
@@ -61,16 +53,16 @@ def judge_complete(glance: GlanceClient, query: Query, universe: Universe, case:
                    shown: str = "") -> None:
     """Walk `query` until every image of the ground truth that matches it is returned; note each one it did not
     return (a walk cut before that is not judged)."""
-    expected = matching(universe.entries_for(query), query, case)
+    expected = matching(DETAIL, universe.entries_for(query), query, case)
     wanted = {str(entry.get("id")) for entry in expected}
-    walk = walked(glance, query, problems, keep=False, until=lambda walk: wanted.issubset(walk.ids))
+    walk = walked(glance, query, universe, problems, keep=False, until=lambda walk: wanted.issubset(walk.ids))
     if walk is None:
         return
     if walk.truncated:
         problems.not_judged(walk.cut_reason)
         return
     problems.judged("queries")
-    for line in not_returned(expected, set(walk.ids), query):
+    for line in not_returned(DETAIL, expected, set(walk.ids), query):
         problems.add(f"{shown}{line}", walk.exchange)
 
 
@@ -80,15 +72,16 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
                                                    v1_detail_universe: Universe, v1_observed: Observed,
                                                    v1_filter_case: Case, http_profile: Profile) -> None:
     upstream = http_profile.upstream_behaviour
-    query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS, among=drawn_filters(upstream_only=upstream)),
-                      label="query")
+    among = drawn_filters(DETAIL, upstream_only=upstream)
+    query = data.draw(queries(DETAIL, v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
     problems = Problems(f"{url(query)} must return only images that match every filter ({v1_filter_case})")
     found: list[tuple[str, Exchange]] = []
 
     def judge(entries: list[dict[str, Any]], exchange: Exchange) -> None:  # each page as it comes
-        found.extend((line, exchange) for line in unsound(entries, query, listing_rules=upstream, case=v1_filter_case))
+        lines = unsound(DETAIL, entries, query, listing_rules=upstream, case=v1_filter_case)
+        found.extend((line, exchange) for line in lines)
 
-    walk = walked(glance, query, problems, keep=False, on_page=judge)
+    walk = walked(glance, query, v1_detail_universe, problems, keep=False, on_page=judge)
     problems.judged("queries")
     if walk is not None and walk.truncated:
         problems.not_judged(f"returned images past the first {pages_text(walk.max_pages)} (raise {walk.raise_hint})")
@@ -101,8 +94,8 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
 @given(data=st.data())
 def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
                                           v1_observed: Observed, v1_filter_case: Case, http_profile: Profile) -> None:
-    among = drawn_filters(upstream_only=http_profile.upstream_behaviour)
-    query = data.draw(queries(v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
+    among = drawn_filters(DETAIL, upstream_only=http_profile.upstream_behaviour)
+    query = data.draw(queries(DETAIL, v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
     problems = Problems(f"{url(query)} must return every image of the unfiltered listing that matches every filter "
                         f"({v1_filter_case})")
     judge_complete(glance, query, v1_detail_universe, v1_filter_case, problems)
@@ -136,20 +129,22 @@ def test_each_image_is_returned_by_its_own_filters(glance: GlanceClient, v1_deta
 @given(data=st.data())
 def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
                                              v1_observed: Observed, http_profile: Profile) -> None:
-    among = drawn_filters(upstream_only=http_profile.upstream_behaviour)
-    query = data.draw(queries(v1_observed, min_filters=0, max_filters=MAX_FILTERS - 1, among=among), label="query")
+    among = drawn_filters(DETAIL, upstream_only=http_profile.upstream_behaviour)
+    query = data.draw(queries(DETAIL, v1_observed, min_filters=0, max_filters=MAX_FILTERS - 1, among=among),
+                      label="query")
     # changes-since is never the added filter: it also brings deleted and killed images back, by design
-    used = {filter_of(param) for param in query} | {"changes-since"}
-    extra = data.draw(queries(v1_observed, min_filters=1, max_filters=1, exclude=used, among=among),
+    used = {DETAIL.filter_of(param).name for param in query} | set(DETAIL.revealing)
+    extra = data.draw(queries(DETAIL, v1_observed, min_filters=1, max_filters=1, exclude=used, among=among),
                       label="added filter")
     narrower = {**query, **extra}
     problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images")
-    narrow = walked(glance, narrower, problems)
+    narrow = walked(glance, narrower, v1_detail_universe, problems)
     if narrow is not None and narrow.truncated:
         problems.not_judged(narrow.cut_reason)
     elif narrow is not None:
         wanted = set(narrow.ids)  # the broad walk stops once it has returned all of them
-        broad = walked(glance, query, problems, keep=False, until=lambda walk: wanted.issubset(walk.ids))
+        broad = walked(glance, query, v1_detail_universe, problems, keep=False,
+                       until=lambda walk: wanted.issubset(walk.ids))
         if broad is not None and broad.truncated:
             problems.not_judged(broad.cut_reason)
         elif broad is not None:
@@ -157,6 +152,6 @@ def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: Glance
             before = set(broad.ids)
             for entry in narrow.entries:
                 if str(entry.get("id")) not in before:
-                    problems.add(f"{url(narrower)} returned {describe(entry, narrower)}, which {url(query)} did "
-                                 "not", narrow.exchange)
+                    problems.add(f"{url(narrower)} returned {describe(DETAIL, entry, narrower)}, which "
+                                 f"{url(query)} did not", narrow.exchange)
     problems.check()
