@@ -163,6 +163,15 @@ LIST_IGNORES_FILTER = _Fault(
     "ListImages ignores its filter and lists every image (as containerd 1.6 does).",
     also_breaks=("CRI-LISTIMAGES-FILTER-NO-MATCH",),
     probe=lambda cri: any(image.id != _BUSYBOX.id for image in cri.list(_BUSYBOX_TAG).images))
+LIST_DIGEST_FILTER_IGNORED = _Fault(
+    "list-digest-filter-ignored", LIST, "CRI-LISTIMAGES-FILTER-BY-TAG",
+    "ListImages filtered by a repo digest (name@sha256:...) ignores the filter and lists every image; a tag filter "
+    "still works.",
+    probe=lambda cri: any(image.id != _BUSYBOX.id for image in cri.list(_BUSYBOX.repo_digests[0]).images))
+STATUS_VERBOSE_NO_IMAGE = _Fault(
+    "status-verbose-no-image", STATUS, "CRI-IMAGESTATUS-VERBOSE-SAME-IMAGE",
+    "ImageStatus with verbose answers OK with `image` unset (and no info), as if it did not know the image.",
+    probe=lambda cri: cri.status(_BUSYBOX.id, verbose=True).image is None)
 LIST_NO_MATCH_LISTS_ALL = _Fault(
     "list-no-match-lists-all", LIST, "CRI-LISTIMAGES-FILTER-NO-MATCH",
     "ListImages with a filter that matches nothing lists every image.",
@@ -195,4 +204,5 @@ CRI_FAULTS: dict[str, Fault[CriProbe]] = table(
     STATUS_AMBIGUOUS_PREFIX_PICKS_ONE,
     LIST_DUPLICATE_IMAGE, LIST_SIZE_DIFFERS, LIST_IGNORES_FILTER, LIST_NO_MATCH_LISTS_ALL, LIST_UNSTABLE,
     LIST_OMITS_IMAGE, LIST_EMBEDDED_WITH_DIGESTS, LIST_EMBEDDED_ID_NOT_CONFIG_DIGEST,
+    LIST_DIGEST_FILTER_IGNORED, STATUS_VERBOSE_NO_IMAGE,
 )
