@@ -298,6 +298,24 @@ def test_images_the_run_created_show_what_was_written(written_images: WrittenSet
     problems.check()
 
 
+@pytest.mark.requirement("GLANCE-V2-SHOW-FIELD-VALUES")
+def test_protected_image_the_run_created_refuses_delete(written_images: WrittenSet | None,
+                                                        glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    problems = Problems("DELETE of a protected image must answer 403 and leave it shown (seed 001: protected, "
+                        "受保护的镜像不允许删除)")
+    for image, answer in written.protected_delete:
+        problems.judged("protected images the run created")
+        if answer.status != 403:
+            problems.add(f"{image.id} ({image.fixture.name}): DELETE answered {answer.status}, documented 403",
+                         answer.exchange)
+        shown = glance.show(image.id)
+        if shown.status != 200:
+            problems.add(f"{image.id} ({image.fixture.name}): after the DELETE it answers {shown.status}, documented "
+                         "200: a protected image is not deleted", shown.exchange)
+    problems.check()
+
+
 @pytest.mark.requirement("GLANCE-V2-SHOW-404")
 def test_image_the_run_deleted_answers_404(written_images: WrittenSet | None, glance: GlanceClient) -> None:
     written = written_set(written_images)

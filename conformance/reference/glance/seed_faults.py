@@ -77,6 +77,20 @@ V1_1_DETAIL_LAST_IMAGE_LOST = _Fault(
     also_breaks=("GLANCE-V1-1-DETAIL-FILTER-MONOTONIC", "GLANCE-V1-1-DETAIL-PAGINATION"),
     probe=lambda http: _CIRROS.id not in {entry["id"] for entry in http.detail("")})
 
+
+def _protected_delete_answer(http: HttpProbe) -> int:
+    created = http.request("POST", "/v2/images", payload={"name": "probe-protected", "disk_format": "raw",
+                                                            "container_format": "bare", "protected": True}).json()
+    return http.request("DELETE", f"/v2/images/{created['id']}").status
+
+
+PROTECTED_DELETE_ACCEPTED = _Fault(
+    "protected-delete-accepted", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
+    "DELETE of a protected image answers 202 Accepted (and keeps the image) instead of 403: seen only on images the "
+    "run writes.",
+    needs_writes=True, probe=lambda http: _protected_delete_answer(http) == 202)
+
+
 def is_public(faults: frozenset[Fault[HttpProbe]], image: Image) -> bool:
     """The v1 view of visibility (True for public only), or public and shared with V1_IS_PUBLIC_FOR_SHARED."""
     return image.visibility in (("public", "shared") if V1_IS_PUBLIC_FOR_SHARED in faults else ("public",))
@@ -90,5 +104,5 @@ def misformatted(images: Iterable[Image]) -> tuple[Image, ...]:
 
 SEED_FAULTS: tuple[_Fault, ...] = (
     MALFORMED_ID_422, DISK_FORMAT_UNDOCUMENTED, V1_IS_PUBLIC_FOR_SHARED, V2_ORIGINAL_IMAGE_NAMED,
-    V2_PUBLIC_DATA_ORIGIN, V1_HEAD_LOCAL_TIME, V1_1_DETAIL_LAST_IMAGE_LOST,
+    V2_PUBLIC_DATA_ORIGIN, V1_HEAD_LOCAL_TIME, V1_1_DETAIL_LAST_IMAGE_LOST, PROTECTED_DELETE_ACCEPTED,
 )
