@@ -137,7 +137,7 @@ def test_a_private_image_names_its_parent_by_id() -> None:
 def test_v1_disk_formats_are_seed_001s(schema_name: str, disk_format: str, valid: bool) -> None:
     meta = {**SEED_003_SAMPLE, "disk_format": disk_format}
     if schema_name.startswith("glance/v1_1"):
-        entry = {key: value for key, value in SEED_003_SAMPLE.items()}
+        entry: dict[str, Any] = dict(SEED_003_SAMPLE)
         entry.update(disk_format=disk_format, deleted=False, protected=False, is_public=True, min_disk=0, min_ram=0,
                      size=13167616, virtual_size=None, deleted_at=None, properties={})
         document: Any = {"images": [entry]}
