@@ -199,7 +199,7 @@ def read_filter_case(glance: GlanceClient, universe: Universe) -> CaseReading:
     """Ask for one listed value with its case swapped: its image returned means the target ignores case."""
     probe = _case_probe(universe.visible.entries)
     if probe is None:
-        return CaseReading(Case.SENSITIVE, "no listed value has letters to swap; judged case-sensitive (the documents' "
+        return CaseReading(Case.SENSITIVE, "no listed value has letters to swap; judged case-sensitive (upstream's "
                                            "\"exact match\" read literally)")
     field, value, entry = probe
     walk = walk_detail(glance, {field: swapped(value)})

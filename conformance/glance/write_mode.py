@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -128,6 +128,8 @@ class WrittenSet:
     images: list[WrittenImage] = field(default_factory=list)  # live: they are in the target's list
     deleted: list[WrittenImage] = field(default_factory=list)  # created and deleted again: show answers 404
     swept: list[str] = field(default_factory=list)  # ids of earlier runs' leftovers this run deleted
+    # seed 001 (protected: 受保护的镜像不允许删除): each live protected image with the answer to a DELETE of it
+    protected_delete: list[tuple[WrittenImage, HttpResponse]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """The set as plain data for results.json."""
@@ -139,10 +141,12 @@ class WrittenSet:
         }
 
 
-def ground_truth_problems(written: WrittenImage, shown: Mapping[str, Any]) -> list[str]:
-    """How a v2 image body differs from what the run wrote; empty when it agrees."""
+def ground_truth_problems(written: WrittenImage, shown: Mapping[str, Any], unused: Collection[str] = ()) -> list[str]:
+    """How a v2 image body differs from what the run wrote, fields in `unused` aside; empty when it agrees."""
     problems = []
     for key, want in written.expected.items():
+        if key in unused:
+            continue
         got = shown.get(key, "<absent>")
         if key == "tags" and isinstance(got, list):
             got = sorted(set(got))
@@ -228,6 +232,9 @@ class ImageWriter:
                 written.deleted.append(image)
             else:
                 raise WriteModeFailed(f"--allow-writes: deleting {fixture.name} ({image.id}) failed")
+        for image in written.images:
+            if image.fixture.protected:  # must be refused; a target that deletes it anyway leaves nothing to clean up
+                written.protected_delete.append((image, self.send("DELETE", image_path("/v2", image.id))))
         return written
 
     def sweep(self, run_id: str) -> list[str]:

@@ -181,6 +181,17 @@ def _earlier(value: str) -> str:
     return value if parsed is None else format_time(parsed - datetime.timedelta(microseconds=1))
 
 
+OFFSET = datetime.timezone(datetime.timedelta(hours=8))  # an explicit zone: the vendor's own (China Standard Time)
+
+
+def with_offset(value: str) -> str:
+    """The moment one microsecond before `value`, written in OFFSET's local time with that offset."""
+    parsed = parse_time(value)
+    if parsed is None:
+        return value
+    return (parsed - datetime.timedelta(microseconds=1)).astimezone(OFFSET).isoformat(timespec="microseconds")
+
+
 def _with_fraction(moment: datetime.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
@@ -195,7 +206,7 @@ def _draw_time(observed: tuple[Any, ...]) -> st.SearchStrategy[str]:
     if not observed:
         return arbitrary
     exact = st.sampled_from(observed)
-    return exact | exact.map(_earlier) | arbitrary
+    return exact | exact.map(_earlier) | exact.map(with_offset) | arbitrary
 
 
 TIME = Domain("time", True, _is_time, parse_time, _parse_moment, _strings, _draw_time, _pick_ordered)

@@ -228,6 +228,23 @@ def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedIma
     problems.check()
 
 
+@pytest.mark.requirement("CRI-IMAGESTATUS-VERBOSE-SAME-IMAGE")
+def test_verbose_answers_the_same_image(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+    found = {item.entry["id"]: item.by_id.image for item in cri_images if item.by_id.image is not None}
+    problems = Problems("ImageStatus with verbose must answer the same image as without")
+    for status in verbose_statuses(cri, cri_images):
+        problems.judged("ImageStatus answers")
+        by_id = found[status.reference]
+        if status.image is None:
+            problems.add(f"{status.reference} with verbose: {status.result.code}, image unset; without verbose it is "
+                         "found", status.result.exchange)
+            continue
+        for key in image_differences(status.image, by_id):
+            problems.add(f"{status.reference} with verbose: {key} {status.image.get(key, '<absent>')!r}, without "
+                         f"{by_id.get(key, '<absent>')!r}", status.result.exchange)
+    problems.check()
+
+
 @pytest.mark.requirement("CRI-IMAGESTATUS-VERBOSE-NO-INFO")
 def test_verbose_answers_no_info(cri: CriTarget, cri_images: list[ListedImage]) -> None:
     problems = Problems("ImageStatus with verbose must answer an empty info (verbose is not supported)")

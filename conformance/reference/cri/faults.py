@@ -167,6 +167,15 @@ LIST_IGNORES_FILTER = _Fault(
     "ListImages ignores its filter and lists every image (as containerd 1.6 does).",
     also_breaks=("CRI-LISTIMAGES-FILTER-NO-MATCH",),
     probe=lambda cri: any(image.id != _BUSYBOX.id for image in cri.list(_BUSYBOX_TAG).images))
+LIST_DIGEST_FILTER_IGNORED = _Fault(
+    "list-digest-filter-ignored", LIST, "CRI-LISTIMAGES-FILTER-BY-TAG",
+    "ListImages filtered by a repo digest (name@sha256:...) ignores the filter and lists every image; a tag filter "
+    "still works.",
+    probe=lambda cri: any(image.id != _BUSYBOX.id for image in cri.list(_BUSYBOX.repo_digests[0]).images))
+STATUS_VERBOSE_NO_IMAGE = _Fault(
+    "status-verbose-no-image", STATUS, "CRI-IMAGESTATUS-VERBOSE-SAME-IMAGE",
+    "ImageStatus with verbose answers OK with `image` unset (and no info), as if it did not know the image.",
+    probe=lambda cri: cri.status(_BUSYBOX.id, verbose=True).image is None)
 LIST_NO_MATCH_LISTS_ALL = _Fault(
     "list-no-match-lists-all", LIST, "CRI-LISTIMAGES-FILTER-NO-MATCH",
     "ListImages with a filter that matches nothing lists every image.",
@@ -256,4 +265,5 @@ CRI_FAULTS: dict[str, Fault[CriProbe]] = table(
     PULL_TAG_EXTRA_LATEST, PULL_UNTAGGED_NO_LATEST, PULL_DIGEST_ADDS_TAG, PULL_REF_IS_MANIFEST_DIGEST,
     PULL_MISSING_ANSWERS_OK, PULL_IGNORES_DEADLINE, REMOVE_ONLY_NAMED_TAG, REMOVE_STILL_LISTED,
     REMOVE_ABSENT_NOT_FOUND, REMOVE_CONCURRENT_ABORTED, FSINFO_ZERO_TIMESTAMP, FSINFO_USAGE_CONSTANT,
+    LIST_DIGEST_FILTER_IGNORED, STATUS_VERBOSE_NO_IMAGE,
 )

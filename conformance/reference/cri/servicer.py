@@ -61,6 +61,8 @@ class ImageServicer:
             message.size += 4096
         if F.STATUS_EMPTY_ID in self.faults:
             message.id = ""
+        if request.verbose and F.STATUS_VERBOSE_NO_IMAGE in self.faults:
+            return pb.ImageStatusResponse()
         response = pb.ImageStatusResponse(image=message)
         verbose_info = not self.isulad or F.STATUS_VERBOSE_INFO_ISULAD in self.faults
         if (request.verbose and verbose_info) or F.STATUS_INFO_WITHOUT_VERBOSE in self.faults:
@@ -71,7 +73,9 @@ class ImageServicer:
         """Answer ListImages: every image, or those the filter names, sorted by id."""
         wanted = request.filter.image.image if request.HasField("filter") else ""
         images = list(self.images)
-        if wanted and F.LIST_IGNORES_FILTER not in self.faults:
+        by_digest = "@" in wanted
+        ignored = F.LIST_IGNORES_FILTER in self.faults or (F.LIST_DIGEST_FILTER_IGNORED in self.faults and by_digest)
+        if wanted and not ignored:
             # iSulad's embedded_list_images answers nothing when a filter is given.
             images = [image for image in images if cri_images.matches(image, wanted) and not image.embedded]
             if not images and F.LIST_NO_MATCH_LISTS_ALL in self.faults:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from conformance.reference.fault import Fault, table
 from conformance.reference.glance.images import image_by_key
 from conformance.reference.glance.probe import Answer, HttpProbe
+from conformance.reference.glance.seed_faults import SEED_FAULTS
 from conformance.reference.glance.v1_1_filters import FILTER_FAULTS, UNDOCUMENTED_FILTER_REQUIREMENTS, V1_1_DETAIL
 
 V2_SHOW = "glance.v2.show"
@@ -418,7 +419,8 @@ V1_1_DETAIL_ACTIVE_CHECKSUM_NULL = _Fault(
     probe=lambda http: http.detail("name=cirros")[0]["checksum"] is None)
 
 # The order of --list-faults: v2 show, v1 HEAD, v1.1 detail (two late additions kept where they were first listed);
-# the filter faults are declared with the reference's filters (v1_1_filters.py), beside the rules they bend.
+# the filter faults are declared with the reference's filters (v1_1_filters.py), beside the rules they bend, and the
+# faults of the vendor pages' own lines in seed_faults.py.
 GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V2_SHOW_CONTENT_TYPE_TEXT, V2_SHOW_STATUS_BOGUS, V2_SHOW_MIN_RAM_STRING, V2_SHOW_OS_TYPE_BOGUS,
     V2_SHOW_MISSING_ID, V2_SHOW_WRONG_ID, V2_SHOW_BAD_SELF_LINK, V2_SHOW_LOCAL_TIMESTAMP,
@@ -440,5 +442,5 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V2_SHOW_CHECKSUM_NUMBER, V2_SHOW_SUPPORT_FLAGS_COEXIST, V2_SHOW_OS_FEATURE_LIST_NOT_JSON,
     V2_SCHEMA_LACKS_DISK_FORMAT, V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED,
     V2_SHOW_TRUE_FLAGS_FALSE, V2_SHOW_BOOL_FLAGS_YES, V2_SHOW_PATTERNED_PROPS_BOGUS, V2_SHOW_TEXT_PROPS_NUMBERS,
-    V2_SHOW_CORE_FIELDS_MISTYPED,
+    V2_SHOW_CORE_FIELDS_MISTYPED, *SEED_FAULTS,
 )
