@@ -318,11 +318,13 @@ def pytest_sessionfinish_export(session: pytest.Session, exitstatus: int) -> Non
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
-    """One line with the verdict and where the reports are."""
+    """The tracebacks of advisory failures; one line with the verdict and the reports written; one line per failed
+    requirement."""
     if not _active(config):
         return
     from conformance.report import console
 
     state = _state(config)
     if state.document is not None:
-        console.write_summary(terminalreporter, state)
+        console.advisory_failures(terminalreporter)
+        console.write_summary(terminalreporter, state, console.written_reports(config, state))
