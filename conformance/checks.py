@@ -17,14 +17,15 @@ MAX_LINES = 20  # problems listed in one failure message; the rest are counted
 
 class ConformanceFailure(AssertionError):
     """The target broke a documented requirement; `exchanges` show how, `problems` list the first problems (each with
-    the exchange it was read from) and `count` says how many there were in all."""
+    the exchange it was read from) under what was checked (`title`), and `count` says how many there were in all."""
 
     def __init__(self, message: str, exchanges: Sequence[Exchange] = (),
-                 problems: Sequence[tuple[str, Exchange | None]] = (), count: int = 0) -> None:
+                 problems: Sequence[tuple[str, Exchange | None]] = (), count: int = 0, title: str = "") -> None:
         super().__init__(message)
         self.exchanges = list(exchanges)
         self.problems = list(problems)
         self.count = max(count, len(self.problems))
+        self.title = title
 
 
 @dataclass
@@ -139,7 +140,7 @@ class Problems:
         message = f"{self.title} ({len(self.lines)} problem(s))\n" + "\n".join(shown)
         sources = [*self.sources, *[None] * (len(self.lines) - len(self.sources))]  # lines appended directly
         first = list(zip(self.lines[:MAX_LINES], sources[:MAX_LINES], strict=True))
-        raise ConformanceFailure(message, self.exchanges[:MAX_LINES], first, len(self.lines))
+        raise ConformanceFailure(message, self.exchanges[:MAX_LINES], first, len(self.lines), self.title)
 
 
 def fail(title: str, received: str, documented: str, exchange: Exchange | None = None) -> NoReturn:
@@ -148,8 +149,9 @@ def fail(title: str, received: str, documented: str, exchange: Exchange | None =
     lines = [title, f"  Received: {received}", f"  Documented: {documented}"]
     if exchange is not None:
         lines.append(f"  Reproduce: {exchange.reproduce()}")
-    problem = f"{title}: received {received}, documented {documented}"
-    raise ConformanceFailure("\n".join(lines), [exchange] if exchange is not None else [], [(problem, exchange)])
+    problem = f"received {received}, documented {documented}"
+    raise ConformanceFailure("\n".join(lines), [exchange] if exchange is not None else [], [(problem, exchange)],
+                             title=title)
 
 
 def evidence_of(error: BaseException | None) -> list[Exchange]:

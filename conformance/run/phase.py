@@ -10,7 +10,7 @@ from conformance.evidence import Censor, Exchange, inert, is_inert
 from conformance.run import verdict
 from conformance.run.ledger import PAYLOAD, payload
 from conformance.run.outcomes import Outcome
-from conformance.run.problems import MAX_PROBLEM_CHARS, headline, problems_of
+from conformance.run.problems import MAX_PROBLEM_CHARS, first_problem, headline, problems_of
 from conformance.run.state import RunState
 from conformance.targets.errors import TargetError, TargetUnreachable
 
@@ -44,13 +44,15 @@ def _problems(report: pytest.TestReport, error: BaseException, exchanges: list[E
               censor: Censor) -> tuple[str, int] | None:
     """Put the failure's first problems on `report`, each with the index of its exchange among `exchanges`; the
     first problem and the count (None when the failure names none)."""
-    found, count = problems_of(error)
+    title, found, count = problems_of(error)
     texts = [inert(censor.text(text))[:MAX_PROBLEM_CHARS] for text, _ in found]
     report.conformance_problems = [  # type: ignore[attr-defined]
         {"text": text, "exchange": exchanges.index(source) if source is not None and source in exchanges else None}
         for text, (_, source) in zip(texts, found, strict=True)
     ]
-    return (texts[0], count) if texts else None
+    report.conformance_problems_title = inert(censor.text(title))  # type: ignore[attr-defined]
+    report.conformance_problem_count = count  # type: ignore[attr-defined]
+    return (first_problem(report.conformance_problems_title, texts[0]), count) if texts else None
 
 
 def _failure_first(state: RunState, report: pytest.TestReport, outcome: Outcome, line: str) -> None:
