@@ -86,13 +86,14 @@ def test_verdict_line_names_the_reports_written(failing: SuiteRun) -> None:
 
 def test_junit_fails_what_the_verdict_fails_and_shows_advisory_failures(failing: SuiteRun) -> None:
     cases = ET.parse(failing.report_dir.parent / "ci" / "tests.xml").getroot().iter("testcase")
-    failures, advisory = {}, {}
+    failures: dict[str, str] = {}
+    advisory: dict[str, str] = {}
     for case in cases:
         for child in case:
             if child.tag == "failure":
-                failures[case.get("name")] = child.get("message") or ""
+                failures[case.get("name", "")] = child.get("message", "")
             if child.tag == "skipped" and child.get("type") == "pytest.xfail":
-                advisory[case.get("name")] = child.get("message") or ""
+                advisory[case.get("name", "")] = child.get("message", "")
     assert sorted(failures) == ["test_body_validates_against_profile_schema",
                                 "test_field_has_documented_type_and_values[min_ram]"]
     assert failures["test_body_validates_against_profile_schema"].startswith("GLANCE-V2-SHOW-SCHEMA: ")
