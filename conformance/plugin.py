@@ -76,6 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
     register_markers(config)
     hypothesis_profiles.register_profiles()
     _check_rootdir(config)
+    _refuse_cache_options(config)
     try:
         target_config = options.from_pytest(config)
         catalog.requirements()
@@ -144,6 +145,20 @@ def _check_rootdir(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"pytest took an option's path for a test path (rootdir {config.rootpath}) and lost the suite's settings; "
             "write path options with '=', e.g. --report-dir=DIR"
+        )
+
+
+CACHE_OPTIONS = {"lf": "--lf", "failedfirst": "--ff", "newfirst": "--nf", "stepwise": "--sw",
+                 "stepwise_skip": "--sw-skip"}
+
+
+def _refuse_cache_options(config: pytest.Config) -> None:
+    """--lf, --ff, --nf and --sw read pytest's cache, which a conformance run turns off: refused, not ignored."""
+    given = [flag for dest, flag in CACHE_OPTIONS.items() if getattr(config.option, dest, False)]
+    if given:
+        raise pytest.UsageError(
+            f"{given[0]} needs pytest's cache, which the suite turns off (-p no:cacheprovider) so that every run "
+            "judges the target afresh; choose tests with -k, -m or a test id (results.json lists the failed ones)"
         )
 
 

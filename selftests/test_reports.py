@@ -158,13 +158,14 @@ def test_expired_waiver_fails_the_run(suite, tmp_path: Path) -> None:
     ("content", "expected"),
     [
         ("waivers: 3\n", "top-level 'waivers:' list"),
-        ("waivers:\n  - requirement: NOPE-X-Y\n    reason: r\n    expires: 2030-01-01\n", "unknown requirement"),
+        ("waivers:\n  - requirement: NOPE-X-Y\n    reason: r\n    expires: 2030-01-01\n",
+         "line 2, column 5: entry 1 names unknown requirement"),
         ("waivers:\n  - requirement: GLANCE-V2-SHOW-404\n    reason: r\n    expires: soon\n", "YYYY-MM-DD"),
         (
             "waivers:\n  - requirement: GLANCE-V2-SHOW-404\n    expires: 2030-01-01\n",
             "exactly requirement, reason and expires",
         ),
-        ("waivers: [unclosed\n", "cannot read YAML"),
+        ("waivers: [unclosed\n", "line 2, column 1: not YAML"),
     ],
 )
 def test_malformed_waiver_file_is_one_line(suite, tmp_path: Path, content: str, expected: str) -> None:
