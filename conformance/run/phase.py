@@ -24,13 +24,13 @@ def record(state: RunState, item: pytest.Item, report: pytest.TestReport, call: 
     report.conformance_exchanges = [exchange.to_dict() for exchange in exchanges]  # type: ignore[attr-defined]
     report.conformance_requirements = ids  # type: ignore[attr-defined]
     outcome, message = verdict.judge_phase(state, item, report, call, coverage)
+    if report.failed and getattr(getattr(item, "obj", None), "hypothesis", None) is not None:
+        # hypothesis names the seed of a failure only when it chose the seed itself; the suite always chooses it
+        report.sections.append(("hypothesis", state.hypothesis.repeat()))
     problem, count = "", 0
     if outcome in (Outcome.FAILED, Outcome.WAIVED) and call.excinfo is not None:
         problem, count = _problems(report, call.excinfo.value, exchanges, state.log.censor) or (message, 1)
         _failure_first(state, report, outcome, headline(ids, problem, count))
-    if report.failed and getattr(getattr(item, "obj", None), "hypothesis", None) is not None:
-        # hypothesis names the seed of a failure only when it chose the seed itself; the suite always chooses it
-        report.sections.append(("hypothesis", state.hypothesis.repeat()))
     if call.excinfo is not None and call.excinfo.errisinstance(TargetError):
         report.longrepr = message  # one line: a transport problem needs no traceback
     if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachable):
