@@ -16,11 +16,16 @@ MAX_LINES = 20  # problems listed in one failure message; the rest are counted
 
 
 class ConformanceFailure(AssertionError):
-    """The target broke a documented requirement; `exchanges` show how."""
+    """The target broke a documented requirement; `exchanges` show how, `problems` list the first problems (each with
+    the exchange it was read from) under what was checked (`title`), and `count` says how many there were in all."""
 
-    def __init__(self, message: str, exchanges: Sequence[Exchange] = ()) -> None:
+    def __init__(self, message: str, exchanges: Sequence[Exchange] = (),
+                 problems: Sequence[tuple[str, Exchange | None]] = (), count: int = 0, title: str = "") -> None:
         super().__init__(message)
         self.exchanges = list(exchanges)
+        self.problems = list(problems)
+        self.count = max(count, len(self.problems))
+        self.title = title
 
 
 @dataclass
@@ -101,6 +106,7 @@ class Problems:
     lines: list[str] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
     cases: Coverage = field(default_factory=Coverage)
+    sources: list[Exchange | None] = field(default_factory=list)  # the exchange each line was read from
 
     def judged(self, kind: str, count: int = 1) -> None:
         """Count cases of `kind` this check judged (into the running test's coverage too)."""
@@ -115,6 +121,7 @@ class Problems:
     def add(self, line: str, exchange: Exchange | None = None) -> None:
         """Note one problem, with the exchange that shows it."""
         self.lines.append(line)
+        self.sources.append(exchange)
         if exchange is not None and exchange not in self.exchanges:
             self.exchanges.append(exchange)
 
@@ -131,7 +138,9 @@ class Problems:
         if self.exchanges:
             shown.append(f"  Reproduce: {self.exchanges[0].reproduce()}")
         message = f"{self.title} ({len(self.lines)} problem(s))\n" + "\n".join(shown)
-        raise ConformanceFailure(message, self.exchanges[:MAX_LINES])
+        sources = [*self.sources, *[None] * (len(self.lines) - len(self.sources))]  # lines appended directly
+        first = list(zip(self.lines[:MAX_LINES], sources[:MAX_LINES], strict=True))
+        raise ConformanceFailure(message, self.exchanges[:MAX_LINES], first, len(self.lines), self.title)
 
 
 def fail(title: str, received: str, documented: str, exchange: Exchange | None = None) -> NoReturn:
@@ -140,7 +149,9 @@ def fail(title: str, received: str, documented: str, exchange: Exchange | None =
     lines = [title, f"  Received: {received}", f"  Documented: {documented}"]
     if exchange is not None:
         lines.append(f"  Reproduce: {exchange.reproduce()}")
-    raise ConformanceFailure("\n".join(lines), [exchange] if exchange is not None else [])
+    problem = f"received {received}, documented {documented}"
+    raise ConformanceFailure("\n".join(lines), [exchange] if exchange is not None else [], [(problem, exchange)],
+                             title=title)
 
 
 def evidence_of(error: BaseException | None) -> list[Exchange]:

@@ -6,17 +6,20 @@ import copy
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from conformance import SCHEMAS_DIR
+
+if TYPE_CHECKING:
+    from referencing._core import Resolver
 
 Enums = tuple[tuple[str, tuple[str | None, ...]], ...]  # (property, allowed values): enums taken from the target
 # In a schema: {property: JSON pointer to its subschema here} for the properties whose enum the target's own schema
@@ -174,7 +177,8 @@ def validation(name: str, instance: Any, enums: Enums = ()) -> Validation:
     content = (name, enums, _fingerprint(instance))
     result = _by_content.get(content)
     if result is None:
-        errors = sorted(validator(name, enums).iter_errors(instance), key=lambda e: list(e.absolute_path))
+        errors = sorted(_without_echoes(name, validator(name, enums).iter_errors(instance)),
+                        key=lambda e: list(e.absolute_path))
         result = Validation(tuple(
             Violation(tuple(e.absolute_path), e.message, str(e.validator), tuple(e.absolute_schema_path))
             for e in errors
@@ -182,6 +186,43 @@ def validation(name: str, instance: Any, enums: Enums = ()) -> Validation:
     _remember(_by_content, content, result)
     _remember(_by_object, key, (instance, result))
     return result
+
+
+def _without_echoes(name: str, errors: Iterable[ValidationError]) -> list[ValidationError]:
+    """The errors, less the `unevaluatedProperties` ones that only echo a sibling's failure: a subschema that fails
+    on one property (min_ram a string) leaves all of its properties unevaluated, so the declared ones among them are
+    not the target's fault. Such an error is kept, naming them alone, when properties declared nowhere fail too."""
+    shown = []
+    for error in errors:
+        if error.validator == "unevaluatedProperties" and isinstance(error.instance, dict):
+            declared = _declared(error.schema, registry().resolver(name))
+            check = Draft202012Validator(error.validator_value, registry=registry())
+            stray = [key for key in error.instance if key not in declared and not check.is_valid(error.instance[key])]
+            if not stray:
+                continue
+            were = "was" if len(stray) == 1 else "were"
+            error.message = (f"Unevaluated properties are not valid under the given schema "
+                             f"({', '.join(map(repr, stray))} {were} unevaluated and invalid)")
+        shown.append(error)
+    return shown
+
+
+def _declared(node: Any, resolver: Resolver[Any]) -> set[str]:
+    """Every property name a schema declares, through $ref and the applicators, whether the instance passes or not."""
+    if not isinstance(node, dict):
+        return set()
+    names = set(node.get("properties", {}))
+    if "$ref" in node:
+        resolved = resolver.lookup(node["$ref"])
+        names |= _declared(resolved.contents, resolved.resolver)
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for part in node.get(keyword, []):
+            names |= _declared(part, resolver)
+    for keyword in ("if", "then", "else"):
+        names |= _declared(node.get(keyword), resolver)
+    for part in node.get("dependentSchemas", {}).values():
+        names |= _declared(part, resolver)
+    return names
 
 
 def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:

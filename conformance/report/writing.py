@@ -58,6 +58,7 @@ def _unwritable(path: Path) -> OSError | None:
     """Why `path` cannot be written, or None (an existing file is left as it is)."""
     existed = path.exists()
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # as the writers do: a new folder is no reason to drop one
         with path.open("a", encoding="utf-8"):
             pass
     except OSError as exc:

@@ -104,6 +104,9 @@ def aggregate(requirements: list[Requirement], tests: list[TestOutcome],
             continue
         worst = min(outcomes, key=lambda t: PRECEDENCE.index(t.outcome or Outcome.SKIPPED))
         result.outcome, result.message = worst.outcome or Outcome.SKIPPED, worst.message
+        if result.outcome in (Outcome.FAILED, Outcome.WAIVED):
+            result.first_problem = worst.problem
+            result.problems = sum(t.problems for t in outcomes if t.outcome == result.outcome)
         if result.outcome == Outcome.PASSED and not result.coverage.judged:
             reasons = result.coverage.reasons() or "no case to judge"
             result.outcome, result.message = Outcome.SKIPPED, f"nothing judged: {reasons}"
@@ -157,6 +160,12 @@ def ordered_tests(state: RunState) -> list[TestOutcome]:
     """The tests in collection order, however xdist workers interleaved their reports."""
     order = {nodeid: n for n, nodeid in enumerate(state.selection.order if state.selection else ())}
     return sorted(state.tests.values(), key=lambda test: order.get(test.nodeid, len(order)))
+
+
+def advisory_only(state: RunState, ids: tuple[str, ...]) -> bool:
+    """Whether every requirement of `ids` is advisory under the run's profiles (its failure is a warning)."""
+    tiers = {req.id: req.tier for req in state.requirements}
+    return bool(ids) and all(tiers.get(rid) == Tier.ADVISORY for rid in ids)
 
 
 def requirement_is_met(result: RequirementResult) -> bool:

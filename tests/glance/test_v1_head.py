@@ -196,8 +196,7 @@ def test_timestamps_have_the_v1_form_and_order(v1_heads: list[Headed], http_prof
                                                v1_head_enums: schemas.Enums) -> None:
     check_fields(TIMESTAMP_FIELDS, "Created_at, Updated_at and Deleted_at must look like 2016-05-22T06:04:20.425843",
                  v1_heads, http_profile, v1_head_enums)
-    problems = Problems("An image must not be updated before it was created")
-    problems.judged("images", len(answered(v1_heads)))
+    problems = Problems("An image must not be updated before it was created")  # the images check_fields counted
     for head in answered(v1_heads):
         created, updated = parse_time(head.meta.get("created_at")), parse_time(head.meta.get("updated_at"))
         if created and updated and updated < created:
