@@ -101,7 +101,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     state = RunState(
         config=target_config,
-        log=ExchangeLog(Censor(target_config.secrets())),
+        log=ExchangeLog(Censor(target_config.secrets()).install()),
         hypothesis=hypothesis,
         waivers=waivers,
         baseline=baseline,

@@ -16,6 +16,7 @@ from jsonschema import Draft4Validator
 from jsonschema.exceptions import SchemaError
 from referencing import Registry
 
+from conformance.evidence import clip
 from conformance.short_repr import ShortRepr
 from conformance.targets.http import HttpResponse
 
@@ -77,11 +78,11 @@ def violations(published: PublishedSchema, instance: Any) -> list[str]:
     try:
         for error in validator.iter_errors(instance):
             where = ".".join(str(part) for part in error.absolute_path) or "(body)"
-            lines.append(f"{where}: {error.message[:300]}")
+            lines.append(f"{where}: {clip(error.message, 300)}")
             if len(lines) >= MAX_LINES:
                 break
     except Exception as exc:  # a hostile schema must not crash the run; say what happened
-        lines.append(f"the published schema could not be applied: {type(exc).__name__}: {str(exc)[:200]}")
+        lines.append(f"the published schema could not be applied: {type(exc).__name__}: {clip(str(exc), 200)}")
     return lines
 
 
@@ -92,13 +93,13 @@ def _unusable(schema: Any) -> str:
         Draft4Validator.check_schema(schema)
         nodes = list(_nodes(schema))
     except SchemaError as exc:
-        return f"the answer is not a valid JSON Schema: {exc.message[:200]}"
+        return f"the answer is not a valid JSON Schema: {clip(exc.message, 200)}"
     except RecursionError:
         return "the schema is nested too deeply"
     for node in nodes:
         ref = node.get("$ref")
         if isinstance(ref, str) and not ref.startswith("#"):
-            return f"the schema refers outside itself ($ref {ref[:100]!r}); nothing is fetched"
+            return f"the schema refers outside itself ($ref {clip(ref, 100)!r}); nothing is fetched"
         patterns = [node.get("pattern"), *(node.get("patternProperties") or {})]
         if any(isinstance(p, str) and len(p) > MAX_PATTERN_LENGTH for p in patterns):
             return f"the schema has a pattern longer than {MAX_PATTERN_LENGTH} characters"
