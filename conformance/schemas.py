@@ -6,13 +6,15 @@ import copy
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+import re2
+from jsonschema import Draft4Validator, Draft202012Validator, ValidationError, validators
+from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -32,6 +34,87 @@ class FieldSpec:
     required: bool
 
 
+# -- keywords that run in linear time whatever the instance and the schema (a target publishes its own) ---------------
+
+MAX_PATTERNS = 1024  # compiled patterns kept
+
+
+@lru_cache(maxsize=MAX_PATTERNS)
+def linear_pattern(pattern: str) -> Any:
+    """`pattern` compiled for RE2, which matches in time linear in the text (no backtracking); re2.error when it
+    needs what only a backtracking engine has (backreferences, lookaround)."""
+    options = re2.Options()
+    options.log_errors = False
+    return re2.compile(pattern, options)
+
+
+def _pattern(validator: Validator, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not linear_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Validator, patterns: dict[str, Any], instance: Any,
+                        schema: Any) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if linear_pattern(pattern).search(key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Validator, allowed: Any, instance: Any,
+                           schema: dict[str, Any]) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    properties = schema.get("properties", {})
+    patterns = [linear_pattern(p) for p in schema.get("patternProperties", {})]
+    extras = [key for key in instance if key not in properties and not any(p.search(key) for p in patterns)]
+    if validator.is_type(allowed, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], allowed, path=extra)
+    elif allowed is False and extras:
+        shown = ", ".join(repr(extra) for extra in sorted(extras)[:MAX_NAMED_EXTRAS])
+        more = f" and {len(extras) - MAX_NAMED_EXTRAS} more" if len(extras) > MAX_NAMED_EXTRAS else ""
+        yield ValidationError(f"Additional properties are not allowed ({shown}{more} unexpected)")
+
+
+MAX_NAMED_EXTRAS = 20
+
+
+def _unique_items(validator: Validator, unique: bool, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if not (unique and validator.is_type(instance, "array")):
+        return
+    seen: set[Any] = set()
+    for index, item in enumerate(instance):
+        key = _comparable(item)
+        if key in seen:
+            yield ValidationError(f"has non-unique elements (item {index} repeats an earlier one)")
+            return
+        seen.add(key)
+
+
+def _comparable(item: Any) -> Any:
+    """A hashable value equal for items JSON Schema calls equal (1 and 1.0 are; true and 1 are not)."""
+    if isinstance(item, bool) or item is None:
+        return ("literal", item)
+    if isinstance(item, (int, float)):
+        return ("number", item)
+    if isinstance(item, str):
+        return ("string", item)
+    if isinstance(item, dict):
+        return ("object", frozenset((key, _comparable(value)) for key, value in item.items()))
+    if isinstance(item, list):
+        return ("array", tuple(_comparable(value) for value in item))
+    return ("other", repr(item))
+
+
+_LINEAR = {"pattern": _pattern, "patternProperties": _pattern_properties,
+           "additionalProperties": _additional_properties, "uniqueItems": _unique_items}
+LinearDraft4Validator = validators.extend(Draft4Validator, _LINEAR)
+LinearDraft202012Validator = validators.extend(Draft202012Validator, _LINEAR)
+
+
 @cache
 def registry(schemas_dir: Path = SCHEMAS_DIR) -> Registry:
     """Every JSON Schema under `schemas_dir`, keyed by its path relative to it."""
@@ -49,7 +132,7 @@ def schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def validator(name: str, enums: Enums = ()) -> Draft202012Validator:
+def validator(name: str, enums: Enums = ()) -> Validator:
     """A compiled validator for `schemas/<name>` (the subschemas it lets the target set replaced by `enums`)."""
     contents = schema(name)
     if enums:
@@ -57,7 +140,8 @@ def validator(name: str, enums: Enums = ()) -> Draft202012Validator:
         places = contents[TARGET_ENUMS_KEY]
         for prop, values in enums:
             _replace(contents, places[prop], {"enum": list(values)})
-    return Draft202012Validator(contents, registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return LinearDraft202012Validator(contents, registry=registry(),
+                                      format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def target_enum_fields(name: str) -> tuple[str, ...]:

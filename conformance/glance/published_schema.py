@@ -14,9 +14,11 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import SchemaError
+from re2 import error as PatternError
 from referencing import Registry
 
 from conformance.evidence import clip
+from conformance.schemas import LinearDraft4Validator, linear_pattern
 from conformance.short_repr import ShortRepr
 from conformance.targets.http import HttpResponse
 
@@ -73,7 +75,8 @@ def read(response: HttpResponse | None, failure: str = "") -> PublishedSchema:
 def violations(published: PublishedSchema, instance: Any) -> list[str]:
     """Where `instance` does not validate against the published schema, one line each (at most MAX_LINES)."""
     assert published.schema is not None
-    validator = Draft4Validator(published.schema, registry=Registry())  # an empty registry: no ref is fetched
+    # patterns run on RE2 (linear time): a target's `^(a+)+$` cannot cost minutes per image
+    validator = LinearDraft4Validator(published.schema, registry=Registry())  # an empty registry: no ref is fetched
     lines = []
     try:
         for error in validator.iter_errors(instance):
@@ -103,6 +106,12 @@ def _unusable(schema: Any) -> str:
         patterns = [node.get("pattern"), *(node.get("patternProperties") or {})]
         if any(isinstance(p, str) and len(p) > MAX_PATTERN_LENGTH for p in patterns):
             return f"the schema has a pattern longer than {MAX_PATTERN_LENGTH} characters"
+        for pattern in patterns:
+            try:
+                linear_pattern(pattern) if isinstance(pattern, str) else None
+            except PatternError:
+                return (f"the schema has a pattern the suite does not run, {clip(pattern, 100)!r}: only patterns a "
+                        "linear-time engine (RE2) runs are applied (no backreference, no lookaround)")
     return ""
 
 

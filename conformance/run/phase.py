@@ -16,6 +16,9 @@ from conformance.targets.errors import TargetError, TargetUnreachable
 def record(state: RunState, item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None],
            ids: tuple[str, ...], coverage: Coverage | None) -> None:
     """Judge one phase of a test naming `ids` and put its outcome, message, coverage and exchanges on `report`."""
+    unwrapped = transport_error(call.excinfo.value) if call.excinfo is not None else None
+    if unwrapped is not None and unwrapped is not call.excinfo.value:  # type: ignore[union-attr]
+        call.excinfo = pytest.ExceptionInfo.from_exception(unwrapped)  # judged as it reads outside hypothesis
     exchanges = state.log.drain()
     shown = evidence_of(call.excinfo.value if call.excinfo is not None else None)
     exchanges += [exchange for exchange in shown if exchange not in exchanges]
@@ -32,6 +35,18 @@ def record(state: RunState, item: pytest.Item, report: pytest.TestReport, call: 
         item.session.shouldstop = inert(message)  # pytest prints it
     _safe_report(report, state.log.censor)
     setattr(report, PAYLOAD, payload(outcome, message, coverage, state.stopped))
+
+
+def transport_error(error: BaseException) -> TargetError | None:
+    """The transport error `error` is, or the first one inside it when hypothesis wrapped it in an exception group
+    (FlakyFailure, or several failures at once); None when there is none."""
+    if isinstance(error, TargetError):
+        return error
+    for inner in getattr(error, "exceptions", None) or ():
+        found = transport_error(inner)
+        if found is not None:
+            return found
+    return None
 
 
 def _safe_report(report: pytest.TestReport, censor: Censor) -> None:
