@@ -75,6 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     register_markers(config)
     hypothesis_profiles.register_profiles()
+    hypothesis_profiles.keep_storage_out_of_the_working_folder()
     _check_rootdir(config)
     try:
         target_config = options.from_pytest(config)
