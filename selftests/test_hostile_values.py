@@ -142,3 +142,24 @@ def test_a_run_writes_nothing_in_its_working_folder_nor_home(tmp_path: Path) -> 
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert list(work.iterdir()) == [] and list(home.iterdir()) == []  # .hypothesis/, ~/.huaweicloud/ before
     assert (cache / "image-api-conformance" / "hypothesis").is_dir()
+
+
+# --- a CRI answer is read within a cap on its entries ----------------------------------------------------------
+
+
+def test_a_flood_of_two_byte_cri_entries_is_walked_not_parsed() -> None:
+    from conformance.proto import runtime_v1_pb2 as pb
+    from conformance.targets.wire_bounds import parse_bounded
+
+    listed = pb.ListImagesResponse(images=[pb.Image(id=f"sha256:{i:064x}", repo_tags=[f"t:{i}", "u:1"], size=i)
+                                           for i in range(40)])
+    assert parse_bounded(pb.ListImagesResponse, listed.SerializeToString(), 1000).message == listed
+    capped = parse_bounded(pb.ListImagesResponse, listed.SerializeToString(), 1000,
+                           {"runtime.v1.ListImagesResponse.images": 10})
+    assert len(capped.message.images) == 10 and capped.dropped == {"runtime.v1.ListImagesResponse.images": 30}
+    flood = b"\x0a\x00" * 2_000_000  # two million empty images in 4 MB
+    bounded = parse_bounded(pb.ListImagesResponse, flood, 1000)
+    assert len(bounded.message.images) == 1000
+    assert bounded.dropped == {"runtime.v1.ListImagesResponse.images": 1_999_000}
+    info = pb.ImageStatusResponse(info={str(i): "{}" for i in range(3000)}).SerializeToString()
+    assert len(parse_bounded(pb.ImageStatusResponse, info, 1000).message.info) == 1000
