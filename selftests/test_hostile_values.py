@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from concurrent import futures
 from pathlib import Path
 
+import grpc
 import pytest
 from hypothesis import find
 from hypothesis.errors import FlakyFailure
@@ -22,6 +26,7 @@ from conformance.run.phase import transport_error
 from conformance.targets.errors import TargetError
 from conformance.targets.limits import count_json_values
 from conformance.timestamps import format_time, parse_time
+from selftests.conftest import MEMORY_BOUND_KIB, measured_run
 
 if sys.version_info < (3, 11):
     from exceptiongroup import ExceptionGroup
@@ -163,3 +168,53 @@ def test_a_flood_of_two_byte_cri_entries_is_walked_not_parsed() -> None:
     assert bounded.dropped == {"runtime.v1.ListImagesResponse.images": 1_999_000}
     info = pb.ImageStatusResponse(info={str(i): "{}" for i in range(3000)}).SerializeToString()
     assert len(parse_bounded(pb.ImageStatusResponse, info, 1000).message.info) == 1000
+
+
+class _Flood(grpc.GenericRpcHandler):
+    """A CRI ImageService (v1) whose every answer is `flood` bytes: entries of two bytes each, under the 16 MiB cap."""
+
+    def __init__(self, listed: bytes, status: bytes) -> None:
+        self.answers = {"/runtime.v1.ImageService/ListImages": listed, "/runtime.v1.ImageService/ImageStatus": status}
+
+    def service(self, handler_call_details):  # type: ignore[no-untyped-def]
+        answer = self.answers.get(handler_call_details.method)
+        if answer is None:
+            return None
+        return grpc.unary_unary_rpc_method_handler(lambda request, context: answer,
+                                                   request_deserializer=None, response_serializer=None)
+
+
+def test_a_cri_target_flooding_every_answer_stays_within_the_memory_bound(tmp_path: Path) -> None:
+    entries = FLOOD_BYTES // 2
+    images = b"\x0a\x00" * entries  # ListImages: that many empty images
+    tags = b"\x12\x00" * (entries - 8)  # ImageStatus: one image with that many empty tags
+    status = b"\x0a" + _varint(len(tags)) + tags
+    folder = tempfile.mkdtemp(prefix="flood-", dir="/tmp")
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2),
+                         options=[("grpc.max_send_message_length", 32 * 1024 * 1024)])
+    server.add_generic_rpc_handlers((_Flood(images, status),))
+    server.add_insecure_port(f"unix:{folder}/cri.sock")
+    server.start()
+    try:
+        measured = measured_run(tmp_path / "reports", "tests/cri", "--target", f"unix://{folder}/cri.sock",
+                                "--budget=15", timeout=300)  # the budget, not the flood, ends the run
+    finally:
+        server.stop(0)
+        shutil.rmtree(folder, ignore_errors=True)
+    run = measured.run
+    assert measured.peak_kib < MEMORY_BOUND_KIB, f"peak {measured.peak_kib // 1024} MB"
+    assert "INTERNALERROR" not in run.stdout + run.stderr, run.stdout[-3000:]
+    assert run.results["verdict"] in ("fail", "error"), run.results["verdict_reasons"]
+    assert measured.elapsed < 15 + 30, measured.elapsed
+
+
+FLOOD_BYTES = 4 * 1024 * 1024  # two million entries: 2 GB and more before the walk, as the 16 MiB cap allows
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
