@@ -258,14 +258,29 @@ def validation(name: str, instance: Any, enums: Enums = ()) -> Validation:
     content = (name, enums, _fingerprint(instance))
     result = _by_content.get(content)
     if result is None:
-        errors = sorted(validator(name, enums).iter_errors(instance), key=lambda e: list(e.absolute_path))
-        result = Validation(tuple(
-            Violation(tuple(e.absolute_path), e.message, str(e.validator), tuple(e.absolute_schema_path))
-            for e in errors
-        ))
+        result = Validation(tuple(sorted(_bounded_violations(validator(name, enums), instance),
+                                         key=lambda v: [(1, p) if isinstance(p, str) else (0, p) for p in v.path])))
     _remember(_by_content, content, result)
     _remember(_by_object, key, (instance, result))
     return result
+
+
+VIOLATIONS_PER_FIELD = 50  # violations kept per top-level property: 20,000 bad tags cost a count, not 20,000 lines
+
+
+def _bounded_violations(checker: Validator, instance: Any) -> Iterator[Violation]:
+    """The first VIOLATIONS_PER_FIELD violations of each top-level property (so that one flooded property never
+    hides another's), and for each property with more, one violation saying how many more there are."""
+    kept: dict[Any, int] = {}
+    for error in checker.iter_errors(instance):
+        path = tuple(error.absolute_path)
+        top = path[0] if path else None
+        kept[top] = kept.get(top, 0) + 1
+        if kept[top] <= VIOLATIONS_PER_FIELD:
+            yield Violation(path, error.message, str(error.validator), tuple(error.absolute_schema_path))
+    for top, count in kept.items():
+        if count > VIOLATIONS_PER_FIELD and top is not None:
+            yield Violation((top,), f"and {count - VIOLATIONS_PER_FIELD} more violations, not listed", "", ())
 
 
 def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:

@@ -218,3 +218,12 @@ def _varint(value: int) -> bytes:
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+def test_a_flooded_property_keeps_fifty_violations_and_hides_no_other_property() -> None:
+    body = {"id": 7, "tags": [1] * 20_000, "name": 5}
+    lines = schemas.error_lines("glance/v2-image.ims.json", body)
+    tags = [line for line in lines if line.startswith("tags")]
+    assert len(tags) == schemas.VIOLATIONS_PER_FIELD + 1
+    assert "tags: and 19950 more violations, not listed" in tags
+    assert schemas.field_error_lines("glance/v2-image.ims.json", body, "name")  # still found, past the flood
