@@ -75,6 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     register_markers(config)
     hypothesis_profiles.register_profiles()
+    hypothesis_profiles.keep_storage_out_of_the_working_folder()
     _check_rootdir(config)
     _refuse_cache_options(config)
     try:
@@ -102,7 +103,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     state = RunState(
         config=target_config,
-        log=ExchangeLog(Censor(target_config.secrets())),
+        log=ExchangeLog(Censor(target_config.secrets()).install()),
         hypothesis=hypothesis,
         waivers=waivers,
         baseline=baseline,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from conformance.evidence import Exchange
+from conformance.evidence import Exchange, clip
 from conformance.glance.disk_data import image_data
 from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import JSON, GlanceClient, image_path
@@ -198,14 +198,14 @@ class ImageWriter:
         created_id = _created_id(response)
         if response.status not in (200, 201) or created_id is None:
             raise WriteModeFailed(f"--allow-writes: creating {fixture.name}: POST /v2/images answered "
-                                  f"{response.status}, expected 201 with the image; {response.text[:200]!r}")
+                                  f"{response.status}, expected 201 with the image; {clip(response.text, 200)!r}")
         self.pending[created_id] = fixture.protected
         if fixture.size is not None:
             upload = self.send("PUT", image_path("/v2", created_id) + "/file", data=fixture.data(),
                                content_type="application/octet-stream")
             if upload.status not in (200, 201, 204):
                 raise WriteModeFailed(f"--allow-writes: uploading {fixture.name}: PUT .../file answered "
-                                      f"{upload.status}, expected 204; {upload.text[:200]!r}")
+                                      f"{upload.status}, expected 204; {clip(upload.text, 200)!r}")
         return WrittenImage(fixture, created_id, run_id, _created_at(response))
 
     def delete(self, image_id: str, *, protected: bool) -> bool:

@@ -25,7 +25,7 @@ RESULTS_FORMAT = 1
 
 def write(state: RunState) -> None:
     """Write results.json of a decided run (kept as `state.document`); a failure is one line in `state.unwritten`."""
-    state.document = document(state)
+    state.document = state.log.censor.data(document(state))  # censored whole, the target's own values included
     path = state.config.report_dir / "results.json"
     try:
         write_json(path, state.document)

@@ -18,6 +18,9 @@ from conformance.targets.errors import TargetError, TargetUnreachable
 def record(state: RunState, item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None],
            ids: tuple[str, ...], coverage: Coverage | None) -> None:
     """Judge one phase of a test naming `ids` and put its outcome, message, coverage and exchanges on `report`."""
+    unwrapped = transport_error(call.excinfo.value) if call.excinfo is not None else None
+    if unwrapped is not None and unwrapped is not call.excinfo.value:  # type: ignore[union-attr]
+        call.excinfo = pytest.ExceptionInfo.from_exception(unwrapped)  # judged as it reads outside hypothesis
     exchanges = state.log.drain()
     shown = evidence_of(call.excinfo.value if call.excinfo is not None else None)
     exchanges += [exchange for exchange in shown if exchange not in exchanges]
@@ -67,6 +70,18 @@ def _failure_first(state: RunState, report: pytest.TestReport, outcome: Outcome,
         report.outcome = "skipped"
         report.wasxfail = f"advisory, a warning the verdict does not count: {line}"  # type: ignore[attr-defined]
         report.conformance_advisory = True  # type: ignore[attr-defined]
+
+
+def transport_error(error: BaseException) -> TargetError | None:
+    """The transport error `error` is, or the first one inside it when hypothesis wrapped it in an exception group
+    (FlakyFailure, or several failures at once); None when there is none."""
+    if isinstance(error, TargetError):
+        return error
+    for inner in getattr(error, "exceptions", None) or ():
+        found = transport_error(inner)
+        if found is not None:
+            return found
+    return None
 
 
 def _safe_report(report: pytest.TestReport, censor: Censor) -> None:

@@ -11,6 +11,7 @@ import pytest
 from conformance import catalog
 from conformance.catalog import Requirement, Tier
 from conformance.checks import Coverage
+from conformance.evidence import clip
 from conformance.options import TargetConfig
 from conformance.run.outcomes import PRECEDENCE, NotOffered, Outcome, RequirementResult, TestOutcome, Verdict
 from conformance.run.state import RunState
@@ -277,4 +278,4 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:500]
+    return clip(text.splitlines()[0], 500)

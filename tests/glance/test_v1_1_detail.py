@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import datetime
 import itertools
 import math
@@ -433,8 +434,8 @@ def test_walking_pages_returns_every_image_once_in_order(order: tuple[dict[str, 
             asked = query_text(ground.query) if ground.query else ""
             problems.add(f"GET /v1.1/images/detail{asked}: {ground.problem}", ground.problem_exchange)
     ids = walk.ids
-    for image_id in sorted({i for i in ids if ids.count(i) > 1}):
-        problems.add(f"{image_id} is returned {ids.count(image_id)} times", walk.exchange)
+    for image_id, times in sorted((i, n) for i, n in collections.Counter(ids).items() if n > 1):
+        problems.add(f"{image_id} is returned {times} times", walk.exchange)
     problems.judged("walks")
     if walk.truncated or everyone.truncated:
         hints = " or ".join(sorted({"--max-pages", everyone.raise_hint}))

@@ -10,6 +10,7 @@ from hypothesis import given
 from conformance import schemas
 from conformance.catalog import Profile
 from conformance.checks import Problems, fail, judged
+from conformance.evidence import clip
 from conformance.glance import published_schema, strategies
 from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_id, judge_unknown_id, unknown_uuid
 from conformance.glance.published_schema import PublishedSchema
@@ -212,7 +213,7 @@ def test_json_text_properties_are_json(v2_shown: list[Shown], http_profile) -> N
         except TooManyValues as exc:
             problems.not_judged(f"a {key} of about {exc.values} JSON values not parsed (raise --max-json-values)")
         except ValueError as exc:
-            problems.add(f"{item.image_id}: {key} {body[key][:200]!r} is not JSON ({exc})", item.response.exchange)
+            problems.add(f"{item.image_id}: {key} {clip(body[key], 200)!r} is not JSON ({exc})", item.response.exchange)
     problems.check()
 
 
