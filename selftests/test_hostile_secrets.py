@@ -9,6 +9,7 @@ import html
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -17,6 +18,7 @@ import pytest
 
 from conformance import evidence
 from conformance.evidence import Censor, clip
+from conformance.reference.glance import images as catalogue
 from conformance.reference.glance.app import WSGIApp
 from conformance.reference.http_server import start_http_server
 from conformance.targets.origin import OffOrigin, path_on
@@ -128,5 +130,17 @@ def test_a_run_against_a_target_that_echoes_the_token_leaks_it_nowhere(tmp_path:
     texts = outputs(run)
     assert "GET /v2/images" in texts["console"]  # the live log ran, with urllib3's request lines
     assert run.results["target"]["endpoints"]["glance"]["fingerprint"]["server"].endswith("glance/***")
+    for name, text in texts.items():
+        assert not leaked(text, TOKEN), f"the token leaked into {name}"
+
+
+def test_queries_drawn_from_names_holding_the_token_leak_it_nowhere(tmp_path: Path) -> None:
+    # every image's name holds the token: the v1.1 name filter draws its queries (and its letter-case probe) from them
+    images = [replace(image, name=f"{image.name}-{TOKEN}") for image in catalogue.IMAGES]
+    with start_http_server(token=TOKEN, images=images) as server:
+        run = run_suite(tmp_path / "reports", "tests/glance/test_v1_1_detail_filters.py", "--target", server.url,
+                        "--token", TOKEN, "-o", "log_cli=true", "--log-cli-level=DEBUG", timeout=300)
+    texts = outputs(run)
+    assert "name=" in texts["report.html"]  # the drawn queries were sent and recorded
     for name, text in texts.items():
         assert not leaked(text, TOKEN), f"the token leaked into {name}"
