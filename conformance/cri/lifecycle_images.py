@@ -11,16 +11,12 @@ import functools
 import gzip
 import hashlib
 import io
-import json
-import platform
 import tarfile
 from dataclasses import dataclass
 
-from conformance.targets.registry import OCI_MANIFEST, RegistryClient, digest
+from conformance.cri.oci import CREATED, add_file, canonical, go_arch, manifest
+from conformance.targets.registry import RegistryClient, digest
 
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
-CREATED = "2024-01-01T00:00:00Z"
 REPOSITORY_PREFIX = "conformance/lifecycle-"
 ABSENT_REPOSITORY = "conformance/lifecycle-never-pushed"  # no run pushes anything there
 
@@ -82,13 +78,6 @@ FS_USAGE = {version: LifecycleImage(f"fs-usage-{version}", ("1.0",), padding=meb
 IMAGES = (BY_TAG, WITHOUT_TAG, BY_DIGEST, DEADLINE, TWO_TAGS, REMOVE_TWICE, CONCURRENT, *FS_USAGE.values())
 
 
-def _file(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size, info.mode, info.mtime, info.uid, info.gid = len(data), 0o644, 0, 0, 0
-    info.uname = info.gname = "root"
-    tar.addfile(info, io.BytesIO(data))
-
-
 def _padding(seed: str, size: int) -> bytes:
     """`size` bytes that do not compress: a sha256 chain from `seed`."""
     out, block = bytearray(), seed.encode()
@@ -102,30 +91,16 @@ def _padding(seed: str, size: int) -> bytes:
 def _build(image: LifecycleImage) -> Blobs:
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        _file(tar, "conformance/image.txt", f"{image.repository}\n".encode())
+        add_file(tar, "conformance/image.txt", f"{image.repository}\n".encode())
         if image.padding:
-            _file(tar, "conformance/padding.bin", _padding(image.repository, image.padding))
+            add_file(tar, "conformance/padding.bin", _padding(image.repository, image.padding))
     layer = gzip.compress(raw.getvalue(), compresslevel=9, mtime=0)
-    config = _canonical({
-        "architecture": _go_arch(), "os": "linux", "created": CREATED,
+    config = canonical({
+        "architecture": go_arch(), "os": "linux", "created": CREATED,
         "config": {"User": "1000", "Cmd": ["/bin/true"], "Labels": {"org.example.conformance": image.slug}},
         "rootfs": {"type": "layers", "diff_ids": [digest(raw.getvalue())]},
     })
-    manifest = _canonical({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "digest": digest(config), "size": len(config)},
-        "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": digest(layer), "size": len(layer)}],
-    })
-    return Blobs(layer, config, manifest)
-
-
-def _go_arch() -> str:
-    machine = platform.machine().lower()
-    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
-
-
-def _canonical(value: object) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+    return Blobs(layer, config, manifest(config, layer))
 
 
 def push(client: RegistryClient, images: tuple[LifecycleImage, ...] = IMAGES) -> None:

@@ -258,19 +258,23 @@ def test_listing_holds_every_image_v2_shows_with_its_visibility(v1_detail_walks:
              if body.get("status") not in HIDDEN_STATUSES}
     if not shown:
         pytest.skip("no image to test is shown by GET /v2/images/{id} outside the deleted and killed ones")
-    problems = Problems("The listing walked to its last page must hold every image GET /v2/images/{id} shows (but "
-                        "killed ones), each with is_public true exactly when v2 shows visibility public")
+    problems = Problems("The listing walked to its last page must hold every public image GET /v2/images/{id} "
+                        "shows (but killed ones), each listed image with is_public true exactly when v2 shows "
+                        "visibility public")
     problems.judged("images", len(shown))
     listed = {str(entry.get("id")): entry for entry in visible.entries}
     for image_id, body in shown.items():
         entry = listed.get(image_id)
-        if entry is None:
+        if entry is None and body.get("visibility") != "public":
+            # upstream lists a private image only to its owner and members (glance/registry/api/v1/images.py)
+            problems.not_judged("private images v2 shows but the caller's listing leaves out (owner or member only)")
+        elif entry is None:
             if visible.truncated:
                 problems.not_judged(f"images after the first {pages_text(visible.max_pages)} of the listing "
                                     f"(raise {visible.raise_hint})")
             else:
-                problems.add(f"{image_id} (v2 status {body.get('status')!r}) is not listed on any of the "
-                             f"{visible.page_count} page(s)", visible.exchange)
+                problems.add(f"{image_id} (v2 status {body.get('status')!r}, visibility public) is not listed on "
+                             f"any of the {visible.page_count} page(s)", visible.exchange)
         elif isinstance(entry.get("is_public"), bool) and entry["is_public"] != (body.get("visibility") == "public"):
             problems.add(f"{image_id}: is_public {entry['is_public']!r}, v2 visibility {body.get('visibility')!r}",
                          visible.exchange)

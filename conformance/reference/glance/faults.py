@@ -122,7 +122,7 @@ V2_SHOW_LOCAL_TIMESTAMP = _Fault(
 V2_SHOW_UPDATED_BEFORE_CREATED = _Fault(
     "v2-show-updated-before-created", V2_SHOW, "GLANCE-V2-SHOW-TIMESTAMPS",
     "updated_at is one day earlier than created_at.",
-    probe=_updated_before_created)
+    also_breaks=("GLANCE-V1-HEAD-TIMESTAMPS",), probe=_updated_before_created)
 V2_SHOW_EXTRA_PROP_INT = _Fault(
     "v2-show-extra-prop-int", V2_SHOW, "GLANCE-V2-SHOW-EXTRA-PROPS-STRINGS",
     "The undocumented custom property build_number is a JSON integer (added as 0 where absent).",
@@ -131,7 +131,8 @@ V2_SHOW_EXTRA_PROP_INT = _Fault(
 V2_SHOW_ID_NOT_UUID = _Fault(
     "v2-show-id-not-uuid", V2_SHOW, "GLANCE-V2-SHOW-ID-UUID",
     "An extra image with the id legacy-image-0001 is listed first and shown consistently (in v2 only).",
-    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V1-HEAD-200-EMPTY-BODY"),
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V1-HEAD-200-EMPTY-BODY",
+                 "GLANCE-V1-1-DETAIL-AGREES-WITH-V2"),
     probe=lambda http: any(not _UUID.fullmatch(entry["id"])
                            for entry in http.get("/v2/images?limit=3").json()["images"]))
 V2_SHOW_CHECKSUM_UPPERCASE = _Fault(
@@ -255,7 +256,7 @@ V2_SHOW_CORE_FIELDS_MISTYPED = _Fault(
     "updated_at are numbers, protected, size, virtual_size and min_disk strings, tags a comma-joined string, "
     "visibility \"everyone\", self, file and schema null (in show and list alike).",
     also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-LINKS", "GLANCE-V2-SHOW-TIMESTAMPS",
-                 "GLANCE-V2-SHOW-OWN-SCHEMA"),
+                 "GLANCE-V2-SHOW-OWN-SCHEMA", "GLANCE-V1-HEAD-AGREES-WITH-V2", "GLANCE-V1-1-DETAIL-AGREES-WITH-V2"),
     probe=lambda http: isinstance(_show(http)["min_disk"], str) and _show(http)["self"] is None)
 
 # -- glance.v1.head ------------------------------------------------------------------------------------------------
