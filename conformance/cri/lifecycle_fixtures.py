@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from conformance.catalog import Need
 from conformance.cri import lifecycle_images as images
-from conformance.cri.registry import RegistryUnavailable, start_registry
+from conformance.cri.registry import PACKAGE_HINT, RegistryUnavailable, start_registry
 from conformance.run.state import RunState
 from conformance.targets.cri import CriResult, CriTarget
 from conformance.targets.cri_lifecycle import pull_image, remove_image
@@ -110,6 +111,24 @@ class Lifecycle:
         return left
 
 
+def unavailable_reason(exc: Exception, *, named: bool) -> str:
+    """Why the lifecycle has no registry, and what would give it one: --registry, or Debian's package."""
+    if isinstance(exc, RegistryUnavailable):
+        return f"no registry for the CRI lifecycle: {exc}"
+    where = "the registry --registry names" if named else "the registry the suite started"
+    return (f"no registry for the CRI lifecycle: pushing the suite's images to {where} failed: {exc}; name a "
+            f"working one with --registry HOST:PORT (plain HTTP, no auth), or {PACKAGE_HINT} for the suite to "
+            "start one")
+
+
+def not_judged_without_registry(run_state: RunState, reason: str) -> None:
+    """The CRI requirements that need writes leave the run's certified list for its not-judged one: their owner
+    asked for them (--allow-writes), so the verdict follows README's rule for a requirement not judged."""
+    writes = [req for req in run_state.requirements if req.family == "cri" and Need.WRITES in req.requires]
+    run_state.requirements = [req for req in run_state.requirements if req not in writes]
+    run_state.not_judged.extend((req, reason) for req in writes)
+
+
 @pytest.fixture(scope="session")
 def cri_registry(run_state: RunState, cri_address: str) -> Iterator[Registry | None]:
     """With --allow-writes: the registry holding the suite's images (started for the run unless --registry names
@@ -134,8 +153,10 @@ def cri_registry(run_state: RunState, cri_address: str) -> Iterator[Registry | N
     except (RegistryUnavailable, TargetError) as exc:
         if running is not None:
             running.stop()
-        record["unavailable"] = str(exc)
-        warnings.warn(LifecycleWarning(f"--allow-writes: no registry for the CRI lifecycle: {exc}"), stacklevel=1)
+        reason = unavailable_reason(exc, named=bool(config.registry))
+        record["unavailable"] = reason
+        not_judged_without_registry(run_state, reason)
+        warnings.warn(LifecycleWarning(f"--allow-writes: {reason}"), stacklevel=1)
         yield None
         return
     record["registry"] = {"address": address, "started_by_suite": running is not None}
@@ -152,7 +173,7 @@ def cri_lifecycle(cri: CriTarget, cri_registry: Registry | None, run_state: RunS
     is removed again at the end."""
     if cri_registry is None:
         missing = (run_state.targets.cri_record().write_mode or {}).get("unavailable")
-        pytest.skip(f"no registry for the CRI lifecycle: {missing}" if missing else READ_ONLY)
+        pytest.skip(missing or READ_ONLY)
     record = run_state.targets.cri_record().write_mode
     assert record is not None
     lifecycle = Lifecycle(cri, cri_registry, record.setdefault(cri.version, {}))
