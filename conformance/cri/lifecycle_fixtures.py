@@ -44,6 +44,12 @@ class Refused(Exception):
     """The runtime already holds this image (or its reference) from before the run: the suite leaves it alone."""
 
 
+def id_forms(image_id: str) -> tuple[str, str]:
+    """An image id as `sha256:<hex>` and as the hex alone (containerd answers the first, iSulad the second)."""
+    bare = image_id.removeprefix("sha256:")
+    return f"sha256:{bare}", bare
+
+
 @dataclass
 class Lifecycle:
     """Pulls and removals of the suite's own images on one API version, with the ids pulled kept for cleanup."""
@@ -86,7 +92,7 @@ class Lifecycle:
         image_id = image.blobs().id
         if image_id in self.pulled:
             return
-        for name in (reference, image_id):
+        for name in (reference, *id_forms(image_id)):
             status = self.cri.image_status(name)
             if status.code == "OK" and status.image_set:
                 raise Refused(f"not judged: the runtime held {name} before the suite pulled it (image {image_id}); "
@@ -97,18 +103,31 @@ class Lifecycle:
         return remove_image(self.cri, reference)
 
     def clean_up(self) -> list[str]:
-        """Remove every image this run pulled; the ids whose removal failed."""
+        """Remove every image this run pulled and the runtime still holds, by the id the runtime gives it; the ids
+        whose removal failed."""
         left = []
-        for image_id in self.pulled:
+        for image_id, reference in self.pulled.items():
             try:
-                result = remove_image(self.cri, image_id)
+                held = self.held_id(image_id, reference)
+                result = remove_image(self.cri, held) if held else None
             except TargetError:
                 left.append(image_id)
                 continue
-            if result.code != "OK":
+            if result is not None and result.code != "OK":
                 left.append(image_id)
         self.pulled.clear()
         return left
+
+    def held_id(self, image_id: str, reference: str) -> str | None:
+        """The id the runtime answers for the image `image_id` (by that id, in either form, or by the reference it
+        was pulled by); None when it holds it no more. iSulad knows an image by its id without `sha256:` only."""
+        for name in (*id_forms(image_id), reference):
+            status = self.cri.image_status(name)
+            if status.code == "OK" and status.image_set and status.response is not None:
+                found = str(status.response["image"].get("id", ""))
+                if found in id_forms(image_id):
+                    return found
+        return None
 
 
 def unavailable_reason(exc: Exception, *, named: bool) -> str:
