@@ -6,19 +6,27 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
+from conformance import catalog
 from conformance.cri import lifecycle_images as images
+from conformance.cri.lifecycle_fixtures import Lifecycle, Refused, Registry
 from conformance.cri.registry import RegistryUnavailable, config_text, start_registry
 from conformance.cri.tarpit import Tarpit
+from conformance.record import results as record_results
+from conformance.record.results import recomputed_verdict
 from conformance.reference.cri.lifecycle import MAX_LAYER_BYTES
 from conformance.reference.cri.probe import CriProbe
 from conformance.reference.cri_server import start_cri_server
+from conformance.targets.cri import CriTarget
 from conformance.targets.limits import RunLimits
 from conformance.targets.registry import OCI_MANIFEST, RegistryClient, RegistryError
 from selftests.conftest import SuiteRun
@@ -54,7 +62,7 @@ def test_registry_is_started_and_torn_down() -> None:
 
 
 def test_a_missing_registry_binary_says_what_to_do() -> None:
-    hint = "apt-get install docker-registry, or name a registry with --registry"
+    hint = r"Debian's docker-registry package \(apt-get install docker-registry\), or name a registry with --registry"
     with pytest.raises(RegistryUnavailable, match=hint):
         start_registry("no-such-registry-binary")
 
@@ -213,3 +221,70 @@ def test_a_silent_registry_never_takes_the_run_past_its_budget(suite: Callable[.
     assert run.returncode in (1, 2) and took < 4 + 30, (run.returncode, took, run.stdout[-2000:])
     write_mode = run.results["target"]["endpoints"].get("cri", {}).get("write_mode")
     assert write_mode is None or "unavailable" in write_mode, write_mode  # None: the budget ran out before
+
+
+def test_write_mode_without_a_registry_is_not_judged_and_incomplete(socket_dir: str,
+                                                                      suite: Callable[..., SuiteRun]) -> None:
+    # No docker-registry on PATH and no --registry: a whole run of the CRI family, with writes asked for.
+    lonely_path = os.path.dirname(sys.executable)
+    assert shutil.which("docker-registry", path=lonely_path) is None
+    with start_cri_server(socket_path=os.path.join(socket_dir, "cri.sock")) as server:
+        run = suite("--target", server.url, "--allow-writes", env={"PATH": lonely_path})
+    results = run.results
+    not_judged = {entry["id"]: entry["reason"] for entry in results["not_judged"]}
+    writes = {req.id for req in catalog.requirements().values() if catalog.Need.WRITES in req.requires}
+    assert set(not_judged) == writes, not_judged
+    for reason in not_judged.values():
+        assert "--registry HOST:PORT" in reason and "Debian's docker-registry package" in reason, reason
+    assert writes.isdisjoint(run.outcomes()), "a write requirement was judged (skipped) instead of not judged"
+    assert run.outcome("CRI-IMAGEFSINFO-SCHEMA") == "passed"
+    # README's rule 4: a requirement its owner asked for (--allow-writes) and the run could not judge
+    assert results["verdict"] == "incomplete" and run.returncode == 1, (results["verdict"], run.stdout[-2000:])
+    assert any(reason.startswith("CRI-PULLIMAGE-BY-TAG (required) not judged: no registry")
+               for reason in results["verdict_reasons"]), results["verdict_reasons"]
+    assert results["options"]["allow_writes"] is True
+    assert recomputed_verdict(record_results.load(run.report_dir / "results.json"))[0] == "incomplete"
+
+
+class _BareIdRuntime:
+    """A runtime that knows an image by its id without `sha256:` only, as iSulad does (image_store.c lookup), and
+    answers RemoveImage of anything else UNKNOWN 'No such image'."""
+
+    version = "v1"
+
+    def __init__(self, image_id: str, reference: str) -> None:
+        self.held = {image_id.removeprefix("sha256:"), reference}
+        self.removed: list[str] = []
+
+    def image_status(self, name: str) -> SimpleNamespace:
+        found = name in self.held
+        image = {"id": images.BY_TAG.blobs().id.removeprefix("sha256:")} if found else None
+        return SimpleNamespace(code="OK", image_set=found, response={"image": image} if found else {})
+
+    def _call(self, rpc: str, request: Any, **_: Any) -> SimpleNamespace:
+        name = request.image.image
+        self.removed.append(name)
+        if name not in self.held:
+            return SimpleNamespace(code="UNKNOWN", details=f"No such image:{name}")
+        self.held.clear()
+        return SimpleNamespace(code="OK", details="")
+
+    @property
+    def pb(self) -> Any:
+        from conformance.proto import runtime_v1_pb2
+        return runtime_v1_pb2
+
+
+def test_clean_up_removes_a_pulled_image_by_the_id_the_runtime_gives_it() -> None:
+    image_id, reference = images.BY_TAG.blobs().id, "127.0.0.1:5000/conformance/lifecycle-by-tag:1.0"
+    runtime = _BareIdRuntime(image_id, reference)
+    lifecycle = Lifecycle(cast(CriTarget, runtime), Registry("127.0.0.1:5000", started=False), {})
+    lifecycle.pulled[image_id] = reference
+    assert lifecycle.clean_up() == []
+    assert runtime.removed == [image_id.removeprefix("sha256:")] and not runtime.held
+    lifecycle.pulled[image_id] = reference  # removed already: nothing is asked to be removed
+    assert lifecycle.clean_up() == [] and len(runtime.removed) == 1
+    held_before = _BareIdRuntime(image_id, reference)
+    with pytest.raises(Refused, match="held " + image_id.removeprefix("sha256:")):
+        Lifecycle(cast(CriTarget, held_before), Registry("127.0.0.1:5000", started=False), {}).check_absent(
+            images.BY_TAG, "127.0.0.1:5000/conformance/other:1.0")

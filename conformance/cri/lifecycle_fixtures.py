@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from conformance.catalog import Need
 from conformance.cri import lifecycle_images as images
-from conformance.cri.registry import RegistryUnavailable, start_registry
+from conformance.cri.registry import PACKAGE_HINT, RegistryUnavailable, start_registry
 from conformance.run.state import RunState
 from conformance.targets.cri import CriResult, CriTarget
 from conformance.targets.cri_lifecycle import pull_image, remove_image
@@ -41,6 +42,12 @@ class Registry:
 
 class Refused(Exception):
     """The runtime already holds this image (or its reference) from before the run: the suite leaves it alone."""
+
+
+def id_forms(image_id: str) -> tuple[str, str]:
+    """An image id as `sha256:<hex>` and as the hex alone (containerd answers the first, iSulad the second)."""
+    bare = image_id.removeprefix("sha256:")
+    return f"sha256:{bare}", bare
 
 
 @dataclass
@@ -85,7 +92,7 @@ class Lifecycle:
         image_id = image.blobs().id
         if image_id in self.pulled:
             return
-        for name in (reference, image_id):
+        for name in (reference, *id_forms(image_id)):
             status = self.cri.image_status(name)
             if status.code == "OK" and status.image_set:
                 raise Refused(f"not judged: the runtime held {name} before the suite pulled it (image {image_id}); "
@@ -96,18 +103,49 @@ class Lifecycle:
         return remove_image(self.cri, reference)
 
     def clean_up(self) -> list[str]:
-        """Remove every image this run pulled; the ids whose removal failed."""
+        """Remove every image this run pulled and the runtime still holds, by the id the runtime gives it; the ids
+        whose removal failed."""
         left = []
-        for image_id in self.pulled:
+        for image_id, reference in self.pulled.items():
             try:
-                result = remove_image(self.cri, image_id)
+                held = self.held_id(image_id, reference)
+                result = remove_image(self.cri, held) if held else None
             except TargetError:
                 left.append(image_id)
                 continue
-            if result.code != "OK":
+            if result is not None and result.code != "OK":
                 left.append(image_id)
         self.pulled.clear()
         return left
+
+    def held_id(self, image_id: str, reference: str) -> str | None:
+        """The id the runtime answers for the image `image_id` (by that id, in either form, or by the reference it
+        was pulled by); None when it holds it no more. iSulad knows an image by its id without `sha256:` only."""
+        for name in (*id_forms(image_id), reference):
+            status = self.cri.image_status(name)
+            if status.code == "OK" and status.image_set and status.response is not None:
+                found = str(status.response["image"].get("id", ""))
+                if found in id_forms(image_id):
+                    return found
+        return None
+
+
+def unavailable_reason(exc: Exception, *, named: bool) -> str:
+    """Why the lifecycle has no registry, and what would give it one: --registry, or Debian's package."""
+    if isinstance(exc, RegistryUnavailable):
+        return f"no registry for the CRI lifecycle: {exc}"
+    where = "the registry --registry names" if named else "the registry the suite started"
+    return (f"no registry for the CRI lifecycle: pushing the suite's images to {where} failed: {exc}; name a "
+            f"working one with --registry HOST:PORT (plain HTTP, no auth), or {PACKAGE_HINT} for the suite to "
+            "start one")
+
+
+def not_judged_without_registry(run_state: RunState, reason: str) -> None:
+    """The CRI requirements that need writes leave the run's certified list for its not-judged one: their owner
+    asked for them (--allow-writes), so the verdict follows README's rule for a requirement not judged."""
+    writes = [req for req in run_state.requirements if req.family == "cri" and Need.WRITES in req.requires]
+    run_state.requirements = [req for req in run_state.requirements if req not in writes]
+    run_state.not_judged.extend((req, reason) for req in writes)
 
 
 @pytest.fixture(scope="session")
@@ -134,8 +172,10 @@ def cri_registry(run_state: RunState, cri_address: str) -> Iterator[Registry | N
     except (RegistryUnavailable, TargetError) as exc:
         if running is not None:
             running.stop()
-        record["unavailable"] = str(exc)
-        warnings.warn(LifecycleWarning(f"--allow-writes: no registry for the CRI lifecycle: {exc}"), stacklevel=1)
+        reason = unavailable_reason(exc, named=bool(config.registry))
+        record["unavailable"] = reason
+        not_judged_without_registry(run_state, reason)
+        warnings.warn(LifecycleWarning(f"--allow-writes: {reason}"), stacklevel=1)
         yield None
         return
     record["registry"] = {"address": address, "started_by_suite": running is not None}
@@ -152,7 +192,7 @@ def cri_lifecycle(cri: CriTarget, cri_registry: Registry | None, run_state: RunS
     is removed again at the end."""
     if cri_registry is None:
         missing = (run_state.targets.cri_record().write_mode or {}).get("unavailable")
-        pytest.skip(f"no registry for the CRI lifecycle: {missing}" if missing else READ_ONLY)
+        pytest.skip(missing or READ_ONLY)
     record = run_state.targets.cri_record().write_mode
     assert record is not None
     lifecycle = Lifecycle(cri, cri_registry, record.setdefault(cri.version, {}))

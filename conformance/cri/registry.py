@@ -19,7 +19,8 @@ from conformance.targets.registry import RegistryClient, RegistryError
 BINARY = "docker-registry"  # Debian's package docker-registry: /usr/bin/docker-registry
 START_TIMEOUT = 10.0  # seconds for it to answer GET /v2/
 STOP_TIMEOUT = 5.0
-INSTALL_HINT = "apt-get install docker-registry, or name a registry with --registry HOST:PORT"
+PACKAGE_HINT = "install Debian's docker-registry package (apt-get install docker-registry)"
+INSTALL_HINT = f"{PACKAGE_HINT}, or name a registry with --registry HOST:PORT"
 
 
 class RegistryUnavailable(RuntimeError):
@@ -90,7 +91,8 @@ def start_registry(binary: str = BINARY, *, timeout: float = START_TIMEOUT) -> R
     except BaseException:
         tail = _log_tail(folder / "registry.log")
         running.stop()
-        raise RegistryUnavailable(f"{binary} did not start on 127.0.0.1:{port} within {timeout:g}s: {tail}") from None
+        raise RegistryUnavailable(f"{binary} did not start on 127.0.0.1:{port} within {timeout:g}s: {tail}; name a "
+                                  "registry with --registry HOST:PORT") from None
     return running
 
 

@@ -91,3 +91,8 @@ class TargetConfig(ShortRepr):
         if catalog.Need.WRITES in requirement.requires and not self.allow_writes:
             return "write mode is off (--allow-writes)"
         return None
+
+    def opted_out(self, requirement: catalog.Requirement) -> bool:
+        """Whether the run's owner left `requirement` out by not opting into what it needs (--allow-writes): then
+        not judging it does not keep the verdict from pass. One who opted in and still got it not judged did not."""
+        return requirement.opt_in and not self.allow_writes

@@ -82,6 +82,17 @@ class RunResults:
         """The requirements a subset of the suite left out."""
         return {str(item.get("id")) for item in self.document.get("not_run") or []}
 
+    @property
+    def allow_writes(self) -> bool:
+        """Whether the run's owner allowed writes (--allow-writes)."""
+        return (self.document.get("options") or {}).get("allow_writes") is True
+
+    def opted_out(self, requirement_id: str) -> bool:
+        """Whether the catalogue's requirement needs something the run's owner opts into, and the owner did not
+        (verify checks that the record's catalogue is this one)."""
+        requirement = requirements().get(requirement_id)
+        return requirement is not None and requirement.opt_in and not self.allow_writes
+
     def by_id(self) -> dict[str, Entry]:
         """The entries by requirement id."""
         return {entry.id: entry for entry in self.entries}
@@ -156,7 +167,7 @@ def recomputed_verdict(results: RunResults) -> tuple[Verdict, list[str]]:
         expired=tuple((rid, "") for rid in results.expired_waivers()),
         unjudged=tuple((str(item.get("id")), str(item.get("tier")), str(item.get("reason")))
                        for item in document.get("not_judged") or []
-                       if blocks_pass(str(item.get("tier")), _opt_in(str(item.get("id"))))),
+                       if blocks_pass(str(item.get("tier")), results.opted_out(str(item.get("id"))))),
     )
     return found, problems
 
@@ -200,10 +211,3 @@ def _expired(waiver: dict[str, Any], day: datetime.date) -> bool:
         return datetime.date.fromisoformat(str(waiver.get("expires"))) < day
     except ValueError:
         return True  # a waiver without a readable date holds nothing
-
-
-def _opt_in(requirement_id: str) -> bool:
-    """Whether the catalogue's requirement needs something a run's owner opts into (verify checks that the
-    record's catalogue is this one)."""
-    requirement = requirements().get(requirement_id)
-    return requirement is not None and requirement.opt_in

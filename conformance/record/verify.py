@@ -158,7 +158,7 @@ def coverage(results: RunResults) -> Check:
             problems.append(f"profile {name!r} ({family}) is not in the catalogue")
             continue
         for req in requirements_for(known[name]):
-            if req.tier == Tier.ADVISORY or (req.opt_in and req.id in results.not_judged):
+            if req.tier == Tier.ADVISORY or (results.opted_out(req.id) and req.id in results.not_judged):
                 continue  # not judged by its owner's choice (--allow-writes off): not part of what the run certifies
             checked += 1
             why = results.not_judged.get(req.id) or ("not run in this subset" if req.id in results.not_run else None)

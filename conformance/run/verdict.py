@@ -221,13 +221,13 @@ def rule(results: list[RequirementResult], *, stopped: str | None = None, subset
 def unjudged_blocking(state: RunState) -> list[tuple[Requirement, str]]:
     """The requirements the run could not judge that a pass needs: required and deprecated ones, but not those
     its owner left out by not opting in (the CRI lifecycle's writes without --allow-writes)."""
-    return [(req, reason) for req, reason in state.not_judged if blocks_pass(req.tier, req.opt_in)]
+    return [(req, reason) for req, reason in state.not_judged if blocks_pass(req.tier, state.config.opted_out(req))]
 
 
-def blocks_pass(tier: Tier | str, opt_in: bool) -> bool:
-    """Whether a requirement of `tier` the run did not judge keeps the verdict from pass (`opt_in`: it needs
+def blocks_pass(tier: Tier | str, opted_out: bool) -> bool:
+    """Whether a requirement of `tier` the run did not judge keeps the verdict from pass (`opted_out`: it needs
     something the run's owner opts into, and did not)."""
-    return tier != Tier.ADVISORY and not opt_in
+    return tier != Tier.ADVISORY and not opted_out
 
 
 def not_met(state: RunState) -> list[str]:
