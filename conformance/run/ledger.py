@@ -21,14 +21,17 @@ PAYLOAD = "conformance_outcome"  # the TestReport attribute with one phase's out
 EXPORT = "conformance"  # the workeroutput key with what a worker learnt about the session
 
 
-def payload(outcome: Outcome, message: str, coverage: Coverage | None, stopped: str | None) -> dict[str, Any]:
-    """One phase's judgement as plain data, so that xdist carries it to the controller."""
+def payload(outcome: Outcome, message: str, coverage: Coverage | None, stopped: str | None,
+            retries: int = 0) -> dict[str, Any]:
+    """One phase's judgement as plain data, so that xdist carries it to the controller; `retries` counts the
+    requests of the phase the target shed and the transport sent again."""
     return {
         "outcome": outcome.value,
         "message": message,
         "judged": dict(coverage.judged) if coverage else {},
         "not_judged": dict(coverage.not_judged) if coverage else {},
         "stopped": stopped,
+        "retries": retries,
     }
 
 
@@ -51,6 +54,7 @@ class Ledger:
         test = self.state.tests.setdefault(report.nodeid, TestOutcome(report.nodeid, ids))
         test.coverage.merge(Coverage(dict(data["judged"]), dict(data["not_judged"])))
         test.update(Outcome(data["outcome"]), data["message"])
+        test.retries += data.get("retries", 0)
         test.finished = test.finished or report.when == "teardown"
         if data.get("stopped") and self.state.stopped is None:
             self.state.stopped = data["stopped"]

@@ -62,6 +62,7 @@ class TestOutcome:
     message: str = ""
     coverage: Coverage = field(default_factory=Coverage)  # what the test judged and what it could not
     finished: bool = False  # its teardown was reported: the run did not stop in the middle of it
+    retries: int = 0  # its requests (its fixtures' included) the target shed (503, 429) and the suite sent again
 
     def update(self, outcome: Outcome, message: str) -> None:
         """Fold the outcome of one phase in: the more serious one stays."""
@@ -79,6 +80,7 @@ class RequirementResult:
     message: str = ""  # the first failure's message (or why it was skipped)
     waiver: dict[str, str] | None = None
     coverage: Coverage = field(default_factory=Coverage)  # over all its tests
+    retries: int = 0  # shed requests its tests sent again
 
     @property
     def partial(self) -> bool:

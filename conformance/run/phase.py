@@ -17,6 +17,7 @@ def record(state: RunState, item: pytest.Item, report: pytest.TestReport, call: 
            ids: tuple[str, ...], coverage: Coverage | None) -> None:
     """Judge one phase of a test naming `ids` and put its outcome, message, coverage and exchanges on `report`."""
     exchanges = state.log.drain()
+    retries = state.log.drain_retries()
     shown = evidence_of(call.excinfo.value if call.excinfo is not None else None)
     exchanges += [exchange for exchange in shown if exchange not in exchanges]
     report.conformance_exchanges = [exchange.to_dict() for exchange in exchanges]  # type: ignore[attr-defined]
@@ -31,7 +32,7 @@ def record(state: RunState, item: pytest.Item, report: pytest.TestReport, call: 
         state.stopped = message
         item.session.shouldstop = inert(message)  # pytest prints it
     _safe_report(report, state.log.censor)
-    setattr(report, PAYLOAD, payload(outcome, message, coverage, state.stopped))
+    setattr(report, PAYLOAD, payload(outcome, message, coverage, state.stopped, retries))
 
 
 def _safe_report(report: pytest.TestReport, censor: Censor) -> None:
