@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
 import threading
@@ -77,21 +78,22 @@ class DelayProxy:
 
     async def _serve(self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter) -> None:
         self.connections += 1
-        await asyncio.sleep(self.rtt)  # the handshake of a remote endpoint
         try:
+            await asyncio.sleep(self.rtt)  # the handshake of a remote endpoint
             upstream_in, upstream_out = await asyncio.open_connection(*self.upstream)
-        except OSError:
+        except (OSError, asyncio.CancelledError):
             client_out.close()
             return
-        await asyncio.gather(self._pipe(client_in, upstream_out), self._pipe(upstream_in, client_out),
-                             return_exceptions=True)
+        with contextlib.suppress(asyncio.CancelledError):  # stop(): the connection ends with the proxy
+            await asyncio.gather(self._pipe(client_in, upstream_out), self._pipe(upstream_in, client_out),
+                                 return_exceptions=True)
         for writer in (upstream_out, client_out):
             writer.close()
 
     async def _serve_http(self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter) -> None:
         self.connections += 1
-        await asyncio.sleep(self.rtt)  # the handshake of a remote endpoint
         try:
+            await asyncio.sleep(self.rtt)  # the handshake of a remote endpoint
             while True:
                 try:
                     head = await client_in.readuntil(b"\r\n\r\n")
@@ -115,6 +117,8 @@ class DelayProxy:
                 await client_out.drain()
                 if not keep:
                     return
+        except asyncio.CancelledError:  # stop(): the connection ends with the proxy
+            return
         finally:
             client_out.close()
 
