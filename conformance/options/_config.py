@@ -48,6 +48,7 @@ class TargetConfig(ShortRepr):
     retry_wait: float  # the longest wait before one retry
     concurrency: int  # independent requests in flight at once per target
     rate: float  # requests per second at most per target (0: no cap)
+    registry: str | None  # CRI write mode: the registry HOST:PORT to push to; None starts one for the run
     record: bool  # write record.intoto.json after the three reports
     sign_key: Path | None  # sign the record with this key (implies `record`)
 
@@ -92,4 +93,6 @@ class TargetConfig(ShortRepr):
         """Why this run cannot judge `requirement` at all, or None when it can."""
         if catalog.Need.CREDENTIALS in requirement.requires and not (self.token or self.ak or self.keystone):
             return "no credentials configured (--token)"
+        if catalog.Need.WRITES in requirement.requires and not self.allow_writes:
+            return "write mode is off (--allow-writes)"
         return None

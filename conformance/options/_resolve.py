@@ -77,6 +77,7 @@ def build_config(
         retry_wait=values["retry_wait"],
         concurrency=values["concurrency"],
         rate=values["rate"],
+        registry=values["registry"],
         record=values["record"] or values["sign_key"] is not None,
         sign_key=values["sign_key"],
     )

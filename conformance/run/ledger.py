@@ -22,12 +22,14 @@ EXPORT = "conformance"  # the workeroutput key with what a worker learnt about t
 
 
 def payload(outcome: Outcome, message: str, coverage: Coverage | None, stopped: str | None,
-            retries: int = 0) -> dict[str, Any]:
+            problem: str = "", problems: int = 0, retries: int = 0) -> dict[str, Any]:
     """One phase's judgement as plain data, so that xdist carries it to the controller; `retries` counts the
     requests of the phase the target shed and the transport sent again."""
     return {
         "outcome": outcome.value,
         "message": message,
+        "problem": problem,
+        "problems": problems,
         "judged": dict(coverage.judged) if coverage else {},
         "not_judged": dict(coverage.not_judged) if coverage else {},
         "stopped": stopped,
@@ -53,7 +55,7 @@ class Ledger:
                                      for shown in getattr(report, "conformance_exchanges", ())]
         test = self.state.tests.setdefault(report.nodeid, TestOutcome(report.nodeid, ids))
         test.coverage.merge(Coverage(dict(data["judged"]), dict(data["not_judged"])))
-        test.update(Outcome(data["outcome"]), data["message"])
+        test.update(Outcome(data["outcome"]), data["message"], data["problem"], data["problems"])
         test.retries += data.get("retries", 0)
         test.finished = test.finished or report.when == "teardown"
         if data.get("stopped") and self.state.stopped is None:

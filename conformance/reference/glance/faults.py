@@ -15,6 +15,7 @@ from urllib.parse import quote
 from conformance.reference.fault import Fault, table
 from conformance.reference.glance.images import image_by_key
 from conformance.reference.glance.probe import Answer, HttpProbe
+from conformance.reference.glance.seed_faults import SEED_FAULTS
 from conformance.reference.glance.v1_1_filters import FILTER_FAULTS, UNDOCUMENTED_FILTER_REQUIREMENTS, V1_1_DETAIL
 
 V2_SHOW = "glance.v2.show"
@@ -121,7 +122,7 @@ V2_SHOW_LOCAL_TIMESTAMP = _Fault(
 V2_SHOW_UPDATED_BEFORE_CREATED = _Fault(
     "v2-show-updated-before-created", V2_SHOW, "GLANCE-V2-SHOW-TIMESTAMPS",
     "updated_at is one day earlier than created_at.",
-    probe=_updated_before_created)
+    also_breaks=("GLANCE-V1-HEAD-TIMESTAMPS",), probe=_updated_before_created)
 V2_SHOW_EXTRA_PROP_INT = _Fault(
     "v2-show-extra-prop-int", V2_SHOW, "GLANCE-V2-SHOW-EXTRA-PROPS-STRINGS",
     "The undocumented custom property build_number is a JSON integer (added as 0 where absent).",
@@ -130,7 +131,8 @@ V2_SHOW_EXTRA_PROP_INT = _Fault(
 V2_SHOW_ID_NOT_UUID = _Fault(
     "v2-show-id-not-uuid", V2_SHOW, "GLANCE-V2-SHOW-ID-UUID",
     "An extra image with the id legacy-image-0001 is listed first and shown consistently (in v2 only).",
-    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V1-HEAD-200-EMPTY-BODY"),
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V1-HEAD-200-EMPTY-BODY",
+                 "GLANCE-V1-1-DETAIL-AGREES-WITH-V2"),
     probe=lambda http: any(not _UUID.fullmatch(entry["id"])
                            for entry in http.get("/v2/images?limit=3").json()["images"]))
 V2_SHOW_CHECKSUM_UPPERCASE = _Fault(
@@ -254,7 +256,7 @@ V2_SHOW_CORE_FIELDS_MISTYPED = _Fault(
     "updated_at are numbers, protected, size, virtual_size and min_disk strings, tags a comma-joined string, "
     "visibility \"everyone\", self, file and schema null (in show and list alike).",
     also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-LINKS", "GLANCE-V2-SHOW-TIMESTAMPS",
-                 "GLANCE-V2-SHOW-OWN-SCHEMA"),
+                 "GLANCE-V2-SHOW-OWN-SCHEMA", "GLANCE-V1-HEAD-AGREES-WITH-V2", "GLANCE-V1-1-DETAIL-AGREES-WITH-V2"),
     probe=lambda http: isinstance(_show(http)["min_disk"], str) and _show(http)["self"] is None)
 
 # -- glance.v1.head ------------------------------------------------------------------------------------------------
@@ -418,7 +420,8 @@ V1_1_DETAIL_ACTIVE_CHECKSUM_NULL = _Fault(
     probe=lambda http: http.detail("name=cirros")[0]["checksum"] is None)
 
 # The order of --list-faults: v2 show, v1 HEAD, v1.1 detail (two late additions kept where they were first listed);
-# the filter faults are declared with the reference's filters (v1_1_filters.py), beside the rules they bend.
+# the filter faults are declared with the reference's filters (v1_1_filters.py), beside the rules they bend, and the
+# faults of the vendor pages' own lines in seed_faults.py.
 GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V2_SHOW_CONTENT_TYPE_TEXT, V2_SHOW_STATUS_BOGUS, V2_SHOW_MIN_RAM_STRING, V2_SHOW_OS_TYPE_BOGUS,
     V2_SHOW_MISSING_ID, V2_SHOW_WRONG_ID, V2_SHOW_BAD_SELF_LINK, V2_SHOW_LOCAL_TIMESTAMP,
@@ -440,5 +443,5 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V2_SHOW_CHECKSUM_NUMBER, V2_SHOW_SUPPORT_FLAGS_COEXIST, V2_SHOW_OS_FEATURE_LIST_NOT_JSON,
     V2_SCHEMA_LACKS_DISK_FORMAT, V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED,
     V2_SHOW_TRUE_FLAGS_FALSE, V2_SHOW_BOOL_FLAGS_YES, V2_SHOW_PATTERNED_PROPS_BOGUS, V2_SHOW_TEXT_PROPS_NUMBERS,
-    V2_SHOW_CORE_FIELDS_MISTYPED,
+    V2_SHOW_CORE_FIELDS_MISTYPED, *SEED_FAULTS,
 )
