@@ -5,17 +5,25 @@ judges what a serial run judges; the loopback delay proxy of tools/ adds the rou
 from __future__ import annotations
 
 import http.client
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent import futures
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 
 from conformance.evidence import Censor, ExchangeLog
+from conformance.proto import runtime_v1_pb2
 from conformance.reference.glance.load import LOADS, UNAVAILABLE_PATH
 from conformance.reference.http_server import RunningServer, start_http_server
+from conformance.targets.cri import CriTarget
+from conformance.targets.cri_lifecycle import image_fs_info
+from conformance.targets.errors import TargetError
 from conformance.targets.fanout import fan_out
 from conformance.targets.http import HttpTarget
 from conformance.targets.retry import UNAVAILABLE, TargetUnavailable, http_date, parse_retry_after
@@ -140,6 +148,103 @@ def test_a_500_is_never_sent_again(serve: Callable[..., Any]) -> None:
     target, seen = serve([500])
     assert target.request("GET", "/versions").status == 500
     assert seen == ["GET"]
+
+
+# -- a busy CRI runtime -----------------------------------------------------------------------------------------------
+
+
+class _ScriptedRuntime(grpc.GenericRpcHandler):
+    """A CRI ImageService answering the first calls of each RPC with `codes[rpc]`, then OK with an empty answer."""
+
+    def __init__(self, codes: dict[str, list[grpc.StatusCode]]) -> None:
+        self.codes = codes
+        self.seen: list[str] = []
+
+    def service(self, handler_call_details):  # type: ignore[no-untyped-def]
+        rpc = handler_call_details.method.rsplit("/", 1)[-1]
+        answer_type = getattr(runtime_v1_pb2, f"{rpc}Response")
+
+        def answer(request, context):  # type: ignore[no-untyped-def]
+            script = self.codes.get(rpc, [])
+            self.seen.append(rpc)
+            calls = self.seen.count(rpc)
+            if calls <= len(script):
+                context.abort(script[calls - 1], f"busy, call {calls}")
+            return answer_type()
+
+        return grpc.unary_unary_rpc_method_handler(answer, request_deserializer=lambda data: data,
+                                                   response_serializer=lambda message: message.SerializeToString())
+
+
+@pytest.fixture
+def runtime() -> Iterator[Callable[..., tuple[CriTarget, _ScriptedRuntime]]]:
+    folder = tempfile.mkdtemp(prefix="busy-cri-", dir="/tmp")
+    servers: list[grpc.Server] = []
+
+    def start(codes: dict[str, list[grpc.StatusCode]], **options: str) -> tuple[CriTarget, _ScriptedRuntime]:
+        handler = _ScriptedRuntime(codes)
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        server.add_generic_rpc_handlers((handler,))
+        socket = f"{folder}/cri-{len(servers)}.sock"
+        server.add_insecure_port(f"unix:{socket}")
+        server.start()
+        servers.append(server)
+        return CriTarget(f"unix://{socket}", "v1", limits=limits(**options), log=ExchangeLog(Censor())), handler
+
+    yield start
+    for server in servers:
+        server.stop(0)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+BUSY, FULL = grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+def test_a_shed_read_call_is_sent_again_and_each_attempt_is_evidence(runtime: Callable[..., Any]) -> None:
+    cri, handler = runtime({"ImageStatus": [FULL, FULL], "ListImages": [BUSY], "ImageFsInfo": [FULL]})
+    assert cri.image_status("busybox").code == "OK"
+    assert cri.list_images(filter_image="").code == "OK"  # the runtime has answered: UNAVAILABLE now means busy
+    assert image_fs_info(cri).code == "OK"
+    assert handler.seen == ["ImageStatus"] * 3 + ["ListImages"] * 2 + ["ImageFsInfo"] * 2
+    assert [exchange.status for exchange in cri.log.drain()] == [
+        "RESOURCE_EXHAUSTED", "RESOURCE_EXHAUSTED", "OK", "UNAVAILABLE", "OK", "RESOURCE_EXHAUSTED", "OK"]
+    assert cri.log.drain_retries() == 4
+
+
+def test_a_runtime_still_shedding_after_the_retries_leaves_it_not_judged(runtime: Callable[..., Any]) -> None:
+    cri, handler = runtime({"ImageStatus": [FULL] * 10}, retries="2")
+    with pytest.raises(TargetUnavailable, match=f"{UNAVAILABLE} .*ImageStatus answered RESOURCE_EXHAUSTED after 2 "
+                                                "retries; no retry left of --retries 2"):
+        cri.image_status("busybox")
+    assert handler.seen == ["ImageStatus"] * 3
+    assert len(cri.log.drain()) == 3 and cri.log.drain_retries() == 2
+
+
+def test_a_runtime_answering_unavailable_past_the_retries_is_down_and_not_retried_again(
+        runtime: Callable[..., Any]) -> None:
+    cri, handler = runtime({"ImageStatus": [BUSY] * 10}, retries="1")
+    assert cri.list_images().code == "OK"
+    for _ in range(2):  # the first call spends the retries; the runtime is down after that, not busy
+        with pytest.raises(TargetError, match="UNAVAILABLE"):
+            cri.image_status("busybox")
+    assert handler.seen == ["ListImages", "ImageStatus", "ImageStatus", "ImageStatus"]
+    assert cri.log.drain_retries() == 1
+
+
+def test_unavailable_before_any_answer_is_unreachable_not_busy(runtime: Callable[..., Any]) -> None:
+    cri, handler = runtime({"ListImages": [BUSY]})
+    with pytest.raises(TargetError, match="UNAVAILABLE"):
+        cri.list_images()
+    assert handler.seen == ["ListImages"] and cri.log.drain_retries() == 0
+
+
+@pytest.mark.parametrize("rpc", ["PullImage", "RemoveImage"])
+def test_a_write_call_is_never_sent_again(runtime: Callable[..., Any], rpc: str) -> None:
+    cri, handler = runtime({rpc: [FULL, FULL]})
+    assert cri.list_images().code == "OK"
+    request = getattr(runtime_v1_pb2, f"{rpc}Request")()
+    assert cri._call(rpc, request).code == "RESOURCE_EXHAUSTED"
+    assert handler.seen == ["ListImages", rpc] and cri.log.drain_retries() == 0
 
 
 # -- concurrency and pacing -------------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, seconds) if seconds == seconds else None  # NaN: no date at all
 
 
-def give_up(method: str, url: str, status: int, retries: int, why: str) -> TargetUnavailable:
+def give_up(method: str, url: str, status: int | str, retries: int, why: str) -> TargetUnavailable:
     """The skip of a request the target kept shedding: `not judged: the target was unavailable (…)`."""
     tries = "" if not retries else f" after {retries} retr{'y' if retries == 1 else 'ies'}"
     return TargetUnavailable(f"{UNAVAILABLE} ({method} {url} answered {status}{tries}; {why})")
