@@ -24,7 +24,7 @@ from conformance.reference.http_server import RunningServer, start_http_server
 from conformance.targets.cri import CriTarget
 from conformance.targets.cri_lifecycle import image_fs_info
 from conformance.targets.errors import TargetError
-from conformance.targets.fanout import fan_out
+from conformance.targets.fanout import ahead, fan_out
 from conformance.targets.http import HttpTarget
 from conformance.targets.retry import UNAVAILABLE, TargetUnavailable, http_date, parse_retry_after
 from selftests.conftest import SuiteRun, run_suite
@@ -261,6 +261,35 @@ def test_fan_out_keeps_the_order_and_raises_the_first_error_in_order() -> None:
 
     with pytest.raises(ValueError, match="1"):
         fan_out(fails, list(range(5)), limit=5)
+
+
+def test_ahead_yields_in_order_starts_within_its_bounds_and_raises_at_the_turn() -> None:
+    started: list[int] = []
+
+    def call(n: int) -> int:
+        started.append(n)
+        time.sleep(0.01 * (5 - n % 5))  # the later items end first
+        if n == 3:
+            raise ValueError(n)
+        return n
+
+    answers = ahead(call, range(8), limit=3)
+    assert [next(answers), next(answers), next(answers)] == [0, 1, 2]
+    assert max(started) <= 4  # never more than the limit started past what was taken
+    with pytest.raises(ValueError, match="3"):
+        next(answers)  # item 3's error comes at its turn, after items 0 to 2 were judged
+
+    taken, when = [0], {}
+
+    def noted(n: int) -> int:
+        when[n] = taken[0]  # how many answers the caller had taken when the call of item n started
+        return n
+
+    for n in ahead(noted, range(10), limit=4, ready=lambda ahead_now: ahead_now < 2):
+        assert n == taken[0]
+        taken[0] += 1
+    assert all(n - at_start <= 1 for n, at_start in when.items()), when  # one ahead of the turn at most: the gate
+    assert list(ahead(call, range(3), limit=1)) == [0, 1, 2]
 
 
 def test_requests_in_flight_never_exceed_the_concurrency() -> None:

@@ -4,8 +4,9 @@ round-trip time does not set the run's length."""
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 Item = TypeVar("Item")
@@ -28,3 +29,35 @@ def fan_out(call: Callable[[Item], Result], items: Sequence[Item], *, limit: int
         if error is not None:
             raise error
     return [future.result() for future in futures]
+
+
+def ahead(call: Callable[[Item], Result], items: Iterable[Item], *, limit: int,
+          ready: Callable[[int], bool] | None = None) -> Iterator[Result]:
+    """`call(item)` of every item, yielded in the items' order, each call started up to `limit` - 1 items before its
+    turn, so that the answers of independent requests arrive together and are judged one after the other as before.
+
+    An item's error is raised at its turn. `ready(n)` is asked before starting a call with `n` calls ahead of the
+    caller already started (a call at its turn always starts): the caller's own bound on what it may still ask for.
+    Calls started for items the caller never takes are waited for and dropped; `limit` 1 starts each at its turn.
+    """
+    if limit <= 1:
+        yield from (call(item) for item in items)
+        return
+    pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="conformance-ahead")
+    pending: deque[Future[Result]] = deque()
+    left = iter(items)
+    done = object()
+    try:
+        while True:
+            while len(pending) < limit and (not pending or ready is None or ready(len(pending))):
+                item = next(left, done)
+                if item is done:
+                    break
+                pending.append(pool.submit(contextvars.copy_context().run, call, item))  # type: ignore[arg-type]
+            if not pending:
+                return
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
