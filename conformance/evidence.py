@@ -7,6 +7,7 @@ import html
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -189,6 +190,8 @@ class ExchangeLog(ShortRepr):
     def __init__(self, censor: Censor) -> None:
         self.censor = censor
         self._current: list[Exchange] = []
+        self._retries = 0  # requests the target shed and the transport sent again, since the last drain
+        self._lock = threading.Lock()  # independent requests are recorded from several threads
 
     def __repr__(self) -> str:
         return f"ExchangeLog({len(self._current)} exchange(s) of the running test)"
@@ -197,12 +200,25 @@ class ExchangeLog(ShortRepr):
         """Keep `exchange` (censored, bodies trimmed) as evidence for the running test; that copy."""
         # censored whole, then trimmed: a secret cut in two by the trim could not be found any more
         shown = self.censor.exchange(exchange).bound()
-        self._current.append(shown)
+        with self._lock:
+            self._current.append(shown)
         return shown
 
     def drain(self) -> list[Exchange]:
         """The exchanges recorded since the last drain."""
-        taken, self._current = self._current, []
+        with self._lock:
+            taken, self._current = self._current, []
+        return taken
+
+    def count_retry(self) -> None:
+        """Note that the exchange recorded next is a retry of one the target shed (503, 429)."""
+        with self._lock:
+            self._retries += 1
+
+    def drain_retries(self) -> int:
+        """The retries counted since the last drain."""
+        with self._lock:
+            taken, self._retries = self._retries, 0
         return taken
 
 

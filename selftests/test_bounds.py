@@ -354,6 +354,9 @@ def test_a_connection_is_reused_only_after_an_answer_read_to_its_end() -> None:
 
     def answer(handler: BaseHTTPRequestHandler, stop: threading.Event) -> None:
         peers.append(handler.client_address[1])
+        if handler.path == "/head-with-body":  # a body after a HEAD answer, in the same write as its headers
+            handler.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{"x": 1}\n')
+            return
         # /big is more than the suite reads: the rest of it must never be taken for the next answer
         body = b" " * (2 * BODY_CAP) if handler.path == "/big" else b'{"ok": true}'
         with contextlib.suppress(OSError):  # the suite hangs up in the middle of /big
@@ -368,8 +371,11 @@ def test_a_connection_is_reused_only_after_an_answer_read_to_its_end() -> None:
         assert target.request("GET", "/small").json() == {"ok": True}
         assert target.request("HEAD", "/small").status == 200
         assert target.request("GET", "/small").json() == {"ok": True}
+        assert target.request("HEAD", "/head-with-body").status == 200
+        assert target.request("GET", "/small").json() == {"ok": True}  # the body after the HEAD never read for it
     assert len(set(peers[:4])) == 1  # kept alive while every answer was read to its end
-    assert peers[4] != peers[3] and peers[6] != peers[5]  # a cut body or a HEAD answer: a fresh connection
+    assert peers[4] != peers[3]  # a cut body: a fresh connection
+    assert peers[4] == peers[5] == peers[6]  # a HEAD answer with its Content-Length and nothing after: kept
 
 
 def test_budget_ends_a_run_of_slow_cri_calls(tmp_path: Path) -> None:

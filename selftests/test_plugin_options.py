@@ -159,11 +159,13 @@ def test_reference_command_line_errors_are_one_line(args: list[str], expected: s
     assert len(lines) == 1 and expected in lines[0], lines
 
 
-def test_reference_lists_every_fault() -> None:
+def test_reference_lists_every_fault_and_load_behaviour() -> None:
+    from conformance.reference.glance.load import LOADS
+
     command = [sys.executable, "-m", "conformance.reference", "--list-faults"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
-    assert {line.split()[0] for line in done.stdout.splitlines()} == set(ALL_FAULTS)
+    assert {line.split()[0] for line in done.stdout.splitlines()} == set(ALL_FAULTS) | set(LOADS)
 
 
 def test_collect_only_lists_the_tests_and_writes_no_report(suite) -> None:

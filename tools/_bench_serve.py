@@ -1,6 +1,6 @@
 """The reference targets for tools/bench.py, recording each request with its arrival time so it can be replayed.
 
-    python tools/_bench_serve.py LOG [--images N] [--cri-socket PATH]
+    python tools/_bench_serve.py LOG [--images N] [--cri-socket PATH] [--load NAME]
 
 Prints the HTTP URL (and the CRI URL) and serves until SIGTERM, then writes LOG (JSON): the HTTP requests as
 [time, method, target, headers] and the CRI requests as [time, method path, request bytes as hex]; times are
@@ -25,6 +25,7 @@ import grpc
 
 from conformance.reference import cri_server
 from conformance.reference.glance.images import generated
+from conformance.reference.glance.load import LOADS, wrap_with
 from conformance.reference.http_server import start_http_server
 
 HTTP: list[list[Any]] = []
@@ -70,11 +71,13 @@ def main() -> int:
     parser.add_argument("log")
     parser.add_argument("--images", type=int)
     parser.add_argument("--cri-socket")
+    parser.add_argument("--load", choices=sorted(LOADS), help="a load behaviour of the reference (recorded too)")
     options = parser.parse_args()
     original = cri_server.service_handler
     cri_server.service_handler = lambda *args: _Recording(original(*args))  # type: ignore[assignment]
     images = None if options.images is None else generated(options.images)
-    http = start_http_server(images=images, wrap=recording_app)
+    shed = wrap_with(options.load)
+    http = start_http_server(images=images, wrap=lambda app: recording_app(shed(app) if shed else app))
     print(http.url, flush=True)
     cri = None
     if options.cri_socket:

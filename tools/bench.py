@@ -1,6 +1,7 @@
 """Benchmark: the conformance run against the standalone reference, beside raw loops replaying its own requests.
 
-    python tools/bench.py [--sizes 30,300,3000] [--with-30000] [--no-scaling] [--repeat 3] [-- extra pytest args]
+    python tools/bench.py [--sizes 30,300,3000] [--with-30000] [--no-scaling] [--repeat 3] [--rtt-ms 50]
+                          [-- extra pytest args]
 
 Prints the table of the performance issue; every figure but the scaling rows is the median of --repeat runs
 (the suite's runs and the raw loops alike):
@@ -16,7 +17,13 @@ Prints the table of the performance issue; every figure but the scaling rows is 
   test;
 - the run on generated catalogues of N images (`python -m conformance.reference --images N`): wall time, requests,
   peak RSS of the pytest process and the size of its reports;
-- `pytest -n 2` against one process, both on the embedded reference.
+- `pytest -n 2` against one process, both on the embedded reference;
+- latency: the default run against the reference behind tools/delay_proxy.py (--rtt-ms of round trip, connections
+  kept alive), beside a raw keep-alive http.client loop replaying its requests through the same proxy with as many
+  in flight as the suite's --concurrency, and beside requests x RTT (the goal: at most half of it);
+- busy: the default run against the reference shedding one request in 20 with 503 (load behaviour periodic-503),
+  its retries and verdict, beside the same run against the reference at rest;
+- the suite's CPU per HTTP exchange as a ratio to the floor's.
 Exits 1 when a run does not pass. No figure is asserted: the machine's load moves them.
 """
 
@@ -42,6 +49,7 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 SERVE = Path(__file__).resolve().parent / "_bench_serve.py"
+CONCURRENCY = 4  # the suite's default --concurrency
 DEFAULT_SIZES = (30, 300, 3000)
 LARGE = 30000
 
@@ -71,11 +79,13 @@ class Run:
 class Served:
     """The reference targets in their own process (tools/_bench_serve.py), recording every request."""
 
-    def __init__(self, folder: Path, images: int | None = None, cri: bool = False) -> None:
+    def __init__(self, folder: Path, images: int | None = None, cri: bool = False, load: str | None = None) -> None:
         self.log = folder / f"requests-{images or 'fixed'}.json"
         command = [sys.executable, str(SERVE), str(self.log)]
         if images is not None:
             command += ["--images", str(images)]
+        if load is not None:
+            command += ["--load", load]
         if cri:
             command += ["--cri-socket", str(folder / "cri.sock")]
         self.process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True,
@@ -126,6 +136,80 @@ def replay_http(url: str, requests: list[list[Any]]) -> tuple[float, float]:
     elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     connection.close()
     return elapsed, cpu
+
+
+def replay_http_concurrently(url: str, requests: list[list[Any]], concurrency: int) -> float:
+    """Seconds `concurrency` raw keep-alive http.client loops take to send `requests` again between them (each loop
+    the next request not yet sent), reading each answer."""
+    import threading
+
+    parts = urlsplit(url)
+    pending = iter(requests)
+    lock = threading.Lock()
+
+    def loop() -> None:
+        connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+        while True:
+            with lock:
+                request = next(pending, None)
+            if request is None:
+                break
+            _, method, target, headers = request
+            connection.request(method, target, headers=headers)
+            answer = connection.getresponse()
+            answer.read()
+            if answer.will_close:
+                connection.close()
+                connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+        connection.close()
+
+    threads = [threading.Thread(target=loop) for _ in range(concurrency)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started
+
+
+def latency_row(extra: list[str], rtt: float) -> tuple[str, bool]:
+    """The latency row: the suite and a raw loop of the same concurrency behind the delay proxy, and whether the
+    run passed."""
+    from delay_proxy import DelayProxy
+
+    with tempfile.TemporaryDirectory(prefix="bench-latency-") as folder:
+        served = Served(Path(folder))
+        proxy = DelayProxy(served.http_url, rtt, keep_alive=True).start()
+        try:
+            run = run_suite(proxy.url, Path(folder), served, extra)
+        finally:
+            proxy.stop()
+    with tempfile.TemporaryDirectory(prefix="bench-latency-raw-") as folder:
+        served = Served(Path(folder))
+        proxy = DelayProxy(served.http_url, rtt, keep_alive=True).start()
+        try:
+            raw = replay_http_concurrently(proxy.url, run.http, CONCURRENCY)
+        finally:
+            proxy.stop()
+            served.stop()
+    product = len(run.http) * rtt
+    return (f"| {1000 * rtt:.0f} ms round trip (delay proxy, kept alive), default run vs raw loop of "
+            f"{CONCURRENCY} keep-alive connections, same {len(run.http)} requests | whole run {run.wall:.1f} s, tests "
+            f"phase {run.phase(run.http):.1f} s vs {raw:.1f} s; requests x RTT {product:.1f} s, half of it "
+            f"{product / 2:.1f} s (verdict {run.verdict}) |"), run.verdict == "pass"
+
+
+def busy_row(extra: list[str], at_rest: float) -> tuple[str, bool]:
+    """The busy row: the default run against the reference shedding one request in 20 (503, no Retry-After)."""
+    with tempfile.TemporaryDirectory(prefix="bench-busy-") as folder:
+        served = Served(Path(folder), load="periodic-503")
+        run = run_suite(served.http_url, Path(folder), served, extra)
+        results = Path(folder) / "reports" / "results.json"
+        document = json.loads(results.read_text(encoding="utf-8")) if results.exists() else {}
+    failed = [e["id"] for e in document.get("requirements", []) if e["outcome"] == "failed"]
+    return (f"| busy: one request in 20 answered 503 (periodic-503), default run | {run.wall:.1f} s vs "
+            f"{at_rest:.1f} s at rest, {len(run.http)} requests of which {document.get('retries', '?')} retries, "
+            f"{len(failed)} requirement(s) failed (verdict {run.verdict}) |"), run.verdict == "pass"
 
 
 def replay_cri(url: str, rpcs: list[list[Any]]) -> float:
@@ -265,6 +349,7 @@ def main() -> int:
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling rows")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs behind each figure but the scaling rows, which show the median (default 3)")
+    parser.add_argument("--rtt-ms", type=float, default=50.0, help="round trip of the latency row (default 50)")
     parser.add_argument("extra", nargs="*", help="extra pytest arguments, after --")
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",") if size] + ([LARGE] if options.with_30000 else [])
@@ -295,6 +380,7 @@ def main() -> int:
         print(f"| floor of the stack per HTTP exchange: {tests} tests and {examples} hypothesis examples doing "
               f"nothing, plus the raw loop | {1000 * (bare.cpu + raw_cpu) / len(requests):.1f} ms "
               f"(({bare.cpu:.2f} s + {raw_cpu:.2f} s) CPU / {len(requests)} requests) |")
+        print(f"| suite CPU per HTTP exchange over the floor's | {cpu / (bare.cpu + raw_cpu):.2f}x |")
         print(f"| startup before the first request | {startup:.2f} s "
               f"(floor: the same tests doing nothing, to their first test: {bare.startup:.2f} s) |")
     else:
@@ -311,6 +397,13 @@ def main() -> int:
           f"{raw_cri:.2f} s: {cri_phase / raw_cri:.1f}x (verdict {cri_verdicts}) |")
 
     print(f"| `-n 2` vs one process (embedded reference) | {parallel_ratio(options.extra, repeat)} |")
+
+    row, passed = latency_row(options.extra, options.rtt_ms / 1000)
+    print(row)
+    failed |= not passed
+    row, passed = busy_row(options.extra, wall)
+    print(row)
+    failed |= not passed
 
     if not options.no_scaling:
         for size in sizes:

@@ -15,6 +15,7 @@ from conformance.glance.v2_shown import Shown
 from conformance.run.state import GlanceTargetRecord, HttpFingerprint, RunState
 from conformance.targets.auth import CredentialSource
 from conformance.targets.errors import TargetError, TargetUnreachable
+from conformance.targets.fanout import fan_out
 from conformance.targets.glance import GlanceClient, Listing
 from conformance.targets.http import HttpTarget
 from conformance.targets.signing import signer_for
@@ -65,10 +66,12 @@ def http_base_url(
         yield url
         return
     from conformance.reference.glance.faults import GLANCE_FAULTS
+    from conformance.reference.glance.load import wrap_with
     from conformance.reference.http_server import start_http_server
 
     # The embedded reference requires the run's token (given, or made up for the run), as Glance behind Keystone does.
-    server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS], token=config.token)
+    server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS], token=config.token,
+                               wrap=wrap_with(config.reference_load))
     run_state.targets.glance = GlanceTargetRecord(url=server.url, embedded=True)
     try:
         yield server.url
@@ -158,8 +161,9 @@ def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]], v2_l
 
 @pytest.fixture(scope="session")
 def v2_shown(glance: GlanceClient, v2_image_ids: list[str]) -> list[Shown]:
-    """`GET /v2/images/{id}` of every image to judge, fetched once per run."""
-    return [Shown(image_id, glance.show(image_id)) for image_id in v2_image_ids]
+    """`GET /v2/images/{id}` of every image to judge, fetched once per run (--concurrency at once)."""
+    shown = fan_out(glance.show, v2_image_ids, limit=glance.limits.concurrency)
+    return [Shown(image_id, response) for image_id, response in zip(v2_image_ids, shown, strict=True)]
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from conformance.listing.text import Case, swapped
 from conformance.run.outcomes import NotOffered, not_offered
 from conformance.run.state import RunState
 from conformance.targets.errors import TargetError
+from conformance.targets.fanout import fan_out
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpResponse
 from conformance.timestamps import format_time, parse_time
@@ -71,14 +72,18 @@ def v1_1_detail_offered(glance: GlanceClient) -> None:
 @pytest.fixture(scope="session")
 def v1_heads(v1_head_offered: None, glance: GlanceClient, v2_image_ids: list[str], run_state: RunState,
              request: pytest.FixtureRequest) -> list[Headed]:
-    """`HEAD /v1/images/{id}` of every image to judge, and of a few deleted and killed ones, fetched once per run."""
-    heads = [Headed.of(image_id, glance.head_v1(image_id)) for image_id in v2_image_ids]
+    """`HEAD /v1/images/{id}` of every image to judge, and of a few deleted and killed ones, fetched once per run
+    (--concurrency at once)."""
     hidden, reason = _hidden_images(request, set(v2_image_ids))
+    answers = fan_out(glance.head_v1, [*v2_image_ids, *(image_id for image_id, _ in hidden)],
+                      limit=glance.limits.concurrency)
+    sampled = answers[:len(v2_image_ids)]
+    heads = [Headed.of(image_id, answer) for image_id, answer in zip(v2_image_ids, sampled, strict=True)]
     record: dict[str, Any] = {"ids": [image_id for image_id, _ in hidden], "not_judged": []}
     if reason:
         record["reason"] = reason
-    for image_id, status in hidden:
-        head = Headed.of(image_id, glance.head_v1(image_id), hidden=status)
+    for (image_id, status), answer in zip(hidden, answers[len(v2_image_ids):], strict=True):
+        head = Headed.of(image_id, answer, hidden=status)
         if status == "deleted" and head.response.status == 404:
             # upstream answers admin 200 and anyone else 404: both are Glance's behaviour
             record["not_judged"].append({"id": image_id, "reason": "deleted image answered 404 (upstream's answer "
@@ -116,16 +121,18 @@ def _hidden_images(request: pytest.FixtureRequest, sampled: set[str]) -> tuple[l
 def raw_head_answers(v1_head_offered: None, glance: GlanceClient,
                      v2_image_ids: list[str]) -> list[tuple[str, HttpResponse]]:
     """(id, answer with every byte after the headers as its body) of a raw HEAD of the first few images."""
-    return [(image_id, glance.head_v1_raw(image_id)) for image_id in v2_image_ids[:RAW_HEAD_SAMPLE]]
+    chosen = v2_image_ids[:RAW_HEAD_SAMPLE]
+    return list(zip(chosen, fan_out(glance.head_v1_raw, chosen, limit=glance.limits.concurrency), strict=True))
 
 
 @pytest.fixture(scope="session")
 def v1_detail_walks(v1_1_detail_offered: None, glance: GlanceClient, run_state: RunState) -> tuple[Walk, Walk]:
     """The unfiltered walk and the changes-since=EPOCH walk (deleted and killed images too), made once per run,
-    each as far as the sample's discovery reads (ground_truth_pages)."""
+    each as far as the sample's discovery reads (ground_truth_pages); the two walk at once."""
     pages, hint = ground_truth_pages(run_state.config.max_images, glance.limits.pages)
-    return (walk_detail(glance, {}, max_pages=pages, raise_hint=hint),
-            walk_detail(glance, {"changes-since": EPOCH}, max_pages=pages, raise_hint=hint))
+    visible, everything = fan_out(lambda query: walk_detail(glance, query, max_pages=pages, raise_hint=hint),
+                                  [{}, {"changes-since": EPOCH}], limit=glance.limits.concurrency)
+    return visible, everything
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -14,6 +14,7 @@ from conformance.glance.v1_1_filters import EPOCH
 from conformance.glance.v1_json import read_json
 from conformance.short_repr import ShortRepr
 from conformance.targets.decoding import BodyTooComplex
+from conformance.targets.fanout import ahead
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpResponse
 
@@ -140,14 +141,27 @@ def ground_truth_pages(max_images: int, page_cap: int) -> tuple[int, str]:
     return (wanted, "--max-images") if wanted < page_cap else (page_cap, "--max-pages")
 
 
+def first_page(glance: GlanceClient, query: Mapping[str, str], limit: int | None = None) -> HttpResponse:
+    """The answer to the first page of `query`, asked as walk_detail asks it: to be asked ahead (`first=`)."""
+    return glance.detail_v1_1({**query, "limit": str(WALK_LIMIT if limit is None else limit)})
+
+
+def first_pages(glance: GlanceClient, queries: Iterable[Mapping[str, str]],
+                ready: Callable[[int], bool] | None = None) -> Iterator[HttpResponse]:
+    """The first pages of independent `queries`, in order, up to --concurrency of them asked at once ahead of their
+    walks (`ready`: whether one more may be asked with `n` asked ahead already)."""
+    return ahead(lambda query: first_page(glance, query), queries, limit=glance.limits.concurrency, ready=ready)
+
+
 def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | None = None,
                 max_pages: int | None = None, raise_hint: str = "--max-pages", keep: bool = True,
                 on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None,
-                until: Callable[[Walk], bool] | None = None) -> Walk:
+                until: Callable[[Walk], bool] | None = None, first: HttpResponse | None = None) -> Walk:
     """Follow `query` page by page; a page shorter (as glanceclient v1 reads it) or longer than `limit` is the last.
 
     `on_page` sees each page's entries as they come; without `keep`, the walk holds no page and no entry after that.
     `until` is asked after each page whether the caller has read all it needs; then the walk stops there.
+    `first` is the answer to the first page when it was asked ahead (first_pages).
     """
     limit = WALK_LIMIT if limit is None else limit  # read at call time, so a self-test can shrink the pages
     max_pages = glance.limits.pages if max_pages is None else max_pages
@@ -155,7 +169,7 @@ def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | 
     params: dict[str, str] = {**query, "limit": str(limit)}
     seen_markers: set[str] = set()
     for _ in range(max_pages):
-        response = glance.detail_v1_1(params)
+        response, first = (first, None) if first is not None else (glance.detail_v1_1(params), None)
         if response.status != 200:
             return walk.stop(f"answered {response.status}, documented 200", response,
                              f"answered {response.status} on page {walk.page_count + 1}", VALID_JSON)

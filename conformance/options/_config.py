@@ -30,6 +30,7 @@ class TargetConfig(ShortRepr):
     image_ids: tuple[str, ...]
     cri_version: str
     reference_faults: tuple[str, ...]
+    reference_load: str | None  # the embedded reference's load behaviour (busy, not faulty)
     waivers: Path | None
     baseline: Path | None
     allow_writes: bool
@@ -43,6 +44,10 @@ class TargetConfig(ShortRepr):
     max_references: int  # repo tags, and repo digests, judged per CRI image
     max_listed: int  # images of one ListImages answer read
     max_json_values: int  # JSON values one response body may hold and be parsed
+    retries: int  # times a shed GET or HEAD (503, 429) is sent again
+    retry_wait: float  # the longest wait before one retry
+    concurrency: int  # independent requests in flight at once per target
+    rate: float  # requests per second at most per target (0: no cap)
     registry: str | None  # CRI write mode: the registry HOST:PORT to push to; None starts one for the run
     record: bool  # write record.intoto.json after the three reports
     sign_key: Path | None  # sign the record with this key (implies `record`)

@@ -38,6 +38,8 @@ def build_config(
         families = ("glance",) if keystone else tuple(DEFAULT_PROFILES)
     if values["reference_fault"] and (targets or keystone):
         raise ConfigError("--reference-fault only applies to the embedded reference target; drop --target")
+    if values["reference_load"] and (targets or keystone):
+        raise ConfigError("--reference-load only applies to the embedded reference target; drop --target")
     credentials.check_signing(values["ak"], values["sk"], values["security_token"])
     verify: bool | str = values["ca_bundle"] or True
     if values["insecure"]:
@@ -57,6 +59,7 @@ def build_config(
         image_ids=values["image_id"],
         cri_version=values["cri_version"],
         reference_faults=values["reference_fault"],
+        reference_load=values["reference_load"],
         waivers=values["waivers"],
         baseline=values["baseline"],
         allow_writes=values["allow_writes"],
@@ -70,6 +73,10 @@ def build_config(
         max_references=values["max_references"],
         max_listed=values["max_listed"],
         max_json_values=values["max_json_values"],
+        retries=values["retries"],
+        retry_wait=values["retry_wait"],
+        concurrency=values["concurrency"],
+        rate=values["rate"],
         registry=values["registry"],
         record=values["record"] or values["sign_key"] is not None,
         sign_key=values["sign_key"],

@@ -168,12 +168,35 @@ OPTIONS: tuple[Option, ...] = (
         "parsed and fails the requirement that reads it",
     ),
     Option(
+        flag="--retries", dest="retries", metavar="N", ini=True, default="3", parse=values.count,
+        help="times a GET or HEAD answered 503 or 429 is sent again, after its Retry-After or a backoff; past them "
+        "what asked is not judged (the target was unavailable); 0 never retries",
+    ),
+    Option(
+        flag="--retry-wait", dest="retry_wait", metavar="SECONDS", ini=True, default="30", parse=values.positive_number,
+        help="the longest wait before one retry; a Retry-After asking for more is not waited for (not judged)",
+    ),
+    Option(
+        flag="--concurrency", dest="concurrency", metavar="N", ini=True, default="4", parse=values.positive_count,
+        help="independent requests in flight at once per target (shows and HEADs of the sample, the ground-truth "
+        "walks); 1 sends every request after the previous one",
+    ),
+    Option(
+        flag="--rate", dest="rate", metavar="N", ini=True, default="0", parse=values.rate,
+        help="requests per second at most per target; 0 sets no cap",
+    ),
+    Option(
         flag="--cri-version", dest="cri_version", metavar="VERSION", default="auto", choices=CRI_VERSIONS,
         help="CRI API to certify; auto certifies every one the runtime serves",
     ),
     Option(
         flag="--reference-fault", dest="reference_fault", metavar="NAME", action="append", parse=values.reference_fault,
         help="start the embedded reference target with this fault (repeatable; for proving the suite's sensitivity)",
+    ),
+    Option(
+        flag="--reference-load", dest="reference_load", metavar="NAME", parse=values.reference_load,
+        help="start the embedded reference target with this load behaviour (a busy but correct endpoint: 503 or 429 "
+        "now and then, one path unavailable, a 500 once); not a fault, no requirement breaks",
     ),
     Option(
         flag="--allow-writes", dest="allow_writes", action="store_true",

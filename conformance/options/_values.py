@@ -86,6 +86,28 @@ def positive_count(flag: str, raw: str, rootdir: Path) -> int:
     return value
 
 
+def count(flag: str, raw: str, rootdir: Path) -> int:
+    """A whole number of at least 0."""
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ConfigError(f"{flag} {raw!r}: not a whole number") from None
+    if value < 0:
+        raise ConfigError(f"{flag} {raw!r}: must be 0 or more")
+    return value
+
+
+def rate(flag: str, raw: str, rootdir: Path) -> float:
+    """Requests per second: a finite number of at least 0 (0: no cap)."""
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise ConfigError(f"{flag} {raw!r}: not a number of requests per second") from None
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{flag} {raw!r}: must be 0 (no cap) or a positive number of requests per second")
+    return value
+
+
 def folder(flag: str, raw: str, rootdir: Path) -> Path:
     """A folder, relative to where pytest was invoked; it need not exist yet, but must not be a file."""
     path = Path(raw)
@@ -106,6 +128,15 @@ def existing_file(flag: str, raw: str, rootdir: Path) -> Path:
 def ca_bundle(flag: str, raw: str, rootdir: Path) -> str:
     """The absolute path of an existing CA bundle file."""
     return str(existing_file(flag, raw, rootdir).resolve())
+
+
+def reference_load(flag: str, raw: str, rootdir: Path) -> str:
+    """The name of a load behaviour the embedded reference target can be started with."""
+    from conformance.reference.glance.load import LOADS
+
+    if raw not in LOADS:
+        raise ConfigError(f"{flag} {raw!r}: unknown load; `python -m conformance.reference --list-faults` lists them")
+    return raw
 
 
 def reference_fault(flag: str, raw: str, rootdir: Path) -> str:

@@ -10,6 +10,7 @@ import threading
 from conformance.reference.cri_server import RunningCriServer, start_cri_server
 from conformance.reference.faults import ALL_FAULTS, CRI_FAULTS, GLANCE_FAULTS
 from conformance.reference.glance.images import generated
+from conformance.reference.glance.load import LOADS, describe, wrap_with
 from conformance.reference.http_server import RunningServer, start_http_server
 from conformance.report.pipe import print_lines
 
@@ -38,7 +39,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--require-token", metavar="TOKEN",
                         help="answer 401 to any Glance-style request without this X-Auth-Token, as the embedded "
                              "reference does, so that a run with --token=TOKEN judges the 401 requirements")
-    parser.add_argument("--list-faults", action="store_true", help="list the named faults and exit")
+    parser.add_argument("--load", choices=sorted(LOADS), metavar="NAME",
+                        help="a load behaviour of the Glance-style API (busy, not faulty; see --list-faults)")
+    parser.add_argument("--list-faults", action="store_true",
+                        help="list the named faults, then the load behaviours, and exit")
     options = parser.parse_args(argv)
     if not options.list_faults and options.http_port is None and options.cri_socket is None:
         parser.error("give --http-port, --cri-socket or both")
@@ -58,14 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     """Start the requested reference targets, print their URLs, serve until interrupted."""
     options = parse_args(argv)
     if options.list_faults:
-        return print_lines(f"{fault.name:48} {fault.operation:20} {fault.breaks:40} {fault.description}"
-                           for fault in ALL_FAULTS.values())
+        return print_lines([*(f"{fault.name:48} {fault.operation:20} {fault.breaks:40} {fault.description}"
+                              for fault in ALL_FAULTS.values()),
+                            *(f"{name:48} {'load':20} {'(breaks none)':40} {description}"
+                              for name, description in describe())])
     running: list[RunningServer | RunningCriServer] = []
     try:
         if options.http_port is not None:
             images = None if options.images is None else generated(options.images)
             http = start_http_server(faults=[f for f in options.fault if f in GLANCE_FAULTS], port=options.http_port,
-                                     images=images, token=options.require_token)
+                                     images=images, token=options.require_token, wrap=wrap_with(options.load))
             running.append(http)
             print(http.url, flush=True)
         if options.cri_socket is not None:

@@ -85,6 +85,7 @@ def document(state: RunState) -> dict[str, Any]:
         },
         "requirements": [requirement_entry(result) for result in state.results],
         "discovery": state.discovery,
+        "retries": sum(test.retries for test in state.tests.values()),
     }
     left_out = verdict.not_run(state)
     if state.selection is not None and state.selection.subset:
@@ -145,6 +146,7 @@ def requirement_entry(result: RequirementResult) -> dict[str, Any]:
     if result.waiver:
         entry["waiver"] = result.waiver
     entry.update(result.coverage.to_dict())  # what it judged, by kind, and what it could not, with the reason
+    entry["retries"] = result.retries
     return entry
 
 

@@ -22,8 +22,9 @@ EXPORT = "conformance"  # the workeroutput key with what a worker learnt about t
 
 
 def payload(outcome: Outcome, message: str, coverage: Coverage | None, stopped: str | None,
-            problem: str = "", problems: int = 0) -> dict[str, Any]:
-    """One phase's judgement as plain data, so that xdist carries it to the controller."""
+            problem: str = "", problems: int = 0, retries: int = 0) -> dict[str, Any]:
+    """One phase's judgement as plain data, so that xdist carries it to the controller; `retries` counts the
+    requests of the phase the target shed and the transport sent again."""
     return {
         "outcome": outcome.value,
         "message": message,
@@ -32,6 +33,7 @@ def payload(outcome: Outcome, message: str, coverage: Coverage | None, stopped: 
         "judged": dict(coverage.judged) if coverage else {},
         "not_judged": dict(coverage.not_judged) if coverage else {},
         "stopped": stopped,
+        "retries": retries,
     }
 
 
@@ -54,6 +56,7 @@ class Ledger:
         test = self.state.tests.setdefault(report.nodeid, TestOutcome(report.nodeid, ids))
         test.coverage.merge(Coverage(dict(data["judged"]), dict(data["not_judged"])))
         test.update(Outcome(data["outcome"]), data["message"], data["problem"], data["problems"])
+        test.retries += data.get("retries", 0)
         test.finished = test.finished or report.when == "teardown"
         if data.get("stopped") and self.state.stopped is None:
             self.state.stopped = data["stopped"]

@@ -62,6 +62,7 @@ class TestOutcome:
     message: str = ""
     coverage: Coverage = field(default_factory=Coverage)  # what the test judged and what it could not
     finished: bool = False  # its teardown was reported: the run did not stop in the middle of it
+    retries: int = 0  # its requests (its fixtures' included) the target shed (503, 429) and the suite sent again
     problem: str = ""  # the first problem of a failure
     problems: int = 0  # how many problems the failure found
 
@@ -83,6 +84,7 @@ class RequirementResult:
     problems: int = 0  # the problems its failed tests found, in all
     waiver: dict[str, str] | None = None
     coverage: Coverage = field(default_factory=Coverage)  # over all its tests
+    retries: int = 0  # shed requests its tests sent again
 
     @property
     def partial(self) -> bool:

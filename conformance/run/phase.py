@@ -22,6 +22,7 @@ def record(state: RunState, item: pytest.Item, report: pytest.TestReport, call: 
     if unwrapped is not None and unwrapped is not call.excinfo.value:  # type: ignore[union-attr]
         call.excinfo = pytest.ExceptionInfo.from_exception(unwrapped)  # judged as it reads outside hypothesis
     exchanges = state.log.drain()
+    retries = state.log.drain_retries()
     shown = evidence_of(call.excinfo.value if call.excinfo is not None else None)
     exchanges += [exchange for exchange in shown if exchange not in exchanges]
     report.conformance_exchanges = [exchange.to_dict() for exchange in exchanges]  # type: ignore[attr-defined]
@@ -40,7 +41,7 @@ def record(state: RunState, item: pytest.Item, report: pytest.TestReport, call: 
         state.stopped = message
         item.session.shouldstop = inert(message)  # pytest prints it
     _safe_report(report, state.log.censor)
-    setattr(report, PAYLOAD, payload(outcome, message, coverage, state.stopped, problem, count))
+    setattr(report, PAYLOAD, payload(outcome, message, coverage, state.stopped, problem, count, retries))
 
 
 def _problems(report: pytest.TestReport, error: BaseException, exchanges: list[Exchange],

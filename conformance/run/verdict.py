@@ -16,6 +16,7 @@ from conformance.options import TargetConfig
 from conformance.run.outcomes import PRECEDENCE, NotOffered, Outcome, RequirementResult, TestOutcome, Verdict
 from conformance.run.state import RunState
 from conformance.targets.errors import TargetError
+from conformance.targets.retry import TargetUnavailable
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
@@ -63,6 +64,11 @@ def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Ou
     if report.skipped:
         if excinfo is not None and excinfo.errisinstance(NotOffered):
             return Outcome.NOT_OFFERED, str(excinfo.value)
+        if excinfo is not None and excinfo.errisinstance(TargetUnavailable):
+            reason = str(excinfo.value)
+            if isinstance(report.longrepr, tuple):  # the reason alone, not the exception's class before it
+                report.longrepr = (*report.longrepr[:2], reason)
+            return Outcome.SKIPPED, reason
         return Outcome.SKIPPED, _skip_reason(report)
     if excinfo is None:
         return Outcome.ERROR, "the test failed without an exception"
@@ -94,6 +100,7 @@ def aggregate(requirements: list[Requirement], tests: list[TestOutcome],
     for rid, outcomes in seen.items():
         result = results[rid]
         result.tests = [t.nodeid for t in outcomes]
+        result.retries = sum(t.retries for t in outcomes)
         for test in outcomes:
             result.coverage.merge(test.coverage)
             if test.outcome == Outcome.SKIPPED and test.message and not test.coverage.not_judged:

@@ -1,10 +1,12 @@
-"""The connection to one target's origin: TLS set up once, a pool of one connection, and a worker thread that sends
-each request so that the caller can stop waiting at its deadline."""
+"""The connections to one target's origin: TLS set up once, a pool of as many keep-alive connections as requests may
+be in flight (--concurrency), paced to --rate, and worker threads that send each request so that the caller can stop
+waiting at its deadline."""
 
 from __future__ import annotations
 
 import queue
 import re
+import select
 import ssl
 import threading
 import time
@@ -52,7 +54,7 @@ class _Worker:
     """One thread that sends a target's requests one at a time, so that the caller can stop waiting at a deadline.
 
     Kept for the run rather than started per request (a thread start costs about as much CPU as a small exchange);
-    a worker stuck on a request is retired and replaced.
+    a worker stuck on a request is retired and replaced. A connection keeps one idle worker per request in flight.
     """
 
     def __init__(self) -> None:
@@ -95,7 +97,10 @@ class Connection:
             except (ssl.SSLError, OSError) as exc:
                 self._tls_error = first_line(exc)
         self.pool = self._new_pool()
-        self._worker: _Worker | None = None
+        self._idle: list[_Worker] = []  # workers waiting for a request
+        self._lock = threading.Lock()
+        self._next_send = 0.0  # time.monotonic() before which --rate lets no request start
+        weakref.finalize(self, _retire_all, self._idle)  # their threads end with the connection
 
     def tls(self, what: str) -> ssl.SSLContext | None:
         """The TLS settings of a request to the origin (None over plain HTTP); TargetError when they cannot be made."""
@@ -103,25 +108,37 @@ class Connection:
             raise TargetError(f"{what}: TLS failed: {self._tls_error}")
         return self._tls
 
+    def pace(self) -> None:
+        """Wait until --rate lets one more request start (at once without a rate cap)."""
+        rate = self.limits.rate
+        if rate <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next_send)
+            self._next_send = start + 1.0 / rate
+        if start > now:
+            time.sleep(start - now)
+
     def send(self, method: str, url: str, headers: dict[str, str], data: bytes | None, started: float) -> Answer:
         """Run the request in a worker so a target that drips bytes cannot hold the run past the timeout or budget."""
         self.tls(f"{method} {url}")
         limits = self.limits
         limit = limits.call_limit(f"{method} {url}")
-        if self._worker is None:
-            self._worker = _Worker()
-            weakref.finalize(self, self._worker.retire)  # its thread ends with the connection
+        with self._lock:
+            worker = self._idle.pop() if self._idle else _Worker()
         # Per-read timeouts and the deadline are enforced inside; this bound catches answers that trickle in
         # below them, headers included.
-        outcome = self._worker.run(lambda: self._attempt(method, url, headers, data, started + limit, limit),
-                                   started + limit + 1.0 - time.monotonic())
+        outcome = worker.run(lambda: self._attempt(method, url, headers, data, started + limit, limit),
+                             started + limit + 1.0 - time.monotonic())
         if outcome is None:
-            self._worker.retire()  # it still holds the stuck request; later requests get a fresh worker
-            self._worker = None
+            worker.retire()  # it still holds the stuck request; later requests get a fresh worker
             self._abandon_pool()
             if limits.used_up():
                 raise limits.exhausted(f"{method} {url} cut")
             raise TargetError(f"{method} {url}: answer not complete within {limit:g}s")
+        with self._lock:
+            self._idle.append(worker)
         if isinstance(outcome, TargetError) and not isinstance(outcome, BudgetExhausted) and limits.used_up():
             raise limits.exhausted(f"{method} {url} cut")
         if isinstance(outcome, BaseException):
@@ -141,7 +158,8 @@ class Connection:
 
     def _new_pool(self) -> urllib3.HTTPConnectionPool:
         """Connections to the target's origin alone: no proxy from the environment, no retry, no redirect."""
-        options: dict[str, Any] = {"maxsize": 1, "retries": False}
+        # as many connections as requests in flight; a request past them waits for one to come back
+        options: dict[str, Any] = {"maxsize": self.limits.concurrency, "block": True, "retries": False}
         if self._tls is not None:
             options.update(ssl_context=self._tls, cert_reqs=self._tls.verify_mode,
                            assert_hostname=None if self._verify is not False else False)
@@ -156,7 +174,7 @@ class Connection:
                  limit: float) -> Answer:
         what = f"{method} {url}"
         raw: urllib3.BaseHTTPResponse | None = None
-        complete = False  # a HEAD answer's connection is not reused either: a server may send a body after it
+        complete = False  # a connection whose answer was not read to its end is not reused
         try:
             raw = self.pool.urlopen(
                 method, urllib3.util.parse_url(url).request_uri, body=data, headers=headers,
@@ -166,6 +184,7 @@ class Connection:
                 preload_content=False, decode_content=False,  # undone here, chunk by chunk under the body cap
             )
             if method == "HEAD":
+                complete = _head_ended(raw)
                 return Answer(raw.status, raw.headers, b"")
             body = read_body(raw, deadline, what, limit, self.limits.body_bytes)
             complete = True
@@ -181,6 +200,30 @@ class Connection:
                 if not complete:
                     raw.close()  # unread bytes would be taken for the next answer: this connection is not reused
                 raw.release_conn()
+
+
+def _retire_all(workers: list[_Worker]) -> None:
+    for worker in workers:
+        worker.retire()
+
+
+def _head_ended(raw: urllib3.BaseHTTPResponse) -> bool:
+    """Whether the connection of a HEAD answer may carry the next request: the answer named its Content-Length (not
+    chunked) and no byte followed its headers. A server that sends a body after a HEAD answer would garble the next
+    answer on that connection; such a body is judged by the raw HEAD."""
+    headers = raw.headers
+    if "Content-Length" not in headers or "chunked" in headers.get("Transfer-Encoding", "").lower():
+        return False
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is None:
+        return False
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable  # bytes waiting, or the server closing: either way not reused
 
 
 def _transport_error(what: str, exc: urllib3.exceptions.HTTPError, limit: float) -> TargetError:

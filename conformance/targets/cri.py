@@ -20,6 +20,7 @@ from conformance.proto import runtime_v1_pb2, runtime_v1alpha2_pb2
 from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets.errors import TargetError
 from conformance.targets.limits import RunLimits
+from conformance.targets.retry import give_up
 from conformance.targets.wire_bounds import parse_bounded
 
 VERSIONS = ("v1", "v1alpha2")
@@ -41,6 +42,8 @@ CHANNEL_OPTIONS = (
 # digests each fit; an answer of millions of two-byte entries is walked, not parsed, past it
 ANSWER_ENTRIES = 100_000
 TRANSPORT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+READ_RPCS = frozenset({"ImageStatus", "ListImages", "ImageFsInfo"})  # the only calls ever sent again: never a write
+SHED_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})  # a busy runtime's answers
 REPLAY_TIMEOUT = 30.0
 
 # protobuf >= 5.26 renamed including_default_value_fields; support whichever this runtime has.
@@ -167,6 +170,10 @@ class CriTarget(ShortRepr):
         self.log = log
         self._channel = _open_channel(address)
         self._calls: dict[str, grpc.UnaryUnaryMultiCallable] = {}
+        # UNAVAILABLE is load shedding once the runtime has answered, and the runtime is down once it kept answering
+        # it past the retries: an unreachable runtime costs no retries, a dead one costs them once
+        self._answered = False
+        self._down = False
 
     def __repr__(self) -> str:
         return f"CriTarget({shown_address(self.address)}, {self.version})"
@@ -200,18 +207,10 @@ class CriTarget(ShortRepr):
               deadline_answers: bool = False) -> CriResult:
         """One call, under `timeout` (default --timeout); `deadline_answers`: DEADLINE_EXCEEDED is a result."""
         path = method_path(self.version, rpc)
-        limit = self.limits.call_limit(f"CRI call {path}", timeout)
         if rpc not in self._calls:
             self._calls[rpc] = _callable(self._channel, self.version, rpc, self.limits.listed)
-        answer = _invoke(self._calls[rpc], request, limit)
-        exchange = Exchange(
-            protocol="grpc",
-            method=path,
-            target=self.address,
-            request_body=_request_text(request),
-            status=answer.code.name,
-            elapsed=answer.elapsed,
-        )
+        answer, limit = self._retrying(rpc, path, request, timeout)
+        exchange = self._exchange(path, request, answer)
         deadline_answered = answer.code is grpc.StatusCode.DEADLINE_EXCEEDED and deadline_answers and limit == timeout
         if answer.code in TRANSPORT_CODES and not deadline_answered:
             exchange.error = _one_line(f"{answer.code.name}: {answer.details}")
@@ -239,6 +238,47 @@ class CriTarget(ShortRepr):
             dropped=answer.dropped,
             limits=self.limits,
         )
+
+    def _retrying(self, rpc: str, path: str, request: Message, timeout: float | None) -> tuple[_Answer, float]:
+        """The answer to one call and the time limit it had, sent again while the runtime sheds a read call
+        (UNAVAILABLE, RESOURCE_EXHAUSTED), as often and as long as the retry policy allows; each shed attempt is
+        recorded and counted. TargetUnavailable when the runtime kept answering RESOURCE_EXHAUSTED; a persistent
+        UNAVAILABLE is returned, a transport failure as before."""
+        policy, retry = self.limits.retry, 0
+        while True:
+            limit = self.limits.call_limit(f"CRI call {path}", timeout)
+            answer = _invoke(self._calls[rpc], request, limit)
+            unavailable = answer.code is grpc.StatusCode.UNAVAILABLE
+            if answer.code not in TRANSPORT_CODES:
+                self._answered = True
+            if rpc not in READ_RPCS or answer.code not in SHED_CODES or (
+                    unavailable and (self._down or not self._answered)):
+                return answer, limit
+            wait = policy.wait(None, retry + 1)
+            why = None
+            if retry >= policy.retries:
+                why = f"no retry left of --retries {policy.retries}"
+            elif wait > policy.max_wait:
+                why = f"a backoff of {wait:g}s is longer than --retry-wait {policy.max_wait:g}s"
+            elif wait >= self.limits.left():
+                why = f"a wait of {wait:g}s would outlast the run's --budget"
+            if why is not None and unavailable:
+                self._down = True
+                answer.details = f"{answer.details} (after {retry} retries; {why})"
+                return answer, limit
+            shed = self._exchange(path, request, answer)
+            shed.error = _one_line(f"{answer.code.name}: {answer.details}")
+            self.log.record(shed)
+            if why is not None:
+                raise give_up("CRI call", path, answer.code.name, retry, why)
+            time.sleep(wait)
+            retry += 1
+            self.log.count_retry()
+
+    def _exchange(self, path: str, request: Message, answer: _Answer) -> Exchange:
+        """The evidence of one call: what was asked and the status it got."""
+        return Exchange(protocol="grpc", method=path, target=self.address, request_body=_request_text(request),
+                        status=answer.code.name, elapsed=answer.elapsed)
 
 
 def probe_versions(address: str, *, limits: RunLimits) -> list[str]:

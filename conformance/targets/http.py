@@ -34,6 +34,7 @@ from conformance.targets.decoding import ACCEPT_ENCODING, BodyNotJSON, BodyTooCo
 from conformance.targets.errors import TargetError
 from conformance.targets.limits import RunLimits, TooManyValues
 from conformance.targets.origin import OffOrigin, origin_text, path_on, url_on
+from conformance.targets.retry import give_up
 
 __all__ = ["BodyNotJSON", "BodyTooComplex", "HttpResponse", "HttpTarget", "OffOrigin", "basic_authorization"]
 
@@ -178,7 +179,7 @@ class HttpTarget(ShortRepr):
             return self._exchange(method, url, own, data, auth, shown_body, binary,
                                   lambda sent, started: self.connection.send(method, url, sent, data, started))
 
-        return self._renewing(auth, once)
+        return self._retrying(method, auth, once)
 
     def head_raw(self, path: str, *, auth: Auth = Auth.RUN) -> HttpResponse:
         """HEAD `path` over a plain socket, reading every byte after the headers (a pool never reads them)."""
@@ -190,7 +191,30 @@ class HttpTarget(ShortRepr):
                                   lambda sent, _: raw_head.head(url, sent, tls=self.connection.tls(f"HEAD {url}"),
                                                                 limits=self.limits))
 
-        return self._renewing(auth, once)
+        return self._retrying("HEAD", auth, once)
+
+    def _retrying(self, method: str, auth: Auth, once: Callable[[], HttpResponse]) -> HttpResponse:
+        """The answer to `once()`, sent again while the target sheds it (503, 429) and the retry policy allows;
+        TargetUnavailable when the target kept shedding it. Only GET and HEAD are ever sent again."""
+        policy, limits = self.limits.retry, self.limits
+        retry = 0
+        while True:
+            response = self._renewing(auth, once)
+            if not policy.applies(method, response.status):
+                return response
+            why = None
+            wait = policy.wait(response.headers.get("Retry-After"), retry + 1)
+            if retry >= policy.retries:
+                why = f"no retry left of --retries {policy.retries}"
+            elif wait > policy.max_wait:
+                why = f"it asked for a wait of {wait:g}s, longer than --retry-wait {policy.max_wait:g}s"
+            elif wait >= limits.left():
+                why = f"a wait of {wait:g}s would outlast the run's --budget"
+            if why is not None:
+                raise give_up(method, response.url, response.status, retry, why)
+            time.sleep(wait)
+            retry += 1
+            self.log.count_retry()
 
     def _renewing(self, auth: Auth, once: Callable[[], HttpResponse]) -> HttpResponse:
         """The answer to `once()`; sent again after a 401 to the run's own credentials once they are renewed."""
@@ -213,6 +237,7 @@ class HttpTarget(ShortRepr):
         replay = Replay(tls=tls_options(self.verify), forged_token=forged, signed=signed, binary_body=binary_body)
         exchange = Exchange(protocol="http", method=method, target=url, request_headers=sent, request_body=shown_body,
                             replay=replay)
+        self.connection.pace()
         started = time.monotonic()
         try:
             answer = send(sent, started)

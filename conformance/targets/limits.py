@@ -1,4 +1,5 @@
-"""What one run lets a target cost: time (timeout, budget) and work (bytes, JSON values, pages, listed images).
+"""What one run lets a target cost: time (timeout, budget), work (bytes, JSON values, pages, listed images) and load
+(requests in flight, requests per second, retries of shed requests).
 
 A `RunLimits` is built once per run from its `TargetConfig` and handed to every target when it is made, so two
 targets in one process keep their own limits.
@@ -13,6 +14,7 @@ from typing import Any, Protocol
 
 from conformance import json_text
 from conformance.targets.errors import BudgetExhausted
+from conformance.targets.retry import RetryPolicy
 
 BODY_CAP = 8 * 1024 * 1024  # bytes read of any response body; the rest is not read
 RAW_BODY_CAP = 64 * 1024  # bytes read after the headers of a raw HEAD
@@ -34,6 +36,14 @@ class Settings(Protocol):
     def max_pages(self) -> int: ...
     @property
     def max_listed(self) -> int: ...
+    @property
+    def retries(self) -> int: ...
+    @property
+    def retry_wait(self) -> float: ...
+    @property
+    def concurrency(self) -> int: ...
+    @property
+    def rate(self) -> float: ...
 
 
 class TooManyValues(json_text.NotJSON):
@@ -55,6 +65,9 @@ class RunLimits:
     pages: int  # pages one v1.1 detail walk may follow (--max-pages)
     listed: int  # images of one ListImages answer read (--max-listed)
     started: float = field(default_factory=time.monotonic)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)  # shed requests sent again (--retries, --retry-wait)
+    concurrency: int = 1  # independent requests in flight at once per target (--concurrency)
+    rate: float = 0.0  # requests per second at most per target, 0 for no cap (--rate)
     body_bytes: int = BODY_CAP
     raw_body_bytes: int = RAW_BODY_CAP
     list_pages: int = LIST_PAGES
@@ -64,7 +77,9 @@ class RunLimits:
         """The limits a run's options set, its budget counted from `started` (now when not given)."""
         return cls(timeout=settings.timeout, budget=settings.budget, json_values=settings.max_json_values,
                    pages=settings.max_pages, listed=settings.max_listed,
-                   started=time.monotonic() if started is None else started)
+                   started=time.monotonic() if started is None else started,
+                   retry=RetryPolicy(settings.retries, settings.retry_wait), concurrency=settings.concurrency,
+                   rate=settings.rate)
 
     def left(self) -> float:
         """Seconds left in the budget."""

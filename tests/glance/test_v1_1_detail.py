@@ -26,7 +26,16 @@ from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTI
 from conformance.glance.v1_1_filters import DETAIL, EPOCH, HIDDEN_STATUSES, invalid_values, is_hidden
 from conformance.glance.v1_json import read_json
 from conformance.glance.v2_shown import Shown, bodies_by_id
-from conformance.glance.walks import PAGINATION, VALID_JSON, WALK_LIMIT, Universe, Walk, pages_text, walk_detail
+from conformance.glance.walks import (
+    PAGINATION,
+    VALID_JSON,
+    WALK_LIMIT,
+    Universe,
+    Walk,
+    first_pages,
+    pages_text,
+    walk_detail,
+)
 from conformance.glance.write_mode import WrittenSet
 from conformance.glance.written import filter_queries, hidden_problems, selection_problems, written_set
 from conformance.listing.judging import missing, requirement_params, sentence, unsound
@@ -35,6 +44,7 @@ from conformance.listing.text import Case
 from conformance.run.state import RunState
 from conformance.targets.auth import Auth
 from conformance.targets.decoding import BodyNotJSON, BodyTooComplex
+from conformance.targets.fanout import fan_out
 from conformance.targets.glance import GlanceClient
 from conformance.timestamps import parse_time
 
@@ -299,6 +309,8 @@ def test_each_filter_returns_exactly_the_images_it_selects(row: Filter, v1_1_det
         problems.not_judged("deleted images: none known in read-only mode (run with --allow-writes)")
     most, hint = universe.follow_pages()
     budget = FilterBudget(FILTER_BUDGET_PAGES * most * WALK_LIMIT, hint)
+    # asked ahead while the budget would let the walks before them read all they may: judged as they come
+    firsts = first_pages(glance, queries, ready=lambda ahead: budget.left > ahead * most * WALK_LIMIT)
     for query in queries:
         pages = budget.pages(most)
         if not pages:
@@ -313,7 +325,8 @@ def test_each_filter_returns_exactly_the_images_it_selects(row: Filter, v1_1_det
             # HIDES-DELETED judges the listing rules
             found += unsound(DETAIL, entries, query, listing_rules=False, case=v1_filter_case)
 
-        walk = walk_detail(glance, query, max_pages=pages, raise_hint=hint, keep=False, on_page=judge)
+        walk = walk_detail(glance, query, max_pages=pages, raise_hint=hint, keep=False, on_page=judge,
+                           first=next(firsts))
         if walk.problem:
             problems.add(f"{query_text(query)}: {walk.problem}", walk.problem_exchange)
             continue
@@ -468,8 +481,10 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
     if everyone.truncated:
         problems.not_judged(f"limits near the catalogue size: the listing was cut at {pages_text(everyone.max_pages)} "
                             f"(raise {everyone.raise_hint})")
-    for limit in dict.fromkeys(limits):
-        response = glance.detail_v1_1({} if limit is None else {"limit": str(limit)})
+    asked_for = list(dict.fromkeys(limits))
+    answers = fan_out(lambda limit: glance.detail_v1_1({} if limit is None else {"limit": str(limit)}), asked_for,
+                      limit=glance.limits.concurrency)
+    for limit, response in zip(asked_for, answers, strict=True):
         exchange = response.exchange
         asked = DEFAULT_LIMIT if limit is None else min(limit, MAX_LIMIT)
         try:

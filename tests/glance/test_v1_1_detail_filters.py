@@ -22,11 +22,12 @@ from conformance.catalog import Profile
 from conformance.checks import Problems
 from conformance.evidence import Exchange
 from conformance.glance.v1_1_filters import DETAIL
-from conformance.glance.walks import Universe, Walk, pages_text, walk_detail
+from conformance.glance.walks import Universe, Walk, first_pages, pages_text, walk_detail
 from conformance.listing.judging import describe, drawn_filters, matching, not_returned, queries, unsound
 from conformance.listing.table import Observed, Query
 from conformance.listing.text import Case
 from conformance.targets.glance import GlanceClient
+from conformance.targets.http import HttpResponse
 
 MAX_FILTERS = 4
 
@@ -38,11 +39,12 @@ def url(query: Query) -> str:
 
 def walked(glance: GlanceClient, query: Query, universe: Universe, problems: Problems, *, keep: bool = True,
            on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None,
-           until: Callable[[Walk], bool] | None = None) -> Walk | None:
-    """The pages of `query` (as many as the run's ground truth lets follow, or until `until`); None (and a problem
-    noted) when the target does not answer the query."""
+           until: Callable[[Walk], bool] | None = None, first: HttpResponse | None = None) -> Walk | None:
+    """The pages of `query` (as many as the run's ground truth lets follow, or until `until`; `first` the first one
+    when it was asked ahead); None (and a problem noted) when the target does not answer the query."""
     pages, hint = universe.follow_pages()
-    walk = walk_detail(glance, query, max_pages=pages, raise_hint=hint, keep=keep, on_page=on_page, until=until)
+    walk = walk_detail(glance, query, max_pages=pages, raise_hint=hint, keep=keep, on_page=on_page, until=until,
+                       first=first)
     if walk.problem:
         problems.add(f"{url(query)}: {walk.problem}", walk.problem_exchange)
         return None
@@ -50,12 +52,13 @@ def walked(glance: GlanceClient, query: Query, universe: Universe, problems: Pro
 
 
 def judge_complete(glance: GlanceClient, query: Query, universe: Universe, case: Case, problems: Problems,
-                   shown: str = "") -> None:
+                   shown: str = "", first: HttpResponse | None = None) -> None:
     """Walk `query` until every image of the ground truth that matches it is returned; note each one it did not
     return (a walk cut before that is not judged)."""
     expected = matching(DETAIL, universe.entries_for(query), query, case)
     wanted = {str(entry.get("id")) for entry in expected}
-    walk = walked(glance, query, universe, problems, keep=False, until=lambda walk: wanted.issubset(walk.ids))
+    walk = walked(glance, query, universe, problems, keep=False, until=lambda walk: wanted.issubset(walk.ids),
+                  first=first)
     if walk is None:
         return
     if walk.truncated:
@@ -119,9 +122,10 @@ def test_each_image_is_returned_by_its_own_filters(glance: GlanceClient, v1_deta
                         f"({v1_filter_case})")
     if len(own) > MAX_OWN_QUERIES:
         problems.not_judged(f"{len(own) - MAX_OWN_QUERIES} more distinct combinations of name and formats")
-    for pairs in list(own)[:MAX_OWN_QUERIES]:
-        query = dict(pairs)
-        judge_complete(glance, query, v1_detail_universe, v1_filter_case, problems, shown=f"{url(query)}: ")
+    asked = [dict(pairs) for pairs in list(own)[:MAX_OWN_QUERIES]]
+    for query, first in zip(asked, first_pages(glance, asked), strict=True):  # first pages asked ahead, judged in order
+        judge_complete(glance, query, v1_detail_universe, v1_filter_case, problems, shown=f"{url(query)}: ",
+                       first=first)
     problems.check()
 
 
