@@ -67,8 +67,10 @@ def http_base_url(
     from conformance.reference.glance.faults import GLANCE_FAULTS
     from conformance.reference.http_server import start_http_server
 
-    # The embedded reference requires the run's token (given, or made up for the run), as Glance behind Keystone does.
-    server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS], token=config.token)
+    # The embedded reference requires the run's token (given, or made up for the run), as Glance behind Keystone does,
+    # and takes the second token as another project's.
+    server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS], token=config.token,
+                               other_token=config.other_token)
     run_state.targets.glance = GlanceTargetRecord(url=server.url, embedded=True)
     try:
         yield server.url

@@ -111,6 +111,12 @@ OPTIONS: tuple[Option, ...] = (
         "(without --target and --token, the run makes up a token of its own)",
     ),
     Option(
+        flag="--other-token", dest="other_token", metavar="TOKEN", env=("CONFORMANCE_OTHER_TOKEN",),
+        help="X-Auth-Token of a second project: with --allow-writes, it asks for a private image the run's own "
+        "project created, which it must not see; never shown in any report (without --target, the run makes up one "
+        "the embedded reference takes as another project's)",
+    ),
+    Option(
         flag="--ak", dest="ak", metavar="AK", env=(AK_ENV,),
         help=f"access key: sign every request with AK/SK (SDK-HMAC-SHA256) through the vendor SDK ({EXTRA}); "
         "never shown in any report",
