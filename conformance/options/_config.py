@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conformance import catalog
 from conformance.short_repr import ShortRepr, shown_address
-from conformance.targets.keystone import KeystoneSettings
+
+if TYPE_CHECKING:  # the options never load the Keystone client code; only a run given its credentials does
+    from conformance.targets.keystone import KeystoneSettings
 
 
 @dataclass(frozen=True, kw_only=True)

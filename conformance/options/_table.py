@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 import pytest
 
+from conformance.openstack import DEFAULT_INTERFACE, INTERFACES
 from conformance.options import _values as values
-from conformance.targets.keystone import DEFAULT_INTERFACE
 from conformance.targets.signing import AK_ENV, EXTRA, SECURITY_TOKEN_ENV, SK_ENV
 
 DEFAULT_PROFILES = {"glance": "ims", "cri": "cri"}  # the default --profile of each family, in the families' order
@@ -134,7 +134,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         flag="--os-interface", dest="os_interface", metavar="INTERFACE", env=("OS_INTERFACE", "OS_ENDPOINT_TYPE"),
-        help="catalogue interface of the image endpoint: public, internal or admin "
+        help=f"catalogue interface of the image endpoint: {', '.join(INTERFACES[:-1])} or {INTERFACES[-1]} "
         f"(default: the cloud's, else {DEFAULT_INTERFACE})",
     ),
     Option(
