@@ -3,6 +3,8 @@ secret like the run's, and a run without it lists the two requirements as not ju
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -90,3 +92,17 @@ def test_a_refused_other_token_is_an_error_naming_the_option(suite: Callable[...
                     "--allow-writes", "-k", "another_project")
     assert run.outcome(REQUIREMENTS[0]) == "error", run.stdout[-3000:]
     assert "refuses the second project's token (--other-token)" in run.stdout
+
+
+def test_standalone_reference_takes_a_second_projects_token(suite: Callable[..., SuiteRun]) -> None:
+    process = subprocess.Popen([sys.executable, "-m", "conformance.reference", "--http-port", "0", "--require-token",
+                                TOKEN, "--other-project-token", OTHER], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        run = suite(*TESTS, "--target", url, "--token", TOKEN, "--other-token", OTHER, "--allow-writes",
+                    "-k", "another_project")
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert [run.outcome(rid) for rid in REQUIREMENTS] == ["passed", "passed"], run.stdout[-3000:]

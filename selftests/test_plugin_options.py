@@ -149,6 +149,8 @@ def test_unreachable_target_ends_with_one_line_and_all_reports(suite) -> None:
         ([], "give --http-port"),
         (["--http-port", "0", "--fault", "nope"], "unknown fault"),
         (["--http-port", "0", "--require-token", " "], "--require-token needs a non-empty TOKEN"),
+        (["--http-port", "0", "--other-project-token", "b"], "--other-project-token needs"),
+        (["--http-port", "0", "--require-token", "a", "--other-project-token", "a"], "other than --require-token's"),
     ],
 )
 def test_reference_command_line_errors_are_one_line(args: list[str], expected: str) -> None:
