@@ -26,7 +26,7 @@ def is_other_project(state: AppState, request: Request) -> bool:
 
 def hidden(state: AppState, request: Request, image: Image, operation: str) -> bool:
     """Whether `image` is not the caller's to see on `operation` ("v2" or "v1"): a second project asking for a
-    private or shared image of the run's project (unless a fault shows it there)."""
+    private or shared image it does not own, which is any such image (unless a fault shows it there)."""
     if not is_other_project(state, request) or image.visibility in VISIBLE_TO_ALL:
         return False
     leaks = S.V2_SHOW_PRIVATE_TO_OTHER_PROJECT if operation == "v2" else S.V1_HEAD_PRIVATE_TO_OTHER_PROJECT
