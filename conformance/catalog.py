@@ -30,12 +30,13 @@ class Need(StrEnum):
 
     CREDENTIALS = "credentials"  # a token the target accepts: only then does a request without one mean anything
     WRITES = "writes"  # --allow-writes: judged only on what the run itself writes to the target (CRI pull, remove)
+    OTHER_PROJECT = "other-project"  # --other-token: a second project's token, asking for what the run's project wrote
 
 
 # Needs a run's owner opts into: a run without one certifies the rest, and lists the requirements that need it as
 # not judged without their keeping its verdict from pass (writing to a target is its owner's choice, as the profile
-# is). A need the run merely lacks (credentials) makes a whole run incomplete.
-OPT_IN_NEEDS = frozenset({Need.WRITES})
+# is; so is holding a second project on it). A need the run merely lacks (credentials) makes a whole run incomplete.
+OPT_IN_NEEDS = frozenset({Need.WRITES, Need.OTHER_PROJECT})
 
 
 class CatalogError(Exception):

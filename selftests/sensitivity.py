@@ -28,9 +28,9 @@ def probe_sees(fault: Fault[Any], *, active: bool) -> dict[str, bool]:
     faults = [fault.name] if active else []
     if fault.name in GLANCE_FAULTS:
         # Credentials are checked, as in the embedded run, so the 401 faults have something to break.
-        token = generated_token()
-        with start_http_server(faults=faults, token=token) as server:
-            return {"glance": fault.probe(HttpProbe(server.url, token=token))}
+        token, other = generated_token(), generated_token()
+        with start_http_server(faults=faults, token=token, other_token=other) as server:
+            return {"glance": fault.probe(HttpProbe(server.url, token=token, other_token=other))}
     # pytest's temporary folders can exceed the 107-byte limit of unix socket paths.
     socket_dir = tempfile.mkdtemp(prefix="probe-", dir="/tmp")
     try:

@@ -149,6 +149,8 @@ def test_unreachable_target_ends_with_one_line_and_all_reports(suite) -> None:
         ([], "give --http-port"),
         (["--http-port", "0", "--fault", "nope"], "unknown fault"),
         (["--http-port", "0", "--require-token", " "], "--require-token needs a non-empty TOKEN"),
+        (["--http-port", "0", "--other-project-token", "b"], "--other-project-token needs"),
+        (["--http-port", "0", "--require-token", "a", "--other-project-token", "a"], "other than --require-token's"),
     ],
 )
 def test_reference_command_line_errors_are_one_line(args: list[str], expected: str) -> None:
@@ -173,3 +175,12 @@ def test_collect_only_lists_the_tests_and_writes_no_report(suite) -> None:
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr
     assert "tests/glance/test_v2_show.py: " in run.stdout and "tests/cri/test_list_images.py: " in run.stdout
     assert not [name for name in ("report.html", "junit.xml", "results.json") if (run.report_dir / name).exists()]
+
+
+def test_options_load_no_transport_nor_keystone_code() -> None:
+    # the option table reads its defaults from conformance.openstack, not from the Keystone client's module
+    script = ("import sys, conformance.options; "
+              "print(sorted(m for m in sys.modules if m.startswith('conformance.targets')))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['conformance.targets', 'conformance.targets.auth', 'conformance.targets.signing']"

@@ -77,7 +77,8 @@ def test_verdict_rules_in_order(tmp_path) -> None:
 
 def test_write_requirements_left_out_by_a_read_only_run_keep_no_verdict_from_pass(tmp_path) -> None:
     read_only = decided(tmp_path, outcomes={}, target="unix:///run/x.sock")
-    writes = {rid for rid, req in catalog.requirements().items() if catalog.Need.WRITES in req.requires}
+    writes = {rid for rid, req in catalog.requirements().items()
+              if catalog.Need.WRITES in req.requires and req.family == "cri"}  # the run certifies CRI alone
     assert writes and {req.id for req, _ in read_only.not_judged} == writes
     assert read_only.verdict == Verdict.PASS and verdict.exit_status(read_only, 0) == 0
     # the record's verify recomputes the same verdict from results.json; a lacking credential still blocks
@@ -180,15 +181,17 @@ def test_a_run_without_credentials_is_incomplete_naming_the_option(suite) -> Non
     assert_said(run, "incomplete")
     assert run.returncode == 1 and not run.results["not_met"], run.stdout[-3000:]
     assert f"{V2_401} (required) not judged: no credentials configured (--token)" in run.results["verdict_reasons"]
-    assert "not judged (no credentials configured (--token))" in run.stdout
+    # the reasons in catalogue order: the 401 requirements' first, then write mode's (which keeps no pass away)
+    assert "not judged (no credentials configured (--token); write mode is off (--allow-writes))" in run.stdout
 
 
 def test_the_standalone_reference_requiring_a_token_lets_a_run_judge_the_401_requirements(suite) -> None:
     with standalone_reference("--require-token", TOKEN) as url:
         run = suite("tests/glance", "--target", url, "--token", TOKEN)
     assert_said(run, "pass")
-    assert run.returncode == 0 and run.results["not_judged"] == []
-    assert run.outcome(V2_401) == "passed"
+    assert run.returncode == 0 and run.outcome(V2_401) == "passed"
+    # what is left needs what the run's owner opts into (--allow-writes, --other-token)
+    assert all(catalog.requirements()[entry["id"]].opt_in for entry in run.results["not_judged"])
     shown = run.stdout + "".join(path.read_text(encoding="utf-8") for path in run.report_dir.iterdir())
     assert TOKEN not in shown
 

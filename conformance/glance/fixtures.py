@@ -69,9 +69,10 @@ def http_base_url(
     from conformance.reference.glance.load import wrap_with
     from conformance.reference.http_server import start_http_server
 
-    # The embedded reference requires the run's token (given, or made up for the run), as Glance behind Keystone does.
+    # The embedded reference requires the run's token (given, or made up for the run), as Glance behind Keystone does,
+    # and takes the second token as another project's.
     server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS], token=config.token,
-                               wrap=wrap_with(config.reference_load))
+                               other_token=config.other_token, wrap=wrap_with(config.reference_load))
     run_state.targets.glance = GlanceTargetRecord(url=server.url, embedded=True)
     try:
         yield server.url

@@ -20,6 +20,7 @@ NAME_PREFIX = "conformance-fixture-"
 RUN_ID_PROPERTY = "conformance_run_id"
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 UNPROTECT = [{"op": "replace", "path": "/protected", "value": False}]
+DOCUMENTED_DISK_FORMAT = "vhd"  # seed 001, disk_format: 默认值是vhd (the default is vhd); upstream has none
 SWEEP_MAX_IMAGES = 5000  # images looked at when sweeping leftovers; bounds a sweep of a large public catalogue
 
 
@@ -48,6 +49,7 @@ class FixtureImage:
     properties: Mapping[str, str] = field(default_factory=dict)
     container_format: str = "bare"
     deleted: bool = False  # created, then deleted again, so a deleted image with a known id exists
+    sends_disk_format: bool = True  # False: created without disk_format, which must then show the documented default
 
     @property
     def name(self) -> str:
@@ -67,6 +69,8 @@ class FixtureImage:
         }
         if image_id is not None:
             body["id"] = image_id
+        if not self.sends_disk_format:
+            del body["disk_format"]
         return body
 
 
@@ -94,6 +98,8 @@ FIXTURES: tuple[FixtureImage, ...] = (
     FixtureImage("qcow2-queued", "qcow2", tags=("queued",), properties={"__os_type": "Linux"}),
     FixtureImage("raw-deleted", "raw", size=512, tags=("deleted",), deleted=True),
 )
+# Created only where the profile reads seed 001's default (its image is no part of `WrittenSet.images`).
+UNFORMATTED = FixtureImage("vhd-by-default", DOCUMENTED_DISK_FORMAT, tags=("default-format",), sends_disk_format=False)
 
 
 @dataclass(frozen=True)
@@ -130,12 +136,14 @@ class WrittenSet:
     swept: list[str] = field(default_factory=list)  # ids of earlier runs' leftovers this run deleted
     # seed 001 (protected: 受保护的镜像不允许删除): each live protected image with the answer to a DELETE of it
     protected_delete: list[tuple[WrittenImage, HttpResponse]] = field(default_factory=list)
+    unformatted: WrittenImage | None = None  # created without disk_format (only when the profile has a default)
 
     def summary(self) -> dict[str, Any]:
         """The set as plain data for results.json."""
         return {
             "run_id": self.run_id,
-            "created": [{"id": i.id, "name": i.fixture.name} for i in self.images],
+            "created": [{"id": i.id, "name": i.fixture.name}
+                        for i in [*self.images, *([self.unformatted] if self.unformatted else [])]],
             "deleted_in_setup": [i.id for i in self.deleted],
             "swept": list(self.swept),
         }
@@ -221,8 +229,10 @@ class ImageWriter:
             self.pending.pop(image_id, None)
         return gone
 
-    def write_set(self, run_id: str, fixtures: Iterable[FixtureImage] = FIXTURES) -> WrittenSet:
-        """Create the fixture images (deleting again those marked deleted) and return their ground truth."""
+    def write_set(self, run_id: str, fixtures: Iterable[FixtureImage] = FIXTURES, *,
+                  unformatted: bool = False) -> WrittenSet:
+        """Create the fixture images (deleting again those marked deleted) and return their ground truth; with
+        `unformatted`, also UNFORMATTED, an image created without disk_format."""
         written = WrittenSet(run_id)
         for fixture in fixtures:
             image = self.create(fixture, run_id)
@@ -232,6 +242,8 @@ class ImageWriter:
                 written.deleted.append(image)
             else:
                 raise WriteModeFailed(f"--allow-writes: deleting {fixture.name} ({image.id}) failed")
+        if unformatted:
+            written.unformatted = self.create(UNFORMATTED, run_id)
         for image in written.images:
             if image.fixture.protected:  # must be refused; a target that deletes it anyway leaves nothing to clean up
                 written.protected_delete.append((image, self.send("DELETE", image_path("/v2", image.id))))

@@ -16,6 +16,8 @@ from conformance.listing.domains import TIME
 from conformance.listing.judging import describe, matches_filter
 from conformance.listing.table import Filter, Query
 from conformance.listing.text import Case
+from conformance.targets.errors import TargetError
+from conformance.targets.glance import JSON, GlanceClient
 from conformance.targets.http import BodyNotJSON, BodyTooComplex, HttpResponse
 from conformance.timestamps import format_time, parse_time
 
@@ -181,3 +183,29 @@ def hidden_problems(walk: Walk, written: WrittenSet) -> list[str]:
     returned = set(walk.ids)
     return [f"listed {image.id} ({image.fixture.name}), deleted by this run, without changes-since"
             for image in written.deleted if image.id in returned]
+
+
+def private_images(written: WrittenSet) -> list[WrittenImage]:
+    """The live images the run wrote private: another project must not see them."""
+    return [image for image in written.images if image.fixture.visibility == "private"]
+
+
+def other_project_problems(image: WrittenImage, response: HttpResponse, operation: str, *, vendor: bool) -> list[str]:
+    """A second project asking for a private image of the run's project must answer 404 (upstream hides that it
+    exists), or under the vendor's reading 403 or 404 (seeds 001 and 003 list both)."""
+    allowed = (403, 404) if vendor else (404,)
+    if response.status in allowed:
+        return []
+    documented = " or ".join(str(status) for status in allowed)
+    return [f"{image.id} ({image.fixture.name}, private to the run's project): {operation} with the second project's "
+            f"token answered {response.status}, documented {documented}"]
+
+
+def check_other_token(other: GlanceClient, response: HttpResponse) -> None:
+    """TargetError when a 401 to the second project's token is the target refusing that token for everything."""
+    if response.status != 401:
+        return
+    listing = other.http.request("GET", "/v2/images", params={"limit": 1}, headers=JSON)
+    if listing.status == 401:
+        raise TargetError("the target refuses the second project's token (--other-token): GET /v2/images answered "
+                          "401 to it too")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conformance import catalog
 from conformance.short_repr import ShortRepr, shown_address
-from conformance.targets.keystone import KeystoneSettings
+
+if TYPE_CHECKING:  # the options never load the Keystone client code; only a run given its credentials does
+    from conformance.targets.keystone import KeystoneSettings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +29,7 @@ class TargetConfig(ShortRepr):
     timeout: float
     budget: float
     token: str | None
+    other_token: str | None  # a second project's X-Auth-Token (another project's private image)
     verify: bool | str  # requests' `verify`: True, False or a CA bundle path
     image_ids: tuple[str, ...]
     cri_version: str
@@ -87,7 +91,8 @@ class TargetConfig(ShortRepr):
         keystone = self.keystone.secrets() if self.keystone else ()
         user, password = self.basic_auth or ("", "")
         basic = (password, f"{user}:{password}") if password else ()
-        return tuple(s for s in (self.token, self.ak, self.sk, self.security_token, *keystone, *basic) if s)
+        tokens = (self.token, self.other_token, self.ak, self.sk, self.security_token)
+        return tuple(s for s in (*tokens, *keystone, *basic) if s)
 
     def cannot_judge(self, requirement: catalog.Requirement) -> str | None:
         """Why this run cannot judge `requirement` at all, or None when it can."""
@@ -95,6 +100,8 @@ class TargetConfig(ShortRepr):
             return "no credentials configured (--token)"
         if catalog.Need.WRITES in requirement.requires and not self.allow_writes:
             return "write mode is off (--allow-writes)"
+        if catalog.Need.OTHER_PROJECT in requirement.requires and not self.other_token:
+            return "no second project's token configured (--other-token)"
         return None
 
     def opted_out(self, requirement: catalog.Requirement) -> bool:

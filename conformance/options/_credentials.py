@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance.options._values import ConfigError
-from conformance.targets import keystone
 from conformance.targets.signing import AK_ENV, EXTRA, SECURITY_TOKEN_ENV, SK_ENV
+
+if TYPE_CHECKING:
+    from conformance.targets.keystone import KeystoneSettings
 
 
 def check_signing(ak: str | None, sk: str | None, security_token: str | None) -> None:
@@ -23,10 +25,12 @@ def check_signing(ak: str | None, sk: str | None, security_token: str | None) ->
                           f"pip install '{EXTRA}'")
 
 
-def keystone_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> keystone.KeystoneSettings | None:
+def keystone_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> KeystoneSettings | None:
     """The Keystone credentials of --os-cloud or the OS_* variables; keystoneauth1 is imported only for them."""
     if not values["os_cloud"] and not env.get("OS_AUTH_URL"):
         return None
+    from conformance.targets import keystone
+
     try:
         found = keystone.settings(values["os_cloud"], values["os_interface"], values["os_region_name"], env)
     except keystone.KeystoneConfigError as exc:

@@ -55,6 +55,8 @@ def build_config(
         budget=values["budget"],
         # The embedded reference checks credentials too, so that the 401 requirements are judged by default.
         token=values["token"] or (None if targets or keystone else generated_token()),
+        # ... and takes a second made-up token as another project's, so that isolation is judged by default too.
+        other_token=_other_token(values["other_token"], values["token"], embedded=not (targets or keystone)),
         verify=verify,
         image_ids=values["image_id"],
         cri_version=values["cri_version"],
@@ -81,6 +83,14 @@ def build_config(
         record=values["record"] or values["sign_key"] is not None,
         sign_key=values["sign_key"],
     )
+
+
+def _other_token(given: str | None, token: str | None, *, embedded: bool) -> str | None:
+    """The second project's token: as given (ConfigError when it is the run's own), else made up for the embedded
+    reference."""
+    if given and given == token:
+        raise ConfigError("--other-token is the same token as --token: give a token of another project")
+    return given or (generated_token() if embedded else None)
 
 
 def _by_family(given: tuple[str, ...]) -> tuple[dict[str, str], tuple[str, str] | None]:

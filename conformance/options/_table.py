@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 import pytest
 
+from conformance.openstack import DEFAULT_INTERFACE, INTERFACES
 from conformance.options import _values as values
-from conformance.targets.keystone import DEFAULT_INTERFACE
 from conformance.targets.signing import AK_ENV, EXTRA, SECURITY_TOKEN_ENV, SK_ENV
 
 DEFAULT_PROFILES = {"glance": "ims", "cri": "cri"}  # the default --profile of each family, in the families' order
@@ -111,6 +111,12 @@ OPTIONS: tuple[Option, ...] = (
         "(without --target and --token, the run makes up a token of its own)",
     ),
     Option(
+        flag="--other-token", dest="other_token", metavar="TOKEN", env=("CONFORMANCE_OTHER_TOKEN",),
+        help="X-Auth-Token of a second project: with --allow-writes, it asks for a private image the run's own "
+        "project created, which it must not see; never shown in any report (without --target, the run makes up one "
+        "the embedded reference takes as another project's)",
+    ),
+    Option(
         flag="--ak", dest="ak", metavar="AK", env=(AK_ENV,),
         help=f"access key: sign every request with AK/SK (SDK-HMAC-SHA256) through the vendor SDK ({EXTRA}); "
         "never shown in any report",
@@ -128,7 +134,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         flag="--os-interface", dest="os_interface", metavar="INTERFACE", env=("OS_INTERFACE", "OS_ENDPOINT_TYPE"),
-        help="catalogue interface of the image endpoint: public, internal or admin "
+        help=f"catalogue interface of the image endpoint: {', '.join(INTERFACES[:-1])} or {INTERFACES[-1]} "
         f"(default: the cloud's, else {DEFAULT_INTERFACE})",
     ),
     Option(

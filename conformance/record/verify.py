@@ -28,9 +28,12 @@ class Check:
     ok: bool
     summary: str
     problems: list[str] = field(default_factory=list)
+    checked: bool = True  # False: not checked at all (it then neither holds nor fails, and says why in `summary`)
 
     def lines(self) -> list[str]:
-        """`signature: ok — ...` and one indented line per problem."""
+        """`signature: ok — ...` (or `signature: not checked (...)`) and one indented line per problem."""
+        if not self.checked:
+            return [f"{self.name}: not checked ({self.summary})"]
         shown = [f"  {p}" for p in self.problems[:SHOWN_PROBLEMS]]
         if len(self.problems) > SHOWN_PROBLEMS:
             shown.append(f"  ... and {len(self.problems) - SHOWN_PROBLEMS} more")
@@ -71,7 +74,7 @@ def signature(payload: bytes, signatures: list[dict[str, str]], allowed: Path | 
     """Signed by an allowed signer over exactly this Statement (not checked without --allowed-signers)."""
     keyids = ", ".join(s.get("keyid") or "no keyid" for s in signatures) or "none"
     if allowed is None:
-        return Check("signature", True, f"not checked (no --allowed-signers); signatures by: {keyids}")
+        return Check("signature", True, f"no --allowed-signers; signatures by: {keyids}", checked=False)
     if not signatures:
         return Check("signature", False, "the record is not signed")
     message = envelope.pae(envelope.PAYLOAD_TYPE, payload)

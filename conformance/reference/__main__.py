@@ -39,6 +39,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--require-token", metavar="TOKEN",
                         help="answer 401 to any Glance-style request without this X-Auth-Token, as the embedded "
                              "reference does, so that a run with --token=TOKEN judges the 401 requirements")
+    parser.add_argument("--other-project-token", metavar="TOKEN",
+                        help="with --require-token: also take this X-Auth-Token, as a second project's, which sees "
+                             "no private image of the first (a run with --other-token=TOKEN judges that)")
     parser.add_argument("--load", choices=sorted(LOADS), metavar="NAME",
                         help="a load behaviour of the Glance-style API (busy, not faulty; see --list-faults)")
     parser.add_argument("--list-faults", action="store_true",
@@ -50,6 +53,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--http-port {options.http_port}: not a port number")
     if options.require_token is not None and (not options.require_token.strip() or options.http_port is None):
         parser.error("--require-token needs a non-empty TOKEN and --http-port")
+    other = options.other_project_token
+    if other is not None and (not other.strip() or options.require_token is None or other == options.require_token):
+        parser.error("--other-project-token needs a non-empty TOKEN other than --require-token's, and --require-token")
     if options.images is not None and options.images < 1:
         parser.error(f"--images {options.images}: at least 1")
     unknown = [name for name in options.fault if name not in ALL_FAULTS]
@@ -71,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         if options.http_port is not None:
             images = None if options.images is None else generated(options.images)
             http = start_http_server(faults=[f for f in options.fault if f in GLANCE_FAULTS], port=options.http_port,
-                                     images=images, token=options.require_token, wrap=wrap_with(options.load))
+                                     images=images, token=options.require_token,
+                                     other_token=options.other_project_token, wrap=wrap_with(options.load))
             running.append(http)
             print(http.url, flush=True)
         if options.cri_socket is not None:

@@ -53,15 +53,17 @@ def start_http_server(
     *, faults: Iterable[str] = (), host: str = "127.0.0.1", port: int = 0,
     wrap: Callable[[WSGIApp], WSGIApp] | None = None, case_insensitive: bool = False,
     token: str | None = None, disk_formats: Mapping[str, str] | None = None, images: Iterable[Image] | None = None,
+    other_token: str | None = None,
 ) -> RunningServer:
     """Start the Glance-style reference app on `host`:`port` (0: an ephemeral port) with the named faults.
 
-    With `token`, the app answers 401 to any request that does not carry it as X-Auth-Token.
+    With `token`, the app answers 401 to any request that does not carry it (or `other_token`, a second project's)
+    as X-Auth-Token.
     """
     # `wrap`, for the suite's own tests, puts a middleware around the app (a target that refuses, slows or drops).
     request_log: list[tuple[str, str]] = []
     app = make_app(faults=faults, request_log=request_log, case_insensitive=case_insensitive, token=token,
-                   disk_formats=disk_formats, images=images)
+                   disk_formats=disk_formats, images=images, other_token=other_token)
     if wrap is not None:
         app = wrap(app)
     server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)

@@ -15,13 +15,12 @@ from typing import Any
 import yaml
 
 from conformance.evidence import clip
+from conformance.openstack import DEFAULT_INTERFACE, INTERFACES
 from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets.auth import TOKEN_HEADER
 from conformance.targets.errors import TargetError
 
 SERVICE_TYPE = "image"
-INTERFACES = ("public", "internal", "admin")
-DEFAULT_INTERFACE = "public"
 # The files openstacksdk and the openstack CLI read, in their order: the working folder, the user's, the site's.
 CLOUDS_NAMES = ("clouds.yaml", "clouds.yml")
 SECURE_NAMES = ("secure.yaml", "secure.yml")

@@ -22,7 +22,15 @@ from conformance.glance.v1_headers import Headed
 from conformance.glance.v2_shown import Shown, bodies_by_id, custom_properties, unused_fields
 from conformance.glance.walks import Universe
 from conformance.glance.write_mode import WrittenSet
-from conformance.glance.written import deleted_head_problems, head_problems, head_property_problems, written_set
+from conformance.glance.written import (
+    check_other_token,
+    deleted_head_problems,
+    head_problems,
+    head_property_problems,
+    other_project_problems,
+    private_images,
+    written_set,
+)
 from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpResponse
@@ -383,4 +391,19 @@ def test_image_the_run_deleted_answers_404_or_is_marked_deleted(written_images: 
         problems.judged("images the run deleted")
         for line in deleted_head_problems(image, head):
             problems.add(line, head.response.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V1-HEAD-OTHER-PROJECT-PRIVATE")
+def test_private_image_is_not_headed_for_another_project(written_images: WrittenSet | None, v1_head_offered: None,
+                                                         other_project: GlanceClient, http_profile: Profile) -> None:
+    written = written_set(written_images)
+    vendor = not http_profile.upstream_behaviour
+    problems = Problems("HEAD of another project's private image must not answer its headers to a second project")
+    for image in private_images(written):
+        response = other_project.head_v1(image.id)
+        check_other_token(other_project, response)
+        problems.judged("private images the run created")
+        for line in other_project_problems(image, response, "HEAD /v1/images/{id}", vendor=vendor):
+            problems.add(line, response.exchange)
     problems.check()

@@ -16,8 +16,15 @@ from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_id, jud
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v2_shown import Shown, bodies, unused_fields
-from conformance.glance.write_mode import WrittenSet
-from conformance.glance.written import deleted_show_problems, show_problems, written_set
+from conformance.glance.write_mode import DOCUMENTED_DISK_FORMAT, WrittenSet
+from conformance.glance.written import (
+    check_other_token,
+    deleted_show_problems,
+    other_project_problems,
+    private_images,
+    show_problems,
+    written_set,
+)
 from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient, Listing
 from conformance.targets.limits import TooManyValues
@@ -327,4 +334,38 @@ def test_image_the_run_deleted_answers_404(written_images: WrittenSet | None, gl
         problems.judged("images the run deleted")
         for line in deleted_show_problems(image, response):
             problems.add(line, response.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V2-SHOW-OTHER-PROJECT-PRIVATE")
+def test_private_image_is_not_shown_to_another_project(written_images: WrittenSet | None, glance: GlanceClient,
+                                                       other_project: GlanceClient, http_profile: Profile) -> None:
+    written = written_set(written_images)
+    vendor = not http_profile.upstream_behaviour
+    problems = Problems("Another project's private image must not be shown to a second project's token")
+    for image in private_images(written):
+        response = other_project.show(image.id)
+        check_other_token(other_project, response)
+        problems.judged("private images the run created")
+        for line in other_project_problems(image, response, "GET /v2/images/{id}", vendor=vendor):
+            problems.add(line, response.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V2-SHOW-DISK-FORMAT-DEFAULT")
+def test_image_the_run_created_without_disk_format_shows_the_default(written_images: WrittenSet | None,
+                                                                     glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    image = written.unformatted
+    assert image is not None, "write mode creates it wherever this requirement is certified"
+    response = glance.show(image.id)
+    problems = Problems(f"An image created without disk_format must show the documented default "
+                        f"{DOCUMENTED_DISK_FORMAT!r} (seed 001: 默认值是vhd)")
+    problems.judged("images the run created without disk_format")
+    if response.status != 200:
+        problems.add(f"{image.id} ({image.fixture.name}): answered {response.status}, documented 200 for the image "
+                     "this run created", response.exchange)
+    elif (shown := response.json().get("disk_format", "<absent>")) != DOCUMENTED_DISK_FORMAT:
+        problems.add(f"{image.id} ({image.fixture.name}): disk_format {shown!r}, created without one: documented "
+                     f"{DOCUMENTED_DISK_FORMAT!r}", response.exchange)
     problems.check()

@@ -33,13 +33,14 @@ Endpoint = Callable[..., WSGIApp]  # (state, request, **path arguments) -> answe
 def make_app(
     *, faults: Iterable[str] = frozenset(), request_log: list[tuple[str, str]] | None = None,
     case_insensitive: bool = False, token: str | None = None, disk_formats: Mapping[str, str] | None = None,
-    images: Iterable[catalogue.Image] | None = None,
+    images: Iterable[catalogue.Image] | None = None, other_token: str | None = None,
 ) -> WSGIApp:
     """The Glance-style WSGI app with the named faults switched on; requests are appended to `request_log`.
 
     With `token`, every request but version discovery must carry it as X-Auth-Token (401 otherwise), as a Glance
-    behind keystonemiddleware's authtoken does; without, no credentials are checked. `disk_formats` (catalogue key ->
-    disk format) configures a deployment whose images use those formats, served as configured formats in
+    behind keystonemiddleware's authtoken does; without, no credentials are checked. `other_token` is accepted too,
+    as a second project's, which sees no private image of the run's project (projects.py). `disk_formats` (catalogue
+    key -> disk format) configures a deployment whose images use those formats, served as configured formats in
     /v2/schemas/image. `images` replaces the fixed catalogue (the suite's own tests of large catalogues).
     """
     chosen = resolve(faults, GLANCE_FAULTS)
@@ -48,7 +49,8 @@ def make_app(
     if S.DISK_FORMAT_UNDOCUMENTED in chosen:
         images = S.misformatted(images)
     state = AppState(faults=chosen, store=Store(images),
-                     case_insensitive=case_insensitive, token=token, extra_disk_formats=extra)
+                     case_insensitive=case_insensitive, token=token, other_token=other_token,
+                     extra_disk_formats=extra)
     return _GlanceApp(state, request_log)
 
 
@@ -132,7 +134,7 @@ def _refusal(state: AppState, request: Request, endpoint: Endpoint) -> WSGIApp |
     if state.token is None or endpoint is versions:  # Glance's version negotiation answers before authtoken
         return None
     sent = request.headers.get(TOKEN_HEADER)
-    if sent == state.token:
+    if sent == state.token or (sent is not None and sent == state.other_token):
         return None
     faults = state.faults
     if endpoint is v2_read.show and sent is None and F.V2_SHOW_MISSING_TOKEN_200 in faults:

@@ -30,7 +30,8 @@ class Answer:
 class HttpProbe:
     """Sends a request byte for byte (no client-side normalisation) to a running reference and reads all of it."""
 
-    def __init__(self, url: str, *, timeout: float = 5, token: str | None = None) -> None:
+    def __init__(self, url: str, *, timeout: float = 5, token: str | None = None,
+                 other_token: str | None = None) -> None:
         parts = urlsplit(url)
         self.url = url
         self.host = parts.hostname or "127.0.0.1"
@@ -38,10 +39,15 @@ class HttpProbe:
         self.netloc = parts.netloc
         self.timeout = timeout
         self.token = token  # sent as X-Auth-Token when set
+        self.other_token = other_token  # the second project's token the reference was started with, if any
 
     def with_token(self, token: str | None) -> HttpProbe:
         """The same probe sending `token` instead (None: no X-Auth-Token at all)."""
-        return HttpProbe(self.url, timeout=self.timeout, token=token)
+        return HttpProbe(self.url, timeout=self.timeout, token=token, other_token=self.other_token)
+
+    def as_other_project(self) -> HttpProbe:
+        """The same probe sending the second project's token."""
+        return self.with_token(self.other_token)
 
     def request(self, method: str, path: str, *, accept: str = "application/json", payload: Any = None) -> Answer:
         """`method path` with `Accept: accept` (and `payload` as a JSON body); the answer, body included for HEAD."""

@@ -30,7 +30,11 @@ _Fault = Fault[HttpProbe]
 
 
 def _show(http: HttpProbe, image: Image) -> Any:
-    return http.get(f"/v2/images/{image.id}").json()
+    return _show_id(http, image.id)
+
+
+def _show_id(http: HttpProbe, image_id: str) -> Any:
+    return http.get(f"/v2/images/{image_id}").json()
 
 
 def _head(http: HttpProbe, image: Image) -> dict[str, str]:
@@ -91,6 +95,40 @@ PROTECTED_DELETE_ACCEPTED = _Fault(
     needs_writes=True, probe=lambda http: _protected_delete_answer(http) == 202)
 
 
+def _private_image(http: HttpProbe) -> str:
+    created = http.request("POST", "/v2/images", payload={"name": "probe-private", "disk_format": "raw",
+                                                            "container_format": "bare", "visibility": "private"})
+    return str(created.json()["id"])
+
+
+V2_SHOW_PRIVATE_TO_OTHER_PROJECT = _Fault(
+    "v2-show-private-to-other-project", V2_SHOW, "GLANCE-V2-SHOW-OTHER-PROJECT-PRIVATE",
+    "v2 show answers 200 with the image when a second project asks for a private image of the run's project.",
+    needs_writes=True,
+    probe=lambda http: http.as_other_project().get(f"/v2/images/{_private_image(http)}").status == 200)
+V1_HEAD_PRIVATE_TO_OTHER_PROJECT = _Fault(
+    "v1-head-private-to-other-project", V1_HEAD, "GLANCE-V1-HEAD-OTHER-PROJECT-PRIVATE",
+    "v1 HEAD answers 200 with the image's headers when a second project asks for a private image of the run's "
+    "project.",
+    needs_writes=True,
+    probe=lambda http: http.as_other_project().head(f"/v1/images/{_private_image(http)}").status == 200)
+
+
+DEFAULT_DISK_FORMAT_FAULTY = "raw"
+
+
+def _default_disk_format(http: HttpProbe) -> Any:
+    created = http.request("POST", "/v2/images", payload={"name": "probe-default", "container_format": "bare"})
+    return _show_id(http, str(created.json()["id"]))["disk_format"]
+
+
+DISK_FORMAT_DEFAULT_RAW = _Fault(
+    "disk-format-default-raw", V2_SHOW, "GLANCE-V2-SHOW-DISK-FORMAT-DEFAULT",
+    f"An image created without disk_format is stored as {DEFAULT_DISK_FORMAT_FAULTY}, not vhd, seed 001's default "
+    "(a documented format: only the default is wrong).",
+    needs_writes=True, probe=lambda http: _default_disk_format(http) == DEFAULT_DISK_FORMAT_FAULTY)
+
+
 def is_public(faults: frozenset[Fault[HttpProbe]], image: Image) -> bool:
     """The v1 view of visibility (True for public only), or public and shared with V1_IS_PUBLIC_FOR_SHARED."""
     return image.visibility in (("public", "shared") if V1_IS_PUBLIC_FOR_SHARED in faults else ("public",))
@@ -105,4 +143,5 @@ def misformatted(images: Iterable[Image]) -> tuple[Image, ...]:
 SEED_FAULTS: tuple[_Fault, ...] = (
     MALFORMED_ID_422, DISK_FORMAT_UNDOCUMENTED, V1_IS_PUBLIC_FOR_SHARED, V2_ORIGINAL_IMAGE_NAMED,
     V2_PUBLIC_DATA_ORIGIN, V1_HEAD_LOCAL_TIME, V1_1_DETAIL_LAST_IMAGE_LOST, PROTECTED_DELETE_ACCEPTED,
+    V2_SHOW_PRIVATE_TO_OTHER_PROJECT, V1_HEAD_PRIVATE_TO_OTHER_PROJECT, DISK_FORMAT_DEFAULT_RAW,
 )

@@ -117,4 +117,5 @@ class AppState:
     store: Store
     case_insensitive: bool = False  # v1.1 text filters ignore letter case (upstream on MySQL/MariaDB): not a fault
     token: str | None = None  # the one X-Auth-Token accepted; None: no credentials are checked
+    other_token: str | None = None  # a second project's X-Auth-Token, also accepted (projects.py)
     extra_disk_formats: tuple[str, ...] = ()  # configured beyond upstream's defaults; served in /v2/schemas/image

@@ -8,6 +8,7 @@ from datetime import datetime
 from werkzeug.wrappers import Request, Response
 
 from conformance.reference.glance import faults as F
+from conformance.reference.glance import projects
 from conformance.reference.glance import seed_faults as S
 from conformance.reference.glance.images import Image, format_v1_time
 from conformance.reference.glance.responses import WSGIApp, clip, error, header_text, raw_answer
@@ -23,7 +24,7 @@ def head(state: AppState, request: Request, image_id: str) -> WSGIApp:
     if S.MALFORMED_ID_422 in state.faults and not HEX_AND_DASHES.fullmatch(image_id):
         return error(request, 422, f"Unprocessable image id {clip(image_id)}.")
     image = state.store.find(image_id)
-    if image is None:
+    if image is None or projects.hidden(state, request, image, "v1"):
         if not (F.V1_HEAD_UNKNOWN_ID_200 in state.faults and UUID.fullmatch(image_id)):
             return error(request, 404, f"Image {clip(image_id)} not found.")
         image = state.store.live()[0]

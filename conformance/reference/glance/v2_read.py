@@ -12,7 +12,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from conformance.reference.glance import faults as F
-from conformance.reference.glance import paging
+from conformance.reference.glance import paging, projects
 from conformance.reference.glance import seed_faults as S
 from conformance.reference.glance.images import Image, format_v2_time
 from conformance.reference.glance.responses import WSGIApp, clip, error, json_answer
@@ -32,7 +32,7 @@ def show(state: AppState, request: Request, image_id: str) -> WSGIApp:
     if F.V2_SHOW_ID_NOT_UUID in state.faults and image_id == LEGACY_ID:
         return json_answer(_legacy_body(state))
     image = state.store.find(image_id)
-    if image is None or image.deleted:
+    if image is None or image.deleted or projects.hidden(state, request, image, "v2"):
         if not (F.V2_SHOW_UNKNOWN_ID_200 in state.faults and UUID.fullmatch(image_id)):
             html = F.V2_SHOW_ERROR_BODY_HTML in state.faults
             return error(request, 404, f"No image found with ID {clip(image_id)}.", html=html)

@@ -38,7 +38,7 @@ def create(state: AppState, request: Request) -> WSGIApp:
     """POST /v2/images: a queued image from the body; 201 with Location."""
     try:
         body = _json_body(request, ("application/json",), dict)
-        image = _new_image(body, _now())
+        image = _new_image(body, _now(), state.faults)
         state.store.add(image)
     except Refused as exc:
         return error(request, exc.code, str(exc))
@@ -117,7 +117,7 @@ def _json_body(request: Request, media_types: tuple[str, ...], kind: type) -> An
     return body
 
 
-def _new_image(body: Mapping[str, Any], now: datetime) -> Image:
+def _new_image(body: Mapping[str, Any], now: datetime, faults: frozenset[Any] = frozenset()) -> Image:
     """The queued image a create body describes (the id taken from the body when given, like upstream)."""
     for key in body:
         _check_settable(key)
@@ -125,10 +125,11 @@ def _new_image(body: Mapping[str, Any], now: datetime) -> Image:
     if not isinstance(image_id, str) or not UUID.fullmatch(image_id):
         raise Refused(400, f"id must be a UUID, got {clip(str(image_id))!r}")
     core = {key: _core_value(key, body[key]) for key in _CORE_DEFAULTS if key in body}
-    # Simplifications of the reference: a missing name is "", and both formats are required up front.
-    for key in ("disk_format", "container_format"):
-        if core.get(key) is None:
-            raise Refused(400, f"{key} is required by this reference target")
+    if "disk_format" not in body:  # seed 001: 默认值是vhd (upstream leaves it null until it is set)
+        core["disk_format"] = S.DEFAULT_DISK_FORMAT_FAULTY if S.DISK_FORMAT_DEFAULT_RAW in faults else "vhd"
+    # Simplifications of the reference: a missing name is "", and container_format is required up front.
+    if core.get("container_format") is None:
+        raise Refused(400, "container_format is required by this reference target")
     extra = {key: _property_value(key, value) for key, value in body.items()
              if key not in _CORE_DEFAULTS and key != "id"}
     fields = {**_CORE_DEFAULTS, **core}
