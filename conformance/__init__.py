@@ -16,6 +16,7 @@ SETTINGS_FILE = REPO_ROOT / "pyproject.toml"  # the suite's [tool.pytest.ini_opt
 
 OPERATIONS = (
     "glance.v2.show",
+    "glance.v2.list",
     "glance.v1.head",
     "glance.v1_1.detail",
     "cri.ImageStatus",
@@ -23,6 +24,7 @@ OPERATIONS = (
 )
 FAMILY_OF_OPERATION = {
     "glance.v2.show": "http",
+    "glance.v2.list": "http",
     "glance.v1.head": "http",
     "glance.v1_1.detail": "http",
     "cri.ImageStatus": "cri",

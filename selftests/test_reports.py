@@ -12,7 +12,7 @@ import pytest
 from conformance import catalog, schemas
 from conformance.reference.glance import faults as F
 
-V2 = "tests/glance_v2"
+V2 = "tests/glance_v2/test_show.py"
 PLANTED = "planted-token-5f0c1e7a9d"
 
 

@@ -16,6 +16,7 @@ from conformance.reference.fault import Fault, table
 from conformance.reference.glance.images import image_by_key
 from conformance.reference.glance.probe import Answer, HttpProbe
 from conformance.reference.glance.v1_1_filters import FILTER_FAULTS, UNDOCUMENTED_FILTER_REQUIREMENTS, V1_1_DETAIL
+from conformance.reference.glance.v2_list_faults import V2_LIST_FAULTS
 
 V2_SHOW = "glance.v2.show"
 V1_HEAD = "glance.v1.head"
@@ -440,5 +441,5 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     V2_SHOW_CHECKSUM_NUMBER, V2_SHOW_SUPPORT_FLAGS_COEXIST, V2_SHOW_OS_FEATURE_LIST_NOT_JSON,
     V2_SCHEMA_LACKS_DISK_FORMAT, V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED,
     V2_SHOW_TRUE_FLAGS_FALSE, V2_SHOW_BOOL_FLAGS_YES, V2_SHOW_PATTERNED_PROPS_BOGUS, V2_SHOW_TEXT_PROPS_NUMBERS,
-    V2_SHOW_CORE_FIELDS_MISTYPED,
+    V2_SHOW_CORE_FIELDS_MISTYPED, *V2_LIST_FAULTS,
 )
