@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.listing.domains import KEY_TEXT, SWAPPED_VALUES, TEXT_VALUES, Domain, Operator, spread
+from conformance.listing.domains import KEY_TEXT, SWAPPED_VALUES, TEXT_VALUES, Domain, Operator, in_list, spread
 from conformance.listing.text import Case, swapped
 from conformance.short_repr import ShortRepr
 
@@ -129,7 +129,10 @@ class Filter:
         if self.is_keyed:
             return [{self.keyed + key: value} for key, value in _keyed_values(observed, limit)]
         values = self.domain.pick(observed, self.probes(observed), limit)
-        return [{self.name: spelled} for value in values for spelled in self._spellings(value)]
+        queries = [{self.name: spelled} for value in values for spelled in self._spellings(value)]
+        if Operator.IN in self.operators:  # lists of two values too: `in:` selects either
+            queries += [{self.name: f"in:{in_list(pair)}"} for pair in zip(values[::2], values[1::2], strict=False)]
+        return queries
 
     def exact_queries(self, observed: tuple[Any, ...]) -> list[Query]:
         """One query per observed value, as it is (no probes, no case swapped)."""
@@ -154,7 +157,10 @@ class Filter:
                 pairs = pairs.filter(self._free)
             return st.tuples(st.just(self.keyed), pairs).map(_keyed_param)
         drawn = self.domain.draw(observed)
-        if self.prefixed and self.default is not None:
+        if Operator.IN in self.operators:
+            listed = st.lists(drawn, min_size=1, max_size=3).map(_in_value)
+            drawn = drawn | listed if self.default is not None else listed
+        elif self.prefixed and self.default is not None:
             spelled = st.tuples(st.sampled_from([str(op) for op in self.operators]), drawn).map(_operator_value)
             drawn = drawn | spelled
         elif self.prefixed:
@@ -171,6 +177,10 @@ def _keyed_param(drawn: tuple[str, tuple[str, str]]) -> Pair:
 
 def _operator_value(drawn: tuple[str, str]) -> str:
     return f"{drawn[0]}:{drawn[1]}"
+
+
+def _in_value(values: list[str]) -> str:
+    return f"in:{in_list(values)}"
 
 
 def _swapped_value(pair: tuple[str, str]) -> tuple[str, str]:

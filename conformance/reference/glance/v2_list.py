@@ -19,7 +19,7 @@ from conformance.reference.glance import faults as F
 from conformance.reference.glance import paging
 from conformance.reference.glance import v2_list_faults as L
 from conformance.reference.glance import v2_list_filters as filters
-from conformance.reference.glance.images import Image
+from conformance.reference.glance.images import Image, format_v2_time
 from conformance.reference.glance.responses import WSGIApp, clip, error, json_answer
 from conformance.reference.glance.state import AppState
 from conformance.reference.glance.v2_read import image_body, legacy_body
@@ -33,6 +33,8 @@ Sort = tuple[tuple[str, str], ...]  # (key, direction), the tie-breaks created_a
 def listing(state: AppState, request: Request) -> WSGIApp:
     """GET /v2/images: one page of the images the query selects, or 400 on a parameter the API rejects."""
     args = request.args
+    if L.MEMBER_STATUS_IGNORED in state.faults or L.BAD_VISIBILITY_200 in state.faults:
+        args = _bent_args(state, args)
     try:
         if "changes-since" in args:
             raise paging.BadRequest("changes-since", 'The "changes-since" filter is no longer available on v2.')
@@ -62,11 +64,21 @@ def listing(state: AppState, request: Request) -> WSGIApp:
         del body["first"]
     if page and (more or L.NEXT_ON_SHORT_PAGE in state.faults):
         body["next"] = _link(state, args, page[-1].id)
-    if F.V2_LIST_NEXT_OFF_ORIGIN in state.faults and page and start == 0 and "next" in body:
+    if F.V2_LIST_NEXT_OFF_ORIGIN in state.faults and not args and "next" in body:  # discovery's listing only
         port = int(request.host.rpartition(":")[2] or 80) + 1
         body["next"] = f"@127.0.0.1:{port}{body['next']}"
     mimetype = "text/plain" if L.CONTENT_TYPE_TEXT in state.faults else "application/json"
     return json_answer(body, mimetype=mimetype)
+
+
+def _bent_args(state: AppState, args: MultiDict[str, str]) -> MultiDict[str, str]:
+    """The query as the faults that ignore member_status, or an unknown visibility, read it."""
+    bent = args.copy()
+    if L.MEMBER_STATUS_IGNORED in state.faults and bent.get("member_status") in filters.MEMBER_STATUSES:
+        bent.poplist("member_status")
+    if L.BAD_VISIBILITY_200 in state.faults and bent.get("visibility") not in filters.VISIBILITIES:
+        bent.poplist("visibility")
+    return bent
 
 
 def sorting(args: MultiDict[str, str], *, first_key_only: bool = False) -> Sort:
@@ -167,9 +179,10 @@ def shown_as(state: AppState, image: Image) -> Image:
     body = image_body(state, image)
     core = {f.name for f in fields(Image)}
     changes = {name: body[name] for name in core & set(body) if name not in ("created_at", "updated_at", "tags")}
-    for name in ("created_at", "updated_at"):
+    for name in ("created_at", "updated_at"):  # a time no fault changed keeps its microseconds
         moment = parse_time(body.get(name))
-        changes[name] = moment if moment is not None else getattr(image, name)
+        unchanged = body.get(name) == format_v2_time(getattr(image, name))
+        changes[name] = moment if moment is not None and not unchanged else getattr(image, name)
     changes["tags"] = tuple(body["tags"]) if isinstance(body.get("tags"), list) else ()
     changes["properties"] = {k: v for k, v in body.items() if k not in core and k not in _LINKS}
     return replace(image, **changes)

@@ -39,7 +39,7 @@ def _next_on_short_page(http: HttpProbe) -> bool:
 
 
 def _links_drop_repeats(http: HttpProbe) -> bool:
-    return "tag=test&tag=tiny" not in str(_page(http, "tag=test&tag=tiny&limit=1").get("next"))
+    return "tag=test&tag=tiny" not in str(_page(http, "tag=test&tag=tiny&limit=1").get("first"))
 
 
 CONTENT_TYPE_TEXT = _Fault(
@@ -70,7 +70,7 @@ FIRST_SORT_KEY_ONLY = _Fault(
 MARKER_SKIPS = _Fault(
     "v2-list-marker-skips", V2_LIST, _REQ + "PAGINATION",
     "A page asked for with a marker skips the first image after the marker.",
-    probe=_marker_skips)
+    also_breaks=(_REQ + "NEXT",), probe=_marker_skips)
 LIMIT_IGNORED = _Fault(
     "v2-list-limit-ignored", V2_LIST, _REQ + "LIMIT",
     "limit (and the default page size) is ignored: every remaining image is on the page.",

@@ -37,6 +37,8 @@ _IN_VALUES = re.compile(r'"((?:[^"\\]|\\.)*)",?|([^,]+),?|,')
 TIME_OPERATORS = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "eq": lambda a, b: a == b,
                   "neq": lambda a, b: a != b, "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
 BOOLEANS = {"true": True, "false": False}
+VISIBILITIES = ("public", "private", "shared", "community", "all")
+MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 # Parameters that are not filters on a field of the image (the listing reads them itself).
 LISTING_PARAMS = ("limit", "marker", "sort", "sort_key", "sort_dir", "visibility", "member_status", "os_hidden")
 
@@ -67,24 +69,26 @@ ID_IN_FIRST_ONLY = _fault("id-in-first-only", "ID", "id=in:a,b selects only the 
 OWNER_IGNORED = _fault("owner-ignored", "OWNER", _ignored("owner"),
                        _any_other("owner", _CIRROS.owner, f"owner={_CIRROS.owner}"))
 PROTECTED_INVERTED = _fault("protected-inverted", "PROTECTED", "protected=true selects the unprotected images.",
-                            _any_other("protected", True, "protected=true"))
+                            _any_other("protected", True, "protected=true"), also=(f"{_REQ}SOUND", f"{_REQ}COMPLETE"))
 STATUS_IGNORED = _fault("status-ignored", "STATUS", _ignored("status"), _any_other("status", "queued", "status=queued"))
 CONTAINER_FORMAT_IGNORED = _fault("container-format-ignored", "CONTAINER-FORMAT", _ignored("container_format"),
                                   _any_other("container_format", "ovf", "container_format=ovf"))
 DISK_FORMAT_IGNORED = _fault("disk-format-ignored", "DISK-FORMAT", _ignored("disk_format"),
                              _any_other("disk_format", "vhd", "disk_format=vhd"))
 TAG_IGNORED = _fault("tag-ignored", "TAG", _ignored("tag"),
-                     lambda http: any("lts" not in entry["tags"] for entry in _entries(http, "tag=lts")))  # type: ignore[operator]
+                     lambda http: any("lts" not in entry["tags"] for entry in _entries(http, "tag=lts")),  # type: ignore[operator]
+                     also=(f"{_REQ}SOUND", "GLANCE-V2-LIST-TAGS-ALL"))
 SIZE_MIN_EXCLUSIVE = _fault("size-min-exclusive", "SIZE-MIN", "size_min keeps sizes strictly greater than the value.",
                             lambda http: not _entries(http, f"size_min={_COREOS.size}&name={quote(_COREOS.name)}"),
                             also=(f"{_REQ}COMPLETE",))
 SIZE_MAX_EXCLUSIVE = _fault("size-max-exclusive", "SIZE-MAX", "size_max keeps sizes strictly less than the value.",
                             lambda http: not _entries(http, f"size_max={_COREOS.size}&name={quote(_COREOS.name)}"),
                             also=(f"{_REQ}COMPLETE",))
-CREATED_AT_GT_AS_GTE = _fault(
-    "created-at-gt-as-gte", "CREATED-AT", "created_at=gt:<t> keeps images created exactly at t too.",
-    lambda http: any(entry["id"] == _CIRROS.id for entry in _entries(
-        http, f"created_at=gt:{_CIRROS.created_at.strftime('%Y-%m-%dT%H:%M:%S.%f')}")))
+CREATED_AT_ANY_AS_GTE = _fault(
+    "created-at-any-as-gte", "CREATED-AT",
+    "created_at reads every operator as gte (lt:<t> lists images created after t).",
+    lambda http: len(_entries(http, "created_at=lt:2000-01-01T00:00:00Z")) > 0,
+    also=(f"{_REQ}SOUND", f"{_REQ}COMPLETE"))
 UPDATED_AT_IGNORED = _fault("updated-at-ignored", "UPDATED-AT", _ignored("updated_at"),
                             lambda http: len(_entries(http, "updated_at=lt:2000-01-01T00:00:00Z")) > 0)
 PROPERTY_IGNORED = _fault("property-ignored", "PROPERTY",
@@ -92,7 +96,8 @@ PROPERTY_IGNORED = _fault("property-ignored", "PROPERTY",
                           _any_other("__os_type", "Windows", "__os_type=Windows"))
 VISIBILITY_IGNORED = _fault("visibility-ignored", "VISIBILITY",
                             "visibility=public|private|shared lists every visibility (all and community still work).",
-                            _any_other("visibility", "public", "visibility=public"))
+                            _any_other("visibility", "public", "visibility=public"),
+                            also=(f"{_REQ}SOUND", "GLANCE-V2-LIST-MEMBER-STATUS"))
 OS_HIDDEN_INVERTED = _fault("os-hidden-true-lists-all", "OS-HIDDEN",
                             "os_hidden=true lists the visible images too, not only the hidden ones.",
                             lambda http: any(not entry.get("os_hidden") for entry in _entries(http, "os_hidden=true")))
@@ -101,7 +106,7 @@ TAGS_ANY = _Fault("v2-list-tags-any", V2_LIST, "GLANCE-V2-LIST-TAGS-ALL",
                   probe=lambda http: any("tiny" not in entry["tags"]  # type: ignore[operator]
                                          for entry in _entries(http, "tag=test&tag=tiny")))
 IN_SPLITS_QUOTES = _Fault("v2-list-in-splits-quotes", V2_LIST, "GLANCE-V2-LIST-IN-QUOTING",
-                          "in: splits its list at every comma, inside double quotes too.",
+                          "in: splits its list at every comma, inside double quotes too.", also_breaks=(f"{_REQ}NAME",),
                           probe=lambda http: not _entries(http, "name=in:" + quote('"release:2024, final"')))
 
 
@@ -133,6 +138,8 @@ def _first_of_in(param: str, values: Sequence[str], same: Same) -> Predicate:
 
 
 def _name_prefix(param: str, values: Sequence[str], same: Same) -> Predicate:
+    if values[-1].startswith("in:"):
+        return text_is("name")(param, values, same)
     return lambda image: image.name.startswith(values[-1])
 
 
@@ -180,11 +187,11 @@ def moment(param: str, value: str) -> tuple[str, datetime]:
         raise paging.BadRequest(param, f"{param} is not <op>:<ISO 8601>: {clip(value)!r}") from None
 
 
-def _time(strict_as_loose: bool = False) -> Rule:
+def _time(any_as_gte: bool = False) -> Rule:
     def rule(param: str, values: Sequence[str], same: Same) -> Predicate:
         operator, when = moment(param, values[-1])
-        if strict_as_loose:
-            operator = {"gt": "gte", "lt": "lte"}.get(operator, operator)
+        if any_as_gte:
+            operator = "gte"
         holds = TIME_OPERATORS[operator]
         return lambda image: holds(getattr(image, param), when)
     return rule
@@ -215,7 +222,7 @@ SERVED: tuple[Served, ...] = (
     Served("tag", _all_tags, ((TAG_IGNORED, None), (TAGS_ANY, _any_tag))),
     Served("size_min", _size(lambda size, bound: size >= bound), ((SIZE_MIN_EXCLUSIVE, _size(lambda s, b: s > b)),)),
     Served("size_max", _size(lambda size, bound: size <= bound), ((SIZE_MAX_EXCLUSIVE, _size(lambda s, b: s < b)),)),
-    Served("created_at", _time(), ((CREATED_AT_GT_AS_GTE, _time(strict_as_loose=True)),)),
+    Served("created_at", _time(), ((CREATED_AT_ANY_AS_GTE, _time(any_as_gte=True)),)),
     Served("updated_at", _time(), ((UPDATED_AT_IGNORED, None),)),
     Served("", _property_is, ((PROPERTY_IGNORED, None),)),
 )
@@ -256,11 +263,11 @@ def listed(state: AppState, args: MultiDict[str, str]) -> Predicate:
     os_hidden=true, and then only those.
     """
     visibility = args.get("visibility")
-    if visibility is not None and visibility not in ("public", "private", "shared", "community", "all"):
+    if visibility is not None and visibility not in VISIBILITIES:
         raise paging.BadRequest("visibility", f"visibility must be public, private, shared, community or all, got "
                                               f"{clip(visibility)!r}")
     member = args.get("member_status", "accepted")
-    if member not in ("accepted", "pending", "rejected", "all"):
+    if member not in MEMBER_STATUSES:
         raise paging.BadRequest("member_status", f"member_status must be accepted, pending, rejected or all, got "
                                                  f"{clip(member)!r}")
     hidden = args.get("os_hidden", "false")
