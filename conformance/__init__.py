@@ -23,10 +23,10 @@ OPERATIONS = (
     "cri.ListImages",
 )
 FAMILY_OF_OPERATION = {
-    "glance.v2.show": "http",
-    "glance.v2.list": "http",
-    "glance.v1.head": "http",
-    "glance.v1_1.detail": "http",
+    "glance.v2.show": "glance",
+    "glance.v2.list": "glance",
+    "glance.v1.head": "glance",
+    "glance.v1_1.detail": "glance",
     "cri.ImageStatus": "cri",
     "cri.ListImages": "cri",
 }

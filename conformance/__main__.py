@@ -17,7 +17,7 @@ from conformance import REPO_ROOT, SETTINGS_FILE, TESTS_DIR
 def pytest_args(argv: list[str]) -> list[str]:
     """The pytest command line that runs the conformance tests with the suite's settings and `argv`."""
     # -c pins the settings file (else pytest would search upward from the tests and could find a project's own);
-    # --rootdir keeps test ids as in a clone (tests/glance_v2/test_show.py::...).
+    # --rootdir keeps test ids as in a clone (tests/glance/test_v2_show.py::...).
     return ["-c", str(SETTINGS_FILE), f"--rootdir={REPO_ROOT}", *argv, str(TESTS_DIR)]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import time
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,6 @@ from conformance import options
 from conformance.run import activation
 
 if TYPE_CHECKING:
-    from conformance.evidence import Censor
     from conformance.run.state import RunState
 
 ACTIVE = pytest.StashKey[bool]()
@@ -28,8 +26,8 @@ KEPT_BY_PROFILE = pytest.StashKey[int]()  # tests left once the run's families a
 # The fixtures each family's tests use, loaded only when the run certifies that family (gRPC only for CRI).
 FIXTURE_MODULES = {
     "": ("conformance.run.fixtures",),
-    "http": ("conformance.glance.fixtures", "conformance.glance.v1_fixtures", "conformance.glance.write_fixtures",
-             "conformance.glance.v2_list_fixtures"),
+    "glance": ("conformance.glance.fixtures", "conformance.glance.v1_fixtures", "conformance.glance.write_fixtures",
+               "conformance.glance.v2_list_fixtures"),
     "cri": ("conformance.cri.fixtures",),
 }
 
@@ -68,11 +66,12 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance import catalog, hypothesis_profiles, schemas
     from conformance.evidence import Censor, ExchangeLog
     from conformance.options import ConfigError
-    from conformance.run import bounds as run_bounds
+    from conformance.run import signals
     from conformance.run.baseline import load_baseline
     from conformance.run.ledger import Ledger
     from conformance.run.selection import register_markers
     from conformance.run.state import STATE_KEY, RunState
+    from conformance.run.verdict import certified
     from conformance.run.waivers import load_waivers
 
     register_markers(config)
@@ -96,10 +95,6 @@ def pytest_configure(config: pytest.Config) -> None:
         # every worker would write, and sweep, fixture images of its own: one run, one set of images
         raise pytest.UsageError("--allow-writes cannot be combined with pytest-xdist (-n/--dist); run it serially")
     hypothesis = hypothesis_profiles.choose(config)
-    if "http" in target_config.families:
-        from conformance.glance import walks
-
-        walks.set_page_cap(target_config.max_pages)
     try:
         waivers = load_waivers(target_config.waivers, set(catalog.requirements())) if target_config.waivers else []
         baseline = load_baseline(target_config.baseline) if target_config.baseline else None
@@ -112,14 +107,14 @@ def pytest_configure(config: pytest.Config) -> None:
         waivers=waivers,
         baseline=baseline,
     )
-    state.requirements, state.not_judged = _requirements_of(state)
+    state.requirements, state.not_judged = certified(target_config)
     config.stash[STATE_KEY] = state
     for family in ("", *target_config.families):
         for name in FIXTURE_MODULES[family]:
             config.pluginmanager.register(importlib.import_module(name), f"image_conformance:{name}")
     if not _is_worker(config):  # an xdist worker's reports are folded in by its controller
         config.pluginmanager.register(Ledger(state), "image_conformance_ledger")
-    run_bounds.install(config, state)
+    signals.install(config, state)
     report_dir = target_config.report_dir
     if config.option.collectonly:
         return  # nothing is judged: no report is written
@@ -139,21 +134,6 @@ def pytest_configure(config: pytest.Config) -> None:
             record_hooks.prepare(config, target_config)
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
-
-
-def _requirements_of(state: RunState) -> tuple[list, list]:  # type: ignore[type-arg]
-    """The requirements the run's families and profiles certify, and those it lacks the means to judge."""
-    from conformance import catalog
-
-    active = {family: catalog.profiles()[name] for family, name in state.config.profiles.items()}
-    applicable = [
-        req.under(active[req.family]) for req in catalog.requirements().values()
-        if req.family in active and req.applies_to(active[req.family])
-    ]
-    # What the run lacks the means to judge is listed with the reason, neither certified nor run.
-    not_judged = [(req, reason) for req in applicable if (reason := state.config.cannot_judge(req))]
-    unjudged = {req.id for req, _ in not_judged}
-    return [req for req in applicable if req.id not in unjudged], not_judged
 
 
 def _check_rootdir(config: pytest.Config) -> None:
@@ -271,46 +251,11 @@ def pytest_runtest_makereport(
     """Judge one phase where it ran; its outcome, message, coverage and exchanges travel on the report."""
     report = yield
     ids = requirement_ids(item) if _active(item.config) else ()
-    if not ids:
-        return report
-    from conformance.checks import evidence_of
-    from conformance.evidence import inert
-    from conformance.run.ledger import PAYLOAD, payload
-    from conformance.run.outcomes import Outcome, classify
-    from conformance.targets.errors import TargetError, TargetUnreachable
+    if ids:
+        from conformance.run import phase
 
-    state = _state(item.config)
-    exchanges = state.log.drain()
-    shown = evidence_of(call.excinfo.value if call.excinfo is not None else None)
-    exchanges += [exchange for exchange in shown if exchange not in exchanges]
-    report.conformance_exchanges = [exchange.to_dict() for exchange in exchanges]  # type: ignore[attr-defined]
-    report.conformance_requirements = ids  # type: ignore[attr-defined]
-    outcome, message = classify(report, call)
-    coverage = item.stash.get(COVERAGE, None) if call.when == "call" else None
-    if report.when == "call" and outcome == Outcome.PASSED and not (coverage and coverage.judged):
-        # A test that judged nothing did not pass: it is skipped, with what kept it from judging.
-        message = f"nothing judged: {(coverage and coverage.reasons()) or 'no case to judge'}"
-        outcome, report.outcome = Outcome.SKIPPED, "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {message}")
-    censor = state.log.censor
-    message = censor.text(message)
-    if outcome == Outcome.FAILED:
-        waivers = [state.active_waiver(rid) for rid in ids]
-        if all(waivers):
-            reasons = "; ".join(f"{w.requirement} until {w.expires}: {w.reason}" for w in waivers if w)
-            outcome, message = Outcome.WAIVED, f"waived ({reasons}); the failure: {message}"
-            report.outcome = "skipped"
-            report.wasxfail = f"waived: {reasons}"  # type: ignore[attr-defined]
-    if report.failed and getattr(getattr(item, "obj", None), "hypothesis", None) is not None:
-        # hypothesis names the seed of a failure only when it chose the seed itself; the suite always chooses it
-        report.sections.append(("hypothesis", state.hypothesis.repeat()))
-    if call.excinfo is not None and call.excinfo.errisinstance(TargetError):
-        report.longrepr = message  # one line: a transport problem needs no traceback
-    if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachable):
-        state.stopped = message
-        item.session.shouldstop = inert(message)  # pytest prints it
-    _safe_report(report, censor)
-    setattr(report, PAYLOAD, payload(outcome, message, coverage, state.stopped))
+        coverage = item.stash.get(COVERAGE, None) if call.when == "call" else None
+        phase.record(_state(item.config), item, report, call, ids, coverage)
     return report
 
 
@@ -330,26 +275,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if not _active(item.config) or not requirement_ids(item):
         return
     state = _state(item.config)
-    used = time.monotonic() - state.clock_start
-    if used > state.config.budget and state.stopped is None:
-        state.stopped = f"the run's budget of {state.config.budget:g}s was used up after {used:.0f}s"
+    if state.stopped is None and state.limits.used_up():
+        state.stopped = state.limits.spent()
         item.session.shouldstop = state.stopped
     if state.stopped is not None:
         pytest.skip(f"not run: {state.stopped}")
-
-
-def _safe_report(report: pytest.TestReport, censor: Censor) -> None:
-    """No secret may reach the terminal, junit.xml or report.html, nor a control character the terminal."""
-    from conformance.evidence import inert, is_inert
-
-    longrepr = report.longrepr
-    if isinstance(longrepr, tuple):  # a skip: (path, line, reason)
-        report.longrepr = (*longrepr[:2], inert(censor.text(longrepr[2])))
-    elif longrepr is not None:
-        text = str(longrepr)
-        if censor.leaks(text) or not is_inert(text):
-            report.longrepr = inert(censor.text(text))
-    report.sections = [(title, inert(censor.text(content))) for title, content in report.sections]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -365,16 +295,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Decide the verdict, write results.json, and make the exit status follow the verdict."""
     if not _active(session.config) or _is_worker(session.config):
         return
-    from conformance.report import finish
+    from conformance.report import junit, results
+    from conformance.run import verdict
 
     state = _state(session.config)
     if not state.requirements or session.config.option.collectonly:
         return
-    finish.conclude(state)
-    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED if finish.fails(state) else pytest.ExitCode.OK
-    if state.unwritten:
-        session.exitstatus = pytest.ExitCode.INTERRUPTED  # 2: the run's record is incomplete
+    stop = session.shouldfail or session.shouldstop  # -x or --maxfail: why pytest stopped before the last test
+    verdict.decide(state, cut_short=stop if isinstance(stop, str) else None)
+    results.write(state)
+    junit.record_verdict(session.config, state)
+    session.exitstatus = verdict.exit_status(state, session.exitstatus)
 
 
 @pytest.hookimpl(trylast=True, specname="pytest_sessionfinish")
@@ -391,16 +322,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     """One line with the verdict and where the reports are."""
     if not _active(config):
         return
-    from conformance.evidence import inert
-    from conformance.report import finish
-    from conformance.run.outcomes import Verdict
+    from conformance.report import console
 
     state = _state(config)
-    if state.document is None:
-        return
-    passed = state.verdict == Verdict.PASS
-    failed = finish.fails(state)
-    terminalreporter.write_sep("=", inert(finish.summary_line(state)), bold=True, red=failed, green=passed,
-                               yellow=not passed and not failed)
-    for line in state.unwritten:
-        terminalreporter.write_line(inert(f"ERROR: {line}"), red=True, bold=True)
+    if state.document is not None:
+        console.write_summary(terminalreporter, state)

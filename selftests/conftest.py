@@ -20,6 +20,10 @@ from conformance.options import OPTIONS
 from conformance.run.selection import register_markers
 
 REPO = Path(__file__).resolve().parent.parent
+# The v1 HEAD and v1.1 detail test modules: a run of them alone certifies the deprecated v1 APIs only.
+V1_TESTS = (
+    "tests/glance/test_v1_head.py", "tests/glance/test_v1_1_detail.py", "tests/glance/test_v1_1_detail_filters.py",
+)
 pytest_plugins = ["pytester"]
 
 

@@ -19,7 +19,7 @@ from conformance.reference.glance.probe import HttpProbe
 from conformance.reference.http_server import start_http_server
 from conformance.targets.auth import generated_token
 
-TESTS_OF_FAMILY = {"glance": ("tests/glance_v2", "tests/glance_v1"), "cri": ("tests/cri",)}
+TESTS_OF_FAMILY = {"glance": ("tests/glance",), "cri": ("tests/cri",)}
 COUNTED_TIERS = ("required", "deprecated")
 
 
@@ -30,7 +30,7 @@ def probe_sees(fault: Fault[Any], *, active: bool) -> dict[str, bool]:
         # Credentials are checked, as in the embedded run, so the 401 faults have something to break.
         token = generated_token()
         with start_http_server(faults=faults, token=token) as server:
-            return {"http": fault.probe(HttpProbe(server.url, token=token))}
+            return {"glance": fault.probe(HttpProbe(server.url, token=token))}
     # pytest's temporary folders can exceed the 107-byte limit of unix socket paths.
     socket_dir = tempfile.mkdtemp(prefix="probe-", dir="/tmp")
     try:

@@ -30,37 +30,37 @@ def references(socket_dir: str) -> Iterator[tuple[RunningServer, RunningCriServe
 
 def test_one_target_per_family_certifies_both(tmp_path: Path) -> None:
     config = build_config({"target": ["unix:///run/x.sock", "http://127.0.0.1:9292/"]}, {}, {}, tmp_path)
-    assert config.families == ("http", "cri") and not config.embedded
-    assert (config.http_url, config.cri_address) == ("http://127.0.0.1:9292", "unix:///run/x.sock")
-    assert config.targets == {"http": "http://127.0.0.1:9292/", "cri": "unix:///run/x.sock"}
+    assert config.families == ("glance", "cri") and not config.embedded
+    assert (config.glance_url, config.cri_address) == ("http://127.0.0.1:9292", "unix:///run/x.sock")
+    assert config.targets == {"glance": "http://127.0.0.1:9292/", "cri": "unix:///run/x.sock"}
     assert config.target == "http://127.0.0.1:9292/ + unix:///run/x.sock"
-    assert config.profiles == {"http": "ims", "cri": "cri"}
+    assert config.profiles == {"glance": "ims", "cri": "cri"}
 
 
 def test_environment_and_ini_list_one_target_per_family(tmp_path: Path) -> None:
     both = "http://env.example:2 grpc://127.0.0.1:10010"
     config = build_config({}, {}, {"CONFORMANCE_TARGET": both}, tmp_path)
-    assert (config.http_url, config.cri_address) == ("http://env.example:2", "127.0.0.1:10010")
-    assert build_config({}, {"target": both}, {}, tmp_path).families == ("http", "cri")
+    assert (config.glance_url, config.cri_address) == ("http://env.example:2", "127.0.0.1:10010")
+    assert build_config({}, {"target": both}, {}, tmp_path).families == ("glance", "cri")
     # the command line replaces the environment as a whole: a crictl variable left set does not add a family
     crictl = {"CONTAINER_RUNTIME_ENDPOINT": "unix:///run/x.sock"}
-    assert build_config({"target": ["http://opt.example:3"]}, {}, crictl, tmp_path).families == ("http",)
+    assert build_config({"target": ["http://opt.example:3"]}, {}, crictl, tmp_path).families == ("glance",)
 
 
 def test_one_profile_per_family(tmp_path: Path) -> None:
     both = ["http://127.0.0.1:9292", "unix:///run/x.sock"]
     config = build_config({"target": both, "profile": ["isulad", "glance"]}, {}, {}, tmp_path)
-    assert config.profiles == {"http": "glance", "cri": "isulad"}
+    assert config.profiles == {"glance": "glance", "cri": "isulad"}
     assert build_config({}, {}, {"CONFORMANCE_PROFILE": "glance isulad"}, tmp_path).profiles == {
-        "http": "glance", "cri": "isulad"}
-    with pytest.raises(ConfigError, match="a http profile is already given"):
+        "glance": "glance", "cri": "isulad"}
+    with pytest.raises(ConfigError, match="a glance profile is already given"):
         build_config({"profile": ["glance", "ims"]}, {}, {}, tmp_path)
-    with pytest.raises(ConfigError, match="is for cri targets, but the target is http"):
+    with pytest.raises(ConfigError, match="is for cri targets, but the target is glance"):
         build_config({"target": both[:1], "profile": ["isulad"]}, {}, {}, tmp_path)
 
 
 def test_a_family_given_twice_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="a http target is already given"):
+    with pytest.raises(ConfigError, match="a glance target is already given"):
         build_config({"target": ["http://a.example:1", "https://b.example"]}, {}, {}, tmp_path)
     with pytest.raises(ConfigError, match="a cri target is already given"):
         build_config({}, {}, {"CONFORMANCE_TARGET": "unix:///a.sock grpc://127.0.0.1:1"}, tmp_path)
@@ -71,7 +71,7 @@ def test_a_duplicate_family_is_a_one_line_usage_error(suite) -> None:
     assert run.returncode == 4, run.stdout + run.stderr
     errors = [line for line in run.stderr.splitlines() if line.strip()]
     assert errors == [
-        "ERROR: --target 'http://127.0.0.1:10': a http target is already given ('http://127.0.0.1:9'); "
+        "ERROR: --target 'http://127.0.0.1:10': a glance target is already given ('http://127.0.0.1:9'); "
         "give one per family"
     ]
 
@@ -83,14 +83,14 @@ def test_http_and_cri_endpoints_get_one_verdict(suite, references) -> None:
     results = run.results
     assert results["verdict"] == "pass"
     assert schemas.error_lines("report/results.json", results) == []
-    assert results["targets"] == {"http": http.url, "cri": cri.url}
+    assert results["targets"] == {"glance": http.url, "cri": cri.url}
     assert results["target"]["url"] == f"{http.url} + {cri.url}"
-    assert results["target"]["family"] == "http+cri" and results["target"]["embedded"] is False
-    assert set(results["target"]["endpoints"]) == {"http", "cri"}
-    assert results["profiles"] == {"http": "ims", "cri": "cri"}
+    assert results["target"]["family"] == "glance+cri" and results["target"]["embedded"] is False
+    assert set(results["target"]["endpoints"]) == {"glance", "cri"}
+    assert results["profiles"] == {"glance": "ims", "cri": "cri"}
     judged = {entry["id"] for entry in results["requirements"]}
     families = {catalog.requirements()[rid].family for rid in judged}
-    assert families == {"http", "cri"}
+    assert families == {"glance", "cri"}
     assert set(run.outcomes().values()) <= {"passed", "not-offered"}, run.outcomes()
     assert results["not_judged"] == []
     html = (run.report_dir / "report.html").read_text(encoding="utf-8")

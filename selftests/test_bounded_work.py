@@ -16,6 +16,7 @@ from conformance.reference.glance import images as catalogue
 from conformance.reference.http_server import start_http_server
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
+from selftests.run_limits import limits
 
 IMS = "glance/v2-image.ims.json"
 SECRET = "s3cr3t-t0ken"
@@ -62,7 +63,7 @@ def test_a_recorded_exchange_keeps_the_start_of_its_body_and_its_size() -> None:
 def test_a_walk_that_does_not_keep_judges_each_page_and_holds_only_ids() -> None:
     server = start_http_server(images=catalogue.generated(60))
     try:
-        glance = GlanceClient(HttpTarget(server.url, timeout=10, log=ExchangeLog(Censor())))
+        glance = GlanceClient(HttpTarget(server.url, limits=limits(timeout="10"), log=ExchangeLog(Censor())))
         seen: list[int] = []
         walk = walk_detail(glance, {}, limit=7, max_pages=3, keep=False,
                            on_page=lambda entries, exchange: seen.append(len(entries)))
@@ -77,7 +78,7 @@ def test_a_walk_that_does_not_keep_judges_each_page_and_holds_only_ids() -> None
 def test_a_walk_stops_once_its_caller_has_read_all_it_needs() -> None:
     server = start_http_server(images=catalogue.generated(60))
     try:
-        glance = GlanceClient(HttpTarget(server.url, timeout=10, log=ExchangeLog(Censor())))
+        glance = GlanceClient(HttpTarget(server.url, limits=limits(timeout="10"), log=ExchangeLog(Censor())))
         whole = walk_detail(glance, {}, limit=7, max_pages=20)
         wanted = set(whole.ids[8:10])  # on the second page
         asked: list[int] = []

@@ -29,16 +29,19 @@ import pytest
 from conformance.evidence import Exchange
 from conformance.proto import runtime_v1_pb2
 from selftests.conftest import MEMORY_BOUND_KIB, REPO, SuiteRun, measured_run, suite_command
+from selftests.run_limits import limits
 
-HTTP_TESTS = ("tests/glance_v2", "tests/glance_v1")
+HTTP_TESTS = ("tests/glance",)
 SLACK = 25.0  # seconds for pytest to start and write its reports on a loaded machine
 REPORTS = ("report.html", "junit.xml", "results.json")
 
-def assert_reports(run: SuiteRun) -> None:
-    """All three reports are there and results.json is whole."""
+def assert_reports(run: SuiteRun, verdict: str | None = None) -> None:
+    """All three reports are there and results.json is whole, with the verdict README defines: `error` when the
+    target or the budget stopped the run (never `fail`), `fail` otherwise (or `verdict`, given)."""
     for name in REPORTS:
         assert (run.report_dir / name).is_file(), f"{name} missing\n{run.stdout[-3000:]}{run.stderr[-3000:]}"
-    assert run.results["verdict"] == "fail"
+    expected = verdict or ("error" if run.results["stopped_early"] else "fail")
+    assert run.results["verdict"] == expected, (run.results["verdict"], run.results["verdict_reasons"])
 
 
 # ---- loopback HTTP targets -------------------------------------------------------------------------------------
@@ -192,9 +195,11 @@ def test_a_signal_ends_the_run_with_all_three_reports(tmp_path: Path, signum: in
                 process.communicate()
     run = SuiteRun(process.returncode, stdout, stderr, report_dir)
     assert run.returncode == 2, stdout[-3000:] + stderr[-3000:]
-    assert_reports(run)
-    assert signal.Signals(signum).name in (run.results["stopped_early"] or ""), run.results["stopped_early"]
-    assert "error" in set(run.outcomes().values())
+    assert_reports(run, "incomplete")  # cut short by its user: what it did not reach is not run, not the target's
+    name = signal.Signals(signum).name
+    assert name in (run.results["stopped_early"] or ""), run.results["stopped_early"]
+    assert name in run.results["verdict_reasons"][0] and run.results["not_run"], run.results["verdict_reasons"]
+    assert "error" not in set(run.outcomes().values()), run.outcomes()
 
 
 # ---- memory ----------------------------------------------------------------------------------------------------
@@ -219,21 +224,17 @@ def test_memory_stays_bounded_whatever_the_target_sends(tmp_path: Path, answer: 
 
 
 def test_json_value_cap_fails_the_body_with_a_clear_message() -> None:
-    from conformance.targets import bounds
     from conformance.targets.http import BodyNotJSON, HttpResponse
 
     def response(body: bytes) -> HttpResponse:
         exchange = Exchange(protocol="http", method="GET", target="http://t/v2/images")
-        return HttpResponse(200, {"Content-Type": "application/json"}, body, "http://t/v2/images", exchange)  # type: ignore[arg-type]
+        return HttpResponse(200, {"Content-Type": "application/json"}, body, "http://t/v2/images", exchange,  # type: ignore[arg-type]
+                            limits(budget="60", max_json_values="1000"))
 
-    bounds.configure(budget=60, started=time.monotonic(), json_values=1000)
-    try:
-        with pytest.raises(BodyNotJSON, match="raise --max-json-values"):
-            response(b"[" + b",".join([b"{}"] * 1000) + b"]").json()
-        # brackets and commas inside strings are not values
-        assert response(json.dumps(["{[,"] * 500).encode()).json() == ["{[,"] * 500
-    finally:
-        bounds.reset()
+    with pytest.raises(BodyNotJSON, match="raise --max-json-values"):
+        response(b"[" + b",".join([b"{}"] * 1000) + b"]").json()
+    # brackets and commas inside strings are not values
+    assert response(json.dumps(["{[,"] * 500).encode()).json() == ["{[,"] * 500
 
 
 # ---- CRI work --------------------------------------------------------------------------------------------------
@@ -312,23 +313,23 @@ def test_cri_image_with_ten_thousand_tags_is_capped_and_recorded(tmp_path: Path)
     pytest.param("deflate", -zlib.MAX_WBITS, id="raw-deflate"),
 ])
 def test_bodies_are_decoded_as_they_stream_and_cut_at_the_cap(coding: str, wbits: int) -> None:
-    from conformance.targets.http import _Decoder, _OverCap
+    from conformance.targets.decoding import Decoder, OverCap
 
     def compressed(data: bytes) -> bytes:
         compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
         return compressor.compress(data) + compressor.flush()
 
     def decoded(sent: bytes, room: int, chunk: int = 1000) -> bytes:
-        decoder, out = _Decoder(coding), b""
+        decoder, out = Decoder(coding), b""
         for at in range(0, len(sent), chunk):
             out += decoder.feed(sent[at:at + chunk], room - len(out))
         return out + decoder.feed(b"", room - len(out), final=True)
 
     text = json.dumps([{"n": n} for n in range(5000)]).encode()
     assert decoded(compressed(text), len(text)) == text
-    with pytest.raises(_OverCap):
+    with pytest.raises(OverCap):
         decoded(compressed(text), len(text) - 1)
-    with pytest.raises(_OverCap):  # 64 MiB from a few kB, refused after at most the room
+    with pytest.raises(OverCap):  # 64 MiB from a few kB, refused after at most the room
         decoded(compressed(b"\0" * (64 * 1024 * 1024)), 1024 * 1024, chunk=65536)
     if coding == "gzip":  # several gzip members make one body
         assert decoded(compressed(text) + compressed(text), 2 * len(text)) == text + text
@@ -337,7 +338,8 @@ def test_bodies_are_decoded_as_they_stream_and_cut_at_the_cap(coding: str, wbits
 def test_a_connection_is_reused_only_after_an_answer_read_to_its_end() -> None:
     from conformance.evidence import Censor, ExchangeLog
     from conformance.targets.errors import TargetError
-    from conformance.targets.http import BODY_CAP, HttpTarget
+    from conformance.targets.http import HttpTarget
+    from conformance.targets.limits import BODY_CAP
 
     peers: list[int] = []  # the client port of each request: one per connection
 
@@ -349,7 +351,7 @@ def test_a_connection_is_reused_only_after_an_answer_read_to_its_end() -> None:
             send(handler, 200, body)
 
     with http_target(answer) as url:
-        target = HttpTarget(url, timeout=10, log=ExchangeLog(Censor()))
+        target = HttpTarget(url, limits=limits(timeout="10"), log=ExchangeLog(Censor()))
         for _ in range(3):
             assert target.request("GET", "/small").json() == {"ok": True}
         with pytest.raises(TargetError, match="larger than"):

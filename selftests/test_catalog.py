@@ -37,7 +37,7 @@ def test_every_requirement_is_complete() -> None:
 
 def test_ids_name_their_operation_family() -> None:
     for req in catalog.requirements().values():
-        prefix = "GLANCE-" if FAMILY_OF_OPERATION[req.operation] == "http" else "CRI-"
+        prefix = "GLANCE-" if FAMILY_OF_OPERATION[req.operation] == "glance" else "CRI-"
         assert req.id.startswith(prefix), req.id
 
 

@@ -6,10 +6,11 @@ import pytest
 
 from conformance.catalog import requirements
 from conformance.checks import Coverage, Problems, recording
-from conformance.run.outcomes import Outcome, aggregate
+from conformance.run.outcomes import Outcome
 from conformance.run.outcomes import TestOutcome as OutcomeOfTest
+from conformance.run.verdict import aggregate
 
-V1_1 = "tests/glance_v1/test_detail.py"
+V1_1 = "tests/glance/test_v1_1_detail.py"
 COMPLETE = "GLANCE-V1-1-DETAIL-FILTER-COMPLETE"
 FILTER_STATUS = "GLANCE-V1-1-DETAIL-FILTER-STATUS"
 

@@ -13,6 +13,7 @@ from conformance.targets.auth import Auth, forged_token
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
 from selftests.conftest import SuiteRun, run_suite
+from selftests.run_limits import limits
 
 TOKEN = "credentials-selftest-token-0123456789abcdef"
 V2_401 = "GLANCE-V2-SHOW-401"
@@ -47,7 +48,7 @@ def test_forged_token_has_the_shape_of_the_real_one() -> None:
 def test_transport_alone_places_the_credentials() -> None:
     with start_http_server(token=TOKEN) as server:
         log = ExchangeLog(Censor((TOKEN,)))
-        glance = GlanceClient(HttpTarget(server.url, timeout=10, log=log, token=TOKEN))
+        glance = GlanceClient(HttpTarget(server.url, limits=limits(timeout="10"), log=log, token=TOKEN))
         assert glance.show(CIRROS).status == 200
         assert glance.with_auth(Auth.NONE).show(CIRROS).status == 401
         assert glance.with_auth(Auth.FORGED).head_v1(CIRROS).status == 401
@@ -58,13 +59,15 @@ def test_transport_alone_places_the_credentials() -> None:
 
 def run_without_token(tmp_path: Path) -> SuiteRun:
     with start_http_server() as server:  # a target that checks no credentials, as Glance without Keystone
-        return run_suite(tmp_path / "reports", "tests/glance_v2", "tests/glance_v1", "--target", server.url)
+        return run_suite(tmp_path / "reports", "tests/glance", "--target", server.url)
 
 
 def test_run_without_token_lists_the_401_requirements_as_not_judged(tmp_path: Path) -> None:
     run = run_without_token(tmp_path)
     results = run.results
-    assert results["verdict"] == "pass", run.stdout[-2000:]
+    # a required requirement not judged is no pass: incomplete, naming the option that would judge it, exit 1
+    assert results["verdict"] == "incomplete" and run.returncode == 1, run.stdout[-2000:]
+    assert "GLANCE-V2-SHOW-401 (required) not judged: no credentials configured (--token)" in results["verdict_reasons"]
     listed = {entry["id"]: entry["reason"] for entry in results["not_judged"]}
     assert set(listed) == CREDENTIAL_REQUIREMENTS
     assert set(listed.values()) == {"no credentials configured (--token)"}

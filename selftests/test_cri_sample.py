@@ -17,6 +17,7 @@ from conformance.evidence import Censor, ExchangeLog
 from conformance.reference.cri.images import CatalogueImage
 from conformance.reference.cri_server import RunningCriServer, start_cri_server
 from conformance.targets.cri import CriTarget
+from selftests.run_limits import limits
 
 CAP = 100  # images judged per version (--max-images)
 COMMON = CAP * 2  # ordinary images (tagged, with digests, uid set, not pinned) listed before the rare ones
@@ -54,7 +55,7 @@ def isulad_server() -> Iterator[RunningCriServer]:
 
 
 def _listed(server: RunningCriServer) -> list[dict[str, Any]]:
-    with CriTarget(server.url, "v1", timeout=5, log=ExchangeLog(Censor())) as cri:
+    with CriTarget(server.url, "v1", limits=limits(timeout="5"), log=ExchangeLog(Censor())) as cri:
         result = cri.list_images()
     assert result.code == "OK" and result.response is not None
     images: list[dict[str, Any]] = result.response["images"]

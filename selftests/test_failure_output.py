@@ -15,21 +15,22 @@ from conformance.options import build_config
 from conformance.run.state import RunState
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
+from conformance.targets.limits import RunLimits
 from selftests.conftest import REPO, SuiteRun, run_suite
 
 SEED = "20240601"
 TOKEN = "failure-output-selftest-token-0123456789"
 # Each property test of the suite, the fault that makes it fail, and how its failure names the drawn value.
 PROPERTY_FAULTS = {
-    "tests/glance_v2/test_show.py::test_malformed_id_answers_4xx_never_5xx": ("v2-show-malformed-id-500", "image_id="),
-    "tests/glance_v1/test_head.py::test_malformed_id_answers_4xx_never_5xx": ("v1-head-malformed-id-500", "image_id="),
-    "tests/glance_v1/test_detail.py::test_invalid_parameter_answers_400_never_5xx[size_min]": (
+    "tests/glance/test_v2_show.py::test_malformed_id_answers_4xx_never_5xx": ("v2-show-malformed-id-500", "image_id="),
+    "tests/glance/test_v1_head.py::test_malformed_id_answers_4xx_never_5xx": ("v1-head-malformed-id-500", "image_id="),
+    "tests/glance/test_v1_1_detail.py::test_invalid_parameter_answers_400_never_5xx[size_min]": (
         "v1-1-detail-size-min-500", "Draw 1 (size_min): "),
-    "tests/glance_v1/test_detail_filters.py::test_every_returned_image_matches_every_filter": (
+    "tests/glance/test_v1_1_detail_filters.py::test_every_returned_image_matches_every_filter": (
         "v1-1-detail-only-first-filter", "Draw 1 (query): "),
-    "tests/glance_v1/test_detail_filters.py::test_every_matching_image_is_returned": (
+    "tests/glance/test_v1_1_detail_filters.py::test_every_matching_image_is_returned": (
         "v1-1-detail-combined-drops-one", "Draw 1 (query): "),
-    "tests/glance_v1/test_detail_filters.py::test_adding_a_filter_never_adds_an_image": (
+    "tests/glance/test_v1_1_detail_filters.py::test_adding_a_filter_never_adds_an_image": (
         "v1-1-detail-filters-any", "Draw 2 (added filter): "),
     "tests/cri/test_image_status.py::test_any_reference_answers_ok_or_a_client_error": (
         "status-malformed-ref-internal", "reference="),
@@ -98,11 +99,11 @@ def test_fixture_values_show_a_short_summary_and_no_secret(tmp_path: Path) -> No
                           tmp_path)
     log = ExchangeLog(Censor(config.secrets()))
     state = RunState(config=config, log=log, hypothesis=HypothesisInfo("thorough", False, SEED))
-    client = GlanceClient(HttpTarget(str(config.http_url), timeout=1, log=log, token=config.token))
+    client = GlanceClient(HttpTarget(str(config.glance_url), limits=RunLimits.of(config), log=log, token=config.token))
     for value in (config, state, log, client):
         shown = {repr(value), pretty(value)}  # pytest shows the one, hypothesis' failing test case the other
         assert len(shown) == 1, shown
         text = shown.pop()
         assert len(text) < 200 and "\n" not in text, text
         assert all(secret not in text for secret in (TOKEN, "hunter2", "key=abc")), text
-    assert repr(config) == "TargetConfig(http://127.0.0.1:9/glance; http: ims; token set)"
+    assert repr(config) == "TargetConfig(http://127.0.0.1:9/glance; glance: ims; token set)"

@@ -77,7 +77,8 @@ def test_the_faulty_endpoint_and_its_requirement_stand_out_in_the_merged_report(
     assert {n: e["verdict"] for n, e in endpoints.items()} == {
         "ref-a": "pass", "ref-faulty": "fail", "ref-glance": "pass", "ref-d": "pass"}
     assert endpoints["ref-faulty"]["not_met"] == [BROKEN] and endpoints["ref-faulty"]["result"] == "FAILED"
-    assert endpoints["ref-glance"]["profiles"]["http"] == "glance" and endpoints["ref-a"]["profiles"]["http"] == "ims"
+    assert endpoints["ref-glance"]["profiles"]["glance"] == "glance"
+    assert endpoints["ref-a"]["profiles"]["glance"] == "ims"
     assert document["disagreeing"] == [BROKEN] and document["missing"] == []
     first = document["requirements"][0]
     assert first["id"] == BROKEN and first["disagree"]
@@ -121,7 +122,7 @@ def test_an_altered_report_leaves_its_endpoint_unverified(shards: dict[str, Path
 def test_everything_a_run_reports_is_inert_in_the_fleet_html() -> None:
     hostile = "<script>alert(1)</script>\x1b[31m"
     fleet = Fleet("0" * 64, [EndpointReport("e1", verdict="pass", verified=False, target=hostile,
-                                            profiles={"http": hostile}, checks=[hostile])],
+                                            profiles={"glance": hostile}, checks=[hostile])],
                   {"GLANCE-V2-SHOW-LINKS": {"e1": "passed"}}, {"GLANCE-V2-SHOW-LINKS": {"e1": "required"}},
                   {"GLANCE-V2-SHOW-LINKS": "glance.v2.show"})
     page = report.html(report.document(fleet))

@@ -36,11 +36,11 @@ def test_images_option_is_parsed_and_bounded() -> None:
 
 
 def test_suite_passes_on_a_small_generated_catalogue(tmp_path: Path) -> None:
-    server = start_http_server(images=catalogue.generated(SMALL))
-    try:
-        run = run_suite(tmp_path / "reports", "--target", server.url)
+    server = start_http_server(images=catalogue.generated(SMALL), token="generated-catalogue-token")
+    try:  # with the token it requires, so that the 401 requirements are judged too
+        run = run_suite(tmp_path / "reports", "--target", server.url, "--token=generated-catalogue-token")
     finally:
         server.stop()
     assert run.results["verdict"] == "pass", run.stdout[-3000:]
-    assert run.results["target"]["endpoints"]["http"]["sample"]["read"] == sum(
+    assert run.results["target"]["endpoints"]["glance"]["sample"]["read"] == sum(
         not image.deleted for image in catalogue.generated(SMALL))

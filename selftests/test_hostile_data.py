@@ -36,8 +36,9 @@ from conformance.run.state import RunState
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import BodyNotJSON, HttpTarget, OffOrigin
 from selftests import hostile
-from selftests.conftest import MEMORY_BOUND_KIB, SuiteRun, measured_run, run_suite
+from selftests.conftest import MEMORY_BOUND_KIB, V1_TESTS, SuiteRun, measured_run, run_suite
 from selftests.hostile_glance import json_bytes, replacing, rewriting
+from selftests.run_limits import limits
 
 TOKEN = "SEC\\RET123-hostile"  # a backslash: printed escaped (SEC\\RET123) in a repr
 USER, PASSWORD = "alice", "S3cretPW"
@@ -49,7 +50,7 @@ DEEP = b"[" * 100_000 + b"]" * 100_000
 MANY_ENTRIES = b'{"images": [' + b",".join([b"{}"] * 150_000) + b"]}"
 VALID_JSON = "GLANCE-V1-1-DETAIL-VALID-JSON"
 AGREES_WITH_LIST = "GLANCE-V2-SHOW-AGREES-WITH-LIST"
-V2 = ("tests/glance_v2",)
+V2 = ("tests/glance/test_v2_show.py",)
 
 
 @contextmanager
@@ -73,7 +74,7 @@ def listener() -> Iterator[tuple[int, list[bytes]]]:
     "file:///etc/passwd", "v2/images", "/\\evil.invalid/v2/images", "/v2/images\r\nX: y", "javascript:alert(1)",
 ])
 def test_links_off_the_origin_or_not_paths_are_refused(link: str) -> None:
-    target = HttpTarget("http://127.0.0.1:4600", timeout=1, log=ExchangeLog(Censor()))
+    target = HttpTarget("http://127.0.0.1:4600", limits=limits(timeout="1"), log=ExchangeLog(Censor()))
     with pytest.raises(OffOrigin):
         target.path_of(link)
 
@@ -85,13 +86,13 @@ def test_links_off_the_origin_or_not_paths_are_refused(link: str) -> None:
     ("https://glance.example:9292/image", "/image/v2/images?marker=y", "/v2/images?marker=y"),
 ])
 def test_links_on_the_origin_are_followed_as_paths(base: str, link: str, path: str) -> None:
-    target = HttpTarget(base, timeout=1, log=ExchangeLog(Censor()))
+    target = HttpTarget(base, limits=limits(timeout="1"), log=ExchangeLog(Censor()))
     assert target.path_of(link) == path
     assert target.url(path).startswith(target.base_url + "/")
 
 
 def test_url_refuses_what_is_not_a_path() -> None:
-    target = HttpTarget("http://127.0.0.1:4600", timeout=1, log=ExchangeLog(Censor()))
+    target = HttpTarget("http://127.0.0.1:4600", limits=limits(timeout="1"), log=ExchangeLog(Censor()))
     for path in ("1/v2/images", "@127.0.0.1:45001/v2", "//evil/x"):
         with pytest.raises(OffOrigin):
             target.url(path)
@@ -106,7 +107,7 @@ def test_a_redirect_off_the_origin_is_not_followed_and_credentials_stay() -> Non
         with hostile.tcp_server(redirect) as url:
             host = url.split("://", 1)[1]
             log = ExchangeLog(Censor((TOKEN, PASSWORD)))
-            target = HttpTarget(f"http://{USER}:{PASSWORD}@{host}", timeout=2, log=log, token=TOKEN)
+            target = HttpTarget(f"http://{USER}:{PASSWORD}@{host}", limits=limits(timeout="2"), log=log, token=TOKEN)
             response = target.request("GET", "/v2/images")
         time.sleep(0.3)
     assert response.status == 302
@@ -207,7 +208,7 @@ def test_no_repr_holds_a_secret(tmp_path: Path) -> None:
     assert PASSWORD in config.secrets() and TOKEN in config.secrets()
     log = ExchangeLog(Censor(config.secrets()))
     state = RunState(config=config, log=log, hypothesis=HypothesisInfo("ci", True, None))
-    http = HttpTarget(f"http://{USER}:{PASSWORD}@127.0.0.1:9292", timeout=1, log=log, token=TOKEN)
+    http = HttpTarget(f"http://{USER}:{PASSWORD}@127.0.0.1:9292", limits=limits(timeout="1"), log=log, token=TOKEN)
     assert http.base_url == "http://127.0.0.1:9292"
     for value in (config, state, http, GlanceClient(http), log, log.censor):
         shown = repr(value)
@@ -239,7 +240,7 @@ def test_deep_json_body_is_a_target_failure() -> None:
                      b"Connection: close\r\n\r\n%s" % (len(DEEP), DEEP))
 
     with hostile.tcp_server(deep) as url:
-        response = HttpTarget(url, timeout=5, log=ExchangeLog(Censor())).request("GET", "/v2/images/x")
+        response = HttpTarget(url, limits=limits(timeout="5"), log=ExchangeLog(Censor())).request("GET", "/v2/images/x")
     with pytest.raises(BodyNotJSON):
         response.json()
 
@@ -264,7 +265,7 @@ def hostile_data(path: str, status: int, data: Any) -> tuple[int, bytes] | None:
 
 def test_bad_data_fails_requirements_and_never_errors_nor_reaches_the_terminal(tmp_path: Path) -> None:
     with start_http_server(token=TOKEN, wrap=rewriting(hostile_data)) as server:
-        run = run_suite(tmp_path / "reports", *V2, "tests/glance_v1", "--target", server.url, "--token", TOKEN,
+        run = run_suite(tmp_path / "reports", *V2, *V1_TESTS, "--target", server.url, "--token", TOKEN,
                         timeout=300)
     outcomes = run.outcomes()
     assert run.returncode == 1, run.stdout[-3000:]
@@ -309,7 +310,7 @@ V1_1_WALKED = ("GLANCE-V1-1-DETAIL-SCHEMA", "GLANCE-V1-1-DETAIL-PROPERTIES-OBJEC
 def test_an_unreadable_v1_1_listing_fails_valid_json_and_the_rest_is_not_judged(tmp_path: Path, body: bytes,
                                                                                   summary: str) -> None:
     with start_http_server(token=TOKEN, wrap=rewriting(replacing("/v1.1/images/detail", body))) as server:
-        measured = measured_run(tmp_path / "reports", "tests/glance_v1", "--target", server.url, "--token", TOKEN,
+        measured = measured_run(tmp_path / "reports", *V1_TESTS, "--target", server.url, "--token", TOKEN,
                                 "--budget=120", timeout=300)
     run = measured.run
     outcomes = run.outcomes()
@@ -342,7 +343,7 @@ def broken_after_the_first_page(app: Any) -> Any:
 def test_a_v1_1_listing_broken_on_its_second_page_fails_valid_json(tmp_path: Path) -> None:
     # five images a page: the ground truth's second page is the broken one, the first pages VALID-JSON asks are fine
     with start_http_server(token=TOKEN, wrap=broken_after_the_first_page) as server:
-        run = run_suite(tmp_path / "reports", "tests/glance_v1/test_detail.py", "-p", "selftests.small_pages",
+        run = run_suite(tmp_path / "reports", "tests/glance/test_v1_1_detail.py", "-p", "selftests.small_pages",
                         "--target", server.url, "--token", TOKEN, timeout=300)
     outcomes = run.outcomes()
     assert "error" not in outcomes.values(), (outcomes, run.stdout[-3000:])
@@ -363,7 +364,7 @@ def test_a_v1_1_listing_broken_on_its_second_page_fails_valid_json(tmp_path: Pat
 
 def test_an_unreadable_v2_listing_fails_agrees_with_list_and_the_rest_is_not_judged(tmp_path: Path) -> None:
     with start_http_server(token=TOKEN, wrap=rewriting(replacing("/v2/images", MANY_ENTRIES))) as server:
-        measured = measured_run(tmp_path / "reports", *V2, "tests/glance_v1/test_head.py", "--target", server.url,
+        measured = measured_run(tmp_path / "reports", *V2, "tests/glance/test_v1_head.py", "--target", server.url,
                                 "--token", TOKEN, "--budget=120", timeout=300)
     run = measured.run
     outcomes = run.outcomes()
@@ -409,7 +410,7 @@ def test_deep_cri_info_fails_info_json_and_nothing_errors(tmp_path: Path) -> Non
 def test_unusable_report_dir_is_one_line_and_exit_4(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    run = run_suite(blocker / "reports", "tests/glance_v2/test_show.py", timeout=120)
+    run = run_suite(blocker / "reports", "tests/glance/test_v2_show.py", timeout=120)
     assert run.returncode == 4, run.stdout + run.stderr
     assert "Traceback" not in run.stdout + run.stderr and "INTERNALERROR" not in run.stdout + run.stderr
     errors = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
@@ -420,7 +421,7 @@ def test_unusable_report_dir_is_one_line_and_exit_4(tmp_path: Path) -> None:
 def test_a_report_that_cannot_be_written_is_one_line_and_exit_2(tmp_path: Path, report: str) -> None:
     reports = tmp_path / "reports"
     (reports / report).mkdir(parents=True)
-    run = run_suite(reports, "tests/glance_v2/test_show.py::test_existing_image_answers_200_with_json", timeout=120)
+    run = run_suite(reports, "tests/glance/test_v2_show.py::test_existing_image_answers_200_with_json", timeout=120)
     output = run.stdout + run.stderr
     assert run.returncode == 2, output
     assert "Traceback" not in output and "INTERNALERROR" not in output

@@ -19,6 +19,7 @@ from conformance.targets.http import HttpTarget
 from conformance.targets.keystone import KeystoneAuth, KeystoneSettings, settings
 from selftests.conftest import run_suite
 from selftests.fake_keystone import PASSWORD, FakeKeystone, password_env, running, serving
+from selftests.run_limits import limits
 
 GLANCE_ONE, GLANCE_INTERNAL, GLANCE_TWO = "http://192.0.2.1:9292", "http://192.0.2.2:9292", "http://192.0.2.3:9292"
 ENDPOINTS = {("public", "RegionOne"): GLANCE_ONE, ("internal", "RegionOne"): GLANCE_INTERNAL,
@@ -66,7 +67,7 @@ def test_endpoint_from_the_catalogue(keystone: FakeKeystone, interface: str | No
     if region:
         env["OS_REGION_NAME"] = region
     config = build_config({"os_interface": interface}, {}, env, Path.cwd())
-    assert config.families == ("http",) and config.http_url is None and not config.embedded
+    assert config.families == ("glance",) and config.glance_url is None and not config.embedded
     assert config.keystone is not None and config.token is None
     assert auth_of(config.keystone).endpoint() == expected
 
@@ -136,7 +137,7 @@ def test_an_expiring_token_is_renewed(tmp_path: Path) -> None:
     with running(FakeKeystone(endpoints=dict(ENDPOINTS), lifetime=60)) as keystone:
         app, seen = recording_target(lambda token: 200)
         with serving(app) as url:
-            http = HttpTarget(url, timeout=5, log=ExchangeLog(Censor()),
+            http = HttpTarget(url, limits=limits(timeout="5"), log=ExchangeLog(Censor()),
                               credentials=auth_of(settings(None, None, None, password_env(keystone))))
             assert [http.request("GET", "/v2/images").status for _ in range(3)] == [200, 200, 200]
     assert seen == keystone.issued and len(set(seen)) == 3
@@ -147,13 +148,13 @@ def test_a_refused_token_is_renewed_once_then_judged(keystone: FakeKeystone) -> 
     first = auth.token()
     app, seen = recording_target(lambda token: 401 if token == first else 200)  # the first token was revoked
     with serving(app) as url:
-        http = HttpTarget(url, timeout=5, log=ExchangeLog(Censor()), credentials=auth)
+        http = HttpTarget(url, limits=limits(timeout="5"), log=ExchangeLog(Censor()), credentials=auth)
         assert http.request("GET", "/v2/images").status == 200
         assert seen == [first, keystone.issued[-1]] and keystone.issued[-1] != first
         assert http.head_raw("/v1/images/x").status == 200 and len(seen) == 3  # the new token stays
     app, seen = recording_target(lambda token: 401)  # a target that refuses every token
     with serving(app) as url:
-        http = HttpTarget(url, timeout=5, log=ExchangeLog(Censor()), credentials=auth)
+        http = HttpTarget(url, limits=limits(timeout="5"), log=ExchangeLog(Censor()), credentials=auth)
         assert http.request("GET", "/v2/images").status == 401
         assert len(seen) == 2  # one renewal, then the 401 is the answer
         assert http.request("GET", "/v2/images", auth=Auth.NONE).status == 401
@@ -191,7 +192,7 @@ def test_run_through_the_catalogue_judges_401_and_keeps_secrets(tmp_path: Path) 
                         env={"OS_CLIENT_CONFIG_FILE": str(clouds), "OS_CLOUD": "fake"})
     outcomes = run.outcomes()
     assert {rid: outcomes[rid] for rid in CREDENTIAL_REQUIREMENTS} == dict.fromkeys(CREDENTIAL_REQUIREMENTS, "passed")
-    assert run.results["target"]["endpoints"]["http"]["url"] == glance.url
+    assert run.results["target"]["endpoints"]["glance"]["url"] == glance.url
     assert "service catalogue" in run.results["target"]["url"]
     assert len(keystone.issued) > 1  # the one-minute token was renewed during the run
     outputs = [run.stdout, run.stderr, *(p.read_text() for p in run.report_dir.iterdir() if p.is_file())]

@@ -329,3 +329,29 @@ def test_glance_payload_has_its_size_and_format_header(spec: dict[str, Any]) -> 
         offset, expected = magic[spec["disk_format"]]
         assert data[offset:offset + len(expected)] == expected
     assert not any(key.startswith("_") and not key.startswith("__") for key in _glance_images.create_body(spec))
+
+
+def write_verdict(folder: Path, verdict: str, reasons: list[str], not_met: list[str]) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    document = {"verdict": verdict, "verdict_reasons": reasons, "not_met": not_met, "requirements": []}
+    (folder / "results.json").write_text(json.dumps(document))
+    return str(folder)
+
+
+NO_TOKEN = "GLANCE-V2-SHOW-401 (required) not judged: no credentials configured (--token)"
+
+
+@pytest.mark.parametrize(("target", "verdict", "reasons", "not_met", "status"), [
+    ("glance", "incomplete", [NO_TOKEN], [], 0),  # only the 401s, which a target without Keystone cannot judge
+    ("glance-v1-sqlite", "incomplete", [NO_TOKEN], [], 0),
+    ("glance", "incomplete", [NO_TOKEN], ["GLANCE-V2-SHOW-SCHEMA"], 1),
+    ("glance", "fail", ["GLANCE-V2-SHOW-SCHEMA not met"], ["GLANCE-V2-SHOW-SCHEMA"], 1),
+    ("glance", "incomplete", ["a subset of the suite ran: 3 test(s) deselected (-k, -m or --deselect)"], [], 1),
+    ("keystone-glance", "incomplete", [NO_TOKEN], [], 1),  # it has credentials: the 401s must be judged
+])
+def test_a_target_without_credentials_certifies_with_only_the_401s_not_judged(
+        tmp_path: Path, target: str, verdict: str, reasons: list[str], not_met: list[str], status: int) -> None:
+    folder = write_verdict(tmp_path / "reports", verdict, reasons, not_met)
+    one = run_real_target.Pass("certification", (), folder)
+    assert run_real_target.without_credentials_status(target, one, 1) == status
+    assert run_real_target.without_credentials_status(target, one, 2) == 2

@@ -21,6 +21,7 @@ from conformance.reference.cri.images import catalogue
 from conformance.reference.cri_server import RunningCriServer, start_cri_server
 from conformance.targets.cri import CriResult, CriTarget, probe_versions, replay
 from conformance.targets.errors import TargetError
+from selftests.run_limits import limits
 
 VERSIONS = ("v1", "v1alpha2")
 ABSENT = "docker.io/library/absent:1.0"
@@ -55,7 +56,7 @@ def log() -> ExchangeLog:
 
 @pytest.fixture(params=VERSIONS)
 def target(request: pytest.FixtureRequest, clean: RunningCriServer, log: ExchangeLog) -> Iterator[CriTarget]:
-    with CriTarget(clean.url, request.param, timeout=5, log=log) as cri:
+    with CriTarget(clean.url, request.param, limits=limits(timeout="5"), log=log) as cri:
         yield cri
 
 
@@ -164,7 +165,7 @@ def test_status_info_only_when_verbose(target: CriTarget) -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_isulad_reference_answers_no_info_even_with_verbose(with_embedded: RunningCriServer, log: ExchangeLog,
                                                              version: str) -> None:
-    with CriTarget(with_embedded.url, version, timeout=5, log=log) as cri:
+    with CriTarget(with_embedded.url, version, limits=limits(timeout="5"), log=log) as cri:
         result = cri.image_status(BUSYBOX_TAG, verbose=True)
         assert result.image_set and result.response is not None and result.response["info"] == {}
 
@@ -213,7 +214,7 @@ def test_catalogue_covers_the_interesting_shapes() -> None:
 def test_embedded_image_is_listed_but_not_queryable(
     with_embedded: RunningCriServer, log: ExchangeLog, version: str
 ) -> None:
-    with CriTarget(with_embedded.url, version, timeout=5, log=log) as cri:
+    with CriTarget(with_embedded.url, version, limits=limits(timeout="5"), log=log) as cri:
         listed = _listed(cri.list_images())
         extra = [image for image in listed if image["id"] not in {known.id for known in CLEAN}]
         assert len(listed) == len(CLEAN) + 1 and len(extra) == 1
@@ -252,11 +253,11 @@ def test_unknown_fault_and_bad_options_are_refused(socket_dir: str) -> None:
 
 
 def test_probe_versions(socket_dir: str, clean: RunningCriServer, log: ExchangeLog) -> None:
-    assert probe_versions(clean.url, timeout=5) == ["v1", "v1alpha2"]
+    assert probe_versions(clean.url, limits=limits(timeout="5")) == ["v1", "v1alpha2"]
     with _start(socket_dir, "alpha", versions=("v1alpha2",)) as alpha:
         assert alpha.url.startswith("unix:///")
-        assert probe_versions(alpha.url, timeout=5) == ["v1alpha2"]
-        with CriTarget(alpha.url, "v1", timeout=5, log=log) as cri:
+        assert probe_versions(alpha.url, limits=limits(timeout="5")) == ["v1alpha2"]
+        with CriTarget(alpha.url, "v1", limits=limits(timeout="5"), log=log) as cri:
             assert cri.list_images().code == "UNIMPLEMENTED"
         assert alpha.request_log[-1] == "/runtime.v1alpha2.ImageService/ListImages"
 
@@ -269,8 +270,9 @@ def _assert_one_line_target_error(call: Callable[[], object], match: str) -> Non
 
 def test_missing_socket_is_a_target_error(socket_dir: str, log: ExchangeLog) -> None:
     path = os.path.join(socket_dir, "absent.sock")
-    _assert_one_line_target_error(lambda: probe_versions(f"unix://{path}", timeout=2), f"no CRI socket at {path}")
-    with CriTarget(f"unix://{path}", "v1", timeout=2, log=log) as cri:
+    _assert_one_line_target_error(lambda: probe_versions(f"unix://{path}", limits=limits(timeout="2")),
+                                  f"no CRI socket at {path}")
+    with CriTarget(f"unix://{path}", "v1", limits=limits(timeout="2"), log=log) as cri:
         _assert_one_line_target_error(cri.list_images, "UNAVAILABLE")
     (exchange,) = log.drain()
     assert exchange.status == "UNAVAILABLE" and exchange.error and exchange.response_body is None
@@ -280,13 +282,15 @@ def test_socket_nobody_listens_on_is_a_target_error(socket_dir: str, log: Exchan
     path = os.path.join(socket_dir, "deaf.sock")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as deaf:
         deaf.bind(path)  # the file exists, but nobody calls listen()
-        _assert_one_line_target_error(lambda: probe_versions(f"unix://{path}", timeout=2), "cannot reach")
-        with CriTarget(f"unix://{path}", "v1alpha2", timeout=2, log=log) as cri:
+        _assert_one_line_target_error(lambda: probe_versions(f"unix://{path}", limits=limits(timeout="2")),
+                                      "cannot reach")
+        with CriTarget(f"unix://{path}", "v1alpha2", limits=limits(timeout="2"), log=log) as cri:
             _assert_one_line_target_error(lambda: cri.image_status(BUSYBOX_TAG), "UNAVAILABLE")
     regular = os.path.join(socket_dir, "regular-file")
     with open(regular, "w"):
         pass
-    _assert_one_line_target_error(lambda: probe_versions(f"unix://{regular}", timeout=2), "not a unix socket")
+    _assert_one_line_target_error(lambda: probe_versions(f"unix://{regular}", limits=limits(timeout="2")),
+                                  "not a unix socket")
 
 
 def test_deadline_is_a_target_error(socket_dir: str, log: ExchangeLog) -> None:
@@ -308,7 +312,7 @@ def test_deadline_is_a_target_error(socket_dir: str, log: ExchangeLog) -> None:
     server.add_insecure_port(f"unix:{path}")
     server.start()
     try:
-        with CriTarget(f"unix://{path}", "v1", timeout=0.2, log=log) as cri:
+        with CriTarget(f"unix://{path}", "v1", limits=limits(timeout="0.2"), log=log) as cri:
             _assert_one_line_target_error(lambda: cri.image_status(BUSYBOX_TAG), "DEADLINE_EXCEEDED")
     finally:
         release.set()
@@ -318,7 +322,7 @@ def test_deadline_is_a_target_error(socket_dir: str, log: ExchangeLog) -> None:
 
 
 def test_exchanges_are_recorded(clean: RunningCriServer, log: ExchangeLog) -> None:
-    with CriTarget(clean.url, "v1", timeout=5, log=log) as cri:
+    with CriTarget(clean.url, "v1", limits=limits(timeout="5"), log=log) as cri:
         cri.image_status(BUSYBOX_TAG, verbose=True)
         cri.image_status("")
         cri.list_images(None)

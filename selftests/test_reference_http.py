@@ -523,7 +523,7 @@ def test_a_reference_with_an_extra_disk_format_serves_it_and_passes_the_glance_p
         published = requests.get(f"{server.url}/v2/schemas/image", timeout=10).json()
         assert "qed" in published["properties"]["disk_format"]["enum"]
         assert requests.get(f"{server.url}/v2/images/{cirros.id}", timeout=10).json()["disk_format"] == "qed"
-        run = suite("tests/glance_v2", "--target", server.url, "--profile", "glance")
+        run = suite("tests/glance/test_v2_show.py", "--target", server.url, "--profile", "glance")
     assert run.returncode == 0, run.stdout[-3000:]
     assert run.outcome("GLANCE-V2-SHOW-SCHEMA") == "passed", run.stdout[-3000:]
     assert run.outcome("GLANCE-V2-SHOW-FIELD-VALUES") == "passed", run.stdout[-3000:]

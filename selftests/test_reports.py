@@ -12,7 +12,7 @@ import pytest
 from conformance import catalog, schemas
 from conformance.reference.glance import faults as F
 
-V2 = "tests/glance_v2/test_show.py"
+V2 = "tests/glance/test_v2_show.py"
 PLANTED = "planted-token-5f0c1e7a9d"
 
 
@@ -79,7 +79,7 @@ def test_results_json_validates_against_its_schema(clean_run) -> None:
     assert schemas.error_lines("report/results.json", clean_run.results) == []
     record = clean_run.results
     assert record["catalogue_files"]["requirements/glance.v2.show.yaml"]
-    assert record["target"]["endpoints"]["http"]["fingerprint"]["server"]
+    assert record["target"]["endpoints"]["glance"]["fingerprint"]["server"]
     assert record["hypothesis"] == {"profile": "conformance", "derandomized": True, "seed": None}
 
 
@@ -202,7 +202,7 @@ def test_thorough_profile_records_its_seed(suite) -> None:
 def test_reports_show_the_tier_the_run_used(suite, profile: str, tier: str, catalogue_tier: str | None) -> None:
     # LIMIT is upstream-only behaviour: advisory under the vendor profile, its catalogue tier under glance
     rid = "GLANCE-V1-1-DETAIL-LIMIT"
-    run = suite("tests/glance_v1/test_detail.py", "-k", "limit_entries", "--profile", profile)
+    run = suite("tests/glance/test_v1_1_detail.py", "-k", "limit_entries", "--profile", profile)
     entry = next(e for e in run.results["requirements"] if e["id"] == rid)
     assert entry["tier"] == tier and entry.get("catalogue_tier") == catalogue_tier, entry
     assert schemas.error_lines("report/results.json", run.results) == []

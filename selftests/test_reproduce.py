@@ -18,6 +18,7 @@ from conformance.targets.auth import Auth
 from conformance.targets.errors import TargetError
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
+from selftests.run_limits import limits
 
 TOKEN = "reproduce-selftest-token-0123456789abcdef"
 CIRROS = "3c3d1d01-b48a-4639-8a88-08be3b9b5d78"
@@ -35,7 +36,7 @@ def exchange(headers: dict[str, str], *, method: str = "GET", body: str | None =
 
 def client(url: str, verify: bool | str = True) -> tuple[GlanceClient, ExchangeLog]:
     log = ExchangeLog(Censor((TOKEN,)))
-    return GlanceClient(HttpTarget(url, timeout=10, log=log, token=TOKEN, verify=verify)), log
+    return GlanceClient(HttpTarget(url, limits=limits(timeout="10"), log=log, token=TOKEN, verify=verify)), log
 
 
 def test_only_the_headers_that_matter_and_the_token_by_reference() -> None:
@@ -68,7 +69,7 @@ def test_the_runs_tls_options_are_part_of_the_command(tmp_path: Path) -> None:
     bundle.write_text("")
     for verify, expected in ((False, ["-k"]), (str(bundle), ["--cacert", str(bundle)]), (True, [])):
         log = ExchangeLog(Censor(()))
-        target = HttpTarget("https://127.0.0.1:9", timeout=0.5, log=log, verify=verify)
+        target = HttpTarget("https://127.0.0.1:9", limits=limits(timeout="0.5"), log=log, verify=verify)
         with pytest.raises(TargetError):  # nothing listens: only the recorded exchange matters
             target.request("GET", "/v2/images")
         arguments = shlex.split(log.drain()[0].reproduce())
@@ -129,7 +130,7 @@ def test_a_pasted_signed_reproduction_verifies(tmp_path: Path) -> None:
     gateway = SigningGateway({ak: sk})
     with start_http_server(wrap=gateway.wrap) as server:
         log = ExchangeLog(Censor((ak, sk)))
-        glance = GlanceClient(HttpTarget(server.url, timeout=10, log=log, signer=signer_for(ak, sk)))
+        glance = GlanceClient(HttpTarget(server.url, limits=limits(timeout="10"), log=log, signer=signer_for(ak, sk)))
         assert glance.show(CIRROS).status == 200
         assert glance.detail_v1_1({"name": "a b~'"}).status == 200
         assert glance.head_v1(CIRROS).status == 200

@@ -86,13 +86,13 @@ def test_queued_catalogue_front_still_judges_checksums(profile: str, tmp_path: P
     token = "sample-selftest-token"
     server = start_http_server(token=token, images=catalogue.with_queued_uploads(QUEUED_FIRST))
     try:
-        run = run_suite(tmp_path / "reports", "tests/glance_v2/test_show.py", "tests/glance_v1/test_head.py",
+        run = run_suite(tmp_path / "reports", "tests/glance/test_v2_show.py", "tests/glance/test_v1_head.py",
                         "--target", server.url, "--token", token, "--profile", profile)
     finally:
         server.stop()
     for requirement in CHECKSUM_REQUIREMENTS[profile]:
         assert run.outcome(requirement) == "passed", (requirement, run.stdout[-3000:])
-    record = run.results["target"]["endpoints"]["http"]["sample"]
+    record = run.results["target"]["endpoints"]["glance"]["sample"]
     assert record["chosen_by"] == "strata"
     assert record["read"] == len(catalogue.live_images()) + QUEUED_FIRST
     statuses = record["strata"]["status"]["values"]

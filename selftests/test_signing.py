@@ -19,6 +19,7 @@ from conformance.targets.http import HttpTarget
 from conformance.targets.signing import AK_ENV, SECURITY_TOKEN_ENV, SK_ENV, SigningUnavailable, signer_for
 from selftests.aksk_gateway import SigningGateway, verify
 from selftests.conftest import run_suite
+from selftests.run_limits import limits
 
 # The extra is part of the dev install; without it only the "not installed" behaviour can be checked.
 needs_sdk = pytest.mark.skipif(importlib.util.find_spec("huaweicloudsdkcore") is None,
@@ -33,7 +34,7 @@ CIRROS = "3c3d1d01-b48a-4639-8a88-08be3b9b5d78"
 
 def signed_client(url: str, sk: str = SK) -> tuple[GlanceClient, ExchangeLog]:
     log = ExchangeLog(Censor((AK, sk)))
-    return GlanceClient(HttpTarget(url, timeout=10, log=log, signer=signer_for(AK, sk))), log
+    return GlanceClient(HttpTarget(url, limits=limits(timeout="10"), log=log, signer=signer_for(AK, sk))), log
 
 
 @needs_sdk
@@ -110,7 +111,7 @@ def run_signed(tmp_path: Path, sk: str, *args: str, flags: bool) -> tuple[Signin
     gateway = SigningGateway({AK: SK})
     keys = ["--ak", AK, "--sk", sk] if flags else []
     with start_http_server(wrap=gateway.wrap) as server:
-        run = run_suite(tmp_path / "reports", "tests/glance_v2", "tests/glance_v1", "--target", server.url,
+        run = run_suite(tmp_path / "reports", "tests/glance", "--target", server.url,
                         *keys, *args, env={} if flags else {AK_ENV: AK, SK_ENV: sk})
     return gateway, run.stdout + run.stderr, tmp_path / "reports"
 

@@ -67,7 +67,7 @@ def test_a_path_subset_is_incomplete(suite) -> None:
 
 
 def test_deselect_is_a_subset(suite) -> None:
-    run = suite("--deselect", "tests/glance_v2/test_show.py", "-m", "glance_v2_show or cri_list_images")
+    run = suite("--deselect", "tests/glance/test_v2_show.py", "-m", "glance_v2_show or cri_list_images")
     _check_incomplete(run)
 
 

@@ -17,6 +17,7 @@ from conformance.reference.glance.images import image_by_key
 from conformance.reference.glance.state import AppState, Store
 from conformance.reference.glance.v2_read import image_body, image_schema
 from conformance.targets.http import HttpResponse
+from selftests.run_limits import limits
 
 IMS = "glance/v2-image.ims.json"
 GLANCE = "glance/v2-image.glance.json"
@@ -35,7 +36,7 @@ def _answer(body: object, status: int = 200) -> HttpResponse:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     url = "http://target.invalid/v2/schemas/image"
     return HttpResponse(status=status, headers=HTTPHeaderDict({"Content-Type": "application/json"}), body=raw,
-                        url=url, exchange=Exchange(protocol="http", method="GET", target=url))
+                        url=url, exchange=Exchange(protocol="http", method="GET", target=url), limits=limits())
 
 
 @pytest.mark.parametrize("changes", [

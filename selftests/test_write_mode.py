@@ -35,6 +35,7 @@ from conformance.reference.http_server import start_http_server
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
 from selftests.conftest import REPO, SuiteRun
+from selftests.run_limits import limits
 
 LIVE = [f for f in FIXTURES if not f.deleted]
 UPLOADED = [f for f in FIXTURES if f.size is not None]
@@ -62,12 +63,12 @@ def run_images(url: str) -> list[dict[str, Any]]:
 def writer_for(url: str) -> tuple[ImageWriter, ExchangeLog]:
     """An ImageWriter on `url` and the log its exchanges go to."""
     log = ExchangeLog(Censor())
-    return ImageWriter(HttpTarget(url, timeout=10, log=log)), log
+    return ImageWriter(HttpTarget(url, limits=limits(timeout="10"), log=log)), log
 
 
 def write_mode_record(run: SuiteRun) -> dict[str, Any]:
     """What results.json says write mode did."""
-    return dict(run.results["target"]["endpoints"]["http"]["write_mode"])
+    return dict(run.results["target"]["endpoints"]["glance"]["write_mode"])
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -191,17 +192,17 @@ def test_sweep_deletes_only_other_runs_fixture_images() -> None:
 
 def test_default_run_never_writes(suite: Callable[..., SuiteRun]) -> None:
     with start_http_server() as server:
-        run = suite("tests/glance_v2", "--target", server.url)
+        run = suite("tests/glance/test_v2_show.py", "--target", server.url)
     assert run.returncode == 0, run.stdout[-3000:]
     assert server.request_log and {method for method, _ in server.request_log} <= {"GET", "HEAD"}
-    assert "write_mode" not in run.results["target"]["endpoints"]["http"]
+    assert "write_mode" not in run.results["target"]["endpoints"]["glance"]
 
 
 def test_allow_writes_run_judges_its_fixtures_and_leaves_nothing_behind(suite: Callable[..., SuiteRun]) -> None:
     # the target requires the run's token, as a Glance behind authtoken does, so the 401 requirements hold too
     with start_http_server(token=TOKEN) as server:
         before = {entry["id"] for entry in listed(server.url)}
-        run = suite("tests/glance_v2", "--target", server.url, "--allow-writes", "--token", TOKEN)
+        run = suite("tests/glance/test_v2_show.py", "--target", server.url, "--allow-writes", "--token", TOKEN)
         after = listed(server.url)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     methods = [method for method, _ in server.request_log]
@@ -221,7 +222,7 @@ def test_allow_writes_run_judges_its_fixtures_and_leaves_nothing_behind(suite: C
 
 
 def test_allow_writes_against_the_embedded_reference(suite: Callable[..., SuiteRun]) -> None:
-    run = suite("tests/glance_v2", "--allow-writes")
+    run = suite("tests/glance/test_v2_show.py", "--allow-writes")
     assert run.returncode == 0, run.stdout[-3000:]
     record = write_mode_record(run)
     assert len(record["created"]) == len(LIVE) and record["left_behind"] == []
@@ -245,7 +246,7 @@ def written_tests(run: SuiteRun) -> dict[str, tuple[str, str]]:
 
 
 def test_allow_writes_judges_the_target_against_the_images_it_created(suite: Callable[..., SuiteRun]) -> None:
-    run = suite("tests/glance_v2", "tests/glance_v1", "--allow-writes")
+    run = suite("tests/glance", "--allow-writes")
     assert run.returncode == 0, run.stdout[-3000:]
     outcomes = written_tests(run)
     assert len(outcomes) == 2 + 3 + 8 + 1 and {o for o, _ in outcomes.values()} == {"passed"}, outcomes
@@ -256,7 +257,7 @@ def test_allow_writes_judges_the_target_against_the_images_it_created(suite: Cal
 
 
 def test_read_only_run_says_written_images_were_not_judged(suite: Callable[..., SuiteRun]) -> None:
-    run = suite("tests/glance_v2", "-k", "the_run")
+    run = suite("tests/glance/test_v2_show.py", "-k", "the_run")
     outcomes = written_tests(run)
     assert len(outcomes) == 2 and all(o == "skipped" and "--allow-writes" in text for o, text in outcomes.values())
 
@@ -264,9 +265,9 @@ def test_read_only_run_says_written_images_were_not_judged(suite: Callable[..., 
 def test_changes_since_hiding_deleted_images_fails_only_in_write_mode(suite: Callable[..., SuiteRun]) -> None:
     # The fault hides only images deleted while the target runs: read-only, the listing is its own ground truth.
     fault = ("--reference-fault", F.V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED.name)
-    read_only = suite("tests/glance_v1/test_detail.py", *fault)
+    read_only = suite("tests/glance/test_v1_1_detail.py", *fault)
     assert read_only.outcome("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE") == "passed", read_only.stdout[-3000:]
-    written = suite("tests/glance_v1/test_detail.py", "--allow-writes", *fault)
+    written = suite("tests/glance/test_v1_1_detail.py", "--allow-writes", *fault)
     assert written.outcome("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE") == "failed"
     assert "GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE" in written.results["not_met"]
     failing = {name: text for name, (outcome, text) in written_tests(written).items() if outcome == "failure"}
@@ -279,7 +280,7 @@ def test_changes_since_hiding_deleted_images_fails_only_in_write_mode(suite: Cal
 
 def test_refused_writes_stop_the_run_with_one_line(suite: Callable[..., SuiteRun]) -> None:
     with reference(refusing_writes) as url:
-        run = suite("tests/glance_v2", "--target", url, "--allow-writes")
+        run = suite("tests/glance/test_v2_show.py", "--target", url, "--allow-writes")
         assert run_images(url) == []
     assert run.returncode == pytest.ExitCode.INTERRUPTED, run.stdout[-3000:]
     message = f"--allow-writes: creating {FIXTURES[0].name}: POST /v2/images answered 403"
@@ -289,7 +290,7 @@ def test_refused_writes_stop_the_run_with_one_line(suite: Callable[..., SuiteRun
 
 def _start_suite(url: str, report_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--report-dir={report_dir}",
-               "tests/glance_v2", "--target", url, "--allow-writes"]
+               "tests/glance/test_v2_show.py", "--target", url, "--allow-writes"]
     env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS_DROPPED}
     with log_path.open("wb") as log:
         return subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -321,7 +322,7 @@ def test_stopped_run_leaves_nothing_behind_or_the_next_run_sweeps_it(
         else:
             assert returncode == pytest.ExitCode.INTERRUPTED, output  # stopped mid-way, not after finishing
             assert left == [], output
-        run = suite("tests/glance_v2", "--target", url, "--allow-writes")
+        run = suite("tests/glance/test_v2_show.py", "--target", url, "--allow-writes")
         assert run.returncode == 0, run.stdout[-3000:]
         assert sorted(write_mode_record(run)["swept"]) == sorted(entry["id"] for entry in left)
         assert run_images(url) == []
@@ -340,7 +341,7 @@ def test_real_glance_run_leaves_nothing_behind(suite: Callable[..., SuiteRun]) -
     if url is None:
         pytest.skip("no real Glance is running (`python tools/glance_target.py url` failed); "
                     "start one with `python tools/glance_target.py start`")
-    run = suite("tests/glance_v2", "tests/glance_v1", "--allow-writes", "--profile", "glance", "--target", url)
+    run = suite("tests/glance", "--allow-writes", "--profile", "glance", "--target", url)
     assert run.returncode in (0, 1), run.stdout[-3000:] + run.stderr[-2000:]  # a verdict, not a broken run
     written = written_tests(run)  # judged against the images the run created, Glance holds to what it was given
     assert written and all(outcome in ("passed", "skipped") for outcome, _ in written.values()), written

@@ -144,7 +144,7 @@ def cri_address(run_state: RunState, cri_profile: catalog.Profile) -> Iterator[s
 def cri_served(cri_address: str, run_state: RunState) -> list[str]:
     """The CRI API versions the endpoint serves; TargetUnreachable when it does not answer."""
     try:
-        served = probe_versions(cri_address, timeout=run_state.config.timeout)
+        served = probe_versions(cri_address, limits=run_state.limits)
     except TargetError as exc:
         raise TargetUnreachable(f"the CRI target {cri_address} does not answer: {exc}") from None
     if not served:
@@ -180,8 +180,7 @@ def cri(request: pytest.FixtureRequest, cri_address: str, cri_served: list[str],
         pytest.skip(f"runtime.{version} is not served by this runtime")
     if version not in cri_versions:
         pytest.skip(f"runtime.{version} is not selected by --cri-version")
-    with CriTarget(cri_address, version, timeout=run_state.config.timeout, log=run_state.log,
-                   max_listed=run_state.config.max_listed) as target:
+    with CriTarget(cri_address, version, limits=run_state.limits, log=run_state.log) as target:
         yield target
 
 
@@ -198,7 +197,8 @@ def cri_listed(cri: CriTarget, run_state: RunState) -> Listed:
     run_state.targets.cri_record().count_listed(cri.version, len(images) + result.left_out)
     if result.left_out:
         note_cap(run_state, ("listed CRI images", "CRI images", "references"),
-                 f"{result.left_out} CRI images listed past the first {cri.max_listed} not read (raise --max-listed)")
+                 f"{result.left_out} CRI images listed past the first {cri.limits.listed} not read "
+                 "(raise --max-listed)")
     return Listed(images, result)
 
 

@@ -11,7 +11,7 @@ from conformance import catalog, schemas
 from conformance.glance import published_schema, sample
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.v2_shown import Shown
-from conformance.run.state import HttpFingerprint, HttpTargetRecord, RunState
+from conformance.run.state import GlanceTargetRecord, HttpFingerprint, RunState
 from conformance.targets.auth import CredentialSource
 from conformance.targets.errors import TargetError, TargetUnreachable
 from conformance.targets.glance import GlanceClient, Listing
@@ -48,9 +48,9 @@ def http_base_url(
 ) -> Iterator[str]:
     """The Glance-style endpoint under test: --target, else the catalogue's, else the embedded reference started."""
     config = run_state.config
-    if config.http_url:
-        run_state.targets.http = HttpTargetRecord(url=config.http_url)
-        yield config.http_url
+    if config.glance_url:
+        run_state.targets.glance = GlanceTargetRecord(url=config.glance_url)
+        yield config.glance_url
         return
     if config.keystone is not None:
         from conformance.targets.keystone import KeystoneAuth
@@ -60,7 +60,7 @@ def http_base_url(
             url = http_credentials.endpoint()
         except TargetError as exc:
             raise TargetUnreachable(str(exc)) from None
-        run_state.targets.http = HttpTargetRecord(url=url)
+        run_state.targets.glance = GlanceTargetRecord(url=url)
         yield url
         return
     from conformance.reference.glance.faults import GLANCE_FAULTS
@@ -68,7 +68,7 @@ def http_base_url(
 
     # The embedded reference requires the run's token (given, or made up for the run), as Glance behind Keystone does.
     server = start_http_server(faults=[f for f in config.reference_faults if f in GLANCE_FAULTS], token=config.token)
-    run_state.targets.http = HttpTargetRecord(url=server.url, embedded=True)
+    run_state.targets.glance = GlanceTargetRecord(url=server.url, embedded=True)
     try:
         yield server.url
     finally:
@@ -77,10 +77,10 @@ def http_base_url(
 
 @pytest.fixture(scope="session")
 def http_target(http_base_url: str, run_state: RunState, http_credentials: CredentialSource | None) -> HttpTarget:
-    """HTTP client for the Glance-style target, with the run's auth, TLS and timeout."""
+    """HTTP client for the Glance-style target, with the run's auth, TLS and limits."""
     config = run_state.config
     target = HttpTarget(
-        http_base_url, timeout=config.timeout, log=run_state.log, token=config.token, verify=config.verify,
+        http_base_url, limits=run_state.limits, log=run_state.log, token=config.token, verify=config.verify,
         signer=signer_for(config.ak, config.sk, config.security_token), credentials=http_credentials,
         basic_auth=config.basic_auth,
     )
@@ -88,7 +88,7 @@ def http_target(http_base_url: str, run_state: RunState, http_credentials: Crede
         root = target.request("GET", "/", headers={"Accept": "application/json"})
     except TargetError as exc:
         raise TargetUnreachable(f"the target {http_base_url} does not answer: {exc}") from None
-    run_state.targets.http_record().fingerprint = HttpFingerprint(
+    run_state.targets.glance_record().fingerprint = HttpFingerprint(
         server=root.headers.get("Server"), root_status=root.status, root_body=root.text[:500]
     )
     return target
@@ -103,7 +103,7 @@ def glance(http_target: HttpTarget) -> GlanceClient:
 @pytest.fixture(scope="session")
 def http_profile(run_state: RunState) -> catalog.Profile:
     """The profile the Glance-style target is certified against."""
-    return catalog.profiles()[run_state.config.profiles["http"]]
+    return catalog.profiles()[run_state.config.profiles["glance"]]
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +132,7 @@ def sample_of(listed: dict[str, dict[str, Any]], max_images: int, *, ended: bool
 @pytest.fixture(scope="session")
 def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]], v2_listing: Listing) -> list[str]:
     """The images to judge: those pinned with --image-id, else a sample covering every kind the listing shows."""
-    record = run_state.targets.http_record()
+    record = run_state.targets.glance_record()
     if run_state.config.image_ids:
         ids = list(run_state.config.image_ids)
         record.sample = {"chosen_by": "pinned", "ids": ids}

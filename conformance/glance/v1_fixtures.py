@@ -84,7 +84,7 @@ def v1_heads(v1_head_offered: None, glance: GlanceClient, v2_image_ids: list[str
                                                                    "to a non-admin); run as admin to judge it"})
             continue
         heads.append(head)
-    run_state.targets.http_record().v1_head_hidden = record
+    run_state.targets.glance_record().v1_head_hidden = record
     return heads
 
 
@@ -122,13 +122,14 @@ def raw_head_answers(v1_head_offered: None, glance: GlanceClient,
 def v1_detail_walks(v1_1_detail_offered: None, glance: GlanceClient, run_state: RunState) -> tuple[Walk, Walk]:
     """The unfiltered walk and the changes-since=EPOCH walk (deleted and killed images too), made once per run,
     each as far as the sample's discovery reads (ground_truth_pages)."""
-    pages, hint = ground_truth_pages(run_state.config.max_images)
+    pages, hint = ground_truth_pages(run_state.config.max_images, glance.limits.pages)
     return (walk_detail(glance, {}, max_pages=pages, raise_hint=hint),
             walk_detail(glance, {"changes-since": EPOCH}, max_pages=pages, raise_hint=hint))
 
 
 @pytest.fixture(scope="session")
-def v1_detail_universe(v1_detail_walks: tuple[Walk, Walk], request: pytest.FixtureRequest) -> Universe:
+def v1_detail_universe(v1_detail_walks: tuple[Walk, Walk], glance: GlanceClient,
+                       request: pytest.FixtureRequest) -> Universe:
     """The ground truth of the filter and paging tests. When a walk of it stopped early, what needs it is skipped,
     naming the requirement the page that stopped it breaks (that requirement's own test fails on it)."""
     visible, everything = v1_detail_walks
@@ -136,7 +137,8 @@ def v1_detail_universe(v1_detail_walks: tuple[Walk, Walk], request: pytest.Fixtu
         if walk.problem:
             pytest.skip(f"not judged: {walk.unreadable}")
     shown = {e.get("id") for e in [*visible.entries, *everything.entries]}
-    return Universe(visible, everything, [e for e in _v2_killed(request) if e["id"] not in shown])
+    return Universe(visible, everything, [e for e in _v2_killed(request) if e["id"] not in shown],
+                    page_cap=glance.limits.pages)
 
 
 def _v2_killed(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
@@ -176,7 +178,7 @@ class CaseReading:
     evidence: str
 
     def to_dict(self) -> dict[str, str]:
-        """The reading as results.json `target.endpoints.http.v1_1_filter_case` holds it."""
+        """The reading as results.json `target.endpoints.glance.v1_1_filter_case` holds it."""
         return {"reading": str(self.case), "evidence": self.evidence}
 
 
@@ -218,5 +220,5 @@ def _bounded(text: str) -> str:
 def v1_filter_case(v1_detail_universe: Universe, glance: GlanceClient, run_state: RunState) -> Case:
     """The one reading of filter text every v1.1 filter test judges by, recorded in results.json and report.html."""
     reading = read_filter_case(glance, v1_detail_universe)
-    run_state.targets.http_record().v1_1_filter_case = reading.to_dict()
+    run_state.targets.glance_record().v1_1_filter_case = reading.to_dict()
     return reading.case

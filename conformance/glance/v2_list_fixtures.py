@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from conformance.glance.sample import DISCOVERY_FACTOR
 from conformance.glance.v2_list_filters import LIST
-from conformance.glance.v2_list_walks import WALK_LIMIT, Universe, walk_list
+from conformance.glance.v2_list_walks import Universe, walk_list
+from conformance.glance.walks import ground_truth_pages
 from conformance.listing.table import Observed
 from conformance.listing.text import Case, swapped
 from conformance.run.state import RunState
 from conformance.targets.glance import GlanceClient
 
 
-def ground_truth_pages(max_images: int, max_pages: int) -> tuple[int, str]:
-    """(pages, the option that raises them) of a ground-truth walk: as many entries as discovery reads for
-    `max_images`, so that the work does not grow with the catalogue, within the page cap."""
-    wanted = math.ceil(max_images * DISCOVERY_FACTOR / WALK_LIMIT)
-    return (wanted, "--max-images") if wanted < max_pages else (max_pages, "--max-pages")
-
-
 @pytest.fixture(scope="session")
 def v2_list_universe(glance: GlanceClient, run_state: RunState) -> Universe:
-    """The unfiltered v2 listings (default, every visibility, hidden images), walked once per run."""
-    pages, hint = ground_truth_pages(run_state.config.max_images, run_state.config.max_pages)
+    """The unfiltered v2 listings (default, every visibility, hidden images), walked once per run, each as far as
+    the sample's discovery reads within the target's page cap (ground_truth_pages)."""
+    pages, hint = ground_truth_pages(run_state.config.max_images, glance.limits.pages)
 
     def walk(query: dict[str, str]):  # type: ignore[no-untyped-def]
         return walk_list(glance, query, max_pages=pages, raise_hint=hint)

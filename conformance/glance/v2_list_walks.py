@@ -80,15 +80,18 @@ def request_text(query: Mapping[str, Any]) -> str:
     return f"GET /v2/images?{urlencode(query, doseq=True)}" if query else "GET /v2/images"
 
 
-def walk_list(glance: GlanceClient, query: Mapping[str, Any], *, limit: int | None = WALK_LIMIT, max_pages: int,
+def walk_list(glance: GlanceClient, query: Mapping[str, Any], *, limit: int | None = WALK_LIMIT,
+              max_pages: int | None = None,
               raise_hint: str = "--max-pages", keep: bool = True,
               on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None,
               until: Callable[[Walk], bool] | None = None) -> Walk:
-    """Follow `query` (with `limit` when given) page by page along `next`, at most `max_pages` pages.
+    """Follow `query` (with `limit` when given) page by page along `next`, at most `max_pages` pages (the target's
+    page cap, --max-pages, when not given).
 
     `on_page` sees each page's entries as they come; without `keep`, the walk holds no entry after that (the links and
     sizes of its pages are kept). `until` is asked after each page whether the caller has read all it needs.
     """
+    max_pages = glance.limits.pages if max_pages is None else max_pages
     walk = Walk(dict(query), limit, max_pages=max_pages, raise_hint=raise_hint)
     params: Params = {**query} if limit is None else {**query, "limit": str(limit)}
     seen: set[str] = set()

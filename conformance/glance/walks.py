@@ -13,15 +13,11 @@ from conformance.glance.sample import DISCOVERY_FACTOR
 from conformance.glance.v1_1_filters import EPOCH
 from conformance.glance.v1_json import read_json
 from conformance.short_repr import ShortRepr
+from conformance.targets.decoding import BodyTooComplex
 from conformance.targets.glance import GlanceClient
-from conformance.targets.http import BodyTooComplex, HttpResponse
+from conformance.targets.http import HttpResponse
 
 WALK_LIMIT = 1000  # upstream api_limit_max: one page holds a whole small catalogue
-MAX_WALK_PAGES = 10  # the default of --max-pages: a listing whose markers never end must not keep the run forever
-_page_cap = MAX_WALK_PAGES  # the run's --max-pages, set when the run is configured
-# (pages, the option that raises them) of the run's ground-truth walks, when they were cut: the catalogue is larger
-# than the run reads, and a walk judged against that ground truth reads no more than it did.
-_ground_truth_cut: tuple[int, str] | None = None
 # The requirement a walk's problem breaks: the page that stopped it is judged there, not by what needs the walk.
 VALID_JSON = "GLANCE-V1-1-DETAIL-VALID-JSON"
 SCHEMA = "GLANCE-V1-1-DETAIL-SCHEMA"
@@ -45,6 +41,7 @@ class Walk(ShortRepr):
     """
 
     query: dict[str, str]
+    max_pages: int  # the page cap it walks under
     entries: list[dict[str, Any]] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)  # the ids of the returned entries, in order
@@ -55,7 +52,6 @@ class Walk(ShortRepr):
     breaks: str | None = None  # the requirement the problem breaks
     summary: str = ""  # the problem in a few words, for what cannot be judged past it
     truncated: bool = False  # stopped at the page cap with more pages to come
-    max_pages: int = MAX_WALK_PAGES  # the page cap it walked under
     raise_hint: str = "--max-pages"  # the option that raises that cap
 
     def __repr__(self) -> str:
@@ -98,11 +94,7 @@ class Universe(ShortRepr):
     visible: Walk  # no filter at all
     everything: Walk  # changes-since=EPOCH: deleted and killed images too
     known_hidden: list[dict[str, Any]]  # killed images v2 lists but no v1.1 walk showed, in v1.1 field names
-
-    def __post_init__(self) -> None:
-        global _ground_truth_cut
-        cut = [walk for walk in (self.visible, self.everything) if walk.truncated]
-        _ground_truth_cut = (cut[0].max_pages, cut[0].raise_hint) if cut else None
+    page_cap: int  # the run's --max-pages
 
     def __repr__(self) -> str:
         return (f"Universe({len(self.visible.entries)} listed, {len(self.all_entries)} with changes-since, "
@@ -122,8 +114,13 @@ class Universe(ShortRepr):
         return self.visible.truncated or self.everything.truncated
 
     def follow_pages(self) -> tuple[int, str]:
-        """Pages a walk judged against this ground truth follows, and the option that raises them (follow_pages())."""
-        return follow_pages()
+        """Pages a walk judged against this ground truth follows, and the option that raises them: the page cap, or
+        as many pages as the ground truth read when it was itself cut (the walk then says what it left unjudged),
+        since the catalogue is larger than the run reads and a walk judged against it reads no more than it did."""
+        cut = [walk for walk in (self.visible, self.everything) if walk.truncated]
+        if cut and cut[0].max_pages < self.page_cap:
+            return cut[0].max_pages, cut[0].raise_hint
+        return self.page_cap, "--max-pages"
 
     @property
     def all_entries(self) -> list[dict[str, Any]]:
@@ -136,30 +133,11 @@ def pages_text(count: int) -> str:
     return f"{count} page" if count == 1 else f"{count} pages"
 
 
-def set_page_cap(pages: int) -> None:
-    """The run's page cap (--max-pages) for walks that name none."""
-    global _page_cap
-    _page_cap = pages
-
-
-def ground_truth_pages(max_images: int) -> tuple[int, str]:
+def ground_truth_pages(max_images: int, page_cap: int) -> tuple[int, str]:
     """(pages, the option that raises them) of a ground-truth walk: as many entries as discovery reads of the v2
     listing for `max_images` (so that the work does not grow with the catalogue), within the page cap."""
     wanted = math.ceil(max_images * DISCOVERY_FACTOR / WALK_LIMIT)
-    return (wanted, "--max-images") if wanted < _page_cap else (_page_cap, "--max-pages")
-
-
-def follow_pages() -> tuple[int, str]:
-    """Pages a walk judged against the run's ground truth follows, and the option that raises them: the page cap, or
-    as many pages as the ground truth read when it was itself cut (the walk then says what it left unjudged)."""
-    if _ground_truth_cut is not None and _ground_truth_cut[0] < _page_cap:
-        return _ground_truth_cut
-    return _page_cap, "--max-pages"
-
-
-def page_cap() -> int:
-    """The run's page cap (--max-pages)."""
-    return _page_cap
+    return (wanted, "--max-images") if wanted < page_cap else (page_cap, "--max-pages")
 
 
 def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | None = None,
@@ -172,7 +150,7 @@ def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | 
     `until` is asked after each page whether the caller has read all it needs; then the walk stops there.
     """
     limit = WALK_LIMIT if limit is None else limit  # read at call time, so a self-test can shrink the pages
-    max_pages = _page_cap if max_pages is None else max_pages
+    max_pages = glance.limits.pages if max_pages is None else max_pages
     walk = Walk(dict(query), max_pages=max_pages, raise_hint=raise_hint)
     params: dict[str, str] = {**query, "limit": str(limit)}
     seen_markers: set[str] = set()

@@ -67,14 +67,14 @@ def written_images(request: pytest.FixtureRequest) -> WrittenSet | None:
     state = state_of(request.config)
     if not state.config.allow_writes:
         return None
-    if "http" not in state.config.families:
+    if "glance" not in state.config.families:
         warnings.warn(WriteModeWarning("--allow-writes has no effect on a CRI target: nothing is written"),
                       stacklevel=1)
         return None
     http: HttpTarget = request.getfixturevalue("http_target")
     run_id = new_run_id()
     record: dict[str, Any] = {"run_id": run_id, "left_behind": []}
-    state.targets.http_record().write_mode = record
+    state.targets.glance_record().write_mode = record
     writer = ImageWriter(http)
     cleanup = _Cleanup(writer, record)
     cleanup.install()

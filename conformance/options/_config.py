@@ -18,9 +18,9 @@ class TargetConfig(ShortRepr):
     """
 
     targets: dict[str, str]  # family -> endpoint as given; empty means the embedded reference targets
-    http_url: str | None  # Glance-style endpoint, when the http family is under test
+    glance_url: str | None  # Glance-style endpoint, when the http family is under test
     cri_address: str | None  # gRPC channel address, when the cri family is under test
-    families: tuple[str, ...]  # "http" and/or "cri"
+    families: tuple[str, ...]  # "glance" and/or "cri"
     profiles: dict[str, str]  # family -> profile name
     report_dir: Path
     timeout: float

@@ -35,7 +35,7 @@ def build_config(
     addresses = {family: parse_target(target)[1] for family, target in targets.items()}
     families = tuple(family for family in DEFAULT_PROFILES if family in targets)
     if not families:  # with Keystone credentials the catalogue names the image endpoint; else the embedded ones
-        families = ("http",) if keystone else tuple(DEFAULT_PROFILES)
+        families = ("glance",) if keystone else tuple(DEFAULT_PROFILES)
     if values["reference_fault"] and (targets or keystone):
         raise ConfigError("--reference-fault only applies to the embedded reference target; drop --target")
     credentials.check_signing(values["ak"], values["sk"], values["security_token"])
@@ -44,7 +44,7 @@ def build_config(
         verify = False
     return TargetConfig(
         targets=targets,
-        http_url=addresses.get("http"),
+        glance_url=addresses.get("glance"),
         cri_address=addresses.get("cri"),
         families=families,
         profiles=_profiles(values["profile"], families),

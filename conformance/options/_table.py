@@ -17,7 +17,7 @@ from conformance.options import _values as values
 from conformance.targets.keystone import DEFAULT_INTERFACE
 from conformance.targets.signing import AK_ENV, EXTRA, SECURITY_TOKEN_ENV, SK_ENV
 
-DEFAULT_PROFILES = {"http": "ims", "cri": "cri"}  # the default --profile of each family, in the families' order
+DEFAULT_PROFILES = {"glance": "ims", "cri": "cri"}  # the default --profile of each family, in the families' order
 CRI_VERSIONS = ("auto", "v1", "v1alpha2")
 INI_PREFIX = "conformance_"
 
@@ -90,7 +90,7 @@ OPTIONS: tuple[Option, ...] = (
         flag="--profile", dest="profile", metavar="PROFILE", env=("CONFORMANCE_PROFILE",), ini=True,
         action="append", parse=values.known_profile,
         help="profile to certify against (ims, glance, cri, isulad), once per family; "
-        f"default {DEFAULT_PROFILES['http']} for HTTP, {DEFAULT_PROFILES['cri']} for CRI",
+        f"default {DEFAULT_PROFILES['glance']} for HTTP, {DEFAULT_PROFILES['cri']} for CRI",
     ),
     Option(
         flag="--report-dir", dest="report_dir", metavar="DIR", ini=True, default="reports", parse=values.folder,

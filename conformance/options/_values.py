@@ -32,7 +32,7 @@ def parse_target(target: str) -> tuple[str, str]:
             split.port  # noqa: B018 -- reading the port validates it
         except ValueError:
             raise ConfigError(f"--target {target!r}: the port is not a number from 0 to 65535") from None
-        return "http", target.rstrip("/")
+        return "glance", target.rstrip("/")
     if scheme == "unix":
         path = split.path if split.netloc == "" else None
         if not path or not path.startswith("/"):

@@ -1,6 +1,6 @@
 """results.json as the record reads it: the one place that knows the field names it relies on.
 
-The verdict is recomputed by the suite's own verdict function (`conformance.run.outcomes.verdict`), fed with the
+The verdict is recomputed by the suite's own verdict rule (`conformance.run.verdict.rule`), fed with the
 outcomes and tiers results.json lists and the waivers as they stood on the day of the run.
 """
 
@@ -14,7 +14,8 @@ from typing import Any
 
 from conformance.catalog import Requirement, Tier
 from conformance.record.errors import RecordError
-from conformance.run.outcomes import Outcome, RequirementResult, Verdict, requirement_is_met, verdict
+from conformance.run.outcomes import Outcome, RequirementResult, Verdict
+from conformance.run.verdict import requirement_is_met, rule
 
 MAX_RESULTS_BYTES = 256 * 1024 * 1024  # results.json of a 30,000-image catalogue is a few MiB
 
@@ -147,7 +148,15 @@ def recomputed_verdict(results: RunResults) -> tuple[Verdict, list[str]]:
                 outcome = Outcome.FAILED
         requirement = Requirement(id=entry.id, operation=entry.operation, tier=entry.tier, source="", text="")
         judged.append(RequirementResult(requirement, outcome=outcome))
-    found = verdict(judged, expired_waivers=bool(results.expired_waivers()), subset=results.subset)
+    document = results.document
+    subset = tuple(str(r) for r in (document.get("subset") or {}).get("reasons") or ()) if results.subset else ()
+    found, _ = rule(
+        judged, stopped=document.get("stopped"), subset=subset or (("subset",) if results.subset else ()),
+        cut_short=document.get("cut_short"), not_reached=int(document.get("not_reached") or 0),
+        expired=tuple((rid, "") for rid in results.expired_waivers()),
+        unjudged=tuple((str(item.get("id")), str(item.get("tier")), str(item.get("reason")))
+                       for item in document.get("not_judged") or [] if item.get("tier") != Tier.ADVISORY),
+    )
     return found, problems
 
 

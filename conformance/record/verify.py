@@ -139,7 +139,7 @@ def consistency(statement: dict[str, Any], results: RunResults) -> Check:
 
 def coverage(results: RunResults) -> Check:
     """Every required (and deprecated) requirement of the stated profiles is present and judged or waived."""
-    from conformance.report.finish import catalogue_hashes
+    from conformance.report.results import catalogue_hashes
 
     recorded = {name: digest for name, digest in results.catalogue_files.items()
                 if name.startswith(("requirements/", "profiles/"))}

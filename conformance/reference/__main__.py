@@ -34,12 +34,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--images", type=int, metavar="N",
                         help="serve a generated catalogue of N images (the fixed one's rows in turn, then copies; "
                              "deterministic) instead of the fixed catalogue")
+    parser.add_argument("--require-token", metavar="TOKEN",
+                        help="answer 401 to any Glance-style request without this X-Auth-Token, as the embedded "
+                             "reference does, so that a run with --token=TOKEN judges the 401 requirements")
     parser.add_argument("--list-faults", action="store_true", help="list the named faults and exit")
     options = parser.parse_args(argv)
     if not options.list_faults and options.http_port is None and options.cri_socket is None:
         parser.error("give --http-port, --cri-socket or both")
     if options.http_port is not None and not 0 <= options.http_port <= 65535:
         parser.error(f"--http-port {options.http_port}: not a port number")
+    if options.require_token is not None and (not options.require_token.strip() or options.http_port is None):
+        parser.error("--require-token needs a non-empty TOKEN and --http-port")
     if options.images is not None and options.images < 1:
         parser.error(f"--images {options.images}: at least 1")
     unknown = [name for name in options.fault if name not in ALL_FAULTS]
@@ -60,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         if options.http_port is not None:
             images = None if options.images is None else generated(options.images)
             http = start_http_server(faults=[f for f in options.fault if f in GLANCE_FAULTS], port=options.http_port,
-                                     images=images)
+                                     images=images, token=options.require_token)
             running.append(http)
             print(http.url, flush=True)
         if options.cri_socket is not None:

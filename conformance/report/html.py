@@ -20,7 +20,9 @@ OUTCOME_COLOURS = {
     Outcome.NOT_OFFERED: "#1565c0",
     Outcome.ERROR: "#6a1b9a",
 }
-VERDICT_COLOURS = {Verdict.PASS: "#2e7d32", Verdict.FAIL: "#c62828", Verdict.INCOMPLETE: "#ef6c00"}
+VERDICT_COLOURS = {
+    Verdict.PASS: "#2e7d32", Verdict.FAIL: "#c62828", Verdict.INCOMPLETE: "#ef6c00", Verdict.ERROR: "#6a1b9a",
+}
 WAIVER_SECTIONS = (
     ("applied", "Waivers applied"),
     ("unused", "Waivers that matched nothing"),
@@ -124,8 +126,10 @@ def _verdict_block(document: dict[str, Any]) -> list[str]:
     partial = document.get("passed_with_parts_not_judged") or []
     if partial:
         counts += f"; {len(partial)} passed with parts not judged"
+    reasons = "".join(f"<li>{esc(reason)}</li>" for reason in document.get("verdict_reasons") or [])
     return [
         f'<h2 id="verdict" style="color:{colour}">Verdict: {verdict}</h2>',
+        *([f'<ul id="verdict-reasons">{reasons}</ul>'] if reasons else []),
         f'<p id="counts">{counts}</p>',
         f'<table id="run-facts">{table}</table>',
     ]
@@ -143,7 +147,8 @@ def _findings_block(document: dict[str, Any]) -> list[str]:
     if document.get("not_run"):
         items = "".join(f"<li><code>{esc(n['id'])}</code> ({esc(n['tier'])}): {esc(n.get('text', ''))}</li>"
                         for n in document["not_run"])
-        parts.append(f'<h3 id="not-run">Not run in this subset (not certified)</h3><ul>{items}</ul>')
+        title = "Not run in this subset" if document.get("subset") else "Not reached before the run stopped"
+        parts.append(f'<h3 id="not-run">{title} (not certified)</h3><ul>{items}</ul>')
     if document.get("not_met"):
         parts.append(f'<p id="not-met"><b>Not met:</b> {esc(", ".join(document["not_met"]))}</p>')
     if document.get("warnings"):
@@ -253,7 +258,7 @@ def _tier_text(entry: dict[str, Any]) -> str:
 
 def _filter_case_rows(document: dict[str, Any]) -> list[tuple[str, str]]:
     """The v1.1 filter text reading the run judged by, when it read one."""
-    reading = document["target"].get("endpoints", {}).get("http", {}).get("v1_1_filter_case")
+    reading = document["target"].get("endpoints", {}).get("glance", {}).get("v1_1_filter_case")
     if not reading:
         return []
     return [("v1.1 filter matching", f"{reading['reading']} (seen: {reading['evidence']})")]

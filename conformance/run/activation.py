@@ -18,7 +18,7 @@ WORKER_FLAG = "conformance_active"  # set by the xdist controller in each worker
 def suite_test_dirs() -> tuple[Path, ...]:
     """The folders that hold the conformance tests (a checkout's tests/, or the copy shipped in the package)."""
     # a folder is the suite's only if it holds the suite's own test folders (site-packages/tests may be anyone's)
-    return (TESTS_DIR,) if (TESTS_DIR / "cri").is_dir() and (TESTS_DIR / "glance_v2").is_dir() else ()
+    return (TESTS_DIR,) if (TESTS_DIR / "cri").is_dir() and (TESTS_DIR / "glance").is_dir() else ()
 
 
 def requested(config: pytest.Config) -> bool:
@@ -78,11 +78,11 @@ def narrowed(config: pytest.Config, families: tuple[str, ...]) -> list[str]:
 
 def family_of_module(root: Path, module: Path) -> str:
     """`cri` for the tests under cri*/, `http` for the Glance-style ones."""
-    return "cri" if module.relative_to(root).parts[0].startswith("cri") else "http"
+    return "cri" if module.relative_to(root).parts[0].startswith("cri") else "glance"
 
 
 def family_of_folder(path: Path) -> str | None:
-    """The family of a suite test folder (tests/cri, tests/glance_v2, ...); None for any other path."""
+    """The family of a suite test folder (tests/cri, tests/glance); None for any other path."""
     for root in suite_test_dirs():
         if path.parent == root and path.is_dir() and not path.name.startswith(("_", ".")):
             return family_of_module(root, path)

@@ -51,6 +51,7 @@ class Ledger:
         test = self.state.tests.setdefault(report.nodeid, TestOutcome(report.nodeid, ids))
         test.coverage.merge(Coverage(dict(data["judged"]), dict(data["not_judged"])))
         test.update(Outcome(data["outcome"]), data["message"])
+        test.finished = test.finished or report.when == "teardown"
         if data.get("stopped") and self.state.stopped is None:
             self.state.stopped = data["stopped"]
 

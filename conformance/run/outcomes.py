@@ -1,19 +1,16 @@
-"""Outcomes: what each test says about its requirements, and the verdict they add up to."""
+"""Outcomes: the words of a judgement (a test's and a requirement's outcome, the verdict) and what they hold.
+
+The judging itself is `conformance.run.verdict`'s."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import pytest
 
 from conformance._compat import StrEnum
-from conformance.catalog import Requirement, Tier
+from conformance.catalog import Requirement
 from conformance.checks import Coverage
-from conformance.targets.errors import TargetError
-
-if sys.version_info < (3, 11):
-    from exceptiongroup import BaseExceptionGroup
 
 
 class Outcome(StrEnum):
@@ -30,9 +27,10 @@ class Outcome(StrEnum):
 class Verdict(StrEnum):
     """The verdict of a run."""
 
-    PASS = "pass"
-    FAIL = "fail"
-    INCOMPLETE = "incomplete"  # the run selected part of the suite: never a pass, whatever it found
+    PASS = "pass"  # every required requirement passed or was waived (deprecated ones may be not offered)
+    FAIL = "fail"  # the target broke a required or deprecated requirement, or a waiver expired
+    INCOMPLETE = "incomplete"  # part of the suite was judged (a subset, a run cut short, a requirement not judged)
+    ERROR = "error"  # the run stopped early: the target stopped answering, or the budget was used up
 
 
 # When one requirement has tests with different outcomes, the first of these wins.
@@ -63,35 +61,12 @@ class TestOutcome:
     outcome: Outcome | None = None
     message: str = ""
     coverage: Coverage = field(default_factory=Coverage)  # what the test judged and what it could not
+    finished: bool = False  # its teardown was reported: the run did not stop in the middle of it
 
     def update(self, outcome: Outcome, message: str) -> None:
         """Fold the outcome of one phase in: the more serious one stays."""
         if self.outcome is None or PHASE_PRECEDENCE.index(outcome) < PHASE_PRECEDENCE.index(self.outcome):
             self.outcome, self.message = outcome, message
-
-
-def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Outcome, str]:
-    """(outcome, one-line message) of one phase of a test."""
-    excinfo = call.excinfo
-    if report.passed:
-        return Outcome.PASSED, ""
-    if report.skipped:
-        if excinfo is not None and excinfo.errisinstance(NotOffered):
-            return Outcome.NOT_OFFERED, str(excinfo.value)
-        return Outcome.SKIPPED, _skip_reason(report)
-    if excinfo is None:
-        return Outcome.ERROR, "the test failed without an exception"
-    message = _first_line(excinfo.value)
-    if excinfo.errisinstance(TargetError):
-        return Outcome.ERROR, message
-    if report.when == "call" and excinfo.errisinstance(AssertionError):
-        return Outcome.FAILED, message
-    group = excinfo.value
-    if isinstance(group, BaseExceptionGroup) and all(  # hypothesis reports several distinct failures this way
-        isinstance(e, AssertionError) for e in group.exceptions
-    ):
-        return Outcome.FAILED, message
-    return Outcome.ERROR, f"{excinfo.typename}: {message}"
 
 
 @dataclass
@@ -109,69 +84,3 @@ class RequirementResult:
     def partial(self) -> bool:
         """Passed, with parts of the requirement not judged."""
         return self.outcome == Outcome.PASSED and bool(self.coverage.not_judged)
-
-
-def aggregate(requirements: list[Requirement], tests: list[TestOutcome],
-              caps: dict[str, str] | None = None) -> list[RequirementResult]:
-    """One result per requirement from the outcomes and coverage of the tests that name it.
-
-    `caps` maps a kind of case to what a cap of the run left out of it; a requirement that judged that kind lists it.
-    """
-    results = {req.id: RequirementResult(req) for req in requirements}
-    seen: dict[str, list[TestOutcome]] = {req.id: [] for req in requirements}
-    for test in tests:
-        for rid in test.requirement_ids:
-            if rid in seen:
-                seen[rid].append(test)
-    for rid, outcomes in seen.items():
-        result = results[rid]
-        result.tests = [t.nodeid for t in outcomes]
-        for test in outcomes:
-            result.coverage.merge(test.coverage)
-            if test.outcome == Outcome.SKIPPED and test.message and not test.coverage.not_judged:
-                result.coverage.leave(test.message)  # a skipped case says why in its skip reason
-        for left_out in dict.fromkeys(left for kind, left in (caps or {}).items() if kind in result.coverage.judged):
-            result.coverage.leave(left_out)
-        if not outcomes:
-            result.outcome, result.message = Outcome.SKIPPED, "no test of this requirement ran"
-            continue
-        worst = min(outcomes, key=lambda t: PRECEDENCE.index(t.outcome or Outcome.SKIPPED))
-        result.outcome, result.message = worst.outcome or Outcome.SKIPPED, worst.message
-        if result.outcome == Outcome.PASSED and not result.coverage.judged:
-            reasons = result.coverage.reasons() or "no case to judge"
-            result.outcome, result.message = Outcome.SKIPPED, f"nothing judged: {reasons}"
-    return list(results.values())
-
-
-def requirement_is_met(result: RequirementResult) -> bool:
-    """Whether this requirement lets the verdict be pass."""
-    tier = result.requirement.tier
-    if tier == Tier.ADVISORY:
-        return True
-    if result.outcome in (Outcome.PASSED, Outcome.WAIVED):
-        return True
-    return tier == Tier.DEPRECATED and result.outcome == Outcome.NOT_OFFERED
-
-
-def verdict(results: list[RequirementResult], *, expired_waivers: bool = False, subset: bool = False) -> Verdict:
-    """`pass` iff every required requirement passed or was waived (deprecated ones may be not offered).
-
-    A subset of the suite is `incomplete`, whatever its requirements did.
-    """
-    if subset:
-        return Verdict.INCOMPLETE
-    if expired_waivers or not results:
-        return Verdict.FAIL
-    return Verdict.PASS if all(requirement_is_met(r) for r in results) else Verdict.FAIL
-
-
-def _skip_reason(report: pytest.TestReport) -> str:
-    longrepr = report.longrepr
-    if isinstance(longrepr, tuple) and len(longrepr) == 3:
-        return str(longrepr[2]).removeprefix("Skipped: ")
-    return str(longrepr or "")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:500]

@@ -60,6 +60,7 @@ class Selection:
     run_ids: set[str] = field(default_factory=set)  # requirements with at least one selected test
     reasons: list[str] = field(default_factory=list)  # why the run is a subset
     order: list[str] = field(default_factory=list)  # the selected tests' node ids in collection order
+    planned: dict[str, list[str]] = field(default_factory=dict)  # requirement id -> node ids of its selected tests
 
     @property
     def subset(self) -> bool:
@@ -68,18 +69,24 @@ class Selection:
 
     def to_dict(self) -> dict[str, Any]:
         """As it travels from an xdist worker (plain types only)."""
-        return {"run_ids": sorted(self.run_ids), "reasons": list(self.reasons), "order": list(self.order)}
+        return {"run_ids": sorted(self.run_ids), "reasons": list(self.reasons), "order": list(self.order),
+                "planned": {rid: list(nodeids) for rid, nodeids in self.planned.items()}}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Selection:
         """The inverse of `to_dict`."""
-        return cls(set(data["run_ids"]), list(data["reasons"]), list(data["order"]))
+        planned = {rid: list(nodeids) for rid, nodeids in data["planned"].items()}
+        return cls(set(data["run_ids"]), list(data["reasons"]), list(data["order"]), planned)
 
 
 def select(requirements: list[Requirement], items: list[pytest.Item], deselected: int,
            narrowed: list[str]) -> Selection:
     """The selection of a run whose collection, after every filter, kept `items`."""
-    run_ids = {rid for item in items for mark in item.iter_markers("requirement") for rid in mark.args}
+    planned: dict[str, list[str]] = {}
+    for item in items:
+        for rid in dict.fromkeys(rid for mark in item.iter_markers("requirement") for rid in mark.args):
+            planned.setdefault(rid, []).append(item.nodeid)
+    run_ids = set(planned)
     reasons = []
     if deselected:
         reasons.append(f"{deselected} test(s) deselected (-k, -m or --deselect)")
@@ -88,4 +95,6 @@ def select(requirements: list[Requirement], items: list[pytest.Item], deselected
     missing = [req.id for req in requirements if req.id not in run_ids]
     if missing and not reasons:
         reasons.append(f"no test selected for {len(missing)} requirement(s)")
-    return Selection(run_ids & {req.id for req in requirements}, reasons, [item.nodeid for item in items])
+    certified = {req.id for req in requirements}
+    return Selection(run_ids & certified, reasons, [item.nodeid for item in items],
+                     {rid: nodeids for rid, nodeids in planned.items() if rid in certified})

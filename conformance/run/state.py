@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from conformance.run.outcomes import RequirementResult, TestOutcome, Verdict
 from conformance.run.selection import Selection
 from conformance.run.waivers import Waiver
 from conformance.short_repr import ShortRepr
+from conformance.targets.limits import RunLimits
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,8 @@ class HttpFingerprint:
 
 
 @dataclass
-class HttpTargetRecord:
-    """What the run learnt about the Glance-style endpoint (results.json `target.endpoints.http`)."""
+class GlanceTargetRecord:
+    """What the run learnt about the Glance-style endpoint (results.json `target.endpoints.glance`)."""
 
     url: str
     embedded: bool | None = None  # recorded as true for the embedded reference, absent for a vendor's endpoint
@@ -75,18 +77,18 @@ class TargetRecords:
     """One record per family under test, written by the family's fixtures as they learn about the endpoint."""
 
     def __init__(self) -> None:
-        self._records: dict[str, HttpTargetRecord | CriTargetRecord] = {}  # in the order the fixtures wrote them
+        self._records: dict[str, GlanceTargetRecord | CriTargetRecord] = {}  # in the order the fixtures wrote them
         self._taken: dict[str, dict[str, Any]] = {}  # what xdist workers recorded, as plain data
 
     @property
-    def http(self) -> HttpTargetRecord | None:
+    def glance(self) -> GlanceTargetRecord | None:
         """The Glance-style endpoint's record, once its fixture wrote it."""
-        record = self._records.get("http")
-        return record if isinstance(record, HttpTargetRecord) else None
+        record = self._records.get("glance")
+        return record if isinstance(record, GlanceTargetRecord) else None
 
-    @http.setter
-    def http(self, record: HttpTargetRecord | None) -> None:
-        self._set("http", record)
+    @glance.setter
+    def glance(self, record: GlanceTargetRecord | None) -> None:
+        self._set("glance", record)
 
     @property
     def cri(self) -> CriTargetRecord | None:
@@ -98,11 +100,11 @@ class TargetRecords:
     def cri(self, record: CriTargetRecord | None) -> None:
         self._set("cri", record)
 
-    def http_record(self) -> HttpTargetRecord:
+    def glance_record(self) -> GlanceTargetRecord:
         """The Glance-style endpoint's record (the endpoint fixture creates it first)."""
-        if self.http is None:
-            raise RuntimeError("the http endpoint is not recorded yet: use the http_base_url fixture first")
-        return self.http
+        if self.glance is None:
+            raise RuntimeError("the glance endpoint is not recorded yet: use the http_base_url fixture first")
+        return self.glance
 
     def cri_record(self) -> CriTargetRecord:
         """The CRI endpoint's record (the endpoint fixture creates it first)."""
@@ -122,7 +124,7 @@ class TargetRecords:
         for family, record in records.items():
             _merge_into(self._taken.setdefault(family, {}), record)
 
-    def _set(self, family: str, record: HttpTargetRecord | CriTargetRecord | None) -> None:
+    def _set(self, family: str, record: GlanceTargetRecord | CriTargetRecord | None) -> None:
         if record is None:
             self._records.pop(family, None)
         else:
@@ -138,7 +140,7 @@ def _merge_into(into: dict[str, Any], other: dict[str, Any]) -> None:
             _merge_into(into[key], value)
 
 
-def _set_fields(record: HttpTargetRecord | CriTargetRecord) -> dict[str, Any]:
+def _set_fields(record: GlanceTargetRecord | CriTargetRecord) -> dict[str, Any]:
     return {key: value for key, value in asdict(record).items() if value is not None}
 
 
@@ -160,7 +162,12 @@ class RunState(ShortRepr):
     discovery: list[dict[str, Any]] = field(default_factory=list)  # exchanges fixtures made, outside any test's call
     unwritten: list[str] = field(default_factory=list)  # one line per report that could not be written
     verdict: Verdict | None = None
-    stopped: str | None = None  # why the run stopped early (target unreachable, budget used up)
+    stopped: str | None = None  # why the run stopped early (target unreachable, budget used up): unjudged is `error`
+    interrupted: str | None = None  # the signal (SIGTERM, SIGINT) that ended the run: what it did not reach is not run
+    cut_short: str | None = None  # why requirements were not reached (a signal, -x, --maxfail), once decided
+    cut_by_maxfail: bool = False  # -x or --maxfail cut it short (pytest-xdist then ends the run as interrupted)
+    not_reached: list[Requirement] = field(default_factory=list)  # selected, none of their tests finished
+    verdict_reasons: list[str] = field(default_factory=list)  # why the verdict is not pass, one line each
     selection: Selection | None = None  # which requirements were run, and why the run is a subset if it is one
     waivers: list[Waiver] = field(default_factory=list)
     baseline: dict[str, str] | None = None  # requirement id -> outcome of the --baseline run
@@ -170,6 +177,12 @@ class RunState(ShortRepr):
     def __repr__(self) -> str:
         return (f"RunState({self.config!r}, {len(self.requirements)} requirements, {len(self.tests)} tests, "
                 f"hypothesis {self.hypothesis.profile})")
+
+    @functools.cached_property
+    def limits(self) -> RunLimits:
+        """What the run lets its targets cost (--timeout, --budget and the caps), the budget counted from its start;
+        every target of the run is made with it."""
+        return RunLimits.of(self.config, started=self.clock_start)
 
     def active_waiver(self, requirement_id: str) -> Waiver | None:
         """The unexpired waiver of a requirement, if there is one."""

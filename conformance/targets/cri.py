@@ -7,7 +7,7 @@ import json
 import os
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -18,8 +18,8 @@ from google.protobuf.message import Message
 from conformance.evidence import Exchange, ExchangeLog, json_text
 from conformance.proto import runtime_v1_pb2, runtime_v1alpha2_pb2
 from conformance.short_repr import ShortRepr, shown_address
-from conformance.targets import bounds
 from conformance.targets.errors import TargetError
+from conformance.targets.limits import RunLimits
 
 VERSIONS = ("v1", "v1alpha2")
 PROTO_MODULES: dict[str, ModuleType] = {"v1": runtime_v1_pb2, "v1alpha2": runtime_v1alpha2_pb2}
@@ -28,7 +28,6 @@ RPCS = {  # rpc name -> (request message name, response message name)
     "ListImages": ("ListImagesRequest", "ListImagesResponse"),
 }
 MAX_RECEIVE_BYTES = 16 * 1024 * 1024  # one answer; 20,000 listed images with a few tags each take about 6 MB
-MAX_LISTED = 10_000  # the default of --max-listed: images of one ListImages answer the suite reads
 CHANNEL_OPTIONS = (
     ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
     ("grpc.enable_retries", 0),  # one request, one recorded answer
@@ -53,11 +52,17 @@ class CriResult(ShortRepr):
     response: dict[str, Any] | None  # the response in proto3 JSON form (64-bit integers are strings); None unless OK
     image_set: bool  # ImageStatus: whether `image` is set in the response; False otherwise
     exchange: Exchange
+    limits: RunLimits = field(repr=False)  # the caps a JSON text it carries is read under
     message: Message | None = None  # the decoded response message; None unless OK
     left_out: int = 0  # ListImages: listed images past --max-listed, dropped unread from `response` and `message`
 
     def __repr__(self) -> str:
         return f"CriResult({self.exchange.method}: {self.code})"
+
+    def loads(self, text: str) -> Any:
+        """JSON text the answer carried (a verbose `info` value) parsed within the run's caps: TooManyValues past
+        --max-json-values, another ValueError when it is not JSON."""
+        return self.limits.loads(text)
 
 
 def response_dict(message: Message) -> dict[str, Any]:
@@ -142,14 +147,12 @@ def _check_socket(address: str) -> None:
 class CriTarget(ShortRepr):
     """A CRI ImageService endpoint spoken to in one API version."""
 
-    def __init__(self, address: str, version: str, *, timeout: float, log: ExchangeLog,
-                 max_listed: int = MAX_LISTED) -> None:
+    def __init__(self, address: str, version: str, *, limits: RunLimits, log: ExchangeLog) -> None:
         self.address = address
         self.version = version
         self.pb = _proto(version)
-        self.timeout = timeout
+        self.limits = limits
         self.log = log
-        self.max_listed = max_listed
         self._channel = _open_channel(address)
         self._calls: dict[str, grpc.UnaryUnaryMultiCallable] = {}
 
@@ -183,7 +186,7 @@ class CriTarget(ShortRepr):
 
     def _call(self, rpc: str, request: Message) -> CriResult:
         path = method_path(self.version, rpc)
-        limit = bounds.BOUNDS.call_limit(self.timeout, f"CRI call {path}")
+        limit = self.limits.call_limit(f"CRI call {path}")
         if rpc not in self._calls:
             self._calls[rpc] = _callable(self._channel, self.version, rpc)
         answer = _invoke(self._calls[rpc], request, limit)
@@ -198,15 +201,16 @@ class CriTarget(ShortRepr):
         if answer.code in TRANSPORT_CODES:
             exchange.error = _one_line(f"{answer.code.name}: {answer.details}")
             error = TargetError(f"CRI call {path} to {self.address} failed: {exchange.error}")
-            if answer.code is grpc.StatusCode.DEADLINE_EXCEEDED and bounds.BOUNDS.used_up():
-                error = bounds.BOUNDS.exhausted(f"CRI call {path} cut")
+            if answer.code is grpc.StatusCode.DEADLINE_EXCEEDED and self.limits.used_up():
+                error = self.limits.exhausted(f"CRI call {path} cut")
             error.exchange = self.log.record(exchange)
             raise error
         left_out = 0
-        if rpc == "ListImages" and answer.message is not None and len(answer.message.images) > self.max_listed:
+        listed = self.limits.listed
+        if rpc == "ListImages" and answer.message is not None and len(answer.message.images) > listed:
             # a runtime may list (or ignore a filter and list) any number of images: the rest is not read
-            left_out = len(answer.message.images) - self.max_listed
-            del answer.message.images[self.max_listed:]
+            left_out = len(answer.message.images) - listed
+            del answer.message.images[listed:]
         response = response_dict(answer.message) if answer.message is not None else None
         if response is not None:
             exchange.response_body = json_text(response)
@@ -220,17 +224,18 @@ class CriTarget(ShortRepr):
             exchange=self.log.record(exchange),
             message=answer.message,
             left_out=left_out,
+            limits=self.limits,
         )
 
 
-def probe_versions(address: str, *, timeout: float) -> list[str]:
+def probe_versions(address: str, *, limits: RunLimits) -> list[str]:
     """The CRI API versions at `address` that answer ListImages with anything but UNIMPLEMENTED."""
     _check_socket(address)
     channel = _open_channel(address)
     answering = []
     try:
         for version in VERSIONS:
-            limit = bounds.BOUNDS.call_limit(timeout, f"CRI call {method_path(version, 'ListImages')}")
+            limit = limits.call_limit(f"CRI call {method_path(version, 'ListImages')}")
             answer = _invoke(_callable(channel, version, "ListImages"), _proto(version).ListImagesRequest(), limit)
             if answer.code in TRANSPORT_CODES:
                 reason = f"{answer.code.name}: {answer.details}"

@@ -9,10 +9,11 @@ from urllib.parse import quote
 from conformance.short_repr import ShortRepr
 from conformance.targets.auth import Auth
 from conformance.targets.errors import TargetError
-from conformance.targets.http import HttpResponse, HttpTarget, OffOrigin
+from conformance.targets.http import HttpResponse, HttpTarget
+from conformance.targets.limits import RunLimits
+from conformance.targets.origin import OffOrigin
 
 JSON = {"Accept": "application/json"}
-MAX_LIST_PAGES = 200  # a target whose `next` links never end must not keep the run forever
 
 
 def image_path(prefix: str, image_id: str) -> str:
@@ -29,7 +30,7 @@ class Listing(ShortRepr):
     pages: int = 0
     problem: str | None = None
     stopped_at: HttpResponse | None = None
-    truncated: bool = False  # more pages were linked than MAX_LIST_PAGES
+    truncated: bool = False  # more pages were linked than the run follows (RunLimits.list_pages)
 
     def __repr__(self) -> str:
         return f"Listing({len(self.images)} images in {self.pages} page(s), problem={self.problem!r})"
@@ -49,6 +50,11 @@ class GlanceClient(ShortRepr):
 
     def __repr__(self) -> str:
         return f"GlanceClient({self.http!r}, auth={self.auth.name.lower()})"
+
+    @property
+    def limits(self) -> RunLimits:
+        """The run's limits its target is held to."""
+        return self.http.limits
 
     def with_auth(self, auth: Auth) -> GlanceClient:
         """The same operations, sent with other credentials (none, or a forged token) for the 401 checks."""
@@ -71,7 +77,7 @@ class GlanceClient(ShortRepr):
         """
         listing = Listing()
         path = "/v2/images"
-        for _ in range(MAX_LIST_PAGES):
+        for _ in range(self.limits.list_pages):
             if len(listing.images) >= max_images:
                 del listing.images[max_images:]
                 return listing

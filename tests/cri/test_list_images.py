@@ -142,7 +142,7 @@ def test_repeated_calls_list_the_same_images(cri: CriTarget, cri_listed: Listed)
     problems = Problems("Repeated ListImages calls must list the same images")
     for call in range(2, STABLE_CALLS + 2):
         images, exchange = listed_again(cri)
-        if cri_listed.result.left_out or len(images) >= cri.max_listed:
+        if cri_listed.result.left_out or len(images) >= cri.limits.listed:
             problems.not_judged(f"call {call}: answers cut at --max-listed images are not compared")
             continue
         problems.judged("calls")

@@ -22,7 +22,7 @@ from conformance.catalog import Profile
 from conformance.checks import Problems
 from conformance.evidence import Exchange
 from conformance.glance.v1_1_filters import DETAIL
-from conformance.glance.walks import Universe, Walk, follow_pages, pages_text, walk_detail
+from conformance.glance.walks import Universe, Walk, pages_text, walk_detail
 from conformance.listing.judging import describe, drawn_filters, matching, not_returned, queries, unsound
 from conformance.listing.table import Observed, Query
 from conformance.listing.text import Case
@@ -36,12 +36,12 @@ def url(query: Query) -> str:
     return f"GET /v1.1/images/detail?{urlencode(query)}"
 
 
-def walked(glance: GlanceClient, query: Query, problems: Problems, *, keep: bool = True,
+def walked(glance: GlanceClient, query: Query, universe: Universe, problems: Problems, *, keep: bool = True,
            on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None,
            until: Callable[[Walk], bool] | None = None) -> Walk | None:
     """The pages of `query` (as many as the run's ground truth lets follow, or until `until`); None (and a problem
     noted) when the target does not answer the query."""
-    pages, hint = follow_pages()
+    pages, hint = universe.follow_pages()
     walk = walk_detail(glance, query, max_pages=pages, raise_hint=hint, keep=keep, on_page=on_page, until=until)
     if walk.problem:
         problems.add(f"{url(query)}: {walk.problem}", walk.problem_exchange)
@@ -55,7 +55,7 @@ def judge_complete(glance: GlanceClient, query: Query, universe: Universe, case:
     return (a walk cut before that is not judged)."""
     expected = matching(DETAIL, universe.entries_for(query), query, case)
     wanted = {str(entry.get("id")) for entry in expected}
-    walk = walked(glance, query, problems, keep=False, until=lambda walk: wanted.issubset(walk.ids))
+    walk = walked(glance, query, universe, problems, keep=False, until=lambda walk: wanted.issubset(walk.ids))
     if walk is None:
         return
     if walk.truncated:
@@ -81,7 +81,7 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
         lines = unsound(DETAIL, entries, query, listing_rules=upstream, case=v1_filter_case)
         found.extend((line, exchange) for line in lines)
 
-    walk = walked(glance, query, problems, keep=False, on_page=judge)
+    walk = walked(glance, query, v1_detail_universe, problems, keep=False, on_page=judge)
     problems.judged("queries")
     if walk is not None and walk.truncated:
         problems.not_judged(f"returned images past the first {pages_text(walk.max_pages)} (raise {walk.raise_hint})")
@@ -138,12 +138,13 @@ def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: Glance
                       label="added filter")
     narrower = {**query, **extra}
     problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images")
-    narrow = walked(glance, narrower, problems)
+    narrow = walked(glance, narrower, v1_detail_universe, problems)
     if narrow is not None and narrow.truncated:
         problems.not_judged(narrow.cut_reason)
     elif narrow is not None:
         wanted = set(narrow.ids)  # the broad walk stops once it has returned all of them
-        broad = walked(glance, query, problems, keep=False, until=lambda walk: wanted.issubset(walk.ids))
+        broad = walked(glance, query, v1_detail_universe, problems, keep=False,
+                       until=lambda walk: wanted.issubset(walk.ids))
         if broad is not None and broad.truncated:
             problems.not_judged(broad.cut_reason)
         elif broad is not None:

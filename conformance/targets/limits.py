@@ -1,0 +1,110 @@
+"""What one run lets a target cost: time (timeout, budget) and work (bytes, JSON values, pages, listed images).
+
+A `RunLimits` is built once per run from its `TargetConfig` and handed to every target when it is made, so two
+targets in one process keep their own limits.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from conformance import json_text
+from conformance.targets.errors import BudgetExhausted
+
+BODY_CAP = 8 * 1024 * 1024  # bytes read of any response body; the rest is not read
+RAW_BODY_CAP = 64 * 1024  # bytes read after the headers of a raw HEAD
+LIST_PAGES = 200  # pages of `GET /v2/images` followed: a target whose `next` links never end must not keep the run
+# A JSON string, or an unterminated one up to the end: always matches where it starts, so counting is linear.
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+
+
+class Settings(Protocol):
+    """The options a run's limits are read from (TargetConfig has them)."""
+
+    @property
+    def timeout(self) -> float: ...
+    @property
+    def budget(self) -> float: ...
+    @property
+    def max_json_values(self) -> int: ...
+    @property
+    def max_pages(self) -> int: ...
+    @property
+    def max_listed(self) -> int: ...
+
+
+class TooManyValues(json_text.NotJSON):
+    """JSON text holding more values than the run parses (--max-json-values): it is not parsed."""
+
+    def __init__(self, values: int, cap: int) -> None:
+        super().__init__(f"holds about {values} JSON values, more than the {cap} the suite parses "
+                         "(raise --max-json-values)")
+        self.values = values
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """The limits of one run: every call to a target, and every body it answers, is held to them."""
+
+    timeout: float  # seconds one call may take (--timeout)
+    budget: float  # seconds the whole run may take (--budget), counted from `started`
+    json_values: int  # objects, arrays and items one JSON text may hold and be parsed (--max-json-values)
+    pages: int  # pages one v1.1 detail walk may follow (--max-pages)
+    listed: int  # images of one ListImages answer read (--max-listed)
+    started: float = field(default_factory=time.monotonic)
+    body_bytes: int = BODY_CAP
+    raw_body_bytes: int = RAW_BODY_CAP
+    list_pages: int = LIST_PAGES
+
+    @classmethod
+    def of(cls, settings: Settings, *, started: float | None = None) -> RunLimits:
+        """The limits a run's options set, its budget counted from `started` (now when not given)."""
+        return cls(timeout=settings.timeout, budget=settings.budget, json_values=settings.max_json_values,
+                   pages=settings.max_pages, listed=settings.max_listed,
+                   started=time.monotonic() if started is None else started)
+
+    def left(self) -> float:
+        """Seconds left in the budget."""
+        return self.started + self.budget - time.monotonic()
+
+    def used_up(self) -> bool:
+        """Whether no time is left in the budget."""
+        return self.left() <= 0
+
+    def spent(self) -> str:
+        """That the budget is used up, in words: `the run's budget of 900s was used up after 901s`."""
+        return f"the run's budget of {self.budget:g}s was used up after {time.monotonic() - self.started:.0f}s"
+
+    def exhausted(self, what: str) -> BudgetExhausted:
+        """The error of a call the budget ended (or did not let start)."""
+        return BudgetExhausted(f"{self.spent()} ({what})")
+
+    def call_limit(self, what: str, timeout: float | None = None) -> float:
+        """Seconds one call may take: the timeout, or what is left of the budget; BudgetExhausted when none is."""
+        left = self.left()
+        if left <= 0:
+            raise self.exhausted(f"{what} not sent")
+        return min(self.timeout if timeout is None else timeout, left)
+
+    def loads(self, text: str | bytes, **kwargs: Any) -> Any:
+        """JSON text parsed (as `json_text.loads`) when it holds no more values than the run parses; TooManyValues
+        when it holds more, NotJSON (a ValueError, as TooManyValues is) when it is not JSON."""
+        data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+        values = count_json_values(data, self.json_values)
+        if values > self.json_values:
+            raise TooManyValues(values, self.json_values)
+        return json_text.loads(text, **kwargs)
+
+
+def count_json_values(body: bytes, enough: int) -> int:
+    """How many JSON values (objects, arrays, their items and members) `body` holds, at most (cheap, no parsing);
+    exact enough to tell whether it holds more than `enough`."""
+    rough = body.count(b"{") + body.count(b"[") + body.count(b",") + 1
+    if rough <= enough:
+        return rough
+    # the cheap count takes brackets and commas inside strings too: count again without the strings
+    bare = _STRING.sub(b"", body)
+    return bare.count(b"{") + bare.count(b"[") + bare.count(b",") + 1
