@@ -27,10 +27,12 @@ MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 PARAMS = frozenset({"limit", "marker", "sort", "sort_key", "sort_dir", "member_status", "changes-since", "name", "id",
                     "owner", "status", "container_format", "disk_format", "protected", "tag", "visibility",
                     "os_hidden", "size_min", "size_max", "created_at", "updated_at"})
-# The fields of an image that are not extra properties (v2 shows extra properties beside them).
+# The fields of an image that are not extra properties (v2 shows extra properties beside them); `stores` is the
+# read-only list of the stores holding the data (api-ref "Show image": stores, since 2.8), made from the locations.
 CORE = frozenset({"id", "name", "status", "visibility", "protected", "checksum", "owner", "size", "virtual_size",
                   "container_format", "disk_format", "created_at", "updated_at", "tags", "self", "file", "schema",
-                  "min_ram", "min_disk", "os_hidden", "os_hash_algo", "os_hash_value", "locations", "direct_url"})
+                  "min_ram", "min_disk", "os_hidden", "os_hash_algo", "os_hash_value", "locations", "direct_url",
+                  "stores"})
 
 
 @dataclass(frozen=True)
