@@ -21,6 +21,9 @@ OPERATIONS = (
     "glance.v1_1.detail",
     "cri.ImageStatus",
     "cri.ListImages",
+    "cri.PullImage",
+    "cri.RemoveImage",
+    "cri.ImageFsInfo",
 )
 FAMILY_OF_OPERATION = {
     "glance.v2.show": "glance",
@@ -29,6 +32,9 @@ FAMILY_OF_OPERATION = {
     "glance.v1_1.detail": "glance",
     "cri.ImageStatus": "cri",
     "cri.ListImages": "cri",
+    "cri.PullImage": "cri",
+    "cri.RemoveImage": "cri",
+    "cri.ImageFsInfo": "cri",
 }
 
 

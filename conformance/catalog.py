@@ -29,6 +29,13 @@ class Need(StrEnum):
     """What a run must have for a requirement to be judged at all."""
 
     CREDENTIALS = "credentials"  # a token the target accepts: only then does a request without one mean anything
+    WRITES = "writes"  # --allow-writes: judged only on what the run itself writes to the target (CRI pull, remove)
+
+
+# Needs a run's owner opts into: a run without one certifies the rest, and lists the requirements that need it as
+# not judged without their keeping its verdict from pass (writing to a target is its owner's choice, as the profile
+# is). A need the run merely lacks (credentials) makes a whole run incomplete.
+OPT_IN_NEEDS = frozenset({Need.WRITES})
 
 
 class CatalogError(Exception):
@@ -51,7 +58,7 @@ class Requirement:
 
     @property
     def family(self) -> str:
-        """`http` or `cri`."""
+        """`glance` or `cri`."""
         return FAMILY_OF_OPERATION[self.operation]
 
     @property
@@ -69,6 +76,11 @@ class Requirement:
         if tier == self.tier:
             return self
         return replace(self, tier=tier, base_tier=self.catalogue_tier)
+
+    @property
+    def opt_in(self) -> bool:
+        """Whether judging this requirement needs something the run's owner opts into (--allow-writes)."""
+        return bool(self.requires & OPT_IN_NEEDS)
 
     def applies_to(self, profile: Profile) -> bool:
         """Whether this requirement is certified under `profile`."""

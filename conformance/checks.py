@@ -13,14 +13,20 @@ import pytest
 from conformance.evidence import Exchange
 
 MAX_LINES = 20  # problems listed in one failure message; the rest are counted
+KEPT = 100  # problems (and exchanges) one check keeps: a target with 20,000 bad tags costs a count, not their text
 
 
 class ConformanceFailure(AssertionError):
-    """The target broke a documented requirement; `exchanges` show how."""
+    """The target broke a documented requirement; `exchanges` show how, `problems` list the first problems (each with
+    the exchange it was read from) under what was checked (`title`), and `count` says how many there were in all."""
 
-    def __init__(self, message: str, exchanges: Sequence[Exchange] = ()) -> None:
+    def __init__(self, message: str, exchanges: Sequence[Exchange] = (),
+                 problems: Sequence[tuple[str, Exchange | None]] = (), count: int = 0, title: str = "") -> None:
         super().__init__(message)
         self.exchanges = list(exchanges)
+        self.problems = list(problems)
+        self.count = max(count, len(self.problems))
+        self.title = title
 
 
 @dataclass
@@ -98,9 +104,11 @@ class Problems:
     """Collects what breaks a requirement across many images, then fails once with all of it."""
 
     title: str
-    lines: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # the first KEPT problems
     exchanges: list[Exchange] = field(default_factory=list)
     cases: Coverage = field(default_factory=Coverage)
+    sources: list[Exchange | None] = field(default_factory=list)  # the exchange each line was read from
+    count: int = 0  # every problem noted, kept or not
 
     def judged(self, kind: str, count: int = 1) -> None:
         """Count cases of `kind` this check judged (into the running test's coverage too)."""
@@ -113,9 +121,13 @@ class Problems:
         not_judged(reason, count)
 
     def add(self, line: str, exchange: Exchange | None = None) -> None:
-        """Note one problem, with the exchange that shows it."""
+        """Note one problem, with the exchange that shows it (the first KEPT problems are kept, the rest counted)."""
+        self.count += 1
+        if len(self.lines) >= KEPT:
+            return
         self.lines.append(line)
-        if exchange is not None and exchange not in self.exchanges:
+        self.sources.append(exchange)
+        if exchange is not None and len(self.exchanges) < KEPT and all(e is not exchange for e in self.exchanges):
             self.exchanges.append(exchange)
 
     def check(self) -> None:
@@ -126,12 +138,14 @@ class Problems:
                 pytest.skip(f"nothing judged: {self.cases.reasons() or 'no case to judge'}")
             return
         shown = [f"  - {line}" for line in self.lines[:MAX_LINES]]
-        if len(self.lines) > MAX_LINES:
-            shown.append(f"  … and {len(self.lines) - MAX_LINES} more")
+        if self.count > MAX_LINES:
+            shown.append(f"  … and {self.count - MAX_LINES} more")
         if self.exchanges:
             shown.append(f"  Reproduce: {self.exchanges[0].reproduce()}")
-        message = f"{self.title} ({len(self.lines)} problem(s))\n" + "\n".join(shown)
-        raise ConformanceFailure(message, self.exchanges[:MAX_LINES])
+        message = f"{self.title} ({self.count} problem(s))\n" + "\n".join(shown)
+        sources = [*self.sources, *[None] * (len(self.lines) - len(self.sources))]  # lines appended directly
+        first = list(zip(self.lines[:MAX_LINES], sources[:MAX_LINES], strict=True))
+        raise ConformanceFailure(message, self.exchanges[:MAX_LINES], first, self.count, self.title)
 
 
 def fail(title: str, received: str, documented: str, exchange: Exchange | None = None) -> NoReturn:
@@ -140,7 +154,9 @@ def fail(title: str, received: str, documented: str, exchange: Exchange | None =
     lines = [title, f"  Received: {received}", f"  Documented: {documented}"]
     if exchange is not None:
         lines.append(f"  Reproduce: {exchange.reproduce()}")
-    raise ConformanceFailure("\n".join(lines), [exchange] if exchange is not None else [])
+    problem = f"received {received}, documented {documented}"
+    raise ConformanceFailure("\n".join(lines), [exchange] if exchange is not None else [], [(problem, exchange)],
+                             title=title)
 
 
 def evidence_of(error: BaseException | None) -> list[Exchange]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import html
 import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import quote, quote_plus
+
+import re2
 
 from conformance.reproduce import CENSORED, Replay, command
 from conformance.short_repr import ShortRepr, shown_address
@@ -85,34 +88,54 @@ class Censor(ShortRepr):
 
     def __init__(self, secrets: tuple[str, ...] = ()) -> None:
         self.secrets: tuple[str, ...] = ()
-        self._pattern: re.Pattern[str] | None = None
+        self._pattern: Any = None
         self.add(*secrets)
 
     def add(self, *secrets: str) -> None:
         """Censor these secrets too from now on (a token issued during the run, for one)."""
         self.secrets = tuple(dict.fromkeys((*self.secrets, *(s for s in secrets if s))))
-        forms = sorted({form for secret in self.secrets for form in secret_forms(secret)}, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, forms))) if forms else None
+        self._pattern = secrets_pattern(self.secrets)
 
     def __repr__(self) -> str:
         return f"Censor({len(self.secrets)} secret(s))"
 
     def text(self, value: str) -> str:
         """`value` with every known secret (in any of its written forms) replaced, and writable as UTF-8."""
+        value = writable(str.__str__(value))  # a str subclass (an enum) as its plain text
         if self._pattern is not None:
             value = self._pattern.sub(CENSORED, value)
-        return writable(value)
+        return value
+
+    def clip(self, value: str, limit: int) -> str:
+        """`value` censored, then cut to `limit` characters: a cut never leaves part of a secret to be shown."""
+        return self.text(value)[:limit]
 
     def leaks(self, value: str) -> bool:
         """Whether `value` holds a secret in any of its written forms."""
-        return self._pattern is not None and self._pattern.search(value) is not None
+        return self._pattern is not None and self._pattern.search(writable(value)) is not None
 
     def headers(self, headers: dict[str, str]) -> dict[str, str]:
-        """`headers` with sensitive values replaced."""
+        """`headers` with sensitive values replaced, and secrets in any name or value."""
         return {
-            name: CENSORED if name.lower() in SENSITIVE_HEADERS else self.text(value)
+            self.text(name): CENSORED if name.lower() in SENSITIVE_HEADERS else self.text(value)
             for name, value in headers.items()
         }
+
+    def data(self, value: Any) -> Any:
+        """Plain data (dicts, lists, strings...) with every string in it, keys included, censored."""
+        if not self.leaks(json.dumps(value, ensure_ascii=False, default=str)):
+            return value  # one search of the whole instead of one per string
+        return self._data(value)
+
+    def _data(self, value: Any) -> Any:
+        if isinstance(value, str):
+            censored = self.text(value)
+            return value if censored == value else censored  # an enum stays one
+        if isinstance(value, dict):
+            return {self._data(key): self._data(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._data(item) for item in value]
+        return value
 
     def exchange(self, exchange: Exchange) -> Exchange:
         """A copy of `exchange` safe to show."""
@@ -129,6 +152,35 @@ class Censor(ShortRepr):
             error=self.text(exchange.error) if exchange.error else exchange.error,
             replay=exchange.replay,
         )
+
+    def install(self) -> Censor:
+        """Make this the run's censor: `clip` applies it to target text before it is cut, and every log record
+        (urllib3's request lines at DEBUG, for one) is censored as it is made; returns it."""
+        global _RUN_CENSOR
+        if _RUN_CENSOR is None:
+            logging.setLogRecordFactory(_censored_records(logging.getLogRecordFactory()))
+        _RUN_CENSOR = self
+        return self
+
+
+_RUN_CENSOR: Censor | None = None  # outside a run (a unit of the suite's own tests) there is no secret to hide
+
+
+def _censored_records(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    """A log record factory: the record `make` makes, its message formatted and censored by the run's censor."""
+
+    def censored(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        if _RUN_CENSOR is not None and _RUN_CENSOR.secrets:
+            record.msg, record.args = _RUN_CENSOR.text(record.getMessage()), ()
+        return record
+
+    return censored
+
+
+def clip(text: str, limit: int) -> str:
+    """Target text censored by the run's censor, then cut to `limit` characters, for a message."""
+    return text[:limit] if _RUN_CENSOR is None else _RUN_CENSOR.clip(text, limit)
 
 
 class ExchangeLog(ShortRepr):
@@ -154,32 +206,79 @@ class ExchangeLog(ShortRepr):
         return taken
 
 
-def secret_forms(secret: str) -> set[str]:
-    """`secret` as it may be written: plain, escaped (repr, JSON, twice), percent-encoded, HTML-escaped, base64."""
-    forms = {secret}
-    for _ in range(2):  # an escaped form escaped again: a repr of JSON, JSON in a repr
-        forms |= {escaped for form in forms for escape in _ESCAPES for escaped in _variants(escape(form))}
+MIN_FRAGMENT = 6  # characters of a base64 fragment worth censoring: a shorter one matches too much unrelated text
+
+
+def secrets_pattern(secrets: tuple[str, ...]) -> Any:
+    """One linear-time pattern matching every written form of every secret, or None when there is none."""
+    if not secrets:
+        return None
+    # longest first: a secret that begins another one must not leave the rest of the longer one shown
+    ordered = sorted(secrets, key=len, reverse=True)
+    texts = [_text_pattern(secret) for secret in ordered]
+    encoded = sorted({form for secret in ordered for form in encoded_forms(secret)}, key=len, reverse=True)
+    pattern = "(?i:" + "|".join(texts) + ")"
+    if encoded:
+        pattern += "|" + "|".join(map(re.escape, encoded))  # base64 is case-sensitive
+    return re2.compile(pattern)
+
+
+def _text_pattern(secret: str) -> str:
+    """The secret with each character in any of its written forms: itself in any case, escaped (repr, JSON, once
+    or twice), percent-encoded (once or twice), HTML-escaped; and the hex of its UTF-8 bytes."""
+    chars = "".join(_char_pattern(char) for char in secret)
+    hexed = secret.encode("utf-8", "surrogatepass").hex()
+    return f"{chars}|{hexed}"
+
+
+_NAMED = {"&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "(?:apos|#x27)"}
+_BACKSLASHED = {"\n": "n", "\r": "r", "\t": "t"}
+
+
+def _char_pattern(char: str) -> str:
+    code = ord(char)
+    forms = [re.escape(writable(char))]
+    if char in "\\\"'":
+        forms.append(r"\\+" + re.escape(char) if char != "\\" else r"\\+")
+    if char in _NAMED:
+        forms.append(f"&{_NAMED[char]};")
+    if char in _BACKSLASHED:
+        forms.append(r"\\+" + _BACKSLASHED[char])
+    if char == " ":
+        forms.append(r"\+")
+    units = [code] if code <= 0xFFFF else [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)]
+    forms.append("".join(rf"\\+u{unit:04x}" for unit in units))
+    if code <= 0xFF:
+        forms.append(rf"\\+x{code:02x}")
+    else:
+        forms.append(rf"\\+U{code:08x}")
+    forms.append("".join(f"%(?:25)*{byte:02x}" for byte in char.encode("utf-8", "surrogatepass")))
+    forms.append(f"&#0*{code};|&#x0*{code:x};")
+    return "(?:" + "|".join(forms) + ")"
+
+
+def encoded_forms(secret: str) -> set[str]:
+    """The base64 texts (standard and URL-safe) that any base64 text holding `secret` at any offset contains."""
     raw = secret.encode("utf-8", "surrogatepass")
-    for encode in (base64.b64encode, base64.urlsafe_b64encode):
-        encoded = encode(raw).decode("ascii")
-        forms |= {encoded, encoded.rstrip("=")}
-    return {form for form in forms if form}
+    forms = set()
+    for offset in range(3):  # where the secret's first byte falls in a group of three
+        encoded = base64.b64encode(b"\0" * offset + raw + b"\0\0").decode("ascii")
+        # the characters whose six bits all come from the secret's bytes
+        first, last = -(-8 * offset // 6), 8 * (offset + len(raw)) // 6
+        fragment = encoded[first:last]
+        if len(fragment) >= MIN_FRAGMENT:
+            forms |= {fragment, fragment.translate(_URLSAFE)}
+    return forms
 
 
-def _variants(form: str) -> set[str]:
-    """A percent-encoded form with upper and lower case hex digits."""
-    return {form, re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), form)} if "%" in form else {form}
+_URLSAFE = str.maketrans("+/", "-_")
 
 
-_ESCAPES: tuple[Callable[[str], str], ...] = (
-    lambda text: repr(text)[1:-1],
-    lambda text: json.dumps(text)[1:-1],
-    lambda text: json.dumps(text, ensure_ascii=False)[1:-1],
-    lambda text: quote(text, safe="", errors="surrogatepass"),
-    lambda text: quote(text, errors="surrogatepass"),
-    lambda text: quote_plus(text, errors="surrogatepass"),
-    lambda text: html.escape(text),
-)
+def secret_forms(secret: str) -> set[str]:
+    """Some texts `secret` may be written as: plain, escaped (repr, JSON), percent-encoded, HTML-escaped, base64."""
+    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=True)[1:-1],
+             quote(secret, safe=""), quote_plus(secret), html.escape(secret), secret.upper(), secret.lower()}
+    return {form for form in forms | encoded_forms(secret) if form}
 
 
 def writable(text: str) -> str:

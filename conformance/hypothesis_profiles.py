@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,6 +46,23 @@ def register_profiles() -> None:
     }
     settings.register_profile(DEFAULT_PROFILE, derandomize=True, max_examples=25, **common)
     settings.register_profile("thorough", derandomize=False, max_examples=400, **common)
+
+
+def storage_folder(environ: dict[str, str] | None = None) -> Path:
+    """Where hypothesis keeps what it caches (its unicode tables, the constants it found in the tests): the user's
+    cache folder, never the working folder; HYPOTHESIS_STORAGE_DIRECTORY, when set, is hypothesis' own choice."""
+    env = os.environ if environ is None else environ
+    if env.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return Path(env["HYPOTHESIS_STORAGE_DIRECTORY"])
+    cache = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
+    return cache / "image-api-conformance" / "hypothesis"
+
+
+def keep_storage_out_of_the_working_folder() -> None:
+    """Point hypothesis' storage at `storage_folder()` (it would write .hypothesis/ in the working folder)."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(storage_folder())
 
 
 def choose(config: pytest.Config) -> HypothesisInfo:

@@ -28,7 +28,7 @@ FIXTURE_MODULES = {
     "": ("conformance.run.fixtures",),
     "glance": ("conformance.glance.fixtures", "conformance.glance.v1_fixtures", "conformance.glance.write_fixtures",
                "conformance.glance.v2_list_fixtures"),
-    "cri": ("conformance.cri.fixtures",),
+    "cri": ("conformance.cri.fixtures", "conformance.cri.lifecycle_fixtures"),
 }
 
 
@@ -76,7 +76,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     register_markers(config)
     hypothesis_profiles.register_profiles()
+    hypothesis_profiles.keep_storage_out_of_the_working_folder()
     _check_rootdir(config)
+    _refuse_cache_options(config)
     try:
         target_config = options.from_pytest(config)
         catalog.requirements()
@@ -102,7 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     state = RunState(
         config=target_config,
-        log=ExchangeLog(Censor(target_config.secrets())),
+        log=ExchangeLog(Censor(target_config.secrets()).install()),
         hypothesis=hypothesis,
         waivers=waivers,
         baseline=baseline,
@@ -145,6 +147,20 @@ def _check_rootdir(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"pytest took an option's path for a test path (rootdir {config.rootpath}) and lost the suite's settings; "
             "write path options with '=', e.g. --report-dir=DIR"
+        )
+
+
+CACHE_OPTIONS = {"lf": "--lf", "failedfirst": "--ff", "newfirst": "--nf", "stepwise": "--sw",
+                 "stepwise_skip": "--sw-skip"}
+
+
+def _refuse_cache_options(config: pytest.Config) -> None:
+    """--lf, --ff, --nf and --sw read pytest's cache, which a conformance run turns off: refused, not ignored."""
+    given = [flag for dest, flag in CACHE_OPTIONS.items() if getattr(config.option, dest, False)]
+    if given:
+        raise pytest.UsageError(
+            f"{given[0]} needs pytest's cache, which the suite turns off (-p no:cacheprovider) so that every run "
+            "judges the target afresh; choose tests with -k, -m or a test id (results.json lists the failed ones)"
         )
 
 
@@ -319,11 +335,13 @@ def pytest_sessionfinish_export(session: pytest.Session, exitstatus: int) -> Non
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
-    """One line with the verdict and where the reports are."""
+    """The tracebacks of advisory failures; one line with the verdict and the reports written; one line per failed
+    requirement."""
     if not _active(config):
         return
     from conformance.report import console
 
     state = _state(config)
     if state.document is not None:
-        console.write_summary(terminalreporter, state)
+        console.advisory_failures(terminalreporter)
+        console.write_summary(terminalreporter, state, console.written_reports(config, state))

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.evidence import clip
+
 MAX_VALUE_TEXT = 80  # a stratum value as the record shows it (the target's own text)
 MAX_VALUES_RECORDED = 50  # values recorded per stratum; the rest are counted together
 
@@ -17,7 +19,7 @@ Kinds = Callable[[Entry], Mapping[str, Any]]  # an entry's value for each field 
 def value_text(value: Any) -> str:
     """A listed field's value as a stratum names it: bounded text, `null` for a missing value."""
     text = "null" if value is None else value if isinstance(value, str) else repr(value)
-    return text if len(text) <= MAX_VALUE_TEXT else text[:MAX_VALUE_TEXT] + "…"
+    return text if len(text) <= MAX_VALUE_TEXT else clip(text, MAX_VALUE_TEXT) + "…"
 
 
 def strata_of(entry: Entry, fields: Sequence[str], kinds: Kinds | None = None) -> set[Stratum]:

@@ -6,17 +6,22 @@ import copy
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
+import re2
+from jsonschema import Draft4Validator, Draft202012Validator, ValidationError, validators
+from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from conformance import SCHEMAS_DIR
+
+if TYPE_CHECKING:
+    from referencing._core import Resolver
 
 Enums = tuple[tuple[str, tuple[str | None, ...]], ...]  # (property, allowed values): enums taken from the target
 # In a schema: {property: JSON pointer to its subschema here} for the properties whose enum the target's own schema
@@ -30,6 +35,87 @@ class FieldSpec:
 
     name: str
     required: bool
+
+
+# -- keywords that run in linear time whatever the instance and the schema (a target publishes its own) ---------------
+
+MAX_PATTERNS = 1024  # compiled patterns kept
+
+
+@lru_cache(maxsize=MAX_PATTERNS)
+def linear_pattern(pattern: str) -> Any:
+    """`pattern` compiled for RE2, which matches in time linear in the text (no backtracking); re2.error when it
+    needs what only a backtracking engine has (backreferences, lookaround)."""
+    options = re2.Options()
+    options.log_errors = False
+    return re2.compile(pattern, options)
+
+
+def _pattern(validator: Validator, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not linear_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Validator, patterns: dict[str, Any], instance: Any,
+                        schema: Any) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if linear_pattern(pattern).search(key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Validator, allowed: Any, instance: Any,
+                           schema: dict[str, Any]) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    properties = schema.get("properties", {})
+    patterns = [linear_pattern(p) for p in schema.get("patternProperties", {})]
+    extras = [key for key in instance if key not in properties and not any(p.search(key) for p in patterns)]
+    if validator.is_type(allowed, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], allowed, path=extra)
+    elif allowed is False and extras:
+        shown = ", ".join(repr(extra) for extra in sorted(extras)[:MAX_NAMED_EXTRAS])
+        more = f" and {len(extras) - MAX_NAMED_EXTRAS} more" if len(extras) > MAX_NAMED_EXTRAS else ""
+        yield ValidationError(f"Additional properties are not allowed ({shown}{more} unexpected)")
+
+
+MAX_NAMED_EXTRAS = 20
+
+
+def _unique_items(validator: Validator, unique: bool, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if not (unique and validator.is_type(instance, "array")):
+        return
+    seen: set[Any] = set()
+    for index, item in enumerate(instance):
+        key = _comparable(item)
+        if key in seen:
+            yield ValidationError(f"has non-unique elements (item {index} repeats an earlier one)")
+            return
+        seen.add(key)
+
+
+def _comparable(item: Any) -> Any:
+    """A hashable value equal for items JSON Schema calls equal (1 and 1.0 are; true and 1 are not)."""
+    if isinstance(item, bool) or item is None:
+        return ("literal", item)
+    if isinstance(item, (int, float)):
+        return ("number", item)
+    if isinstance(item, str):
+        return ("string", item)
+    if isinstance(item, dict):
+        return ("object", frozenset((key, _comparable(value)) for key, value in item.items()))
+    if isinstance(item, list):
+        return ("array", tuple(_comparable(value) for value in item))
+    return ("other", repr(item))
+
+
+_LINEAR = {"pattern": _pattern, "patternProperties": _pattern_properties,
+           "additionalProperties": _additional_properties, "uniqueItems": _unique_items}
+LinearDraft4Validator = validators.extend(Draft4Validator, _LINEAR)
+LinearDraft202012Validator = validators.extend(Draft202012Validator, _LINEAR)
 
 
 @cache
@@ -49,7 +135,7 @@ def schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def validator(name: str, enums: Enums = ()) -> Draft202012Validator:
+def validator(name: str, enums: Enums = ()) -> Validator:
     """A compiled validator for `schemas/<name>` (the subschemas it lets the target set replaced by `enums`)."""
     contents = schema(name)
     if enums:
@@ -57,7 +143,8 @@ def validator(name: str, enums: Enums = ()) -> Draft202012Validator:
         places = contents[TARGET_ENUMS_KEY]
         for prop, values in enums:
             _replace(contents, places[prop], {"enum": list(values)})
-    return Draft202012Validator(contents, registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return LinearDraft202012Validator(contents, registry=registry(),
+                                      format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def target_enum_fields(name: str) -> tuple[str, ...]:
@@ -174,14 +261,65 @@ def validation(name: str, instance: Any, enums: Enums = ()) -> Validation:
     content = (name, enums, _fingerprint(instance))
     result = _by_content.get(content)
     if result is None:
-        errors = sorted(validator(name, enums).iter_errors(instance), key=lambda e: list(e.absolute_path))
-        result = Validation(tuple(
-            Violation(tuple(e.absolute_path), e.message, str(e.validator), tuple(e.absolute_schema_path))
-            for e in errors
-        ))
+        violations = _bounded_violations(_without_echoes(name, validator(name, enums).iter_errors(instance)))
+        result = Validation(tuple(sorted(violations,
+                                         key=lambda v: [(1, p) if isinstance(p, str) else (0, p) for p in v.path])))
     _remember(_by_content, content, result)
     _remember(_by_object, key, (instance, result))
     return result
+
+
+def _without_echoes(name: str, errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
+    """The errors, less the `unevaluatedProperties` ones that only echo a sibling's failure: a subschema that fails
+    on one property (min_ram a string) leaves all of its properties unevaluated, so the declared ones among them are
+    not the target's fault. Such an error is kept, naming them alone, when properties declared nowhere fail too."""
+    for error in errors:
+        if error.validator == "unevaluatedProperties" and isinstance(error.instance, dict):
+            declared = _declared(error.schema, registry().resolver(name))
+            check = Draft202012Validator(error.validator_value, registry=registry())
+            stray = [key for key in error.instance if key not in declared and not check.is_valid(error.instance[key])]
+            if not stray:
+                continue
+            were = "was" if len(stray) == 1 else "were"
+            error.message = (f"Unevaluated properties are not valid under the given schema "
+                             f"({', '.join(map(repr, stray))} {were} unevaluated and invalid)")
+        yield error
+
+
+def _declared(node: Any, resolver: Resolver[Any]) -> set[str]:
+    """Every property name a schema declares, through $ref and the applicators, whether the instance passes or not."""
+    if not isinstance(node, dict):
+        return set()
+    names = set(node.get("properties", {}))
+    if "$ref" in node:
+        resolved = resolver.lookup(node["$ref"])
+        names |= _declared(resolved.contents, resolved.resolver)
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for part in node.get(keyword, []):
+            names |= _declared(part, resolver)
+    for keyword in ("if", "then", "else"):
+        names |= _declared(node.get(keyword), resolver)
+    for part in node.get("dependentSchemas", {}).values():
+        names |= _declared(part, resolver)
+    return names
+
+
+VIOLATIONS_PER_FIELD = 50  # violations kept per top-level property: 20,000 bad tags cost a count, not 20,000 lines
+
+
+def _bounded_violations(errors: Iterable[ValidationError]) -> Iterator[Violation]:
+    """The first VIOLATIONS_PER_FIELD violations of each top-level property (so that one flooded property never
+    hides another's), and for each property with more, one violation saying how many more there are."""
+    kept: dict[Any, int] = {}
+    for error in errors:
+        path = tuple(error.absolute_path)
+        top = path[0] if path else None
+        kept[top] = kept.get(top, 0) + 1
+        if kept[top] <= VIOLATIONS_PER_FIELD:
+            yield Violation(path, error.message, str(error.validator), tuple(error.absolute_schema_path))
+    for top, count in kept.items():
+        if count > VIOLATIONS_PER_FIELD and top is not None:
+            yield Violation((top,), f"and {count - VIOLATIONS_PER_FIELD} more violations, not listed", "", ())
 
 
 def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:

@@ -26,9 +26,13 @@ def parse_time(value: object, *, utc_only: bool = False) -> datetime.datetime | 
         parsed = parsed.replace(tzinfo=UTC)
     elif utc_only and parsed.utcoffset() != datetime.timedelta(0):
         return None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00: a moment before the first one a datetime holds
+        return None
 
 
 def format_time(value: datetime.datetime) -> str:
     """`value` written the way Glance v1 writes timestamps: naive UTC with microseconds."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    # isoformat, not strftime: strftime writes the year 1 as "1", not "0001"
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")

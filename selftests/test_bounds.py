@@ -181,12 +181,21 @@ def test_budget_ends_the_run_within_budget_plus_one_timeout(tmp_path: Path, answ
 def test_a_signal_ends_the_run_with_all_three_reports(tmp_path: Path, signum: int) -> None:
     report_dir = tmp_path / "reports"
     command, env = suite_command(report_dir, (*HTTP_TESTS, "--timeout=3", "--budget=600"))
-    with http_target(endless_pages) as url:
+    asked: list[str] = []
+
+    def counted(handler: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+        asked.append(handler.path)
+        endless_pages(handler, stop)
+
+    with http_target(counted) as url:
         process = subprocess.Popen([*command, "--target", url], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            time.sleep(6)  # started, and walking the endless listing
-            assert process.poll() is None, process.communicate()
+            # signalled once it is walking the endless listing (a loaded machine may take long to start the run)
+            ready = time.monotonic() + 120
+            while len(asked) < 2 and process.poll() is None and time.monotonic() < ready:
+                time.sleep(0.2)
+            assert process.poll() is None and len(asked) >= 2, process.communicate()
             process.send_signal(signum)
             stdout, stderr = process.communicate(timeout=60)
         finally:

@@ -114,6 +114,8 @@ def test_operation_has_its_catalogue_file(operation: str) -> None:
 # the v1.1 requirements whose only source is upstream Glance, as the catalogue's sources say
 UPSTREAM_ONLY_V1_1 = tuple(rid for rid, req in catalog.requirements().items()
                            if req.operation == "glance.v1_1.detail" and req.source.startswith("upstream only"))
+# Parameters seed 004 names whose rule is upstream's alone: advisory under ims too, their source saying so.
+UPSTREAM_RULE_V1_1 = ("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE",)
 
 
 def test_upstream_only_v1_1_requirements_are_advisory_under_ims_only() -> None:
@@ -125,8 +127,11 @@ def test_upstream_only_v1_1_requirements_are_advisory_under_ims_only() -> None:
         assert glance[rid].tier == catalog.Tier.DEPRECATED and glance[rid].base_tier is None, rid
         assert ims[rid].text == glance[rid].text == catalog.requirements()[rid].text, rid
         assert ims[rid].source.startswith("upstream only"), rid
+    for rid in UPSTREAM_RULE_V1_1:
+        assert ims[rid].tier == catalog.Tier.ADVISORY and glance[rid].tier == catalog.Tier.DEPRECATED, rid
+        assert ims[rid].source.startswith("seed 004") and "upstream only for the rule" in ims[rid].source, rid
     changed = {rid for rid, req in ims.items() if req.base_tier is not None and rid.startswith("GLANCE-V1-1-")}
-    assert changed == set(UPSTREAM_ONLY_V1_1)
+    assert changed == {*UPSTREAM_ONLY_V1_1, *UPSTREAM_RULE_V1_1}
     assert catalog.profiles()["ims"].upstream_behaviour is False
     assert catalog.profiles()["glance"].upstream_behaviour is True
 

@@ -161,8 +161,10 @@ def test_passes_use_separate_report_dirs_and_one_waiver_file_checked_unwaived() 
         assert [f"--waivers={one.waivers}" for one in unwaived] == sorted(waiver_options)
     waived = {target: [any(o.startswith("--waivers=") for o in one.options) for one in run_real_target.passes(target)]
               for target in ("containerd", "glance", "keystone-glance")}
-    assert waived == {"containerd": [True, False], "glance": [True, False, False],
+    assert waived == {"containerd": [True, False, False], "glance": [True, False, False],
                       "keystone-glance": [True, True, False]}
+    cri = run_real_target.passes("containerd")
+    assert cri[2].registry and "--allow-writes" in cri[2].options and "CRI-PULLIMAGE-BY-TAG" in cri[2].must_pass
 
 
 # --- container images ------------------------------------------------------------------------
@@ -247,6 +249,11 @@ def test_containerd_config_renders(tmp_path: Path) -> None:
     paths = [config["root"], config["state"], cri["cni"]["bin_dir"], cri["cni"]["conf_dir"],
              config["plugins"]["io.containerd.internal.v1.opt"]["path"]]
     assert all(Path(p).is_dir() and Path(p).is_relative_to(state) for p in paths)
+    hosts = containerd_target.allow_plain_http(state, "127.0.0.1:5000")
+    assert hosts.parent.parent == Path(cri["registry"]["config_path"])
+    written = tomllib.loads(hosts.read_text())
+    assert written["server"] == "http://127.0.0.1:5000"
+    assert written["host"]["http://127.0.0.1:5000"]["capabilities"] == ["pull", "resolve"]
 
 
 def test_glance_config_renders_with_upstream_formats(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 import pytest
 
+from conformance import OPERATIONS
 from conformance.evidence import Censor, ExchangeLog
 from conformance.proto import runtime_v1_pb2
 from conformance.reference.cri.faults import CRI_FAULTS
@@ -24,6 +25,7 @@ from conformance.targets.errors import TargetError
 from selftests.run_limits import limits
 
 VERSIONS = ("v1", "v1alpha2")
+CRI_OPERATIONS = tuple(op for op in OPERATIONS if op.startswith("cri."))
 ABSENT = "docker.io/library/absent:1.0"
 BUSYBOX_TAG = "docker.io/library/busybox:1.36"
 CLEAN = catalogue()
@@ -235,8 +237,8 @@ def test_embedded_image_is_listed_but_not_queryable(
 def test_every_cri_fault_has_a_catalogue_id() -> None:
     for name, fault in CRI_FAULTS.items():
         assert fault.name == name and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", name)
-        assert fault.operation in ("cri.ImageStatus", "cri.ListImages") and fault.description
-        assert re.fullmatch(r"CRI-(IMAGESTATUS|LISTIMAGES)-[A-Z0-9-]+", fault.breaks)
+        assert fault.operation in CRI_OPERATIONS and fault.description
+        assert re.fullmatch(r"CRI-(IMAGESTATUS|LISTIMAGES|PULLIMAGE|REMOVEIMAGE|IMAGEFSINFO)-[A-Z0-9-]+", fault.breaks)
         assert fault.breaks.split("-")[1] == fault.operation.split(".")[1].upper()
 
 

@@ -15,10 +15,12 @@ from contextlib import contextmanager
 
 import pytest
 
-from conformance import schemas
+from conformance import catalog, schemas
+from conformance.catalog import Tier
 from conformance.evidence import Censor, ExchangeLog
 from conformance.hypothesis_profiles import HypothesisInfo
 from conformance.options import build_config
+from conformance.record.results import Entry, RunResults, recomputed_verdict
 from conformance.run import verdict
 from conformance.run.outcomes import Outcome, Verdict
 from conformance.run.outcomes import TestOutcome as OutcomeOfTest
@@ -33,9 +35,10 @@ TOKEN = "standalone-reference-token"
 
 
 def decided(tmp_path, *, outcomes: dict[str, Outcome], unfinished: tuple[str, ...] = (), token: bool = True,
-            collected: bool = True, **state: object) -> RunState:
-    """A run of a Glance-style target whose one test per requirement ended as `outcomes` says (passed otherwise)."""
-    options = {"target": ["http://127.0.0.1:9"], **({"token": "t0ken"} if token else {})}
+            collected: bool = True, target: str = "http://127.0.0.1:9", **state: object) -> RunState:
+    """A run of a Glance-style target (or `target`) whose one test per requirement ended as `outcomes` says (passed
+    otherwise)."""
+    options = {"target": [target], **({"token": "t0ken"} if token else {})}
     config = build_config(options, {}, {}, tmp_path)
     run = RunState(config=config, log=ExchangeLog(Censor(())), hypothesis=HypothesisInfo("default", True, None))
     for name, value in state.items():
@@ -72,6 +75,21 @@ def test_verdict_rules_in_order(tmp_path) -> None:
     assert decided(tmp_path, outcomes={schema: Outcome.FAILED}, token=False).verdict == Verdict.FAIL
 
 
+def test_write_requirements_left_out_by_a_read_only_run_keep_no_verdict_from_pass(tmp_path) -> None:
+    read_only = decided(tmp_path, outcomes={}, target="unix:///run/x.sock")
+    writes = {rid for rid, req in catalog.requirements().items() if catalog.Need.WRITES in req.requires}
+    assert writes and {req.id for req, _ in read_only.not_judged} == writes
+    assert read_only.verdict == Verdict.PASS and verdict.exit_status(read_only, 0) == 0
+    # the record's verify recomputes the same verdict from results.json; a lacking credential still blocks
+    rows = [{"id": rid, "tier": "required", "reason": "write mode is off (--allow-writes)"} for rid in sorted(writes)]
+    document = {"requirements": [], "not_judged": rows, "finished_at": "2026-01-01T00:00:00Z"}
+    assert recomputed_verdict(RunResults(document, ()))[0] == Verdict.FAIL  # nothing judged at all
+    entry = Entry("CRI-LISTIMAGES-SCHEMA", "cri.ListImages", Tier.REQUIRED, Outcome.PASSED, None)
+    assert recomputed_verdict(RunResults(document, (entry,)))[0] == Verdict.PASS
+    blocked = {**document, "not_judged": [*rows, {"id": V2_401, "tier": "required", "reason": "no credentials"}]}
+    assert recomputed_verdict(RunResults(blocked, (entry,)))[0] == Verdict.INCOMPLETE
+
+
 def test_a_signal_before_the_first_test_is_incomplete_never_a_failure(tmp_path) -> None:
     signalled = decided(tmp_path, outcomes={}, interrupted="the run was ended by SIGTERM after 1s", collected=False)
     assert signalled.verdict == Verdict.INCOMPLETE and not signalled.results and signalled.not_reached
@@ -97,13 +115,23 @@ def assert_said(run: SuiteRun, verdict: str) -> None:
 
 
 @pytest.mark.parametrize("stop", [["-x"], ["--maxfail=1"]], ids=["x", "maxfail"])
-def test_a_run_cut_short_is_incomplete_for_what_it_did_not_reach(suite, stop: list[str]) -> None:
+def test_an_advisory_failure_does_not_cut_a_run_short(suite, stop: list[str]) -> None:
+    # an advisory failure is an expected failure to pytest (a warning): -x and --maxfail do not stop at it
     run = suite(*stop, f"--reference-fault={ADVISORY_FAULT}")
+    assert_said(run, "pass")
+    record = run.results
+    assert run.returncode == 0 and not record["not_met"] and not record["stopped_early"], run.stdout[-3000:]
+    assert [w["id"] for w in record["warnings"]] == ["GLANCE-V2-SHOW-ERROR-BODY"]
+
+
+@pytest.mark.parametrize("stop", [["-x"], ["--maxfail=1"]], ids=["x", "maxfail"])
+def test_a_run_cut_short_is_incomplete_for_what_it_did_not_reach(suite, stop: list[str]) -> None:
+    run = suite(*stop, f"--reference-fault={REQUIRED_FAULT}")
     assert_said(run, "incomplete")
     record = run.results
     not_run = {entry["id"] for entry in record["not_run"]}
     assert V2_401 in not_run and V2_401 not in {entry["id"] for entry in record["requirements"]}
-    assert not record["not_met"] and run.returncode == 0, run.stdout[-3000:]  # the failure found is advisory
+    assert record["not_met"] == ["GLANCE-V2-SHOW-SCHEMA"] and run.returncode == 1, run.stdout[-3000:]
     assert "stopping after 1 failures" in record["stopped_early"] and "cut short" in record["verdict_reasons"][0]
     assert record["counts"].get("error", 0) == 0  # nothing it did not reach is `error`
 

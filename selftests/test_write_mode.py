@@ -249,7 +249,7 @@ def test_allow_writes_judges_the_target_against_the_images_it_created(suite: Cal
     run = suite("tests/glance", "--allow-writes")
     assert run.returncode == 0, run.stdout[-3000:]
     outcomes = written_tests(run)
-    assert len(outcomes) == 2 + 3 + 8 + 1 and {o for o, _ in outcomes.values()} == {"passed"}, outcomes
+    assert len(outcomes) == 3 + 3 + 8 + 1 and {o for o, _ in outcomes.values()} == {"passed"}, outcomes
     tests_of = {entry["id"]: entry["tests"] for entry in run.results["requirements"]}
     for rid in WRITTEN_JUDGED:
         assert any(test.rsplit("::", 1)[1] in outcomes for test in tests_of[rid]), rid
@@ -259,7 +259,7 @@ def test_allow_writes_judges_the_target_against_the_images_it_created(suite: Cal
 def test_read_only_run_says_written_images_were_not_judged(suite: Callable[..., SuiteRun]) -> None:
     run = suite("tests/glance/test_v2_show.py", "-k", "the_run")
     outcomes = written_tests(run)
-    assert len(outcomes) == 2 and all(o == "skipped" and "--allow-writes" in text for o, text in outcomes.values())
+    assert len(outcomes) == 3 and all(o == "skipped" and "--allow-writes" in text for o, text in outcomes.values())
 
 
 def test_changes_since_hiding_deleted_images_fails_only_in_write_mode(suite: Callable[..., SuiteRun]) -> None:
@@ -269,7 +269,8 @@ def test_changes_since_hiding_deleted_images_fails_only_in_write_mode(suite: Cal
     assert read_only.outcome("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE") == "passed", read_only.stdout[-3000:]
     written = suite("tests/glance/test_v1_1_detail.py", "--allow-writes", *fault)
     assert written.outcome("GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE") == "failed"
-    assert "GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE" in written.results["not_met"]
+    # advisory under ims (its rule is upstream's): a warning there, not a failed verdict
+    assert "GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE" in {w["id"] for w in written.results["warnings"]}
     failing = {name: text for name, (outcome, text) in written_tests(written).items() if outcome == "failure"}
     assert list(failing) == ["test_each_filter_selects_the_images_the_run_created[changes-since]"]
     deleted_id = write_mode_record(written)["deleted_in_setup"][0]

@@ -41,7 +41,7 @@ def _junit(run: SuiteRun) -> dict[str, str]:
 
 def _verdict_line(run: SuiteRun) -> str:
     line = next(line for line in run.stdout.splitlines() if "conformance verdict:" in line)
-    return line.split(" · reports in ")[0]
+    return line.split(" · reports: ")[0]
 
 
 @pytest.fixture(scope="module", params=[None, cri_faults.STATUS_ZERO_SIZE.name], ids=["clean", "fault"])

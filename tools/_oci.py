@@ -1,4 +1,4 @@
-"""Build tiny container images as OCI-layout or docker-save tars, with the standard library only.
+"""Build tiny container images as OCI-layout or docker-save tars, on the suite's deterministic OCI blobs.
 
 Every byte is deterministic (fixed mtimes, owners and gzip headers), so building the same image
 twice gives the same digests and importing it again changes nothing.
@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import hashlib
 import io
 import itertools
-import json
-import platform
 import tarfile
 from dataclasses import dataclass, field
 
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+from conformance.cri.oci import (  # noqa: F401 -- OCI_CONFIG and OCI_LAYER_GZIP are read through this module too
+    CREATED,
+    OCI_CONFIG,
+    OCI_LAYER_GZIP,
+    add_file,
+    canonical,
+    go_arch,
+    manifest,
+)
+from conformance.targets.registry import OCI_MANIFEST, digest
+
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-CREATED = "2024-01-01T00:00:00Z"
 PASSWD = (b"root:x:0:0:root:/root:/bin/sh\n"
           b"www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n"
           b"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
@@ -64,32 +68,6 @@ class Built:
         return digest(self.config)
 
 
-def digest(data: bytes) -> str:
-    """Return the sha256 digest of data as sha256:<hex>."""
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def go_arch() -> str:
-    """Return this machine's architecture in OCI (Go) spelling."""
-    machine = platform.machine().lower()
-    return {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64",
-            "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}.get(machine, machine)
-
-
-def canonical(obj: object) -> bytes:
-    """Return compact, key-sorted JSON bytes."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
-
-
-def add_file(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> None:
-    """Add a regular file with fixed owner and mtime to tar."""
-    info = tarfile.TarInfo(name)
-    info.size, info.mode, info.mtime = len(data), mode, 0
-    info.uid = info.gid = 0
-    info.uname = info.gname = "root"
-    tar.addfile(info, io.BytesIO(data))
-
-
 def add_dir(tar: tarfile.TarFile, name: str) -> None:
     """Add a directory entry with fixed owner and mtime to tar."""
     info = tarfile.TarInfo(name)
@@ -125,12 +103,7 @@ def build(spec: ImageSpec) -> Built:
     raw = layer_tar(spec)
     layer = gzip.compress(raw, compresslevel=9, mtime=0)
     config = config_blob(spec, digest(raw))
-    manifest = canonical({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "digest": digest(config), "size": len(config)},
-        "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": digest(layer), "size": len(layer)}],
-    })
-    return Built(layer=layer, diff_id=digest(raw), config=config, manifest=manifest)
+    return Built(layer=layer, diff_id=digest(raw), config=config, manifest=manifest(config, layer))
 
 
 def with_id_prefix_of(spec: ImageSpec, other: ImageSpec, hex_digits: int, label: str) -> ImageSpec:

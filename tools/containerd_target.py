@@ -36,6 +36,8 @@ state = "{state}"
     stream_server_port = "0"
     [plugins."io.containerd.grpc.v1.cri".containerd]
       snapshotter = "overlayfs"
+    [plugins."io.containerd.grpc.v1.cri".registry]
+      config_path = "{hosts}"
     [plugins."io.containerd.grpc.v1.cri".cni]
       bin_dir = "{cni_bin}"
       conf_dir = "{cni_conf}"
@@ -50,14 +52,30 @@ def socket_path(state: Path) -> Path:
 
 
 def ensure_installed(log: Path) -> None:
-    """Install Debian's containerd package unless the binaries are already there."""
+    """Install Debian's containerd and docker-registry (for the write-mode pass) unless they are there."""
     lib.apt_install("containerd", lambda: bool(shutil.which("containerd") and shutil.which("ctr")),
                     log)
+    lib.apt_install("docker-registry", lambda: bool(shutil.which("docker-registry")), log)
+
+
+def hosts_dir(state: Path) -> Path:
+    """The CRI plugin's registry config_path: one `<host:port>/hosts.toml` per registry."""
+    return state / "hosts"
+
+
+def allow_plain_http(state: Path, address: str) -> Path:
+    """Let the CRI plugin pull from the registry at `address` (host:port) over plain HTTP; the hosts.toml written."""
+    folder = hosts_dir(state) / address
+    folder.mkdir(parents=True, exist_ok=True)
+    hosts = folder / "hosts.toml"
+    hosts.write_text(f'server = "http://{address}"\n\n[host."http://{address}"]\n'
+                     '  capabilities = ["pull", "resolve"]\n')
+    return hosts
 
 
 def write_config(state: Path) -> Path:
     """Write the version-2 config under state and create its folders; return its path."""
-    dirs = {name: state / name for name in ("root", "state", "opt", "cni_bin", "cni_conf")}
+    dirs = {name: state / name for name in ("root", "state", "opt", "cni_bin", "cni_conf", "hosts")}
     for folder in dirs.values():
         folder.mkdir(parents=True, exist_ok=True)
     config = state / "config.toml"

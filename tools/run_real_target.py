@@ -10,7 +10,11 @@ glance:     pass 1 --profile glance --waivers tools/glance-waivers.yaml (its sta
             pass 3 --profile ims, informative (its failures are expected; it only has to have run:
             status 0 or 1); then an --allow-writes run that must pass and leave no fixture image behind.
 containerd: pass 1 --profile cri --waivers tools/containerd-waivers.yaml (its status is the exit
-            status); pass 2 without the waivers must exit 1 with every waived requirement failed.
+            status); pass 2 without the waivers must exit 1 with every waived requirement failed;
+            pass 3, the lifecycle tests only, --allow-writes --registry against a docker-registry this
+            runner starts on loopback (containerd pulls from it over plain HTTP through a hosts.toml
+            under the CRI plugin's config_path), must pass and judge every PullImage, RemoveImage and
+            ImageFsInfo requirement.
 glance-v1-sqlite, glance-v1-mariadb (Glance 15.0.2, Pike, with the v1 API, on that database):
             pass 1 --profile glance --waivers tools/glance-v1-<db>-waivers.yaml (its status is
             the exit status); pass 2 without the waivers must exit 1 with every waived
@@ -25,6 +29,7 @@ keystone-glance (Keystone 30.0.0, Glance 33.0.0 behind keystonemiddleware): pass
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -53,6 +58,11 @@ NOT_SERVED = {"glance": ("glance.v1.head", "glance.v1_1.detail"),
               "keystone-glance": ("glance.v1.head", "glance.v1_1.detail")}
 # Requirements a pass must have judged and passed: the 401 answers, with credentials configured.
 MUST_PASS = {"keystone-glance": ("GLANCE-V2-SHOW-401", "GLANCE-V2-LIST-401")}
+# The requirements of CRI write mode containerd must pass (any it cannot would be a waiver with an upstream reason).
+CRI_WRITE_REQUIREMENTS = ("CRI-PULLIMAGE-BY-TAG", "CRI-PULLIMAGE-WITHOUT-TAG", "CRI-PULLIMAGE-BY-DIGEST",
+                          "CRI-PULLIMAGE-REF-IS-ID", "CRI-PULLIMAGE-MISSING-FAILS", "CRI-PULLIMAGE-DEADLINE",
+                          "CRI-REMOVEIMAGE-ALL-TAGS", "CRI-REMOVEIMAGE-GONE", "CRI-REMOVEIMAGE-IDEMPOTENT",
+                          "CRI-REMOVEIMAGE-CONCURRENT", "CRI-IMAGEFSINFO-SCHEMA", "CRI-IMAGEFSINFO-GROWS")
 # Targets run without credentials (no Keystone): the 401 requirements are not judged, so a run that meets every
 # other requirement has the verdict incomplete and exits 1; for these targets that, and only that, is their pass.
 WITHOUT_CREDENTIALS = ("glance", "glance-v1-sqlite", "glance-v1-mariadb")
@@ -77,6 +87,8 @@ class Pass:
     pinned: bool = True  # whether the seeded images are named with --image-id (else discovery chooses)
     cloud: str | None = None  # a cloud of keystone_target.py's clouds.yaml: the pass logs in as it
     cloud_as_variables: bool = False  # give that cloud as OS_* password variables instead of --os-cloud
+    must_pass: tuple[str, ...] = ()  # requirements this pass must judge and pass (besides MUST_PASS)
+    registry: bool = False  # CRI write mode: start a registry for the pass and name it with --registry
 
 
 def log(message: str) -> None:
@@ -186,6 +198,11 @@ def passes(target: str) -> list[Pass]:
     if target in GLANCE_V1:
         result.append(Pass("ims (informative)", ("--profile=ims", "--tb=no"),
                            f"reports/{target}-ims", must="ran"))
+    if target == "containerd":
+        lifecycle = "-m=cri_pull_image or cri_remove_image or cri_image_fs_info"  # the read calls: passes 1 and 2
+        result.append(Pass("cri write mode", (profile, lifecycle, "--allow-writes"),
+                           f"reports/{target}-writes", must="pass", pinned=False, registry=True,
+                           must_pass=CRI_WRITE_REQUIREMENTS))
     return result
 
 
@@ -251,7 +268,7 @@ def check_not_offered(target: str, one: Pass) -> str | None:
 def check_must_pass(target: str, one: Pass) -> str | None:
     """Return why the record did not pass a requirement this target must judge (the 401 answers), or None."""
     results = read_results(one.report_dir)
-    wrong = [f"{rid}={results.get(rid, ('', 'absent'))[1]}" for rid in MUST_PASS.get(target, ())
+    wrong = [f"{rid}={results.get(rid, ('', 'absent'))[1]}" for rid in (*MUST_PASS.get(target, ()), *one.must_pass)
              if results.get(rid, ("", ""))[1] != "passed"]
     return f"the {one.name} pass must judge and pass {', '.join(wrong)}" if wrong else None
 
@@ -302,6 +319,26 @@ def run_write_mode_check() -> int:
     return done.returncode
 
 
+def run_with_registry(target: str, url: str, one: Pass, extra: list[str]) -> int:
+    """Run a CRI write-mode pass against a registry started for it, which containerd may pull from over HTTP."""
+    from containerd_target import allow_plain_http
+
+    from conformance.cri.registry import RegistryUnavailable, start_registry
+
+    try:
+        running = start_registry()
+    except RegistryUnavailable as exc:
+        raise RunError(str(exc)) from None
+    with running:
+        hosts = allow_plain_http(lib.default_state_dir(target), running.address)
+        log(f"pass {one.name}: registry {running.address}, {hosts}")
+        try:
+            return run_pytest(url, dataclasses.replace(one, options=(*one.options, f"--registry={running.address}")),
+                              extra, [])
+        finally:
+            shutil.rmtree(hosts.parent, ignore_errors=True)
+
+
 def run_target(target: str, extra: list[str]) -> int:
     """Start and seed the target, run its passes, and stop it whatever happens."""
     try:
@@ -321,7 +358,8 @@ def run_target(target: str, extra: list[str]) -> int:
                 log(f"error: {problem}")
                 status = 1
         for one in others:
-            pass_status = run_pytest(url, one, extra, ids if one.pinned else [])
+            pass_status = run_with_registry(target, url, one, extra) if one.registry else \
+                run_pytest(url, one, extra, ids if one.pinned else [])
             pass_status = without_credentials_status(target, one, pass_status)
             problem = check_informative(one, pass_status)
             if problem is None and pass_status in (PYTEST_OK, PYTEST_FAILED):

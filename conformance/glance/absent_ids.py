@@ -16,6 +16,10 @@ UNKNOWN_UUIDS = (
     str(uuid.uuid5(uuid.NAMESPACE_URL, "image-conformance/unknown-image")),
 )
 
+# Seeds 001 and 003 §返回值: the client errors they list (their 500 and 503 are server faults, never the answer to a
+# request the client got wrong).
+DOCUMENTED_CLIENT_ERRORS = (400, 401, 403, 404)
+
 
 def unknown_uuid(listed: Collection[str]) -> str:
     """An unknown UUID the target does not list."""
@@ -32,10 +36,14 @@ def judge_unknown_id(ask: Callable[[str], HttpResponse], asking: str, unknown_id
         fail(f"{asking} the unknown image {unknown_id} must answer 404", str(response.status), "404", response.exchange)
 
 
-def judge_malformed_id(ask: Callable[[str], HttpResponse], asking: str, image_id: str) -> None:
-    """Fail unless asking for the malformed `image_id` answers a client error (4xx), never a server error."""
+def judge_malformed_id(ask: Callable[[str], HttpResponse], asking: str, image_id: str, *, vendor: bool) -> None:
+    """Fail unless asking for the malformed `image_id` answers a client error, never a server error: one the vendor
+    documents list (`vendor`, profile ims), else any 4xx (upstream answers 404)."""
     __tracebackhide__ = True
     response = ask(image_id)
+    if vendor and response.status not in DOCUMENTED_CLIENT_ERRORS:
+        fail(f"{asking} the malformed id {image_id!r} must answer a client error the documents list",
+             str(response.status), ", ".join(map(str, DOCUMENTED_CLIENT_ERRORS)), response.exchange)
     if not 400 <= response.status < 500:
         fail(f"{asking} the malformed id {image_id!r} must answer 4xx", str(response.status), "4xx (upstream: 404)",
              response.exchange)

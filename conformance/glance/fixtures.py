@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from conformance import catalog, schemas
+from conformance.evidence import clip
 from conformance.glance import published_schema, sample
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.v2_shown import Shown
@@ -89,7 +90,7 @@ def http_target(http_base_url: str, run_state: RunState, http_credentials: Crede
     except TargetError as exc:
         raise TargetUnreachable(f"the target {http_base_url} does not answer: {exc}") from None
     run_state.targets.glance_record().fingerprint = HttpFingerprint(
-        server=root.headers.get("Server"), root_status=root.status, root_body=root.text[:500]
+        server=root.headers.get("Server"), root_status=root.status, root_body=clip(root.text, 500)
     )
     return target
 

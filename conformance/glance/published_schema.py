@@ -14,8 +14,11 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import SchemaError
+from re2 import error as PatternError
 from referencing import Registry
 
+from conformance.evidence import clip
+from conformance.schemas import LinearDraft4Validator, linear_pattern
 from conformance.short_repr import ShortRepr
 from conformance.targets.http import HttpResponse
 
@@ -72,16 +75,17 @@ def read(response: HttpResponse | None, failure: str = "") -> PublishedSchema:
 def violations(published: PublishedSchema, instance: Any) -> list[str]:
     """Where `instance` does not validate against the published schema, one line each (at most MAX_LINES)."""
     assert published.schema is not None
-    validator = Draft4Validator(published.schema, registry=Registry())  # an empty registry: no ref is fetched
+    # patterns run on RE2 (linear time): a target's `^(a+)+$` cannot cost minutes per image
+    validator = LinearDraft4Validator(published.schema, registry=Registry())  # an empty registry: no ref is fetched
     lines = []
     try:
         for error in validator.iter_errors(instance):
             where = ".".join(str(part) for part in error.absolute_path) or "(body)"
-            lines.append(f"{where}: {error.message[:300]}")
+            lines.append(f"{where}: {clip(error.message, 300)}")
             if len(lines) >= MAX_LINES:
                 break
     except Exception as exc:  # a hostile schema must not crash the run; say what happened
-        lines.append(f"the published schema could not be applied: {type(exc).__name__}: {str(exc)[:200]}")
+        lines.append(f"the published schema could not be applied: {type(exc).__name__}: {clip(str(exc), 200)}")
     return lines
 
 
@@ -92,16 +96,22 @@ def _unusable(schema: Any) -> str:
         Draft4Validator.check_schema(schema)
         nodes = list(_nodes(schema))
     except SchemaError as exc:
-        return f"the answer is not a valid JSON Schema: {exc.message[:200]}"
+        return f"the answer is not a valid JSON Schema: {clip(exc.message, 200)}"
     except RecursionError:
         return "the schema is nested too deeply"
     for node in nodes:
         ref = node.get("$ref")
         if isinstance(ref, str) and not ref.startswith("#"):
-            return f"the schema refers outside itself ($ref {ref[:100]!r}); nothing is fetched"
+            return f"the schema refers outside itself ($ref {clip(ref, 100)!r}); nothing is fetched"
         patterns = [node.get("pattern"), *(node.get("patternProperties") or {})]
         if any(isinstance(p, str) and len(p) > MAX_PATTERN_LENGTH for p in patterns):
             return f"the schema has a pattern longer than {MAX_PATTERN_LENGTH} characters"
+        for pattern in patterns:
+            try:
+                linear_pattern(pattern) if isinstance(pattern, str) else None
+            except PatternError:
+                return (f"the schema has a pattern the suite does not run, {clip(pattern, 100)!r}: only patterns a "
+                        "linear-time engine (RE2) runs are applied (no backreference, no lookaround)")
     return ""
 
 

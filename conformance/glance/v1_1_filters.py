@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.listing.domains import COUNT, TEXT, TEXT_VALUES, TIME, Operator, spread
+from conformance.listing.domains import COUNT, TEXT, TEXT_VALUES, TIME, Operator, spread, with_offset
 from conformance.listing.table import Entry, Filter, ListApi
 
 HIDDEN_STATUSES = frozenset({"deleted", "killed"})  # listed only with changes-since
@@ -31,8 +31,10 @@ def name_prefixes(names: tuple[Any, ...]) -> list[str]:
 
 
 def since_epoch(updated: tuple[Any, ...]) -> list[str]:
-    """A changes-since every image is updated after, besides the observed moments."""
-    return [EPOCH]
+    """A changes-since every image is updated after, and an observed moment just before one image's update written
+    with an explicit +08:00 offset (ISO 8601 allows it; a target that drops the offset reads it 8 hours late)."""
+    moments = spread(updated, 1)
+    return [EPOCH, *(with_offset(str(moment)) for moment in moments)]
 
 
 EQ, GTE, LTE, GT = (Operator.EQ,), (Operator.GTE,), (Operator.LTE,), (Operator.GT,)

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from conformance.evidence import clip
 from conformance.glance.offers import detail_offer, head_offer
 from conformance.glance.v1_1_filters import DETAIL, EPOCH
 from conformance.glance.v1_headers import Headed
@@ -94,7 +95,7 @@ def _hidden_images(request: pytest.FixtureRequest, sampled: set[str]) -> tuple[l
     try:
         _, everything = request.getfixturevalue("v1_detail_walks")
     except (NotOffered, TargetError) as exc:
-        return [], f"none known: v1.1 detail is not offered ({str(exc)[:MAX_PROBE_TEXT]})"
+        return [], f"none known: v1.1 detail is not offered ({clip(str(exc), MAX_PROBE_TEXT)})"
     if everything.problem:
         return [], f"none known: {everything.unreadable}"
     by_status: dict[str, list[str]] = {"deleted": [], "killed": []}
@@ -199,7 +200,7 @@ def read_filter_case(glance: GlanceClient, universe: Universe) -> CaseReading:
     """Ask for one listed value with its case swapped: its image returned means the target ignores case."""
     probe = _case_probe(universe.visible.entries)
     if probe is None:
-        return CaseReading(Case.SENSITIVE, "no listed value has letters to swap; judged case-sensitive (the documents' "
+        return CaseReading(Case.SENSITIVE, "no listed value has letters to swap; judged case-sensitive (upstream's "
                                            "\"exact match\" read literally)")
     field, value, entry = probe
     walk = walk_detail(glance, {field: swapped(value)})
@@ -213,7 +214,7 @@ def read_filter_case(glance: GlanceClient, universe: Universe) -> CaseReading:
 
 
 def _bounded(text: str) -> str:
-    return text if len(text) <= MAX_PROBE_TEXT else text[:MAX_PROBE_TEXT] + "…"
+    return text if len(text) <= MAX_PROBE_TEXT else clip(text, MAX_PROBE_TEXT) + "…"
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from typing import Any
 
 import pytest
@@ -38,8 +39,8 @@ def written_properties(image: WrittenImage) -> dict[str, str]:
     return {key: value for key, value in image.expected.items() if key not in CORE_FIELDS}
 
 
-def show_problems(image: WrittenImage, response: HttpResponse) -> list[str]:
-    """How showing a live written image differs from what was written; empty when it agrees."""
+def show_problems(image: WrittenImage, response: HttpResponse, unused: Collection[str] = ()) -> list[str]:
+    """How showing a live written image differs from what was written (`unused` fields aside); empty when it agrees."""
     label = f"{image.id} ({image.fixture.name})"
     if response.status != 200:
         return [f"{label}: answered {response.status}, documented 200 for the image this run created"]
@@ -51,7 +52,7 @@ def show_problems(image: WrittenImage, response: HttpResponse) -> list[str]:
         return [f"{label}: the body is not JSON"]
     if not isinstance(body, dict):
         return [f"{label}: the body is not a JSON object"]
-    return ground_truth_problems(image, body)
+    return ground_truth_problems(image, body, unused)
 
 
 def deleted_show_problems(image: WrittenImage, response: HttpResponse) -> list[str]:

@@ -165,8 +165,14 @@ def _parse_count(value: str) -> int | None:
         return None
 
 
+# Counts a query is drawn from: a larger one is no size any image has (and one past 4,300 digits has no text, since
+# Python limits int-to-str conversion), so no query is built from it; the requirements that read sizes fail it.
+MAX_DRAWN_COUNT = 2**63 - 1
+
+
 def _counts(fields: Iterable[object]) -> tuple[int, ...]:
-    return tuple(sorted({field for field in fields if isinstance(field, int) and is_count(field)}))
+    return tuple(sorted({field for field in fields if isinstance(field, int) and is_count(field)
+                         and field <= MAX_DRAWN_COUNT}))
 
 
 def _near(pair: tuple[int, int]) -> int:
@@ -201,7 +207,20 @@ def _parse_moment(value: str) -> datetime.datetime | None:
 def _earlier(value: str) -> str:
     """One microsecond earlier: the image updated at that moment must then be selected by "after"."""
     parsed = parse_time(value)
-    return value if parsed is None else format_time(parsed - datetime.timedelta(microseconds=1))
+    if parsed is None or parsed == parsed.min.replace(tzinfo=parsed.tzinfo):
+        return value  # the smallest moment there is has no earlier one
+    return format_time(parsed - datetime.timedelta(microseconds=1))
+
+
+OFFSET = datetime.timezone(datetime.timedelta(hours=8))  # an explicit zone: the vendor's own (China Standard Time)
+
+
+def with_offset(value: str) -> str:
+    """The moment one microsecond before `value`, written in OFFSET's local time with that offset."""
+    parsed = parse_time(value)
+    if parsed is None:
+        return value
+    return (parsed - datetime.timedelta(microseconds=1)).astimezone(OFFSET).isoformat(timespec="microseconds")
 
 
 def _with_fraction(moment: datetime.datetime) -> str:
@@ -218,7 +237,7 @@ def _draw_time(observed: tuple[Any, ...]) -> st.SearchStrategy[str]:
     if not observed:
         return arbitrary
     exact = st.sampled_from(observed)
-    return exact | exact.map(_earlier) | arbitrary
+    return exact | exact.map(_earlier) | exact.map(with_offset) | arbitrary
 
 
 TIME = Domain("time", True, _is_time, parse_time, _parse_moment, _strings, _draw_time, _pick_ordered)

@@ -43,6 +43,7 @@ class TargetConfig(ShortRepr):
     max_references: int  # repo tags, and repo digests, judged per CRI image
     max_listed: int  # images of one ListImages answer read
     max_json_values: int  # JSON values one response body may hold and be parsed
+    registry: str | None  # CRI write mode: the registry HOST:PORT to push to; None starts one for the run
     record: bool  # write record.intoto.json after the three reports
     sign_key: Path | None  # sign the record with this key (implies `record`)
 
@@ -87,4 +88,6 @@ class TargetConfig(ShortRepr):
         """Why this run cannot judge `requirement` at all, or None when it can."""
         if catalog.Need.CREDENTIALS in requirement.requires and not (self.token or self.ak or self.keystone):
             return "no credentials configured (--token)"
+        if catalog.Need.WRITES in requirement.requires and not self.allow_writes:
+            return "write mode is off (--allow-writes)"
         return None

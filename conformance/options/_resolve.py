@@ -70,6 +70,7 @@ def build_config(
         max_references=values["max_references"],
         max_listed=values["max_listed"],
         max_json_values=values["max_json_values"],
+        registry=values["registry"],
         record=values["record"] or values["sign_key"] is not None,
         sign_key=values["sign_key"],
     )

@@ -177,7 +177,13 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         flag="--allow-writes", dest="allow_writes", action="store_true",
-        help="Glance-style targets only: create (and always delete) the suite's own fixture images through the v2 API",
+        help="create (and always delete) the suite's own fixture images through the v2 API; on a CRI target, pull "
+        "the suite's own images from a registry and remove them again (never an image that was there before)",
+    ),
+    Option(
+        flag="--registry", dest="registry", metavar="HOST:PORT", parse=values.registry,
+        help="with --allow-writes on a CRI target: the registry (plain HTTP, no auth) the suite pushes its images to "
+        "and the runtime pulls them from; default: a docker-registry the suite starts on 127.0.0.1 for the run",
     ),
     Option(
         flag="--waivers", dest="waivers", metavar="FILE", parse=values.existing_file,

@@ -115,3 +115,14 @@ def reference_fault(flag: str, raw: str, rootdir: Path) -> str:
     if raw not in ALL_FAULTS:
         raise ConfigError(f"{flag} {raw!r}: unknown fault; `python -m conformance.reference --list-faults` lists them")
     return raw
+
+
+def registry(flag: str, raw: str, rootdir: Path) -> str:
+    """A registry as HOST:PORT (CRI write mode)."""
+    from conformance.targets.registry import split_address
+
+    try:
+        split_address(raw)
+    except ValueError:
+        raise ConfigError(f"{flag} {raw!r}: give the registry as HOST:PORT, e.g. 127.0.0.1:5000") from None
+    return raw

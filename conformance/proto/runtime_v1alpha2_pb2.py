@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(conformance/proto/runtime_v1alpha2.proto\x12\x10runtime.v1alpha2\"\x1b\n\nInt64Value\x12\r\n\x05value\x18\x01 \x01(\x03\"\x91\x01\n\tImageSpec\x12\r\n\x05image\x18\x01 \x01(\t\x12\x41\n\x0b\x61nnotations\x18\x02 \x03(\x0b\x32,.runtime.v1alpha2.ImageSpec.AnnotationsEntry\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xc2\x01\n\x05Image\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\trepo_tags\x18\x02 \x03(\t\x12\x14\n\x0crepo_digests\x18\x03 \x03(\t\x12\x0c\n\x04size\x18\x04 \x01(\x04\x12)\n\x03uid\x18\x05 \x01(\x0b\x32\x1c.runtime.v1alpha2.Int64Value\x12\x10\n\x08username\x18\x06 \x01(\t\x12)\n\x04spec\x18\x07 \x01(\x0b\x32\x1b.runtime.v1alpha2.ImageSpec\x12\x0e\n\x06pinned\x18\x08 \x01(\x08\"9\n\x0bImageFilter\x12*\n\x05image\x18\x01 \x01(\x0b\x32\x1b.runtime.v1alpha2.ImageSpec\"B\n\x11ListImagesRequest\x12-\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1d.runtime.v1alpha2.ImageFilter\"=\n\x12ListImagesResponse\x12\'\n\x06images\x18\x01 \x03(\x0b\x32\x17.runtime.v1alpha2.Image\"Q\n\x12ImageStatusRequest\x12*\n\x05image\x18\x01 \x01(\x0b\x32\x1b.runtime.v1alpha2.ImageSpec\x12\x0f\n\x07verbose\x18\x02 \x01(\x08\"\xa9\x01\n\x13ImageStatusResponse\x12&\n\x05image\x18\x01 \x01(\x0b\x32\x17.runtime.v1alpha2.Image\x12=\n\x04info\x18\x02 \x03(\x0b\x32/.runtime.v1alpha2.ImageStatusResponse.InfoEntry\x1a+\n\tInfoEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\xc7\x01\n\x0cImageService\x12Y\n\nListImages\x12#.runtime.v1alpha2.ListImagesRequest\x1a$.runtime.v1alpha2.ListImagesResponse\"\x00\x12\\\n\x0bImageStatus\x12$.runtime.v1alpha2.ImageStatusRequest\x1a%.runtime.v1alpha2.ImageStatusResponse\"\x00\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(conformance/proto/runtime_v1alpha2.proto\x12\x10runtime.v1alpha2\"\x1b\n\nInt64Value\x12\r\n\x05value\x18\x01 \x01(\x03\"\x91\x01\n\tImageSpec\x12\r\n\x05image\x18\x01 \x01(\t\x12\x41\n\x0b\x61nnotations\x18\x02 \x03(\x0b\x32,.runtime.v1alpha2.ImageSpec.AnnotationsEntry\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xc2\x01\n\x05Image\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\trepo_tags\x18\x02 \x03(\t\x12\x14\n\x0crepo_digests\x18\x03 \x03(\t\x12\x0c\n\x04size\x18\x04 \x01(\x04\x12)\n\x03uid\x18\x05 \x01(\x0b\x32\x1c.runtime.v1alpha2.Int64Value\x12\x10\n\x08username\x18\x06 \x01(\t\x12)\n\x04spec\x18\x07 \x01(\x0b\x32\x1b.runtime.v1alpha2.ImageSpec\x12\x0e\n\x06pinned\x18\x08 \x01(\x08\"9\n\x0bImageFilter\x12*\n\x05image\x18\x01 \x01(\x0b\x32\x1b.runtime.v1alpha2.ImageSpec\"B\n\x11ListImagesRequest\x12-\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1d.runtime.v1alpha2.ImageFilter\"=\n\x12ListImagesResponse\x12\'\n\x06images\x18\x01 \x03(\x0b\x32\x17.runtime.v1alpha2.Image\"Q\n\x12ImageStatusRequest\x12*\n\x05image\x18\x01 \x01(\x0b\x32\x1b.runtime.v1alpha2.ImageSpec\x12\x0f\n\x07verbose\x18\x02 \x01(\x08\"\xa9\x01\n\x13ImageStatusResponse\x12&\n\x05image\x18\x01 \x01(\x0b\x32\x17.runtime.v1alpha2.Image\x12=\n\x04info\x18\x02 \x03(\x0b\x32/.runtime.v1alpha2.ImageStatusResponse.InfoEntry\x1a+\n\tInfoEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x86\x01\n\nAuthConfig\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x0c\n\x04\x61uth\x18\x03 \x01(\t\x12\x16\n\x0eserver_address\x18\x04 \x01(\t\x12\x16\n\x0eidentity_token\x18\x05 \x01(\t\x12\x16\n\x0eregistry_token\x18\x06 \x01(\t\"j\n\x10PullImageRequest\x12*\n\x05image\x18\x01 \x01(\x0b\x32\x1b.runtime.v1alpha2.ImageSpec\x12*\n\x04\x61uth\x18\x02 \x01(\x0b\x32\x1c.runtime.v1alpha2.AuthConfig\"&\n\x11PullImageResponse\x12\x11\n\timage_ref\x18\x01 \x01(\t\"@\n\x12RemoveImageRequest\x12*\n\x05image\x18\x01 \x01(\x0b\x32\x1b.runtime.v1alpha2.ImageSpec\"\x15\n\x13RemoveImageResponse\"\x14\n\x12ImageFsInfoRequest\"\x1c\n\x0bUInt64Value\x12\r\n\x05value\x18\x01 \x01(\x04\"*\n\x14\x46ilesystemIdentifier\x12\x12\n\nmountpoint\x18\x01 \x01(\t\"\xc2\x01\n\x0f\x46ilesystemUsage\x12\x11\n\ttimestamp\x18\x01 \x01(\x03\x12\x35\n\x05\x66s_id\x18\x02 \x01(\x0b\x32&.runtime.v1alpha2.FilesystemIdentifier\x12\x31\n\nused_bytes\x18\x03 \x01(\x0b\x32\x1d.runtime.v1alpha2.UInt64Value\x12\x32\n\x0binodes_used\x18\x04 \x01(\x0b\x32\x1d.runtime.v1alpha2.UInt64Value\"S\n\x13ImageFsInfoResponse\x12<\n\x11image_filesystems\x18\x01 \x03(\x0b\x32!.runtime.v1alpha2.FilesystemUsage2\xdb\x03\n\x0cImageService\x12Y\n\nListImages\x12#.runtime.v1alpha2.ListImagesRequest\x1a$.runtime.v1alpha2.ListImagesResponse\"\x00\x12\\\n\x0bImageStatus\x12$.runtime.v1alpha2.ImageStatusRequest\x1a%.runtime.v1alpha2.ImageStatusResponse\"\x00\x12V\n\tPullImage\x12\".runtime.v1alpha2.PullImageRequest\x1a#.runtime.v1alpha2.PullImageResponse\"\x00\x12\\\n\x0bRemoveImage\x12$.runtime.v1alpha2.RemoveImageRequest\x1a%.runtime.v1alpha2.RemoveImageResponse\"\x00\x12\\\n\x0bImageFsInfo\x12$.runtime.v1alpha2.ImageFsInfoRequest\x1a%.runtime.v1alpha2.ImageFsInfoResponse\"\x00\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -55,6 +55,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_IMAGESTATUSRESPONSE']._serialized_end=879
   _globals['_IMAGESTATUSRESPONSE_INFOENTRY']._serialized_start=836
   _globals['_IMAGESTATUSRESPONSE_INFOENTRY']._serialized_end=879
-  _globals['_IMAGESERVICE']._serialized_start=882
-  _globals['_IMAGESERVICE']._serialized_end=1081
+  _globals['_AUTHCONFIG']._serialized_start=882
+  _globals['_AUTHCONFIG']._serialized_end=1016
+  _globals['_PULLIMAGEREQUEST']._serialized_start=1018
+  _globals['_PULLIMAGEREQUEST']._serialized_end=1124
+  _globals['_PULLIMAGERESPONSE']._serialized_start=1126
+  _globals['_PULLIMAGERESPONSE']._serialized_end=1164
+  _globals['_REMOVEIMAGEREQUEST']._serialized_start=1166
+  _globals['_REMOVEIMAGEREQUEST']._serialized_end=1230
+  _globals['_REMOVEIMAGERESPONSE']._serialized_start=1232
+  _globals['_REMOVEIMAGERESPONSE']._serialized_end=1253
+  _globals['_IMAGEFSINFOREQUEST']._serialized_start=1255
+  _globals['_IMAGEFSINFOREQUEST']._serialized_end=1275
+  _globals['_UINT64VALUE']._serialized_start=1277
+  _globals['_UINT64VALUE']._serialized_end=1305
+  _globals['_FILESYSTEMIDENTIFIER']._serialized_start=1307
+  _globals['_FILESYSTEMIDENTIFIER']._serialized_end=1349
+  _globals['_FILESYSTEMUSAGE']._serialized_start=1352
+  _globals['_FILESYSTEMUSAGE']._serialized_end=1546
+  _globals['_IMAGEFSINFORESPONSE']._serialized_start=1548
+  _globals['_IMAGEFSINFORESPONSE']._serialized_end=1631
+  _globals['_IMAGESERVICE']._serialized_start=1634
+  _globals['_IMAGESERVICE']._serialized_end=2109
 # @@protoc_insertion_point(module_scope)

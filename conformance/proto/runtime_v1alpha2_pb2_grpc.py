@@ -44,6 +44,21 @@ class ImageServiceStub:
                 request_serializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.ImageStatusRequest.SerializeToString,
                 response_deserializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.ImageStatusResponse.FromString,
                 _registered_method=True)
+        self.PullImage = channel.unary_unary(
+                '/runtime.v1alpha2.ImageService/PullImage',
+                request_serializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.PullImageRequest.SerializeToString,
+                response_deserializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.PullImageResponse.FromString,
+                _registered_method=True)
+        self.RemoveImage = channel.unary_unary(
+                '/runtime.v1alpha2.ImageService/RemoveImage',
+                request_serializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.RemoveImageRequest.SerializeToString,
+                response_deserializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.RemoveImageResponse.FromString,
+                _registered_method=True)
+        self.ImageFsInfo = channel.unary_unary(
+                '/runtime.v1alpha2.ImageService/ImageFsInfo',
+                request_serializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.ImageFsInfoRequest.SerializeToString,
+                response_deserializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.ImageFsInfoResponse.FromString,
+                _registered_method=True)
 
 
 class ImageServiceServicer:
@@ -64,6 +79,29 @@ class ImageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PullImage(self, request, context):
+        """PullImage pulls an image with authentication config.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveImage(self, request, context):
+        """RemoveImage removes the image.
+        This call is idempotent, and must not return an error if the image has
+        already been removed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImageFsInfo(self, request, context):
+        """ImageFSInfo returns information of the filesystem that is used to store images.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ImageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -76,6 +114,21 @@ def add_ImageServiceServicer_to_server(servicer, server):
                     servicer.ImageStatus,
                     request_deserializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.ImageStatusRequest.FromString,
                     response_serializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.ImageStatusResponse.SerializeToString,
+            ),
+            'PullImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.PullImage,
+                    request_deserializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.PullImageRequest.FromString,
+                    response_serializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.PullImageResponse.SerializeToString,
+            ),
+            'RemoveImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveImage,
+                    request_deserializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.RemoveImageRequest.FromString,
+                    response_serializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.RemoveImageResponse.SerializeToString,
+            ),
+            'ImageFsInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImageFsInfo,
+                    request_deserializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.ImageFsInfoRequest.FromString,
+                    response_serializer=conformance_dot_proto_dot_runtime__v1alpha2__pb2.ImageFsInfoResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -132,6 +185,87 @@ class ImageService:
             '/runtime.v1alpha2.ImageService/ImageStatus',
             conformance_dot_proto_dot_runtime__v1alpha2__pb2.ImageStatusRequest.SerializeToString,
             conformance_dot_proto_dot_runtime__v1alpha2__pb2.ImageStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PullImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runtime.v1alpha2.ImageService/PullImage',
+            conformance_dot_proto_dot_runtime__v1alpha2__pb2.PullImageRequest.SerializeToString,
+            conformance_dot_proto_dot_runtime__v1alpha2__pb2.PullImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runtime.v1alpha2.ImageService/RemoveImage',
+            conformance_dot_proto_dot_runtime__v1alpha2__pb2.RemoveImageRequest.SerializeToString,
+            conformance_dot_proto_dot_runtime__v1alpha2__pb2.RemoveImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImageFsInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runtime.v1alpha2.ImageService/ImageFsInfo',
+            conformance_dot_proto_dot_runtime__v1alpha2__pb2.ImageFsInfoRequest.SerializeToString,
+            conformance_dot_proto_dot_runtime__v1alpha2__pb2.ImageFsInfoResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.catalog import Requirement, Tier
+from conformance.catalog import Requirement, Tier, requirements
 from conformance.record.errors import RecordError
 from conformance.run.outcomes import Outcome, RequirementResult, Verdict
-from conformance.run.verdict import requirement_is_met, rule
+from conformance.run.verdict import blocks_pass, requirement_is_met, rule
 
 MAX_RESULTS_BYTES = 256 * 1024 * 1024  # results.json of a 30,000-image catalogue is a few MiB
 
@@ -155,7 +155,8 @@ def recomputed_verdict(results: RunResults) -> tuple[Verdict, list[str]]:
         cut_short=document.get("cut_short"), not_reached=int(document.get("not_reached") or 0),
         expired=tuple((rid, "") for rid in results.expired_waivers()),
         unjudged=tuple((str(item.get("id")), str(item.get("tier")), str(item.get("reason")))
-                       for item in document.get("not_judged") or [] if item.get("tier") != Tier.ADVISORY),
+                       for item in document.get("not_judged") or []
+                       if blocks_pass(str(item.get("tier")), _opt_in(str(item.get("id"))))),
     )
     return found, problems
 
@@ -199,3 +200,10 @@ def _expired(waiver: dict[str, Any], day: datetime.date) -> bool:
         return datetime.date.fromisoformat(str(waiver.get("expires"))) < day
     except ValueError:
         return True  # a waiver without a readable date holds nothing
+
+
+def _opt_in(requirement_id: str) -> bool:
+    """Whether the catalogue's requirement needs something a run's owner opts into (verify checks that the
+    record's catalogue is this one)."""
+    requirement = requirements().get(requirement_id)
+    return requirement is not None and requirement.opt_in

@@ -158,8 +158,8 @@ def coverage(results: RunResults) -> Check:
             problems.append(f"profile {name!r} ({family}) is not in the catalogue")
             continue
         for req in requirements_for(known[name]):
-            if req.tier == Tier.ADVISORY:
-                continue
+            if req.tier == Tier.ADVISORY or (req.opt_in and req.id in results.not_judged):
+                continue  # not judged by its owner's choice (--allow-writes off): not part of what the run certifies
             checked += 1
             why = results.not_judged.get(req.id) or ("not run in this subset" if req.id in results.not_run else None)
             problems += _covered(req.id, req.tier, entries.get(req.id), why)

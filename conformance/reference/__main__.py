@@ -11,6 +11,7 @@ from conformance.reference.cri_server import RunningCriServer, start_cri_server
 from conformance.reference.faults import ALL_FAULTS, CRI_FAULTS, GLANCE_FAULTS
 from conformance.reference.glance.images import generated
 from conformance.reference.http_server import RunningServer, start_http_server
+from conformance.report.pipe import print_lines
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -57,9 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     """Start the requested reference targets, print their URLs, serve until interrupted."""
     options = parse_args(argv)
     if options.list_faults:
-        for fault in ALL_FAULTS.values():
-            print(f"{fault.name:48} {fault.operation:20} {fault.breaks:40} {fault.description}")
-        return 0
+        return print_lines(f"{fault.name:48} {fault.operation:20} {fault.breaks:40} {fault.description}"
+                           for fault in ALL_FAULTS.values())
     running: list[RunningServer | RunningCriServer] = []
     try:
         if options.http_port is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 import pytest
@@ -75,33 +77,73 @@ def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:
-    """Put the exchanges a test made, with reproduction commands, in its expanded view."""
+    """A test's expanded view: its problems first, each linked to the exchange it was read from, then its exchanges
+    (in full for a failure, one line each and folded for a test that passed or was skipped), then pytest's log."""
+    if report.skipped and isinstance(report.longrepr, tuple) and data:
+        data[0] = html.escape(str(report.longrepr[2]).removeprefix("Skipped: "))  # the reason, not pytest's tuple
     exchanges = getattr(report, "conformance_exchanges", [])
+    problems = getattr(report, "conformance_problems", [])
+    anchor = "x" + hashlib.blake2b(f"{report.nodeid}::{report.when}".encode(), digest_size=6).hexdigest()
+    parts = []
+    if problems:
+        count = getattr(report, "conformance_problem_count", len(problems))
+        parts.append(problems_html(getattr(report, "conformance_problems_title", ""), problems, count, anchor))
     if exchanges:
-        data.insert(0, exchanges_html(exchanges))
+        linked = {p["exchange"] for p in problems if p.get("exchange") is not None}
+        in_full = bool(problems) or report.failed
+        parts.append(exchanges_html(exchanges, anchor=anchor, linked=linked, in_full=in_full))
+    data[:0] = parts
 
 
-def exchanges_html(exchanges: list[dict[str, Any]], limit: int = 30) -> str:
-    """The exchanges of one test phase as HTML (the first `limit` of them)."""
-    parts = [f'<div class="exchanges"><p><b>Exchanges ({len(exchanges)})</b></p>']
-    for exchange in exchanges[:limit]:
-        parts.append(_exchange_html(exchange))
-    if len(exchanges) > limit:
-        parts.append(f"<p>… {len(exchanges) - limit} more exchanges not shown</p>")
-    parts.append("</div>")
-    return "".join(parts)
+def problems_html(title: str, problems: list[dict[str, Any]], count: int, anchor: str) -> str:
+    """The problems a failed test found, each linked to its exchange, and how many there were."""
+    esc = html.escape
+    items = "".join(
+        f"<li>{esc(p['text'])}"
+        + (f' <a href="#{anchor}-{p["exchange"]}">exchange {p["exchange"] + 1}</a>' if p.get("exchange") is not None
+           else "")
+        + "</li>"
+        for p in problems
+    )
+    shown = f"{count} problem(s)" + (f", the first {len(problems)} listed" if count > len(problems) else "")
+    return f'<div class="problems"><b>{esc(title or "Problems")}</b> ({shown})<ol>{items}</ol></div>'
 
 
-def _exchange_html(ex: dict[str, Any]) -> str:
+def exchanges_html(exchanges: list[dict[str, Any]], limit: int = 30, *, anchor: str = "x",
+                   linked: Collection[int] = (), in_full: bool = True) -> str:
+    """The exchanges of one test phase as HTML: the first `limit` and those a problem links to, each with an anchor;
+    in full (headers and bodies) or one line each, folded behind a click."""
+    shown = [(n, exchange) for n, exchange in enumerate(exchanges) if n < limit or n in linked]
+    render = _exchange_html if in_full else _exchange_line
+    parts = [render(exchange, f"{anchor}-{n}", n) for n, exchange in shown]
+    if len(exchanges) > len(shown):
+        parts.append(f"<p>… {len(exchanges) - len(shown)} more exchanges not shown</p>")
+    body = "".join(parts)
+    if in_full:
+        return f'<div class="exchanges"><p><b>Exchanges ({len(exchanges)})</b></p>{body}</div>'
+    return f'<details class="exchanges"><summary>Exchanges ({len(exchanges)})</summary><ol>{body}</ol></details>'
+
+
+def _answer(ex: dict[str, Any]) -> str:
+    return f"error: {html.escape(ex['error'])}" if ex.get("error") else f"status {html.escape(str(ex['status']))}"
+
+
+def _exchange_line(ex: dict[str, Any], anchor: str, n: int) -> str:
+    esc = html.escape
+    return (f'<li id="{anchor}"><code>{esc(ex["method"])} {esc(ex["target"])}</code> → {_answer(ex)} '
+            f'({ex["elapsed"]:.3f}s)</li>')
+
+
+def _exchange_html(ex: dict[str, Any], anchor: str, n: int) -> str:
     esc = html.escape
     request_headers = "".join(f"{esc(k)}: {esc(str(v))}\n" for k, v in ex["request_headers"].items())
     response_headers = "".join(f"{esc(k)}: {esc(str(v))}\n" for k, v in ex["response_headers"].items())
-    answer = f"error: {esc(ex['error'])}" if ex.get("error") else f"status {esc(str(ex['status']))}"
+    answer = _answer(ex)
     body = f"\n{esc(ex['request_body'])}" if ex.get("request_body") else ""
     response_body = f"\n{esc(ex['response_body'])}" if ex.get("response_body") else ""
     return (
-        "<details><summary>"
-        f"<code>{esc(ex['method'])} {esc(ex['target'])}</code> → {answer} ({ex['elapsed']:.3f}s)</summary>"
+        f'<details id="{anchor}"><summary>'
+        f"{n + 1}. <code>{esc(ex['method'])} {esc(ex['target'])}</code> → {answer} ({ex['elapsed']:.3f}s)</summary>"
         f"<pre>{esc(ex['method'])} {esc(ex['target'])}\n{request_headers}{body}</pre>"
         f"<pre>{answer}\n{response_headers}{response_body}</pre>"
         f"<p>Reproduce:</p><pre>{esc(ex['reproduce'])}</pre></details>"
@@ -184,14 +226,16 @@ def _findings_block(document: dict[str, Any]) -> list[str]:
 
 
 def _discovery_block(document: dict[str, Any]) -> list[str]:
-    """Every exchange fixtures made (discovery, setup, cleanup), which no test row shows when the test passed."""
+    """Every exchange fixtures made (discovery, setup, cleanup), one line each, folded: a failed test shows in full
+    the exchanges its problems were read from."""
     exchanges = document.get("discovery") or []
     if not exchanges:
         return []
-    return ['<h2 id="discovery">Discovery and setup exchanges</h2>',
-            "<p>Requests the run's fixtures made before and after the tests (image discovery, fetched images, "
-            "walks, cleanup), whatever the tests' outcomes.</p>",
-            exchanges_html(exchanges, limit=len(exchanges))]
+    return ['<details id="discovery"><summary><b>Discovery and setup exchanges</b> '
+            f"({len(exchanges)}: requests the run's fixtures made before and after the tests: image discovery, "
+            "fetched images, walks, cleanup)</summary>",
+            exchanges_html(exchanges, limit=len(exchanges), anchor="discovery", in_full=False),
+            "</details>"]
 
 
 def _hypothesis_text(info: dict[str, Any]) -> str:
@@ -216,6 +260,10 @@ def _requirement_tables(document: dict[str, Any]) -> list[str]:
         for entry in entries:
             colour = OUTCOME_COLOURS.get(entry["outcome"], "#000")
             note = f"<br><small>{esc(entry['message'])}</small>" if entry.get("message") else ""
+            if entry.get("first_problem"):
+                rest = f" (and {entry['problems'] - 1} more)" if entry["problems"] > 1 else ""
+                note = (f'<br><span class="first-problem"><b>First problem:</b> {esc(entry["first_problem"])}'
+                        f"{esc(rest)}</span>")
             note += _coverage_html(entry)
             rows.append(
                 f'<tr class="requirement" data-outcome="{esc(entry["outcome"])}">'

@@ -25,7 +25,7 @@ RESULTS_FORMAT = 1
 
 def write(state: RunState) -> None:
     """Write results.json of a decided run (kept as `state.document`); a failure is one line in `state.unwritten`."""
-    state.document = document(state)
+    state.document = state.log.censor.data(document(state))  # censored whole, the target's own values included
     path = state.config.report_dir / "results.json"
     try:
         write_json(path, state.document)
@@ -139,6 +139,9 @@ def requirement_entry(result: RequirementResult) -> dict[str, Any]:
         entry["catalogue_tier"] = req.base_tier  # the profile changed it
     if result.message:
         entry["message"] = result.message
+    if result.first_problem:
+        entry["first_problem"] = result.first_problem  # the image or query, the field, what was expected, what came
+        entry["problems"] = result.problems
     if result.waiver:
         entry["waiver"] = result.waiver
     entry.update(result.coverage.to_dict())  # what it judged, by kind, and what it could not, with the reason

@@ -58,6 +58,7 @@ def _unwritable(path: Path) -> OSError | None:
     """Why `path` cannot be written, or None (an existing file is left as it is)."""
     existed = path.exists()
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # as the writers do: a new folder is no reason to drop one
         with path.open("a", encoding="utf-8"):
             pass
     except OSError as exc:
@@ -92,7 +93,9 @@ def _forget_junit_writer(config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]:
     """report.html and junit.xml are written here by their plugins: a failure is one line and exit 2, not a crash."""
     try:
-        return (yield)
+        yield
+        _censor_written(session.config)
+        return None
     except OSError as exc:
         line = failure_line(f"a report ({exc.filename or 'report.html or junit.xml'})", exc)
         if STATE_KEY in session.config.stash:
@@ -101,3 +104,17 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]
             session.config.get_terminal_writer().line(f"ERROR: {line}", red=True)
         session.exitstatus = pytest.ExitCode.INTERRUPTED
         return None
+
+
+def _censor_written(config: pytest.Config) -> None:
+    """report.html and junit.xml as written, censored whole: whatever path a text took into them, no secret stays."""
+    if STATE_KEY not in config.stash:
+        return
+    censor = state_of(config).log.censor
+    for option in ("htmlpath", "xmlpath"):
+        path = config.getoption(option, None)
+        if not path or not Path(path).is_file():
+            continue
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        if censor.leaks(text):
+            Path(path).write_text(censor.text(text), encoding="utf-8")

@@ -21,11 +21,14 @@ PAYLOAD = "conformance_outcome"  # the TestReport attribute with one phase's out
 EXPORT = "conformance"  # the workeroutput key with what a worker learnt about the session
 
 
-def payload(outcome: Outcome, message: str, coverage: Coverage | None, stopped: str | None) -> dict[str, Any]:
+def payload(outcome: Outcome, message: str, coverage: Coverage | None, stopped: str | None,
+            problem: str = "", problems: int = 0) -> dict[str, Any]:
     """One phase's judgement as plain data, so that xdist carries it to the controller."""
     return {
         "outcome": outcome.value,
         "message": message,
+        "problem": problem,
+        "problems": problems,
         "judged": dict(coverage.judged) if coverage else {},
         "not_judged": dict(coverage.not_judged) if coverage else {},
         "stopped": stopped,
@@ -50,7 +53,7 @@ class Ledger:
                                      for shown in getattr(report, "conformance_exchanges", ())]
         test = self.state.tests.setdefault(report.nodeid, TestOutcome(report.nodeid, ids))
         test.coverage.merge(Coverage(dict(data["judged"]), dict(data["not_judged"])))
-        test.update(Outcome(data["outcome"]), data["message"])
+        test.update(Outcome(data["outcome"]), data["message"], data["problem"], data["problems"])
         test.finished = test.finished or report.when == "teardown"
         if data.get("stopped") and self.state.stopped is None:
             self.state.stopped = data["stopped"]

@@ -62,11 +62,13 @@ class TestOutcome:
     message: str = ""
     coverage: Coverage = field(default_factory=Coverage)  # what the test judged and what it could not
     finished: bool = False  # its teardown was reported: the run did not stop in the middle of it
+    problem: str = ""  # the first problem of a failure
+    problems: int = 0  # how many problems the failure found
 
-    def update(self, outcome: Outcome, message: str) -> None:
+    def update(self, outcome: Outcome, message: str, problem: str = "", problems: int = 0) -> None:
         """Fold the outcome of one phase in: the more serious one stays."""
         if self.outcome is None or PHASE_PRECEDENCE.index(outcome) < PHASE_PRECEDENCE.index(self.outcome):
-            self.outcome, self.message = outcome, message
+            self.outcome, self.message, self.problem, self.problems = outcome, message, problem, problems
 
 
 @dataclass
@@ -77,6 +79,8 @@ class RequirementResult:
     outcome: Outcome = Outcome.SKIPPED
     tests: list[str] = field(default_factory=list)
     message: str = ""  # the first failure's message (or why it was skipped)
+    first_problem: str = ""  # the first problem of the first failed test
+    problems: int = 0  # the problems its failed tests found, in all
     waiver: dict[str, str] | None = None
     coverage: Coverage = field(default_factory=Coverage)  # over all its tests
 

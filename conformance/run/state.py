@@ -59,6 +59,7 @@ class CriTargetRecord:
     versions: list[str] | None = None  # API versions certified
     listed_images: dict[str, int] | None = None  # API version -> how many images ListImages returned
     sample: dict[str, dict[str, Any]] | None = None  # API version -> the images judged and the strata they cover
+    write_mode: dict[str, Any] | None = None  # --allow-writes: the registry, images pulled, refused, left behind
 
     def record_sample(self, version: str, sample: dict[str, Any]) -> None:
         """Record the images judged on one API version."""

@@ -11,6 +11,7 @@ import pytest
 from conformance import catalog
 from conformance.catalog import Requirement, Tier
 from conformance.checks import Coverage
+from conformance.evidence import clip
 from conformance.options import TargetConfig
 from conformance.run.outcomes import PRECEDENCE, NotOffered, Outcome, RequirementResult, TestOutcome, Verdict
 from conformance.run.state import RunState
@@ -104,6 +105,9 @@ def aggregate(requirements: list[Requirement], tests: list[TestOutcome],
             continue
         worst = min(outcomes, key=lambda t: PRECEDENCE.index(t.outcome or Outcome.SKIPPED))
         result.outcome, result.message = worst.outcome or Outcome.SKIPPED, worst.message
+        if result.outcome in (Outcome.FAILED, Outcome.WAIVED):
+            result.first_problem = worst.problem
+            result.problems = sum(t.problems for t in outcomes if t.outcome == result.outcome)
         if result.outcome == Outcome.PASSED and not result.coverage.judged:
             reasons = result.coverage.reasons() or "no case to judge"
             result.outcome, result.message = Outcome.SKIPPED, f"nothing judged: {reasons}"
@@ -159,6 +163,12 @@ def ordered_tests(state: RunState) -> list[TestOutcome]:
     return sorted(state.tests.values(), key=lambda test: order.get(test.nodeid, len(order)))
 
 
+def advisory_only(state: RunState, ids: tuple[str, ...]) -> bool:
+    """Whether every requirement of `ids` is advisory under the run's profiles (its failure is a warning)."""
+    tiers = {req.id: req.tier for req in state.requirements}
+    return bool(ids) and all(tiers.get(rid) == Tier.ADVISORY for rid in ids)
+
+
 def requirement_is_met(result: RequirementResult) -> bool:
     """Whether this requirement lets the verdict be pass."""
     tier = result.requirement.tier
@@ -209,8 +219,15 @@ def rule(results: list[RequirementResult], *, stopped: str | None = None, subset
 
 
 def unjudged_blocking(state: RunState) -> list[tuple[Requirement, str]]:
-    """The requirements the run could not judge that a pass needs (required and deprecated ones)."""
-    return [(req, reason) for req, reason in state.not_judged if req.tier != Tier.ADVISORY]
+    """The requirements the run could not judge that a pass needs: required and deprecated ones, but not those
+    its owner left out by not opting in (the CRI lifecycle's writes without --allow-writes)."""
+    return [(req, reason) for req, reason in state.not_judged if blocks_pass(req.tier, req.opt_in)]
+
+
+def blocks_pass(tier: Tier | str, opt_in: bool) -> bool:
+    """Whether a requirement of `tier` the run did not judge keeps the verdict from pass (`opt_in`: it needs
+    something the run's owner opts into, and did not)."""
+    return tier != Tier.ADVISORY and not opt_in
 
 
 def not_met(state: RunState) -> list[str]:
@@ -261,4 +278,4 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:500]
+    return clip(text.splitlines()[0], 500)

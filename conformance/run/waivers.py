@@ -32,13 +32,19 @@ def load_waivers(path: Path, known_ids: set[str]) -> list[Waiver]:
     """The waivers in a YAML file (`waivers:` list of requirement/reason/expires); ConfigError when malformed."""
     where = f"--waivers {str(path)!r}"
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        document, node = yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{where}{at}: not YAML: {exc.problem or exc.context}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{where}: cannot read YAML ({type(exc).__name__})") from None
     if not isinstance(document, dict) or not isinstance(document.get("waivers"), list):
         raise ConfigError(f"{where}: needs a top-level 'waivers:' list")
     waivers = []
     for index, entry in enumerate(document["waivers"], start=1):
+        where = f"--waivers {str(path)!r}{_place(node, index)}"
         if not isinstance(entry, dict) or set(entry) != {"requirement", "reason", "expires"}:
             raise ConfigError(f"{where}: entry {index} needs exactly requirement, reason and expires")
         requirement, reason, expires = entry["requirement"], entry["reason"], entry["expires"]
@@ -55,7 +61,20 @@ def load_waivers(path: Path, known_ids: set[str]) -> list[Waiver]:
         if not isinstance(expires, datetime.date) or isinstance(expires, datetime.datetime):
             raise ConfigError(f"{where}: entry {index} ({requirement}) expires must be a date YYYY-MM-DD")
         waivers.append(Waiver(requirement, reason.strip(), expires))
-    duplicates = sorted({w.requirement for w in waivers if [v.requirement for v in waivers].count(w.requirement) > 1})
-    if duplicates:
-        raise ConfigError(f"{where}: {duplicates[0]} is waived more than once")
+    seen: set[str] = set()
+    for index, waiver in enumerate(waivers, start=1):
+        if waiver.requirement in seen:
+            place = f"--waivers {str(path)!r}{_place(node, index)}"
+            raise ConfigError(f"{place}: {waiver.requirement} is waived more than once")
+        seen.add(waiver.requirement)
     return waivers
+
+
+def _place(document: yaml.Node | None, index: int) -> str:
+    """` line L, column C` of the `index`-th entry of the waivers list (from 1), as a YAML error names a place."""
+    entries = next((value for key, value in getattr(document, "value", [])
+                    if isinstance(key, yaml.ScalarNode) and key.value == "waivers"), None)
+    if not isinstance(entries, yaml.SequenceNode) or index > len(entries.value):
+        return ""
+    mark = entries.value[index - 1].start_mark
+    return f" line {mark.line + 1}, column {mark.column + 1}"

@@ -18,6 +18,7 @@ import urllib3
 from urllib3 import HTTPHeaderDict
 from urllib3.util.ssl_ import create_urllib3_context
 
+from conformance.evidence import clip
 from conformance.targets.decoding import read_body
 from conformance.targets.errors import BudgetExhausted, TargetError
 from conformance.targets.limits import RunLimits
@@ -201,4 +202,4 @@ def first_line(exc: BaseException) -> str:
     root = re.search(r"\[Errno -?\d+\] [^'\")\]]+", text)
     if root:
         return root.group(0).strip()
-    return text.splitlines()[0][:300]
+    return clip(text.splitlines()[0], 300)

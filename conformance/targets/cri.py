@@ -20,18 +20,26 @@ from conformance.proto import runtime_v1_pb2, runtime_v1alpha2_pb2
 from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets.errors import TargetError
 from conformance.targets.limits import RunLimits
+from conformance.targets.wire_bounds import parse_bounded
 
 VERSIONS = ("v1", "v1alpha2")
 PROTO_MODULES: dict[str, ModuleType] = {"v1": runtime_v1_pb2, "v1alpha2": runtime_v1alpha2_pb2}
 RPCS = {  # rpc name -> (request message name, response message name)
     "ImageStatus": ("ImageStatusRequest", "ImageStatusResponse"),
     "ListImages": ("ListImagesRequest", "ListImagesResponse"),
+    # write mode (--allow-writes) and ImageFsInfo: conformance/targets/cri_lifecycle.py
+    "PullImage": ("PullImageRequest", "PullImageResponse"),
+    "RemoveImage": ("RemoveImageRequest", "RemoveImageResponse"),
+    "ImageFsInfo": ("ImageFsInfoRequest", "ImageFsInfoResponse"),
 }
 MAX_RECEIVE_BYTES = 16 * 1024 * 1024  # one answer; 20,000 listed images with a few tags each take about 6 MB
 CHANNEL_OPTIONS = (
     ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
     ("grpc.enable_retries", 0),  # one request, one recorded answer
 )
+# repeated entries (images, tags, digests, info entries) of one answer read: 10,000 listed images with a few tags and
+# digests each fit; an answer of millions of two-byte entries is walked, not parsed, past it
+ANSWER_ENTRIES = 100_000
 TRANSPORT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 REPLAY_TIMEOUT = 30.0
 
@@ -55,6 +63,7 @@ class CriResult(ShortRepr):
     limits: RunLimits = field(repr=False)  # the caps a JSON text it carries is read under
     message: Message | None = None  # the decoded response message; None unless OK
     left_out: int = 0  # ListImages: listed images past --max-listed, dropped unread from `response` and `message`
+    dropped: dict[str, int] = field(default_factory=dict)  # field -> entries past ANSWER_ENTRIES, dropped unread
 
     def __repr__(self) -> str:
         return f"CriResult({self.exchange.method}: {self.code})"
@@ -103,27 +112,30 @@ class _Answer:
     details: str
     message: Message | None
     elapsed: float
+    dropped: dict[str, int] = field(default_factory=dict)
 
 
-def _callable(channel: grpc.Channel, version: str, rpc: str) -> grpc.UnaryUnaryMultiCallable:
-    """The stub of one RPC on `channel` (made once per target: making it costs about as much as a small call)."""
+def _callable(channel: grpc.Channel, version: str, rpc: str, listed: int) -> grpc.UnaryUnaryMultiCallable:
+    """The stub of one RPC on `channel` (made once per target: making it costs about as much as a small call); its
+    answer is read within ANSWER_ENTRIES repeated entries, and ListImages within `listed` images."""
     response_type = getattr(_proto(version), RPCS[rpc][1])
+    caps = {response_type.DESCRIPTOR.fields_by_name["images"].full_name: listed} if rpc == "ListImages" else {}
     return channel.unary_unary(
         method_path(version, rpc),
         request_serializer=lambda message: message.SerializeToString(),
-        response_deserializer=response_type.FromString,
+        response_deserializer=lambda data: parse_bounded(response_type, data, ANSWER_ENTRIES, caps),
     )
 
 
 def _invoke(call: grpc.UnaryUnaryMultiCallable, request: Message, timeout: float) -> _Answer:
     started = time.monotonic()
     try:
-        response = call(request, timeout=timeout)
+        bounded = call(request, timeout=timeout)
     except grpc.RpcError as exc:
         code = exc.code() if isinstance(exc, grpc.Call) else grpc.StatusCode.UNKNOWN
         details = (exc.details() if isinstance(exc, grpc.Call) else None) or str(exc)
         return _Answer(code, details, None, time.monotonic() - started)
-    return _Answer(grpc.StatusCode.OK, "", response, time.monotonic() - started)
+    return _Answer(grpc.StatusCode.OK, "", bounded.message, time.monotonic() - started, dict(bounded.dropped))
 
 
 def _unix_socket_path(address: str) -> str | None:
@@ -184,11 +196,13 @@ class CriTarget(ShortRepr):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _call(self, rpc: str, request: Message) -> CriResult:
+    def _call(self, rpc: str, request: Message, *, timeout: float | None = None,
+              deadline_answers: bool = False) -> CriResult:
+        """One call, under `timeout` (default --timeout); `deadline_answers`: DEADLINE_EXCEEDED is a result."""
         path = method_path(self.version, rpc)
-        limit = self.limits.call_limit(f"CRI call {path}")
+        limit = self.limits.call_limit(f"CRI call {path}", timeout)
         if rpc not in self._calls:
-            self._calls[rpc] = _callable(self._channel, self.version, rpc)
+            self._calls[rpc] = _callable(self._channel, self.version, rpc, self.limits.listed)
         answer = _invoke(self._calls[rpc], request, limit)
         exchange = Exchange(
             protocol="grpc",
@@ -198,19 +212,17 @@ class CriTarget(ShortRepr):
             status=answer.code.name,
             elapsed=answer.elapsed,
         )
-        if answer.code in TRANSPORT_CODES:
+        deadline_answered = answer.code is grpc.StatusCode.DEADLINE_EXCEEDED and deadline_answers and limit == timeout
+        if answer.code in TRANSPORT_CODES and not deadline_answered:
             exchange.error = _one_line(f"{answer.code.name}: {answer.details}")
             error = TargetError(f"CRI call {path} to {self.address} failed: {exchange.error}")
             if answer.code is grpc.StatusCode.DEADLINE_EXCEEDED and self.limits.used_up():
                 error = self.limits.exhausted(f"CRI call {path} cut")
             error.exchange = self.log.record(exchange)
             raise error
-        left_out = 0
-        listed = self.limits.listed
-        if rpc == "ListImages" and answer.message is not None and len(answer.message.images) > listed:
-            # a runtime may list (or ignore a filter and list) any number of images: the rest is not read
-            left_out = len(answer.message.images) - listed
-            del answer.message.images[listed:]
+        # a runtime may list (or ignore a filter and list) any number of images: those past --max-listed are not read
+        images = f"{self.pb.DESCRIPTOR.package}.ListImagesResponse.images"
+        left_out = answer.dropped.pop(images, 0) if rpc == "ListImages" else 0
         response = response_dict(answer.message) if answer.message is not None else None
         if response is not None:
             exchange.response_body = json_text(response)
@@ -224,6 +236,7 @@ class CriTarget(ShortRepr):
             exchange=self.log.record(exchange),
             message=answer.message,
             left_out=left_out,
+            dropped=answer.dropped,
             limits=self.limits,
         )
 
@@ -236,7 +249,8 @@ def probe_versions(address: str, *, limits: RunLimits) -> list[str]:
     try:
         for version in VERSIONS:
             limit = limits.call_limit(f"CRI call {method_path(version, 'ListImages')}")
-            answer = _invoke(_callable(channel, version, "ListImages"), _proto(version).ListImagesRequest(), limit)
+            call = _callable(channel, version, "ListImages", limits.listed)
+            answer = _invoke(call, _proto(version).ListImagesRequest(), limit)
             if answer.code in TRANSPORT_CODES:
                 reason = f"{answer.code.name}: {answer.details}"
                 raise TargetError(_one_line(f"cannot reach CRI endpoint {address}: {reason}"))
@@ -263,7 +277,7 @@ def replay(address: str, method: str, request_json: str) -> None:
     json_format.Parse(request_json, request)
     channel = _open_channel(address)
     try:
-        answer = _invoke(_callable(channel, version, rpc), request, REPLAY_TIMEOUT)
+        answer = _invoke(_callable(channel, version, rpc, ANSWER_ENTRIES), request, REPLAY_TIMEOUT)
     finally:
         channel.close()
     print(f"status: {answer.code.name}")

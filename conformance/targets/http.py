@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from urllib3 import HTTPHeaderDict
 
 from conformance import json_text
-from conformance.evidence import Exchange, ExchangeLog
+from conformance.evidence import Exchange, ExchangeLog, clip
 from conformance.reproduce import Replay, tls_options
 from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets import raw_head
@@ -86,7 +86,7 @@ class HttpResponse(ShortRepr):
             with contextlib.suppress(ValueError):
                 return json_text.loads(repair(self.text))
         raise BodyNotJSON(f"{self.status} from {self.url}: body is not valid JSON ({error}); body starts "
-                          f"{self.text[:200]!r}", error=error)
+                          f"{clip(self.text, 200)!r}", error=error)
 
     def loads(self, text: str, **kwargs: Any) -> Any:
         """JSON text the body carried (a property's value) parsed within the run's caps: TooManyValues past

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from conformance.evidence import clip
 from conformance.short_repr import ShortRepr, shown_address
 from conformance.targets.auth import TOKEN_HEADER
 from conformance.targets.errors import TargetError
@@ -234,5 +235,5 @@ class KeystoneAuth(ShortRepr):
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         for secret in self.settings.secrets():
             text = text.replace(secret, "***")
-        return f"Keystone at {self.settings.auth_url_shown} ({self.settings.source}): {what}: {text[:300]}"
+        return f"Keystone at {self.settings.auth_url_shown} ({self.settings.source}): {what}: {clip(text, 300)}"
 

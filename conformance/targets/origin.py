@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
+from conformance.evidence import clip
 from conformance.short_repr import shown_address
 from conformance.targets.errors import TargetError
 
@@ -44,7 +45,7 @@ def _plain_text(text: str) -> bool:
 def url_on(base_url: str, path: str, params: dict[str, Any] | None, *, signed: bool) -> str:
     """The absolute URL of `path` (percent-encoded) with `params`; OffOrigin when it would leave the origin."""
     if not is_plain_path(path):
-        raise OffOrigin(f"{path[:200]!r} is not a path on {origin_text(base_url)}: not requested")
+        raise OffOrigin(f"{clip(path, 200)!r} is not a path on {origin_text(base_url)}: not requested")
     # a listed id that is not valid Unicode (a lone surrogate) still makes a URL, so the target is judged on it
     # A signed query is percent-encoded (space as %20), the one form every reading of the canonical query shares.
     quote_via = quote if signed else quote_plus
@@ -63,9 +64,10 @@ def path_on(base_url: str, link: str) -> str:
     """
     split = urlsplit(link) if _plain_text(link) else None
     if split is None or not is_plain_path(split.path):
-        raise OffOrigin(f"{link[:200]!r} is neither a path nor a URL on the target's origin {origin_text(base_url)}")
+        raise OffOrigin(f"{clip(link, 200)!r} is neither a path nor a URL on the target's origin "
+                        f"{origin_text(base_url)}")
     if (split.scheme or split.netloc) and origin(link) != origin(base_url):
-        raise OffOrigin(f"{link[:200]!r} points off the target's origin {origin_text(base_url)}")
+        raise OffOrigin(f"{clip(link, 200)!r} points off the target's origin {origin_text(base_url)}")
     path = split.path
     base_path = urlsplit(base_url).path.rstrip("/")
     if base_path and path.startswith(base_path + "/"):

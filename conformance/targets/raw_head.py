@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from urllib3 import HTTPHeaderDict
 
+from conformance.evidence import clip
 from conformance.targets.connection import Answer
 from conformance.targets.errors import TargetError
 from conformance.targets.limits import RunLimits
@@ -33,7 +34,7 @@ def head(url: str, headers: dict[str, str], *, tls: ssl.SSLContext | None, limit
     try:
         status = int(status_line.split()[1])
     except (IndexError, ValueError):
-        raise TargetError(f"HEAD {url}: not an HTTP answer: {status_line[:100]!r}") from None
+        raise TargetError(f"HEAD {url}: not an HTTP answer: {clip(status_line, 100)!r}") from None
     fields = HTTPHeaderDict({k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines)})
     return Answer(status, fields, body)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -32,8 +33,9 @@ class AkSkSigner(ShortRepr):
 
     def __init__(self, ak: str, sk: str, security_token: str | None = None) -> None:
         try:
-            from huaweicloudsdkcore.auth.credentials import BasicCredentials
-            from huaweicloudsdkcore.sdk_request import SdkRequest
+            with _no_home():
+                from huaweicloudsdkcore.auth.credentials import BasicCredentials
+                from huaweicloudsdkcore.sdk_request import SdkRequest
         except ImportError:
             raise SigningUnavailable(
                 f"--ak/--sk sign requests with the vendor SDK's signer: pip install '{EXTRA}'"
@@ -58,6 +60,17 @@ class AkSkSigner(ShortRepr):
         )
         signed = self._credentials.sign_request(request)
         return {str(name): str(value) for name, value in signed.header_params.items()}
+
+
+@contextmanager
+def _no_home() -> Iterator[None]:
+    """The SDK, as it is imported, writes ~/.huaweicloud/application_id (an id for its User-Agent, which the suite
+    never sends) unless it finds no home folder: a run writes nothing outside --report-dir."""
+    saved = {name: os.environ.pop(name) for name in ("HOME", "USERPROFILE") if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def signer_for(ak: str | None, sk: str | None, security_token: str | None = None) -> AkSkSigner | None:

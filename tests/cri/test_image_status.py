@@ -17,6 +17,7 @@ from conformance import catalog, schemas
 from conformance.checks import Problems, fail, judged
 from conformance.cri import strategies as cri_strategies
 from conformance.cri.fixtures import Listed, ListedImage, Status, ask_status, image_differences, reference_pattern
+from conformance.evidence import clip
 from conformance.targets.cri import CriTarget
 from conformance.targets.limits import TooManyValues
 
@@ -223,8 +224,25 @@ def test_verbose_info_values_are_json(cri: CriTarget, cri_images: list[ListedIma
                 problems.not_judged(f"an info value of about {exc.values} JSON values not parsed "
                                     "(raise --max-json-values)")
             except ValueError as exc:
-                problems.add(f"{status.reference}: info[{key!r}] is not JSON ({exc}): {value[:80]!r}",
+                problems.add(f"{status.reference}: info[{key!r}] is not JSON ({exc}): {clip(value, 80)!r}",
                              status.result.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("CRI-IMAGESTATUS-VERBOSE-SAME-IMAGE")
+def test_verbose_answers_the_same_image(cri: CriTarget, cri_images: list[ListedImage]) -> None:
+    found = {item.entry["id"]: item.by_id.image for item in cri_images if item.by_id.image is not None}
+    problems = Problems("ImageStatus with verbose must answer the same image as without")
+    for status in verbose_statuses(cri, cri_images):
+        problems.judged("ImageStatus answers")
+        by_id = found[status.reference]
+        if status.image is None:
+            problems.add(f"{status.reference} with verbose: {status.result.code}, image unset; without verbose it is "
+                         "found", status.result.exchange)
+            continue
+        for key in image_differences(status.image, by_id):
+            problems.add(f"{status.reference} with verbose: {key} {status.image.get(key, '<absent>')!r}, without "
+                         f"{by_id.get(key, '<absent>')!r}", status.result.exchange)
     problems.check()
 
 
@@ -292,7 +310,7 @@ def test_any_reference_answers_ok_or_a_client_error(reference: str, cri: CriTarg
     status = ask_status(cri, reference)
     judged("references")
     if status.result.code not in ("OK", *CLIENT_ERRORS):
-        fail(f"ImageStatus of {reference[:80]!r} must answer OK or a client error",
+        fail(f"ImageStatus of {clip(reference, 80)!r} must answer OK or a client error",
              f"{status.result.code}: {status.result.details}", "OK, INVALID_ARGUMENT or NOT_FOUND",
              status.result.exchange)
 

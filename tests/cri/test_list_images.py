@@ -161,13 +161,16 @@ def test_repeated_calls_list_the_same_images(cri: CriTarget, cri_listed: Listed)
 def test_filter_by_tag_lists_exactly_the_images_carrying_it(cri: CriTarget, cri_images: list[ListedImage],
                                                             cri_profile: catalog.Profile) -> None:
     embedded = embedded_ids(cri_images, cri_profile)  # iSulad lists no embedded image when a filter is given
-    # the tags ImageStatus was asked for: at most --max-references per image
-    tagged = [(item.entry["id"], status.reference) for item in cri_images if item.entry["id"] not in embedded
-              for status in item.by_tag if reference_pattern("repo_tag").fullmatch(status.reference)]
+    # the tags and digests ImageStatus was asked for: at most --max-references per image
+    tagged = [(item.entry["id"], status.reference, field) for item in cri_images if item.entry["id"] not in embedded
+              for statuses, kind, field in ((item.by_tag, "repo_tag", "repo_tags"),
+                                            (item.by_digest, "repo_digest", "repo_digests"))
+              for status in statuses if reference_pattern(kind).fullmatch(status.reference)]
     if not tagged:
-        pytest.skip("no listed image has a well-formed repo tag to filter by")
-    problems = Problems("ListImages filtered by a repo tag must list the image carrying it and only such images")
-    for done, (image_id, tag) in enumerate(tagged):
+        pytest.skip("no listed image has a well-formed repo tag or digest to filter by")
+    problems = Problems("ListImages filtered by a repo tag (or digest) must list the image carrying it and only such "
+                        "images")
+    for done, (image_id, tag, field) in enumerate(tagged):
         if len(problems.lines) >= MAX_LINES:  # the requirement is failed; more filters would only cost time
             problems.not_judged(f"filters not tried once {MAX_LINES} problems were found", len(tagged) - done)
             break
@@ -179,10 +182,10 @@ def test_filter_by_tag_lists_exactly_the_images_carrying_it(cri: CriTarget, cri_
             continue
         images = result.response.get("images", [])
         if image_id not in {entry["id"] for entry in images} and not result.left_out:
-            problems.add(f"filter {tag}: {image_id}, which carries the tag, is not listed", exchange)
+            problems.add(f"filter {tag}: {image_id}, which carries it, is not listed", exchange)
         for entry in images:
-            if tag not in entry["repo_tags"] and entry["id"] not in embedded:
-                problems.add(f"filter {tag}: lists {entry['id']} with repo tags {entry['repo_tags']}", exchange)
+            if tag not in entry[field] and entry["id"] not in embedded:
+                problems.add(f"filter {tag}: lists {entry['id']} with {field} {entry[field]}", exchange)
     problems.check()
 
 

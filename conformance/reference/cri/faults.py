@@ -10,12 +10,16 @@ import json
 import re
 from typing import Any
 
+from conformance.reference.cri import lifecycle_probes as L
 from conformance.reference.cri.images import catalogue
 from conformance.reference.cri.probe import CriProbe
 from conformance.reference.fault import Fault, table
 
 STATUS = "cri.ImageStatus"
 LIST = "cri.ListImages"
+PULL = "cri.PullImage"
+REMOVE = "cri.RemoveImage"
+FSINFO = "cri.ImageFsInfo"
 
 _BUSYBOX_TAG = "docker.io/library/busybox:1.36"
 _BUSYBOX = next(image for image in catalogue() if _BUSYBOX_TAG in image.repo_tags)
@@ -163,6 +167,15 @@ LIST_IGNORES_FILTER = _Fault(
     "ListImages ignores its filter and lists every image (as containerd 1.6 does).",
     also_breaks=("CRI-LISTIMAGES-FILTER-NO-MATCH",),
     probe=lambda cri: any(image.id != _BUSYBOX.id for image in cri.list(_BUSYBOX_TAG).images))
+LIST_DIGEST_FILTER_IGNORED = _Fault(
+    "list-digest-filter-ignored", LIST, "CRI-LISTIMAGES-FILTER-BY-TAG",
+    "ListImages filtered by a repo digest (name@sha256:...) ignores the filter and lists every image; a tag filter "
+    "still works.",
+    probe=lambda cri: any(image.id != _BUSYBOX.id for image in cri.list(_BUSYBOX.repo_digests[0]).images))
+STATUS_VERBOSE_NO_IMAGE = _Fault(
+    "status-verbose-no-image", STATUS, "CRI-IMAGESTATUS-VERBOSE-SAME-IMAGE",
+    "ImageStatus with verbose answers OK with `image` unset (and no info), as if it did not know the image.",
+    probe=lambda cri: cri.status(_BUSYBOX.id, verbose=True).image is None)
 LIST_NO_MATCH_LISTS_ALL = _Fault(
     "list-no-match-lists-all", LIST, "CRI-LISTIMAGES-FILTER-NO-MATCH",
     "ListImages with a filter that matches nothing lists every image.",
@@ -187,6 +200,60 @@ LIST_EMBEDDED_ID_NOT_CONFIG_DIGEST = _Fault(
     also_breaks=("CRI-LISTIMAGES-SCHEMA",),
     probe=lambda cri: _listed_embedded(cri).id != _EMBEDDED.hex)
 
+# -- cri.PullImage, cri.RemoveImage, cri.ImageFsInfo (pulls from the hermetic registry; see lifecycle_probes.py) ---
+
+PULL_TAG_EXTRA_LATEST = _Fault(
+    "pull-tag-extra-latest", PULL, "CRI-PULLIMAGE-BY-TAG",
+    "PullImage by name:tag also tags the image name:latest.", needs_writes=True,
+    probe=L.tag_extra_latest)
+PULL_UNTAGGED_NO_LATEST = _Fault(
+    "pull-untagged-no-latest", PULL, "CRI-PULLIMAGE-WITHOUT-TAG",
+    "PullImage of a name without a tag stores the image with no tag instead of name:latest.", needs_writes=True,
+    also_breaks=("CRI-PULLIMAGE-REF-IS-ID",),  # ImageStatus by the name pulled finds nothing to compare with
+    probe=L.untagged_no_latest)
+PULL_DIGEST_ADDS_TAG = _Fault(
+    "pull-digest-adds-tag", PULL, "CRI-PULLIMAGE-BY-DIGEST",
+    "PullImage by name@digest tags the image name:latest.", needs_writes=True,
+    probe=L.digest_adds_tag)
+PULL_REF_IS_MANIFEST_DIGEST = _Fault(
+    "pull-ref-is-manifest-digest", PULL, "CRI-PULLIMAGE-REF-IS-ID",
+    "PullImage answers the manifest digest as image_ref instead of the image id.", needs_writes=True,
+    probe=L.ref_is_manifest_digest)
+PULL_MISSING_ANSWERS_OK = _Fault(
+    "pull-missing-answers-ok", PULL, "CRI-PULLIMAGE-MISSING-FAILS",
+    "PullImage of an image the registry does not have answers OK with an empty image_ref.", needs_writes=True,
+    probe=L.missing_answers_ok)
+PULL_IGNORES_DEADLINE = _Fault(
+    "pull-ignores-deadline", PULL, "CRI-PULLIMAGE-DEADLINE",
+    "PullImage goes on and stores the image after the caller's deadline has passed.", needs_writes=True,
+    probe=L.ignores_deadline)
+REMOVE_ONLY_NAMED_TAG = _Fault(
+    "remove-only-named-tag", REMOVE, "CRI-REMOVEIMAGE-ALL-TAGS",
+    "RemoveImage by one tag of an image with several only untags it.", needs_writes=True,
+    probe=L.only_named_tag)
+REMOVE_STILL_LISTED = _Fault(
+    "remove-still-listed", REMOVE, "CRI-REMOVEIMAGE-GONE",
+    "A removed image is still listed by ListImages (ImageStatus no longer finds it).", needs_writes=True,
+    also_breaks=("CRI-LISTIMAGES-MATCHES-STATUS",),
+    probe=L.still_listed)
+REMOVE_ABSENT_NOT_FOUND = _Fault(
+    "remove-absent-not-found", REMOVE, "CRI-REMOVEIMAGE-IDEMPOTENT",
+    "RemoveImage of an image that is not there fails with NOT_FOUND.", needs_writes=True,
+    also_breaks=("CRI-REMOVEIMAGE-CONCURRENT",),  # the calls that come after the first removal find nothing
+    probe=lambda cri: cri.remove(L.absent_reference()).code == "NOT_FOUND")
+REMOVE_CONCURRENT_ABORTED = _Fault(
+    "remove-concurrent-aborted", REMOVE, "CRI-REMOVEIMAGE-CONCURRENT",
+    "RemoveImage fails with ABORTED while another removal of the same image is under way.", needs_writes=True,
+    probe=L.concurrent_aborted)
+FSINFO_ZERO_TIMESTAMP = _Fault(
+    "fsinfo-zero-timestamp", FSINFO, "CRI-IMAGEFSINFO-SCHEMA",
+    "ImageFsInfo answers timestamp 0.",
+    probe=lambda cri: cri.fs_info().response.image_filesystems[0].timestamp == 0)
+FSINFO_USAGE_CONSTANT = _Fault(
+    "fsinfo-usage-constant", FSINFO, "CRI-IMAGEFSINFO-GROWS",
+    "ImageFsInfo answers the same used_bytes whatever is pulled.", needs_writes=True,
+    probe=L.usage_constant)
+
 CRI_FAULTS: dict[str, Fault[CriProbe]] = table(
     STATUS_MISSING_NOT_FOUND, STATUS_MISSING_EMPTY_IMAGE, STATUS_TAG_SIZE_DIFFERS, STATUS_DIGEST_OTHER_IMAGE,
     STATUS_EMPTY_ID, STATUS_ZERO_SIZE, STATUS_UID_AND_USERNAME, STATUS_TAG_WITHOUT_TAG, STATUS_DIGEST_SHORT_HASH,
@@ -195,4 +262,8 @@ CRI_FAULTS: dict[str, Fault[CriProbe]] = table(
     STATUS_AMBIGUOUS_PREFIX_PICKS_ONE,
     LIST_DUPLICATE_IMAGE, LIST_SIZE_DIFFERS, LIST_IGNORES_FILTER, LIST_NO_MATCH_LISTS_ALL, LIST_UNSTABLE,
     LIST_OMITS_IMAGE, LIST_EMBEDDED_WITH_DIGESTS, LIST_EMBEDDED_ID_NOT_CONFIG_DIGEST,
+    PULL_TAG_EXTRA_LATEST, PULL_UNTAGGED_NO_LATEST, PULL_DIGEST_ADDS_TAG, PULL_REF_IS_MANIFEST_DIGEST,
+    PULL_MISSING_ANSWERS_OK, PULL_IGNORES_DEADLINE, REMOVE_ONLY_NAMED_TAG, REMOVE_STILL_LISTED,
+    REMOVE_ABSENT_NOT_FOUND, REMOVE_CONCURRENT_ABORTED, FSINFO_ZERO_TIMESTAMP, FSINFO_USAGE_CONSTANT,
+    LIST_DIGEST_FILTER_IGNORED, STATUS_VERBOSE_NO_IMAGE,
 )

@@ -23,6 +23,7 @@ class CatalogueImage:
     username: str = ""  # user name of the image config, used only when uid is None
     pinned: bool = False
     embedded: bool = False  # a vendor "embedded" image: listed, but ImageStatus cannot query it
+    removed: bool = False  # removed, yet still listed (a fault of the lifecycle): ImageStatus cannot query it
 
     @property
     def hex(self) -> str:

@@ -1,4 +1,4 @@
-"""The gRPC client fault probes use: ImageStatus and ListImages on a running reference, status codes as names."""
+"""The gRPC client fault probes use: the ImageService calls on a running reference, status codes as names."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ class CriProbe:
     """A plain gRPC client of one CRI API version (`v1` or `v1alpha2`) at `url` (unix:///path)."""
 
     def __init__(self, url: str, version: str, *, timeout: float = 5) -> None:
+        self.version = version
         self.pb = PROTO_MODULES[version]
         self.service = f"/runtime.{version}.ImageService"
         self.timeout = timeout
@@ -62,10 +63,24 @@ class CriProbe:
             request.filter.image.image = reference
         return self._call("ListImages", request, self.pb.ListImagesResponse)
 
-    def _call(self, rpc: str, request: Any, response_type: Any) -> Answer:
+    def pull(self, reference: str, *, timeout: float | None = None) -> Answer:
+        """PullImage of `reference`, with this probe's timeout unless `timeout` is given."""
+        request = self.pb.PullImageRequest(image=self.pb.ImageSpec(image=reference))
+        return self._call("PullImage", request, self.pb.PullImageResponse, timeout=timeout)
+
+    def remove(self, reference: str) -> Answer:
+        """RemoveImage of `reference`."""
+        request = self.pb.RemoveImageRequest(image=self.pb.ImageSpec(image=reference))
+        return self._call("RemoveImage", request, self.pb.RemoveImageResponse)
+
+    def fs_info(self) -> Answer:
+        """ImageFsInfo."""
+        return self._call("ImageFsInfo", self.pb.ImageFsInfoRequest(), self.pb.ImageFsInfoResponse)
+
+    def _call(self, rpc: str, request: Any, response_type: Any, *, timeout: float | None = None) -> Answer:
         call = self.channel.unary_unary(f"{self.service}/{rpc}", request_serializer=type(request).SerializeToString,
                                         response_deserializer=response_type.FromString)
         try:
-            return Answer("OK", call(request, timeout=self.timeout))
+            return Answer("OK", call(request, timeout=timeout or self.timeout))
         except grpc.RpcError as exc:
             return Answer(exc.code().name, None)  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""The behaviour of the reference CRI runtime: ImageStatus and ListImages over the catalogue, faults on demand."""
+"""The behaviour of the reference CRI runtime: ImageStatus and ListImages over its images, faults on demand."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import grpc
 from conformance.reference.cri import faults as F
 from conformance.reference.cri import images as cri_images
 from conformance.reference.cri.images import CatalogueImage
+from conformance.reference.cri.lifecycle import Lifecycle
 from conformance.reference.cri.probe import PROTO_MODULES, CriProbe
 from conformance.reference.fault import Fault
 
@@ -34,6 +35,7 @@ class ImageServicer:
         self.isulad = isulad
         self._list_calls = itertools.count()
         self._lock = threading.Lock()
+        self.lifecycle = Lifecycle(self)  # PullImage, RemoveImage, ImageFsInfo: they change `images`
 
     def image_status(self, pb: ModuleType, request: Any, context: grpc.ServicerContext) -> Any:
         """Answer ImageStatus: the image named by the request, or OK with image unset."""
@@ -42,7 +44,7 @@ class ImageServicer:
             if F.STATUS_EMPTY_REF_UNKNOWN in self.faults:
                 context.abort(grpc.StatusCode.UNKNOWN, 'can not resolve "" locally')
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "ImageSpec.image must not be empty")
-        queryable = tuple(image for image in self.images if not image.embedded)
+        queryable = tuple(image for image in self.images if not (image.embedded or image.removed))
         try:
             image = cri_images.find(queryable, reference)
         except cri_images.AmbiguousReference as exc:
@@ -59,6 +61,8 @@ class ImageServicer:
             message.size += 4096
         if F.STATUS_EMPTY_ID in self.faults:
             message.id = ""
+        if request.verbose and F.STATUS_VERBOSE_NO_IMAGE in self.faults:
+            return pb.ImageStatusResponse()
         response = pb.ImageStatusResponse(image=message)
         verbose_info = not self.isulad or F.STATUS_VERBOSE_INFO_ISULAD in self.faults
         if (request.verbose and verbose_info) or F.STATUS_INFO_WITHOUT_VERBOSE in self.faults:
@@ -69,7 +73,9 @@ class ImageServicer:
         """Answer ListImages: every image, or those the filter names, sorted by id."""
         wanted = request.filter.image.image if request.HasField("filter") else ""
         images = list(self.images)
-        if wanted and F.LIST_IGNORES_FILTER not in self.faults:
+        by_digest = "@" in wanted
+        ignored = F.LIST_IGNORES_FILTER in self.faults or (F.LIST_DIGEST_FILTER_IGNORED in self.faults and by_digest)
+        if wanted and not ignored:
             # iSulad's embedded_list_images answers nothing when a filter is given.
             images = [image for image in images if cri_images.matches(image, wanted) and not image.embedded]
             if not images and F.LIST_NO_MATCH_LISTS_ALL in self.faults:
@@ -160,18 +166,22 @@ def service_handler(version: str, servicer: ImageServicer, request_log: list[str
 
         return handle
 
+    lifecycle = servicer.lifecycle
+    answers = {  # rpc -> (answer, request message name, response message name)
+        "ListImages": (servicer.list_images, "ListImagesRequest", "ListImagesResponse"),
+        "ImageStatus": (servicer.image_status, "ImageStatusRequest", "ImageStatusResponse"),
+        "PullImage": (lifecycle.pull_image, "PullImageRequest", "PullImageResponse"),
+        "RemoveImage": (lifecycle.remove_image, "RemoveImageRequest", "RemoveImageResponse"),
+        "ImageFsInfo": (lifecycle.image_fs_info, "ImageFsInfoRequest", "ImageFsInfoResponse"),
+    }
     return grpc.method_handlers_generic_handler(
         service,
         {
-            "ListImages": grpc.unary_unary_rpc_method_handler(
-                logged("ListImages", servicer.list_images),
-                request_deserializer=pb.ListImagesRequest.FromString,
-                response_serializer=pb.ListImagesResponse.SerializeToString,
-            ),
-            "ImageStatus": grpc.unary_unary_rpc_method_handler(
-                logged("ImageStatus", servicer.image_status),
-                request_deserializer=pb.ImageStatusRequest.FromString,
-                response_serializer=pb.ImageStatusResponse.SerializeToString,
-            ),
+            rpc: grpc.unary_unary_rpc_method_handler(
+                logged(rpc, answer),
+                request_deserializer=getattr(pb, request).FromString,
+                response_serializer=getattr(pb, response).SerializeToString,
+            )
+            for rpc, (answer, request, response) in answers.items()
         },
     )

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request
 from conformance.reference.fault import resolve
 from conformance.reference.glance import faults as F
 from conformance.reference.glance import images as catalogue
+from conformance.reference.glance import seed_faults as S
 from conformance.reference.glance import v1_1_detail, v1_head, v2_list, v2_read, v2_write
 from conformance.reference.glance import v2_list_faults as L
 from conformance.reference.glance.faults import GLANCE_FAULTS
@@ -42,9 +43,12 @@ def make_app(
     disk format) configures a deployment whose images use those formats, served as configured formats in
     /v2/schemas/image. `images` replaces the fixed catalogue (the suite's own tests of large catalogues).
     """
+    chosen = resolve(faults, GLANCE_FAULTS)
     fixed, extra = catalogue.with_disk_formats(disk_formats or {})
     images = fixed if images is None else tuple(images)
-    state = AppState(faults=resolve(faults, GLANCE_FAULTS), store=Store(images),
+    if S.DISK_FORMAT_UNDOCUMENTED in chosen:
+        images = S.misformatted(images)
+    state = AppState(faults=chosen, store=Store(images),
                      case_insensitive=case_insensitive, token=token, extra_disk_formats=extra)
     return _GlanceApp(state, request_log)
 

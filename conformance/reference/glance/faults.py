@@ -1,6 +1,7 @@
 """Every fault of the Glance-style reference, in one table: each is declared once, beside the others of its API
-(v2_show_faults.py, v1_head_faults.py, v1_1_detail_faults.py, v2_list_faults.py; the filter faults beside the rules
-they bend, in v1_1_filters.py and v2_list_filters.py), with the requirement it breaks and the probe that sees it.
+(v2_show_faults.py, v1_head_faults.py, v1_1_detail_faults.py, v2_list_faults.py; the vendor pages' own lines in
+seed_faults.py; the filter faults beside the rules they bend, in v1_1_filters.py and v2_list_filters.py), with the
+requirement it breaks and the probe that sees it.
 
 Each probe gets an HttpProbe of a running reference and answers whether the deviation is visible: True when
 the reference runs with that fault, False when it runs clean. The reference asks `F.NAME in active` of this module,
@@ -14,6 +15,7 @@ from conformance.reference.glance import v1_1_detail_faults as D
 from conformance.reference.glance import v1_head_faults as H
 from conformance.reference.glance import v2_show_faults as S
 from conformance.reference.glance.probe import HttpProbe
+from conformance.reference.glance.seed_faults import SEED_FAULTS
 from conformance.reference.glance.v1_1_detail_faults import *  # noqa: F403
 from conformance.reference.glance.v1_1_filters import FILTER_FAULTS
 from conformance.reference.glance.v1_head_faults import *  # noqa: F403
@@ -21,7 +23,8 @@ from conformance.reference.glance.v2_list_faults import V2_LIST_FAULTS
 from conformance.reference.glance.v2_show_faults import *  # noqa: F403
 
 # The order of --list-faults: v2 show, v1 HEAD, v1.1 detail (two late additions kept where they were first listed);
-# the filter faults are declared with the reference's filters (v1_1_filters.py), beside the rules they bend.
+# the filter faults are declared with the reference's filters (v1_1_filters.py), beside the rules they bend, and the
+# faults of the vendor pages' own lines in seed_faults.py.
 GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     S.V2_SHOW_CONTENT_TYPE_TEXT, S.V2_SHOW_STATUS_BOGUS, S.V2_SHOW_MIN_RAM_STRING, S.V2_SHOW_OS_TYPE_BOGUS,
     S.V2_SHOW_MISSING_ID, S.V2_SHOW_WRONG_ID, S.V2_SHOW_BAD_SELF_LINK, S.V2_SHOW_LOCAL_TIMESTAMP,
@@ -43,6 +46,6 @@ GLANCE_FAULTS: dict[str, Fault[HttpProbe]] = table(
     S.V2_SHOW_CHECKSUM_NUMBER, S.V2_SHOW_SUPPORT_FLAGS_COEXIST, S.V2_SHOW_OS_FEATURE_LIST_NOT_JSON,
     S.V2_SCHEMA_LACKS_DISK_FORMAT, D.V1_1_DETAIL_CHANGES_SINCE_DROPS_NEW_DELETED,
     S.V2_SHOW_TRUE_FLAGS_FALSE, S.V2_SHOW_BOOL_FLAGS_YES, S.V2_SHOW_PATTERNED_PROPS_BOGUS, S.V2_SHOW_TEXT_PROPS_NUMBERS,
-    S.V2_SHOW_CORE_FIELDS_MISTYPED, *V2_LIST_FAULTS,
+    S.V2_SHOW_CORE_FIELDS_MISTYPED, *SEED_FAULTS, *V2_LIST_FAULTS,
 )
 

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from conformance.reference.glance import faults as F
 from conformance.reference.glance import paging
+from conformance.reference.glance import seed_faults as S
 from conformance.reference.glance import v1_1_filters as filters
 from conformance.reference.glance.images import IMAGES_BY_ID, Image, format_v1_time, image_by_key
 from conformance.reference.glance.responses import WSGIApp, error
@@ -67,6 +68,8 @@ def _page(state: AppState, args: Mapping[str, str]) -> list[Image]:
 
     sort_key, sort_dir = _sort(args, bad_key_200=F.V1_1_DETAIL_BAD_SORT_KEY_200 in faults)
     ordered = sorted(matching, key=paging.sort_value(sort_key), reverse=sort_dir == "desc")
+    if S.V1_1_DETAIL_LAST_IMAGE_LOST in faults and ordered and not filters.filtered(args):
+        ordered = ordered[:-1]
 
     limit = paging.limit(args)
     start = paging.start_after(ordered, args.get("marker"))
@@ -163,7 +166,7 @@ def _entry(state: AppState, image: Image) -> dict[str, Any]:
         "checksum": None if image.status == "active" and F.V1_1_DETAIL_ACTIVE_CHECKSUM_NULL in state.faults
         else image.checksum,
         "min_disk": image.min_disk,
-        "is_public": image.is_public,
+        "is_public": S.is_public(state.faults, image),
         "deleted_at": None if image.deleted_at is None else format_v1_time(image.deleted_at),
         "id": image.id,
         "size": image.size,

@@ -84,6 +84,12 @@ FILTER_CHANGES_SINCE_HIDES_DELETED = _Fault(  # bends which images are listed, n
     "changes-since does not bring back deleted and killed images.",
     also_breaks=("GLANCE-V1-1-DETAIL-FILTER-COMPLETE",),
     probe=lambda http: not any(entry["deleted"] for entry in http.detail("changes-since=2000-01-01")))
+FILTER_CHANGES_SINCE_IGNORES_OFFSET = _Fault(
+    "v1-1-detail-filter-changes-since-ignores-offset", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-CHANGES-SINCE",
+    "changes-since drops an explicit time-zone offset and reads the time as UTC (+08:00 lands 8 hours late).",
+    also_breaks=("GLANCE-V1-1-DETAIL-FILTER-COMPLETE",),
+    probe=lambda http: not any(e["updated_at"] == _SHARED_UPDATE
+                               for e in http.detail("changes-since=2021-03-15T16:30:00%2B08:00")))
 FILTER_PROPERTY_IGNORED = _Fault(
     "v1-1-detail-filter-property-ignored", V1_1_DETAIL, "GLANCE-V1-1-DETAIL-FILTER-PROPERTY",
     "property-<key> filters are ignored.",
@@ -144,6 +150,13 @@ def _updated_since(param: str, value: str, same: Same) -> Predicate:
     return lambda image: image.updated_at >= since
 
 
+def _updated_after_zone_dropped(param: str, value: str, same: Same) -> Predicate:
+    match = _ISO_8601.fullmatch(value.strip())
+    zone = match["zone"] if match is not None else None
+    since = changes_since(value[: value.rindex(zone)] if zone else value)
+    return lambda image: image.updated_at > since
+
+
 def _number_is(param: str, value: str, same: Same) -> Predicate:
     number = paging.count({param: value}, param)
     return lambda image: getattr(image, param) == number
@@ -183,7 +196,8 @@ SERVED: tuple[Served, ...] = (
     Served("status", text_is("status"), ((FILTER_STATUS_IGNORED, None),)),
     Served("size_min", _size_min, ((FILTER_SIZE_MIN_EXCLUSIVE, _size_above),)),
     Served("size_max", _size_max, ((FILTER_SIZE_MAX_EXCLUSIVE, _size_below),)),
-    Served("changes-since", _updated_after, ((FILTER_CHANGES_SINCE_INCLUSIVE, _updated_since),)),
+    Served("changes-since", _updated_after, ((FILTER_CHANGES_SINCE_INCLUSIVE, _updated_since),
+                                             (FILTER_CHANGES_SINCE_IGNORES_OFFSET, _updated_after_zone_dropped))),
     Served("min_ram", _number_is, documented=False),  # upstream serves these too; the suite does not certify them
     Served("min_disk", _number_is, documented=False),
     Served("is_public", _flag_is, documented=False),
@@ -213,6 +227,11 @@ def predicates(state: AppState, args: Mapping[str, str]) -> list[Predicate]:
         if rule is not None:
             tests += [rule(param, value, same) for param, value in args.items() if served.takes(param)]
     return tests
+
+
+def filtered(args: Mapping[str, str]) -> bool:
+    """Whether `args` hold a filter the reference serves (paging and sorting parameters are none)."""
+    return any(served.takes(param) for served in SERVED for param in args)
 
 
 def documented_predicates(state: AppState, args: Mapping[str, str]) -> list[Predicate]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from werkzeug.wrappers import Request, Response
 
 from conformance.reference.glance import faults as F
+from conformance.reference.glance import seed_faults as S
 from conformance.reference.glance.images import Image, format_v1_time
 from conformance.reference.glance.responses import WSGIApp, clip, error, header_text, raw_answer
 from conformance.reference.glance.state import AppState
@@ -19,6 +20,8 @@ def head(state: AppState, request: Request, image_id: str) -> WSGIApp:
     404."""
     if F.V1_HEAD_MALFORMED_ID_500 in state.faults and not HEX_AND_DASHES.fullmatch(image_id):
         return error(request, 500, "Internal server error.")
+    if S.MALFORMED_ID_422 in state.faults and not HEX_AND_DASHES.fullmatch(image_id):
+        return error(request, 422, f"Unprocessable image id {clip(image_id)}.")
     image = state.store.find(image_id)
     if image is None:
         if not (F.V1_HEAD_UNKNOWN_ID_200 in state.faults and UUID.fullmatch(image_id)):
@@ -41,6 +44,8 @@ def _headers(state: AppState, image: Image) -> list[tuple[str, str]]:
         return str(value)
 
     def stamp(value: datetime) -> str:
+        if S.V1_HEAD_LOCAL_TIME in faults:
+            value = value + S.LOCAL_OFFSET  # written as if it were UTC: the zone is lost
         return format_v1_time(value) + ("Z" if F.V1_HEAD_TIMESTAMP_ZULU in faults else "")
 
     def deleted_stamp(value: datetime) -> str:
@@ -69,7 +74,7 @@ def _headers(state: AppState, image: Image) -> list[tuple[str, str]]:
         "Container_format": image.container_format,
         "Min_disk": str(image.min_disk),
         "Min_ram": str(image.min_ram + (512 if F.V1_HEAD_MIN_RAM_DIFFERS in faults else 0)),
-        "Is_public": boolean(image.is_public),
+        "Is_public": boolean(S.is_public(state.faults, image)),
         "Checksum": checksum,
         "Owner": image.owner,
         "Protected": boolean(image.protected),

@@ -12,6 +12,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from conformance.reference.glance import faults as F
+from conformance.reference.glance import seed_faults as S
 from conformance.reference.glance.images import Image, format_v2_time
 from conformance.reference.glance.responses import WSGIApp, clip, error, json_answer
 from conformance.reference.glance.state import AppState
@@ -25,6 +26,8 @@ def show(state: AppState, request: Request, image_id: str) -> WSGIApp:
     """GET /v2/images/{id}: the image, or 404 when it is missing or deleted."""
     if F.V2_SHOW_MALFORMED_ID_500 in state.faults and not HEX_AND_DASHES.fullmatch(image_id):
         return error(request, 500, "Internal server error.")
+    if S.MALFORMED_ID_422 in state.faults and not HEX_AND_DASHES.fullmatch(image_id):
+        return error(request, 422, f"Unprocessable image id {clip(image_id)}.")
     if F.V2_SHOW_ID_NOT_UUID in state.faults and image_id == LEGACY_ID:
         return json_answer(legacy_body(state))
     image = state.store.find(image_id)
@@ -89,6 +92,11 @@ def image_body(state: AppState, image: Image) -> dict[str, Any]:
         body["__os_feature_list"] = repr(json.loads(body["__os_feature_list"]))
     if F.V2_SHOW_CORE_FIELDS_MISTYPED in faults:
         _mistype_core_fields(body)
+    if S.V2_ORIGINAL_IMAGE_NAMED in faults and body.get("__originalimagename"):
+        parent = state.store.find(body["__originalimagename"])
+        body["__originalimagename"] = parent.name if parent is not None else "parent image"
+    if S.V2_PUBLIC_DATA_ORIGIN in faults and image.visibility == "public":
+        body["__data_origin"] = f"instance,{state.store.other(image).id}"
     _break_vendor_properties(faults, body)
     if F.V2_SHOW_EXTRA_PROP_INT in faults:
         body["build_number"] = int(image.properties.get("build_number", "0"))

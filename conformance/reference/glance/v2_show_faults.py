@@ -69,7 +69,7 @@ V2_SHOW_LOCAL_TIMESTAMP = HttpFault(
 V2_SHOW_UPDATED_BEFORE_CREATED = HttpFault(
     "v2-show-updated-before-created", V2_SHOW, "GLANCE-V2-SHOW-TIMESTAMPS",
     "updated_at is one day earlier than created_at.",
-    also_breaks=("GLANCE-V2-LIST-SORT",),
+    also_breaks=("GLANCE-V2-LIST-SORT", "GLANCE-V1-HEAD-TIMESTAMPS"),
     probe=updated_before_created)
 V2_SHOW_EXTRA_PROP_INT = HttpFault(
     "v2-show-extra-prop-int", V2_SHOW, "GLANCE-V2-SHOW-EXTRA-PROPS-STRINGS",
@@ -80,7 +80,7 @@ V2_SHOW_ID_NOT_UUID = HttpFault(
     "v2-show-id-not-uuid", V2_SHOW, "GLANCE-V2-SHOW-ID-UUID",
     "An extra image with the id legacy-image-0001 is listed first and shown consistently (in v2 only).",
     also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES", "GLANCE-V1-HEAD-200-EMPTY-BODY",
-                 "GLANCE-V2-LIST-DEFAULT-ORDER", "GLANCE-V2-LIST-FILTER-COMPLETE",
+                 "GLANCE-V1-1-DETAIL-AGREES-WITH-V2", "GLANCE-V2-LIST-DEFAULT-ORDER", "GLANCE-V2-LIST-FILTER-COMPLETE",
                  "GLANCE-V2-LIST-FILTER-CONTAINER-FORMAT", "GLANCE-V2-LIST-FILTER-CREATED-AT",
                  "GLANCE-V2-LIST-FILTER-DISK-FORMAT", "GLANCE-V2-LIST-FILTER-ID", "GLANCE-V2-LIST-FILTER-OS-HIDDEN",
                  "GLANCE-V2-LIST-FILTER-OWNER", "GLANCE-V2-LIST-FILTER-PROPERTY", "GLANCE-V2-LIST-FILTER-PROTECTED",
@@ -215,7 +215,8 @@ V2_SHOW_CORE_FIELDS_MISTYPED = HttpFault(
     "updated_at are numbers, protected, size, virtual_size and min_disk strings, tags a comma-joined string, "
     "visibility \"everyone\", self, file and schema null (in show and list alike).",
     also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-LINKS", "GLANCE-V2-SHOW-TIMESTAMPS",
-                 "GLANCE-V2-SHOW-OWN-SCHEMA", "GLANCE-V2-LIST-FILTER-COMPLETE", "GLANCE-V2-LIST-FILTER-CREATED-AT",
+                 "GLANCE-V2-SHOW-OWN-SCHEMA", "GLANCE-V1-HEAD-AGREES-WITH-V2", "GLANCE-V1-1-DETAIL-AGREES-WITH-V2",
+                 "GLANCE-V2-LIST-FILTER-COMPLETE", "GLANCE-V2-LIST-FILTER-CREATED-AT",
                  "GLANCE-V2-LIST-FILTER-DISK-FORMAT", "GLANCE-V2-LIST-FILTER-ID", "GLANCE-V2-LIST-FILTER-OS-HIDDEN",
                  "GLANCE-V2-LIST-FILTER-PROPERTY", "GLANCE-V2-LIST-FILTER-STATUS",
                  "GLANCE-V2-LIST-FILTER-VISIBILITY", "GLANCE-V2-LIST-SCHEMA"),

@@ -14,6 +14,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from conformance.reference.glance import images as catalogue
+from conformance.reference.glance import seed_faults as S
 from conformance.reference.glance.images import Image
 from conformance.reference.glance.responses import WSGIApp, clip, error, json_answer
 from conformance.reference.glance.state import AppState, Refused
@@ -80,6 +81,11 @@ def update(state: AppState, request: Request, image_id: str) -> WSGIApp:
 
 def delete(state: AppState, request: Request, image_id: str) -> WSGIApp:
     """DELETE /v2/images/{id}: the image is marked deleted (403 when protected); 204."""
+
+    if S.PROTECTED_DELETE_ACCEPTED in state.faults:
+        image = state.store.find(image_id)
+        if image is not None and image.protected and not image.deleted:
+            return Response(status=202)
 
     def mark_deleted(image: Image) -> Image:
         if image.protected:
