@@ -3,10 +3,10 @@ listing rules, sorting, paging, links, and the answers to bad input."""
 
 from __future__ import annotations
 
-import datetime
 import itertools
 import math
 import re
+from collections import Counter
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -19,30 +19,18 @@ from conformance.catalog import Profile
 from conformance.checks import Problems, fail, judged
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v2_list_filters import INVALID_PARAMS, INVALID_QUERIES, invalid_values, is_hidden
+from conformance.glance.v2_list_order import SORT_IDS, SORTS, order_breaks
 from conformance.glance.v2_list_walks import WALK_LIMIT, Universe, Walk, request_text, walk_list
 from conformance.glance.v2_shown import Shown
 from conformance.listing.judging import sentence
 from conformance.targets.auth import Auth
 from conformance.targets.glance import GlanceClient
-from conformance.timestamps import parse_time
 
 DEFAULT_LIMIT = 25  # upstream limit_param_default
 MAX_LIMIT = 1000  # upstream api_limit_max
 PAGED_WALK_PAGES = 20  # pages a paginated walk may take, whatever the catalogue size
 MIN_PAGE = 3
 _ITEMS_REF = re.compile(r"^(?P<file>[^#]+\.json)$")
-UNIX_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-# (query, the keys and directions it orders by): every documented form of sorting
-SORTS: tuple[tuple[dict[str, Any], tuple[tuple[str, str], ...]], ...] = (
-    ({"sort_key": "size", "sort_dir": "asc"}, (("size", "asc"),)),
-    ({"sort_key": ["disk_format", "size"], "sort_dir": ["asc", "desc"]}, (("disk_format", "asc"), ("size", "desc"))),
-    ({"sort_key": ["status", "updated_at"], "sort_dir": "asc"}, (("status", "asc"), ("updated_at", "asc"))),
-    ({"sort": "container_format:desc,created_at:asc"}, (("container_format", "desc"), ("created_at", "asc"))),
-    ({"sort": "size"}, (("size", "desc"),)),
-    ({"sort": "id:asc"}, (("id", "asc"),)),
-)
-SORT_IDS = ["size-asc", "keys-and-dirs", "keys-one-dir", "sort-two-keys", "sort-default-dir", "sort-id"]
-_COLLATION_SAFE = re.compile(r"^[a-z0-9-]+$")  # ordered alike by every database collation
 
 
 def readable(walk: Walk) -> Walk:
@@ -145,34 +133,6 @@ def test_listing_without_visibility_hides_community_and_hidden_images(v2_list_un
 
 # -- order, paging and links ---------------------------------------------------------------------------------------
 
-def sort_value(entry: dict[str, Any], key: str) -> Any:
-    """The entry's value of a sort key as compared (timestamps in microseconds); None when unknown or not comparable
-    alike by every collation."""
-    value = entry.get(key)
-    if key.endswith("_at"):
-        parsed = parse_time(value)
-        return None if parsed is None else (parsed - UNIX_EPOCH) // datetime.timedelta(microseconds=1)
-    if key == "size":
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-    return value if isinstance(value, str) and _COLLATION_SAFE.match(value) else None
-
-
-def order_breaks(entries: list[dict[str, Any]], keys: tuple[tuple[str, str], ...]) -> list[str]:
-    """One line per neighbouring pair out of the order `keys` ask for (pairs with an incomparable value skipped)."""
-    lines = []
-    for first, second in itertools.pairwise(entries):
-        for key, direction in keys:
-            a, b = sort_value(first, key), sort_value(second, key)
-            if a is None or b is None:
-                break
-            if a != b:
-                if (a > b) if direction == "asc" else (a < b):
-                    lines.append(f"{first.get('id')} ({key} {first.get(key)!r}) comes before {second.get('id')} "
-                                 f"({key} {second.get(key)!r}), {key} {direction}")
-                break
-    return lines
-
-
 @pytest.mark.requirement("GLANCE-V2-LIST-DEFAULT-ORDER")
 def test_images_are_listed_newest_first_by_default(v2_list_universe: Universe) -> None:
     walk = readable(v2_list_universe.default)
@@ -224,8 +184,9 @@ def test_following_next_returns_every_image_once(query: dict[str, str], glance: 
                         "the unpaginated listing once")
     if walk.problem:
         problems.add(walk.problem, walk.problem_exchange)
-    for image_id in sorted({i for i in walk.ids if walk.ids.count(i) > 1}):
-        problems.add(f"{image_id} is returned {walk.ids.count(image_id)} times", walk.exchange)
+    for image_id, times in sorted(Counter(walk.ids).items()):
+        if times > 1:
+            problems.add(f"{image_id} is returned {times} times", walk.exchange)
     problems.judged("walks")
     if walk.truncated or whole.truncated or whole.problem:
         problems.not_judged(f"that every image is returned, for walks cut at {walk.max_pages} page(s) "
