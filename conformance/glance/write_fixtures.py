@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conformance.glance.write_mode import ImageWriter, WriteModeFailed, WrittenSet, new_run_id
+from conformance.glance.write_mode import ImageWriter, WriteModeFailed, WrittenSet, fixtures_for, new_run_id
 from conformance.run.state import state_of
 from conformance.targets.errors import TargetError
 from conformance.targets.http import HttpTarget
@@ -84,7 +84,7 @@ def written_images(request: pytest.FixtureRequest) -> WrittenSet | None:
         warnings.warn(WriteModeWarning(f"--allow-writes: leftovers of earlier runs not swept: {exc}"), stacklevel=1)
     record["swept"] = swept
     try:
-        written = writer.write_set(run_id)
+        written = writer.write_set(run_id, fixtures_for(request.getfixturevalue("http_profile").upstream_behaviour))
     except BaseException as exc:
         cleanup.run()
         if isinstance(exc, TargetError) and not isinstance(exc, WriteModeFailed):
