@@ -67,7 +67,8 @@ class Walk(ShortRepr):
     @property
     def cut_reason(self) -> str:
         """What a walk cut at its page cap leaves unjudged (the same words for every such walk, so they add up)."""
-        return f"completeness not judged for walks cut at {self.max_pages} page(s) (raise {self.raise_hint})"
+        size = f" of {self.limit}" if self.limit is not None else ""
+        return f"completeness not judged for walks cut at {self.max_pages} page(s){size} (raise {self.raise_hint})"
 
     def stop(self, problem: str, response: HttpResponse, breaks: str) -> Walk:
         """The walk, stopped early by `problem` in `response`, which breaks the requirement `breaks`."""
