@@ -16,6 +16,7 @@ SETTINGS_FILE = REPO_ROOT / "pyproject.toml"  # the suite's [tool.pytest.ini_opt
 
 OPERATIONS = (
     "glance.v2.show",
+    "glance.v2.list",
     "glance.v1.head",
     "glance.v1_1.detail",
     "cri.ImageStatus",
@@ -26,6 +27,7 @@ OPERATIONS = (
 )
 FAMILY_OF_OPERATION = {
     "glance.v2.show": "glance",
+    "glance.v2.list": "glance",
     "glance.v1.head": "glance",
     "glance.v1_1.detail": "glance",
     "cri.ImageStatus": "cri",

@@ -26,7 +26,8 @@ KEPT_BY_PROFILE = pytest.StashKey[int]()  # tests left once the run's families a
 # The fixtures each family's tests use, loaded only when the run certifies that family (gRPC only for CRI).
 FIXTURE_MODULES = {
     "": ("conformance.run.fixtures",),
-    "glance": ("conformance.glance.fixtures", "conformance.glance.v1_fixtures", "conformance.glance.write_fixtures"),
+    "glance": ("conformance.glance.fixtures", "conformance.glance.v1_fixtures", "conformance.glance.write_fixtures",
+               "conformance.glance.v2_list_fixtures"),
     "cri": ("conformance.cri.fixtures", "conformance.cri.lifecycle_fixtures"),
 }
 

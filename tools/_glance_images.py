@@ -80,6 +80,11 @@ IMAGES: list[dict[str, Any]] = [
      "visibility": "public", "owner": OWNER_B, "min_disk": 10,
      "tags": ["conformance", "deactivated"], **VENDOR, "_size": 2048, "_virtual": 20 << 30,
      "_deactivate": True},
+    # Names the v2 list filters must take as they are: a comma (quoted in name=in:"...") and a colon.
+    {"name": PREFIX + "glass, darkly", "disk_format": "raw", "container_format": "bare",
+     "visibility": "public", "owner": OWNER_A, "tags": ["conformance"], "_size": 5120},
+    {"name": PREFIX + "ubuntu:22.04", "disk_format": "raw", "container_format": "bare",
+     "visibility": "public", "owner": OWNER_B, "tags": ["conformance", "linux"], "_size": 2560},
 ]
 
 
@@ -130,8 +135,9 @@ def call(url: str, method: str, path: str, body: Any = None, *,
 
 
 def find_by_name(url: str, name: str) -> list[dict[str, Any]]:
-    """Return every image, of any visibility, whose name is exactly name."""
-    query = urllib.parse.urlencode({"name": name, "visibility": "all"})
+    """Return every image, of any visibility, whose name is exactly name (asked as name=in:"<name>", since Glance reads
+    a plain name=<name> holding ':' as an operator and answers 400)."""
+    query = urllib.parse.urlencode({"name": f'in:"{name}"', "visibility": "all"})
     return list(call(url, "GET", f"/v2/images?{query}")["images"])
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conformance.glance.write_mode import ImageWriter, WriteModeFailed, WrittenSet, new_run_id
+from conformance.glance.write_mode import ImageWriter, WriteModeFailed, WrittenSet, fixtures_for, new_run_id
 from conformance.run.state import state_of
 from conformance.targets.errors import TargetError
 from conformance.targets.glance import GlanceClient
@@ -89,7 +89,8 @@ def written_images(request: pytest.FixtureRequest) -> WrittenSet | None:
     try:
         # seed 001's default disk_format is judged where the profile certifies it (ims)
         unformatted = any(req.id == DISK_FORMAT_DEFAULT for req in state.requirements)
-        written = writer.write_set(run_id, unformatted=unformatted)
+        fixtures = fixtures_for(request.getfixturevalue("http_profile").upstream_behaviour)
+        written = writer.write_set(run_id, fixtures, unformatted=unformatted)
     except BaseException as exc:
         cleanup.run()
         if isinstance(exc, TargetError) and not isinstance(exc, WriteModeFailed):

@@ -50,6 +50,7 @@ class FixtureImage:
     container_format: str = "bare"
     deleted: bool = False  # created, then deleted again, so a deleted image with a known id exists
     sends_disk_format: bool = True  # False: created without disk_format, which must then show the documented default
+    hidden: bool = False  # os_hidden (upstream since Rocky; the vendor documents do not name it)
 
     @property
     def name(self) -> str:
@@ -67,6 +68,8 @@ class FixtureImage:
             "visibility": self.visibility, "min_ram": self.min_ram, "min_disk": self.min_disk,
             "protected": self.protected, "tags": list(self.tags), **self.properties, RUN_ID_PROPERTY: run_id,
         }
+        if self.hidden:
+            body["os_hidden"] = True
         if image_id is not None:
             body["id"] = image_id
         if not self.sends_disk_format:
@@ -100,6 +103,14 @@ FIXTURES: tuple[FixtureImage, ...] = (
 )
 # Created only where the profile reads seed 001's default (its image is no part of `WrittenSet.images`).
 UNFORMATTED = FixtureImage("vhd-by-default", DOCUMENTED_DISK_FORMAT, tags=("default-format",), sends_disk_format=False)
+# Written only where upstream's behaviour is certified: a hidden image, which the v2 list shows only when asked to.
+HIDDEN = FixtureImage("qcow2-hidden", "qcow2", size=777, tags=("hidden", "linux"), hidden=True,
+                      properties={"__os_type": "Linux"})
+
+
+def fixtures_for(upstream: bool) -> tuple[FixtureImage, ...]:
+    """The fixture images a run writes: the hidden one too when the profile certifies upstream's behaviour."""
+    return (*FIXTURES[:-1], HIDDEN, FIXTURES[-1]) if upstream else FIXTURES
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,7 @@ class WrittenImage:
     id: str
     run_id: str
     created_at: str | None = None  # as the create answer gave it, in the target's clock: where changes-since starts
+    owner: str | None = None  # as the create answer gave it: the run cannot choose it
 
     @property
     def expected(self) -> dict[str, Any]:
@@ -122,7 +134,7 @@ class WrittenImage:
             "protected": fixture.protected, "min_ram": fixture.min_ram, "min_disk": fixture.min_disk,
             "tags": sorted(set(fixture.tags)), "status": "active" if uploaded else "queued",
             "size": fixture.size, "checksum": hashlib.md5(data).hexdigest() if uploaded else None,
-            **fixture.properties, RUN_ID_PROPERTY: self.run_id,
+            **fixture.properties, RUN_ID_PROPERTY: self.run_id, **({"os_hidden": True} if fixture.hidden else {}),
         }
 
 
@@ -214,7 +226,7 @@ class ImageWriter:
             if upload.status not in (200, 201, 204):
                 raise WriteModeFailed(f"--allow-writes: uploading {fixture.name}: PUT .../file answered "
                                       f"{upload.status}, expected 204; {clip(upload.text, 200)!r}")
-        return WrittenImage(fixture, created_id, run_id, _created_at(response))
+        return WrittenImage(fixture, created_id, run_id, _created_at(response), _created_field(response, "owner"))
 
     def delete(self, image_id: str, *, protected: bool) -> bool:
         """Delete one image, lifting its protection first; True when it is gone (404 included)."""
@@ -250,10 +262,11 @@ class ImageWriter:
         return written
 
     def sweep(self, run_id: str) -> list[str]:
-        """Delete the fixture images that earlier runs left behind; the ids deleted."""
-        swept = []
-        for entry in GlanceClient(self.http).list_v2(max_images=SWEEP_MAX_IMAGES).images:
-            if (isinstance(entry, dict) and is_leftover(entry, run_id)
+        """Delete the fixture images that earlier runs left behind (their hidden image too); the ids deleted."""
+        glance = GlanceClient(self.http)
+        swept: list[str] = []
+        for entry in [*glance.list_v2(max_images=SWEEP_MAX_IMAGES).images, *_hidden_leftovers(glance)]:
+            if (isinstance(entry, dict) and is_leftover(entry, run_id) and entry["id"] not in swept
                     and self.delete(entry["id"], protected=entry.get("protected") is True)):
                 swept.append(entry["id"])
         return swept
@@ -269,6 +282,18 @@ class ImageWriter:
             if not gone:
                 left.append(image_id)
         return left
+
+
+def _hidden_leftovers(glance: GlanceClient) -> list[Any]:
+    """The hidden fixture images the default listing leaves out: one page asked for by their name (none where the
+    target does not answer it)."""
+    response = glance.list_v2_page({"os_hidden": "true", "name": HIDDEN.name, "limit": "1000"})
+    try:
+        body = response.json() if response.status == 200 else None
+    except BodyNotJSON:
+        return []
+    images = body.get("images") if isinstance(body, dict) else None
+    return images if isinstance(images, list) else []
 
 
 def _created_field(response: HttpResponse, key: str) -> str | None:

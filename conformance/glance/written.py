@@ -24,7 +24,7 @@ from conformance.timestamps import format_time, parse_time
 READ_ONLY = ("write mode is off: run with --allow-writes to judge against images the run created "
              "(known ids, one deleted)")
 CORE_FIELDS = frozenset({"id", "name", "disk_format", "container_format", "visibility", "protected", "min_ram",
-                         "min_disk", "tags", "status", "size", "checksum"})
+                         "min_disk", "tags", "status", "size", "checksum", "os_hidden"})
 SINCE_MARGIN = datetime.timedelta(seconds=1)  # v2 timestamps may drop the fraction; start a second earlier
 
 

@@ -7,6 +7,7 @@ shared by every list API's table.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +33,12 @@ class Operator(StrEnum):
     GTE = "gte"
     LT = "lt"
     LTE = "lte"
+    IN = "in"  # any of a comma-separated list, a value holding a comma double-quoted (`in:a,"b, c"`)
 
     def holds(self, domain: Domain, field: object, value: str, case: Case) -> bool:
         """Whether the entry's `field` satisfies `<operator> value` in `domain`, text compared as `case` says."""
+        if self is Operator.IN:
+            return any(domain.equal(field, one, case) for one in in_values(value))
         if self is Operator.EQ:
             return domain.equal(field, value, case)
         if self is Operator.NEQ:
@@ -44,6 +48,24 @@ class Operator(StrEnum):
             return False
         holds = {Operator.GT: order > 0, Operator.GTE: order >= 0, Operator.LT: order < 0, Operator.LTE: order <= 0}
         return holds[self]
+
+
+_IN_VALUES = re.compile(r'"((?:[^"\\]|\\.)*)",?|([^,]+),?|,')
+
+
+def in_values(text: str) -> list[str]:
+    """The values of an `in:` list: split at commas, a double-quoted value kept whole (\\" in it a quote)."""
+    return [quoted.replace('\\"', '"') if quoted or not plain else plain for quoted, plain in _IN_VALUES.findall(text)]
+
+
+def in_list(values: Sequence[str]) -> str:
+    """`values` as an `in:` list: a value holding a comma or a double quote is quoted."""
+    return ",".join(f'"{v.replace(chr(34), chr(92) + chr(34))}"' if ("," in v or '"' in v) else v for v in values)
+
+
+def always(field: object, value: str) -> bool:
+    """Every value of the domain is decided by what the entry shows."""
+    return True
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,7 @@ class Domain:
     observe: Callable[[Iterable[object]], tuple[Any, ...]]  # the distinct values of fields, sorted
     draw: Callable[[tuple[Any, ...]], st.SearchStrategy[str]]  # query values: observed ones, near and arbitrary
     pick: Callable[[tuple[Any, ...], Sequence[str], int], list[str]]  # deterministic values: (observed, probes, limit)
+    decides: Callable[[object, str], bool] = always  # whether the shown field decides a comparison with the value
 
     def equal(self, field: object, value: str, case: Case) -> bool:
         """Whether `field` equals the query value (text under `case`)."""
@@ -218,3 +241,47 @@ def _draw_time(observed: tuple[Any, ...]) -> st.SearchStrategy[str]:
 
 
 TIME = Domain("time", True, _is_time, parse_time, _parse_moment, _strings, _draw_time, _pick_ordered)
+
+
+# -- moments shown to the second: the stored time lies somewhere in that second ---------------------------------------
+
+def _within_shown_second(field: object, value: str) -> bool:
+    """Whether a comparison of `field` with `value` is decided by the field as shown: not when the field is shown to
+    the second and the value lies in that second (upstream keeps microseconds but shows whole seconds)."""
+    shown, asked = parse_time(field), parse_time(value)
+    if shown is None or asked is None or not isinstance(field, str) or "." in field:
+        return True
+    return not shown <= asked < shown + datetime.timedelta(seconds=1)
+
+
+SHOWN_TIME = Domain("time shown to the second", True, _is_time, parse_time, _parse_moment, _strings, _draw_time,
+                    _pick_ordered, _within_shown_second)
+
+
+# -- flags: JSON booleans, queried as true / false ------------------------------------------------------------------
+
+def _bool_or_none(field: object) -> bool:
+    return field is None or isinstance(field, bool)
+
+
+def _flag(field: object) -> bool | None:
+    return field if isinstance(field, bool) else False if field is None else None  # absent: false
+
+
+def _parse_flag(value: str) -> bool | None:
+    return {"true": True, "false": False}.get(value)
+
+
+def _flags(fields: Iterable[object]) -> tuple[str, ...]:
+    return ("false", "true")
+
+
+def _draw_flag(observed: tuple[Any, ...]) -> st.SearchStrategy[str]:
+    return st.sampled_from(("false", "true"))
+
+
+def _pick_flag(observed: tuple[Any, ...], probes: Sequence[str], limit: int) -> list[str]:
+    return ["false", "true"]
+
+
+FLAG = Domain("flag", True, _bool_or_none, _flag, _parse_flag, _flags, _draw_flag, _pick_flag)

@@ -30,8 +30,9 @@ def matches_filter(api: ListApi, entry: Entry, param: str, value: str, case: Cas
 
 
 def decidable(api: ListApi, entry: Entry, query: Mapping[str, str]) -> bool:
-    """Whether the fields `query` looks at have their documented types (the schema requirement judges them if not)."""
-    return all(api.filter_of(param).fits(entry) for param in query)
+    """Whether the fields `query` looks at have their documented types (the schema requirement judges them if not),
+    and show enough to decide each filter."""
+    return all(api.filter_of(param).decides(entry, param, value) for param, value in query.items())
 
 
 def broken_filters(api: ListApi, entry: Entry, query: Mapping[str, str], *, listing_rules: bool = True,

@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.listing.domains import KEY_TEXT, SWAPPED_VALUES, TEXT_VALUES, Domain, Operator, spread
+from conformance.listing.domains import KEY_TEXT, SWAPPED_VALUES, TEXT_VALUES, Domain, Operator, in_list, spread
 from conformance.listing.text import Case, swapped
 from conformance.short_repr import ShortRepr
 
@@ -37,10 +37,20 @@ class Filter:
     documented: bool = True  # in the vendor documents; an upstream-only filter is drawn only where upstream is
     reveals_hidden: bool = False  # brings back the images the listing hides without it
     probes: Callable[[tuple[Any, ...]], list[str]] = no_probes  # deterministic values beyond the observed ones
+    default: Operator | None = None  # of a prefixed filter: a value naming none of its operators selects so, whole
+    many: bool = False  # the field is a list: an entry matches when one of its items does (tags)
+    # of a keyed filter: the mapping its keys name in an entry (default: the entry's `field`)
+    mapping: Callable[[Entry], Mapping[str, Any]] | None = None
+    reserved: frozenset[str] = frozenset()  # keys never drawn for a keyed filter (the call's own parameters)
+
+    @property
+    def is_keyed(self) -> bool:
+        """Whether the parameter names a key of a mapping (`property-<key>`, or any parameter no other row takes)."""
+        return bool(self.keyed) or self.mapping is not None
 
     def accepts(self, param: str) -> bool:
         """Whether the query parameter `param` is this filter's."""
-        return param.startswith(self.keyed) if self.keyed else param == self.name
+        return param.startswith(self.keyed) if self.is_keyed else param == self.name
 
     def _selection(self, value: str) -> tuple[Operator | None, str]:
         """(operator, operand) of a query value; no operator when a prefixed value names none of this filter's."""
@@ -48,17 +58,34 @@ class Filter:
             return self.operators[0], value
         name, _, operand = value.partition(":")
         known = {str(op): op for op in self.operators}
+        if name not in known and self.default is not None:
+            return self.default, value
         return known.get(name), operand
 
+    def _mapping(self, entry: Entry) -> object:
+        return self.mapping(entry) if self.mapping is not None else entry.get(self.field)
+
     def _fields(self, entry: Entry, param: str, case: Case) -> list[object]:
-        """The values `param` looks at in `entry`: the field, or the values of its keys that `param` names."""
-        field = entry.get(self.field)
-        if not self.keyed:
-            return [field]
+        """The values `param` looks at in `entry`: the field (its items when `many`), or the values of its keys that
+        `param` names."""
+        if not self.is_keyed:
+            field = entry.get(self.field)
+            return list(field) if self.many and isinstance(field, list) else [] if self.many else [field]
         key = param[len(self.keyed):]
+        field = self._mapping(entry)
         if not isinstance(field, Mapping):
             return []
         return [text for name, text in field.items() if case.same(name, key)]  # a folding database folds keys too
+
+    def decides(self, entry: Entry, param: str, value: str) -> bool:
+        """Whether `entry` as shown decides `param=value`: its field has the documented type, and (a time shown to
+        the second) the value does not fall within the shown second."""
+        if not self.fits(entry):
+            return False
+        operator, operand = self._selection(value)
+        if operator is None or operator is Operator.IN:
+            return True
+        return all(self.domain.decides(field, operand) for field in self._fields(entry, param, Case.SENSITIVE))
 
     def matches(self, entry: Entry, param: str, value: str, case: Case) -> bool:
         """Whether `entry` satisfies `param=value`, text compared as `case` says."""
@@ -68,50 +95,75 @@ class Filter:
 
     def fits(self, entry: Entry) -> bool:
         """Whether the field this filter looks at has its documented type (the schema requirement judges it if not)."""
+        if self.is_keyed:
+            return isinstance(self._mapping(entry), Mapping)
         field = entry.get(self.field)
-        return isinstance(field, Mapping) if self.keyed else self.domain.fits(field)
+        if self.many:
+            return isinstance(field, list) and all(self.domain.fits(item) for item in field)
+        return self.domain.fits(field)
 
     def describe(self, entry: Entry, param: str) -> str:
         """The field as a failure message shows it."""
-        if not self.keyed:
+        if not self.is_keyed:
             return f"{self.field}={entry.get(self.field)!r}"
         key = param[len(self.keyed):]
-        field = entry.get(self.field)
+        field = self._mapping(entry)
+        if self.mapping is not None:
+            return f"{key}={field.get(key, '<absent>') if isinstance(field, Mapping) else field!r}"
         value = field.get(key, "<absent>") if isinstance(field, Mapping) else field
         return f"{self.field}[{key!r}]={value!r}"
 
     def observe(self, entries: Iterable[Entry]) -> tuple[Any, ...]:
         """The distinct values `entries` offer this filter, sorted: (key, value) pairs for a keyed filter."""
-        if not self.keyed:
+        if not self.is_keyed:
+            if self.many:
+                return self.domain.observe(item for entry in entries
+                                           if isinstance(entry.get(self.field), list) for item in entry[self.field])
             return self.domain.observe(entry.get(self.field) for entry in entries)
-        return tuple(sorted({
-            (key, value)
-            for entry in entries if isinstance(entry.get(self.field), Mapping)
-            for key, value in entry[self.field].items() if isinstance(key, str) and isinstance(value, str)
-        }))
+        mappings = [mapping for entry in entries if isinstance(mapping := self._mapping(entry), Mapping)]
+        return tuple(sorted({(key, value) for mapping in mappings for key, value in mapping.items()
+                             if isinstance(key, str) and isinstance(value, str)}))
 
     def queries(self, observed: tuple[Any, ...], limit: int) -> list[Query]:
         """Deterministic one-filter queries with the observed values (every one when they are at most `limit`)."""
-        if self.keyed:
+        if self.is_keyed:
             return [{self.keyed + key: value} for key, value in _keyed_values(observed, limit)]
         values = self.domain.pick(observed, self.probes(observed), limit)
-        return [{self.name: spelled} for value in values for spelled in self._spellings(value)]
+        queries = [{self.name: spelled} for value in values for spelled in self._spellings(value)]
+        if Operator.IN in self.operators:  # lists of two values too: `in:` selects either
+            queries += [{self.name: f"in:{in_list(pair)}"} for pair in zip(values[::2], values[1::2], strict=False)]
+        return queries
 
     def exact_queries(self, observed: tuple[Any, ...]) -> list[Query]:
         """One query per observed value, as it is (no probes, no case swapped)."""
-        if self.keyed:
+        if self.is_keyed:
             return [{self.keyed + key: value} for key, value in observed]
         return [{self.name: spelled} for value in observed for spelled in self._spellings(str(value))]
 
+    def _free(self, pair: tuple[str, str]) -> bool:
+        return self.keyed + pair[0] not in self.reserved
+
     def _spellings(self, value: str) -> list[str]:
-        return [f"{op}:{value}" for op in self.operators] if self.prefixed else [value]
+        if not self.prefixed:
+            return [value]
+        bare = [value] if self.default is not None else []
+        return [*bare, *(f"{op}:{value}" for op in self.operators)]
 
     def values(self, observed: tuple[Any, ...]) -> st.SearchStrategy[Pair]:
         """(parameter, value) pairs: the observed values, values near them and arbitrary ones."""
-        if self.keyed:
-            return st.tuples(st.just(self.keyed), _keyed_pairs(observed)).map(_keyed_param)
+        if self.is_keyed:
+            pairs = _keyed_pairs(observed)
+            if self.reserved:
+                pairs = pairs.filter(self._free)
+            return st.tuples(st.just(self.keyed), pairs).map(_keyed_param)
         drawn = self.domain.draw(observed)
-        if self.prefixed:
+        if Operator.IN in self.operators:
+            listed = st.lists(drawn, min_size=1, max_size=3).map(_in_value)
+            drawn = drawn | listed if self.default is not None else listed
+        elif self.prefixed and self.default is not None:
+            spelled = st.tuples(st.sampled_from([str(op) for op in self.operators]), drawn).map(_operator_value)
+            drawn = drawn | spelled
+        elif self.prefixed:
             drawn = st.tuples(st.sampled_from([str(op) for op in self.operators]), drawn).map(_operator_value)
         return st.tuples(st.just(self.name), drawn)
 
@@ -125,6 +177,10 @@ def _keyed_param(drawn: tuple[str, tuple[str, str]]) -> Pair:
 
 def _operator_value(drawn: tuple[str, str]) -> str:
     return f"{drawn[0]}:{drawn[1]}"
+
+
+def _in_value(values: list[str]) -> str:
+    return f"in:{in_list(values)}"
 
 
 def _swapped_value(pair: tuple[str, str]) -> tuple[str, str]:

@@ -108,6 +108,14 @@ class GlanceClient(ShortRepr):
         listing.truncated = True  # a cap of the suite, not a fault of the target
         return listing
 
+    def list_v2_page(self, params: dict[str, Any] | None = None) -> HttpResponse:
+        """`GET /v2/images?params` (glance.v2.list): one page; a list value is sent as repeated parameters."""
+        return self.http.request("GET", "/v2/images", params=params, headers=JSON, auth=self.auth)
+
+    def follow(self, link: str) -> HttpResponse:
+        """`GET` of a link the target gave (`next`), on the target's origin only; OffOrigin when it points elsewhere."""
+        return self.http.request("GET", self.http.path_of(link), headers=JSON, auth=self.auth)
+
     def head_v1(self, image_id: str, prefix: str = "/v1") -> HttpResponse:
         """`HEAD /v1/images/{image_id}` (glance.v1.head)."""
         return self.http.request("HEAD", image_path(prefix, image_id), auth=self.auth)

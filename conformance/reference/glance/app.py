@@ -18,7 +18,8 @@ from conformance.reference.fault import resolve
 from conformance.reference.glance import faults as F
 from conformance.reference.glance import images as catalogue
 from conformance.reference.glance import seed_faults as S
-from conformance.reference.glance import v1_1_detail, v1_head, v2_read, v2_write
+from conformance.reference.glance import v1_1_detail, v1_head, v2_list, v2_read, v2_write
+from conformance.reference.glance import v2_list_faults as L
 from conformance.reference.glance.faults import GLANCE_FAULTS
 from conformance.reference.glance.responses import WSGIApp, error, json_answer
 from conformance.reference.glance.state import AppState, Store
@@ -77,7 +78,7 @@ def _url_map() -> Map:
         Rule("/", endpoint=versions, methods=["GET"]),
         Rule("/versions", endpoint=versions, methods=["GET"]),
         Rule("/v2/", endpoint=version_root, methods=["GET"]),
-        Rule("/v2/images", endpoint=v2_read.listing, methods=["GET"]),
+        Rule("/v2/images", endpoint=v2_list.listing, methods=["GET"]),
         Rule("/v2/images", endpoint=v2_write.create, methods=["POST"]),
         # path: an id may hold anything, even a decoded %2F; every such id is looked up and answers 404
         Rule("/v2/images/<path:image_id>", endpoint=v2_read.show, methods=["GET"]),
@@ -138,6 +139,8 @@ def _refusal(state: AppState, request: Request, endpoint: Endpoint) -> WSGIApp |
         return None
     faults = state.faults
     if endpoint is v2_read.show and sent is None and F.V2_SHOW_MISSING_TOKEN_200 in faults:
+        return None
+    if endpoint is v2_list.listing and sent is None and L.MISSING_TOKEN_200 in faults:
         return None
     if endpoint is v1_head.head and sent is not None and F.V1_HEAD_ANY_TOKEN_200 in faults:
         return None

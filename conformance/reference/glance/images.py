@@ -11,7 +11,8 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 STATUSES = ("queued", "saving", "active", "killed", "deleted")
-VISIBILITIES = ("private", "public", "shared")
+VISIBILITIES = ("private", "public", "shared", "community")  # community: upstream only, listed on request
+MEMBER_STATUSES = ("accepted", "pending", "rejected")  # the caller's membership of a shared image
 DISK_FORMATS = ("vhd", "zvhd", "zvhd2", "raw", "qcow2", "iso")  # the vendor profile's (iso: IsoImage only)
 CONTAINER_FORMATS = ("bare", "ovf")
 
@@ -58,6 +59,8 @@ class Image:
     min_disk: int
     tags: tuple[str, ...]
     properties: Mapping[str, str] = field(hash=False)
+    os_hidden: bool = False  # left out of the v2 list unless asked for (upstream os_hidden)
+    member_status: str = "accepted"  # of a shared image: the caller's membership, which the v2 list filters on
 
     @property
     def is_public(self) -> bool:
@@ -134,6 +137,8 @@ class _Row(NamedTuple):
     protected: bool
     tags: tuple[str, ...]
     properties: Mapping[str, str]
+    hidden: bool = False
+    member: str = "accepted"
 
 
 GIB = 1024**3
@@ -290,6 +295,22 @@ _ROWS: tuple[_Row, ...] = (
          None, None, 2048, 40, OWNER_B, "2022-06-06 06:06:06.000000", "2022-06-06 06:16:06.000000", False,
          ("windows",), _vendor("Windows", "Windows Server 2016 Standard 64bit", "private",
                                {"__isregistered": "false"})),
+    # Seen by the v2 list only when asked for: community, hidden, and shared images the caller has not accepted.
+    _Row("community-tools", "community tools: build, test", "active", "community", "qcow2", "bare",
+         300 * 1024**2, None, 512, 10, OWNER_C, "2022-04-04 04:04:04.000000", "2022-04-04 05:00:00.000000", False,
+         ("tools", "ci"), _vendor("Debian", "Debian GNU/Linux 11.0.0 64bit", "private")),
+    _Row("hidden-build", "hidden build image", "active", "public", "raw", "bare",
+         2 * GIB, None, 1024, 40, GOLD, "2023-02-02 02:02:02.000000", "2023-02-02 02:30:00.000000", False,
+         ("linux", "build"), _vendor("Ubuntu", "Ubuntu 22.04 server 64bit", "gold"), hidden=True),
+    _Row("shared-pending", "shared offer pending", "active", "shared", "qcow2", "bare",
+         64 * 1024**2, None, 512, 10, OWNER_C, "2022-10-10 10:10:10.000000", "2022-10-10 10:20:00.000000", False,
+         ("shared", "offer"), _vendor("Fedora", "Fedora 34 64bit", "shared"), member="pending"),
+    _Row("shared-rejected", "Shared offer rejected", "active", "shared", "vhd", "bare",
+         65 * 1024**2, None, 512, 10, OWNER_C, "2022-11-11 11:11:11.000000", "2022-11-11 11:20:00.000000", False,
+         ("shared", "offer"), _vendor("Windows", "Windows 10 Enterprise 64bit", "shared"), member="rejected"),
+    _Row("colon-name", "release:2024, final", "active", "private", "qcow2", "bare",
+         96 * 1024**2, None, 512, 10, OWNER_A, "2024-01-02 03:04:05.000000", "2024-01-02 03:05:00.000000", False,
+         ("release", "final"), _vendor("CentOS", "CentOS 8.2 64bit", "private")),
     _Row("deleted-centos", "deleted centos", "deleted", "public", "zvhd2", "bare",
          GIB, None, 1024, 40, GOLD, "2018-01-01 00:00:00.000000", _LATE_UPDATE, False,
          ("linux",), _vendor("CentOS", "CentOS 7.4 64bit", "gold")),
@@ -341,6 +362,8 @@ def _build(row: _Row) -> Image:
         min_disk=row.min_disk,
         tags=row.tags,
         properties=MappingProxyType(properties),
+        os_hidden=row.hidden,
+        member_status=row.member,
     )
 
 

@@ -51,7 +51,8 @@ DISK_FORMAT_UNDOCUMENTED = _Fault(
     "disk-format-undocumented", V1_HEAD, "GLANCE-V1-HEAD-ENUMS",
     f"One image (OpenSUSE) is stored with disk_format {UNDOCUMENTED_DISK_FORMAT!r}, which seed 001 does not list: v1 "
     "HEAD, v1.1 detail and v2 all show it.",
-    also_breaks=("GLANCE-V1-1-DETAIL-SCHEMA", "GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES"),
+    also_breaks=("GLANCE-V1-1-DETAIL-SCHEMA", "GLANCE-V2-SHOW-SCHEMA", "GLANCE-V2-SHOW-FIELD-VALUES",
+                 "GLANCE-V2-LIST-SCHEMA"),
     probe=lambda http: _head(http, _MISFORMATTED)["x-image-meta-disk_format"] == UNDOCUMENTED_DISK_FORMAT)
 V1_IS_PUBLIC_FOR_SHARED = _Fault(
     "v1-is-public-for-shared", V1_HEAD, "GLANCE-V1-HEAD-AGREES-WITH-V2",
@@ -61,13 +62,13 @@ V1_IS_PUBLIC_FOR_SHARED = _Fault(
 V2_ORIGINAL_IMAGE_NAMED = _Fault(
     "v2-show-original-image-named", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
     "__originalimagename holds the parent image's name instead of its id (in v2 only).",
-    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES"),
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES", "GLANCE-V2-LIST-SCHEMA"),
     probe=lambda http: _show(http, _WEB_SERVER)["__originalimagename"] == _VIVADO.name)
 V2_PUBLIC_DATA_ORIGIN = _Fault(
     "v2-show-public-data-origin", V2_SHOW, "GLANCE-V2-SHOW-FIELD-VALUES",
     "Public images carry a __data_origin (\"instance,<server id>\"), which seed 001 says is empty for them (in v2 "
     "only).",
-    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES"),
+    also_breaks=("GLANCE-V2-SHOW-SCHEMA", "GLANCE-V1-HEAD-PROPERTIES", "GLANCE-V2-LIST-SCHEMA"),
     probe=lambda http: bool(_show(http, _VIVADO).get("__data_origin")))
 V1_HEAD_LOCAL_TIME = _Fault(
     "v1-head-local-time", V1_HEAD, "GLANCE-V1-HEAD-TIMESTAMPS",

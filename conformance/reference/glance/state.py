@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from conformance.reference.fault import Fault
 from conformance.reference.glance.images import Image
@@ -12,6 +13,7 @@ from conformance.reference.glance.paging import sort_value
 from conformance.reference.glance.probe import HttpProbe
 from conformance.reference.glance.responses import clip
 
+T = TypeVar("T")
 INDEXED_FIELDS = ("name", "status", "disk_format", "container_format")  # exact-match filters of v1.1 detail
 
 
@@ -35,6 +37,8 @@ class Store:
         self._sorted: dict[tuple[str, bool, bool], tuple[list[Image], dict[str, int]]] = {}
         self._indexed_for: dict[str, Image] | None = None
         self._index: dict[tuple[str, str], list[str]] = {}
+        self._kept_for: dict[str, Image] | None = None
+        self._kept: dict[Hashable, Any] = {}
 
     def ordered(self, key: str, reverse: bool, *, live: bool = False) -> tuple[list[Image], dict[str, int]]:
         """The records sorted on `key` (ties by id; only live ones with `live`) and each id's index in that order.
@@ -55,6 +59,20 @@ class Store:
                 if self._sorted_for is images:
                     self._sorted[cache_key] = cached
         return cached
+
+    def kept(self, key: Hashable, make: Callable[[dict[str, Image]], T]) -> T:
+        """`make(records)` (an order, an index), made once per `key` and kept until the next write."""
+        images = self._images
+        with self._lock:
+            if self._kept_for is not images:
+                self._kept_for, self._kept = images, {}
+            if key in self._kept:
+                return cast(T, self._kept[key])
+        made = make(images)
+        with self._lock:
+            if self._kept_for is images:
+                self._kept[key] = made
+        return made
 
     def index(self) -> dict[tuple[str, str], list[str]]:
         """(field, value) -> ids of the records with that text value, for name, status, the formats and

@@ -12,7 +12,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from conformance.reference.glance import faults as F
-from conformance.reference.glance import paging, projects
+from conformance.reference.glance import projects
 from conformance.reference.glance import seed_faults as S
 from conformance.reference.glance.images import Image, format_v2_time
 from conformance.reference.glance.responses import WSGIApp, clip, error, json_answer
@@ -30,7 +30,7 @@ def show(state: AppState, request: Request, image_id: str) -> WSGIApp:
     if S.MALFORMED_ID_422 in state.faults and not HEX_AND_DASHES.fullmatch(image_id):
         return error(request, 422, f"Unprocessable image id {clip(image_id)}.")
     if F.V2_SHOW_ID_NOT_UUID in state.faults and image_id == LEGACY_ID:
-        return json_answer(_legacy_body(state))
+        return json_answer(legacy_body(state))
     image = state.store.find(image_id)
     if image is None or image.deleted or projects.hidden(state, request, image, "v2"):
         if not (F.V2_SHOW_UNKNOWN_ID_200 in state.faults and UUID.fullmatch(image_id)):
@@ -44,30 +44,6 @@ def show(state: AppState, request: Request, image_id: str) -> WSGIApp:
         body["id"] = state.store.other(image).id
     mimetype = "text/plain" if F.V2_SHOW_CONTENT_TYPE_TEXT in state.faults else "application/json"
     return json_answer(body, mimetype=mimetype)
-
-
-def listing(state: AppState, request: Request) -> WSGIApp:
-    """GET /v2/images: live images, newest first, one page at a time."""
-    ordered, position = state.store.ordered("created_at", True, live=True)
-    try:
-        limit = paging.limit(request.args)
-        start = paging.start_after(ordered, request.args.get("marker"), position)
-    except paging.BadRequest as exc:
-        return error(request, 400, str(exc))
-    page = ordered[start : start + limit]
-    entries = [image_body(state, image) for image in page]
-    if F.V2_SHOW_ID_NOT_UUID in state.faults and start == 0:
-        entries.insert(0, _legacy_body(state))
-    if F.V2_SHOW_DISAGREES_WITH_LIST in state.faults:
-        for entry in entries:
-            entry["name"] = f"{entry['name']} (listed)"
-    body: dict[str, Any] = {"images": entries, "schema": "/v2/schemas/images", "first": "/v2/images"}
-    if page and start + limit < len(ordered):
-        body["next"] = f"/v2/images?marker={page[-1].id}&limit={limit}"
-    if F.V2_LIST_NEXT_OFF_ORIGIN in state.faults and page and start == 0:
-        port = int(request.host.rpartition(":")[2] or 80) + 1
-        body["next"] = f"@127.0.0.1:{port}/v2/images?marker={page[-1].id}&limit={limit}"
-    return json_answer(body)
 
 
 def image_body(state: AppState, image: Image) -> dict[str, Any]:
@@ -107,6 +83,8 @@ def image_body(state: AppState, image: Image) -> dict[str, Any]:
         "schema": "/v2/schemas/image",
     }
     body.update(image.properties)
+    if image.os_hidden:  # only where true: upstream shows it always, the vendor documents never
+        body["os_hidden"] = True
     if F.V2_SHOW_OS_TYPE_BOGUS in faults and "__os_type" in body:
         body["__os_type"] = "Solaris"
     if F.V2_SHOW_SUPPORT_FLAGS_COEXIST in faults and any(key in body for key in F.EXCLUSIVE_SUPPORT_FLAGS):
@@ -150,7 +128,7 @@ def _break_vendor_properties(faults: frozenset[Any], body: dict[str, Any]) -> No
             body[key] = len(body[key])
 
 
-def _legacy_body(state: AppState) -> dict[str, Any]:
+def legacy_body(state: AppState) -> dict[str, Any]:
     """An extra image whose id is not a UUID (F.V2_SHOW_ID_NOT_UUID), consistent in list and show."""
     body = image_body(state, state.store.live()[0])
     body.update(id=LEGACY_ID, self=f"/v2/images/{LEGACY_ID}", file=f"/v2/images/{LEGACY_ID}/file")

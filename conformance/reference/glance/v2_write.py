@@ -30,7 +30,7 @@ RESERVED = frozenset({"location", "deleted", "deleted_at"})
 # Writable core fields and their values when a create body leaves them out (visibility: upstream's default).
 _CORE_DEFAULTS: dict[str, Any] = {
     "name": "", "visibility": "shared", "protected": False, "min_ram": 0, "min_disk": 0, "tags": (),
-    "disk_format": None, "container_format": None, "owner": CALLER_PROJECT,
+    "disk_format": None, "container_format": None, "owner": CALLER_PROJECT, "os_hidden": False,
 }
 
 
@@ -148,10 +148,10 @@ def _check_settable(key: str) -> None:
 
 def _core_value(key: str, value: Any) -> Any:
     """`value` checked against /v2/schemas/image for the writable core field `key`; Refused (400) otherwise."""
-    spec: dict[str, Any] = image_schema()["properties"][key] if key != "owner" else {"maxLength": 255}
+    spec: dict[str, Any] = image_schema()["properties"].get(key, {"maxLength": 255})  # owner, os_hidden: not there
     if key in ("min_ram", "min_disk"):
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    elif key == "protected":
+    elif key in ("protected", "os_hidden"):
         ok = isinstance(value, bool)
     elif key == "tags":
         ok = isinstance(value, list) and all(isinstance(tag, str) and len(tag) <= 255 for tag in value)

@@ -1,0 +1,94 @@
+"""GET /v2/images in write mode (--allow-writes): every filter, the repeated tags and every form of sorting, judged
+against the images this run created (known names, tags, sizes, formats, visibility, protected and hidden flags; one
+deleted), whatever else the catalogue holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.checks import Problems
+from conformance.glance.v2_list_filters import LIST
+from conformance.glance.v2_list_order import SORT_IDS, SORTS, order_breaks
+from conformance.glance.v2_list_walks import request_text, walk_list
+from conformance.glance.v2_list_written import (
+    SORT_PAGE,
+    filter_queries,
+    listing_problems,
+    order_entries,
+    scoped,
+    selection_problems,
+    tag_queries,
+)
+from conformance.glance.write_mode import WrittenSet
+from conformance.glance.written import written_set
+from conformance.listing.judging import requirement_params, sentence
+from conformance.listing.table import Filter
+from conformance.listing.text import Case
+from conformance.targets.glance import GlanceClient
+
+# Each form of sorting, and no sort at all (newest first), under the requirement it certifies.
+ORDERS = [pytest.param({}, (("created_at", "desc"),), id="default",
+                       marks=pytest.mark.requirement("GLANCE-V2-LIST-DEFAULT-ORDER")),
+          *(pytest.param(query, keys, id=name, marks=pytest.mark.requirement("GLANCE-V2-LIST-SORT"))
+            for (query, keys), name in zip(SORTS, SORT_IDS, strict=True))]
+
+
+def judge_selection(glance: GlanceClient, written: WrittenSet, queries: list[dict[str, Any]], case: Case,
+                    problems: Problems) -> None:
+    """Walk each query scoped to the run and note how its answer fails the run's images."""
+    for query in queries:
+        sent = scoped(written, query)
+        walk = walk_list(glance, sent)
+        if walk.problem:
+            problems.add(f"{request_text(sent)}: {walk.problem}", walk.problem_exchange)
+            continue
+        problems.judged("queries on the images the run created")
+        if walk.truncated:
+            problems.not_judged(walk.cut_reason)
+        for line in selection_problems(walk, sent, written, case):
+            problems.add(f"{request_text(sent)}: {line}", walk.exchange)
+
+
+@pytest.mark.parametrize("row", requirement_params(LIST))
+def test_each_v2_filter_selects_the_images_the_run_created(row: Filter, written_images: WrittenSet | None,
+                                                           glance: GlanceClient, v2_list_case: Case) -> None:
+    written = written_set(written_images)
+    queries = filter_queries(row, written)
+    if not queries:
+        pytest.skip(f"the create answers gave no created_at to start {row.name} from" if row.domain.ordered
+                    else f"the run wrote no value for the {row.name} filter")
+    problems = Problems(f"{sentence(row.requirement)}, among the images this run created ({v2_list_case}, as this "
+                        "target compares)")
+    judge_selection(glance, written, queries, v2_list_case, problems)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V2-LIST-TAGS-ALL")
+def test_repeated_tags_select_the_images_the_run_created(written_images: WrittenSet | None, glance: GlanceClient,
+                                                         v2_list_case: Case) -> None:
+    written = written_set(written_images)
+    problems = Problems(f"{sentence('GLANCE-V2-LIST-TAGS-ALL')}, among the images this run created")
+    judge_selection(glance, written, tag_queries(written), v2_list_case, problems)
+    problems.check()
+
+
+@pytest.mark.parametrize(("query", "keys"), ORDERS)
+def test_every_sort_orders_the_images_the_run_created(query: dict[str, Any], keys: tuple[tuple[str, str], ...],
+                                                      written_images: WrittenSet | None,
+                                                      glance: GlanceClient) -> None:
+    written = written_set(written_images)
+    sent = scoped(written, query)
+    walk = walk_list(glance, sent, limit=SORT_PAGE, max_pages=len(written.images) + 2)
+    problems = Problems(f"Following next from {request_text({**sent, 'limit': SORT_PAGE})} must list each image this "
+                        f"run created that the listing shows once, ordered by {', '.join(f'{k} {d}' for k, d in keys)}"
+                        " as the run wrote them")
+    if walk.problem:
+        problems.add(walk.problem, walk.problem_exchange)
+    problems.judged("walks")
+    if walk.truncated:
+        problems.not_judged(walk.cut_reason)
+    for line in [*listing_problems(walk, written), *order_breaks(order_entries(walk, written), keys)]:
+        problems.add(line, walk.exchange)
+    problems.check()
