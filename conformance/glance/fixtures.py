@@ -11,7 +11,7 @@ from conformance import catalog, schemas
 from conformance.evidence import clip
 from conformance.glance import published_schema, sample
 from conformance.glance.published_schema import PublishedSchema
-from conformance.glance.v2_shown import Shown
+from conformance.glance.v2_shown import Shown, kept_within
 from conformance.run.state import GlanceTargetRecord, HttpFingerprint, RunState
 from conformance.targets.auth import CredentialSource
 from conformance.targets.errors import TargetError, TargetUnreachable
@@ -157,9 +157,15 @@ def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]], v2_l
 
 
 @pytest.fixture(scope="session")
-def v2_shown(glance: GlanceClient, v2_image_ids: list[str]) -> list[Shown]:
-    """`GET /v2/images/{id}` of every image to judge, fetched once per run."""
-    return [Shown(image_id, glance.show(image_id)) for image_id in v2_image_ids]
+def v2_shown(glance: GlanceClient, v2_image_ids: list[str], run_state: RunState) -> list[Shown]:
+    """`GET /v2/images/{id}` of every image to judge, fetched once per run and kept within the run's bound on kept
+    answers (the images past it are not judged)."""
+    shown, left = kept_within(glance, v2_image_ids)
+    if left:
+        cut = (f"{left} sampled images not judged: their answers are past the {glance.limits.kept_bytes // 2**20} MiB "
+               "the run keeps of shown images")
+        run_state.caps["images"] = "; ".join(filter(None, (run_state.caps.get("images"), cut)))
+    return shown
 
 
 @pytest.fixture(scope="session")
