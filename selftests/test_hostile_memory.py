@@ -8,6 +8,7 @@ shown with 190,000 tags, and a CRI ListImages answer just under the 16 MiB messa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -19,10 +20,18 @@ from typing import Any
 import grpc
 import pytest
 
+from conformance.evidence import Censor, ExchangeLog
+from conformance.glance.v2_shown import kept_within
+from conformance.glance.walks import walk_detail
 from conformance.proto import runtime_v1_pb2 as pb
+from conformance.reference.glance import images as catalogue
 from conformance.reference.http_server import start_http_server
+from conformance.targets.glance import GlanceClient
+from conformance.targets.http import HttpTarget
+from conformance.targets.limits import KEPT_BYTES, kept_cost
 from selftests.conftest import MEMORY_BOUND_KIB, V1_TESTS, Measured, measured_run
 from selftests.hostile_glance import rewriting
+from selftests.run_limits import limits
 
 BUDGET = 90
 ENTRIES = 99_999  # entries of one v1.1 page: with the page's own brackets, just within the 200,000 JSON values parsed
@@ -131,3 +140,38 @@ def test_a_v1_1_page_past_the_cap_is_read_to_the_cap_and_the_rest_not_judged(run
     reasons = [item["reason"] for entry in run.results["requirements"] for item in entry["not_judged"]]
     assert any("raise --max-listed" in reason for reason in reasons), reasons
     assert run.results["stopped"] is None, run.results["stopped"]  # the cap, not the budget, bounds the work
+
+
+# ---- the caps themselves, in process ---------------------------------------------------------------------------
+
+
+def test_a_v1_1_page_is_read_to_max_listed_entries_and_its_walk_is_cut_there() -> None:
+    server = start_http_server(images=catalogue.generated(60))
+    try:
+        glance = GlanceClient(HttpTarget(server.url, limits=limits(max_listed="5"), log=ExchangeLog(Censor())))
+        walk = walk_detail(glance, {}, limit=7, max_pages=3)
+        within = walk_detail(glance, {}, limit=5, max_pages=3)
+    finally:
+        server.stop()
+    assert walk.page_count == 1 and len(walk.ids) == len(walk.entries) == 5  # no next page after a cut one
+    assert len(walk.pages[0].body["images"]) == 5  # the kept body holds no more than was read
+    assert walk.truncated and "cut at 5 images of a page (raise --max-listed)" in walk.cut_reason
+    assert walk.raise_hint == "--max-listed" and walk.max_pages == 1
+    assert within.page_count == 3 and within.entry_cap is None and "raise --max-pages" in within.cut_reason
+
+
+def test_shown_images_are_kept_within_the_run_s_bound() -> None:
+    server = start_http_server(images=catalogue.generated(10))
+    try:
+        def client(kept_bytes: int) -> GlanceClient:
+            bounded = dataclasses.replace(limits(), kept_bytes=kept_bytes)
+            return GlanceClient(HttpTarget(server.url, limits=bounded, log=ExchangeLog(Censor())))
+
+        ids = [image.id for image in catalogue.generated(10)][:6]
+        everything, left = kept_within(client(KEPT_BYTES), ids)
+        costs = [kept_cost(item.response.body) for item in everything]
+        some, cut = kept_within(client(sum(costs[:3])), ids)  # three fit exactly, the fourth does not
+    finally:
+        server.stop()
+    assert len(everything) == 6 and left == 0
+    assert [item.image_id for item in some] == ids[:3] and cut == 3
