@@ -139,7 +139,6 @@ def test_a_v1_1_page_past_the_cap_is_read_to_the_cap_and_the_rest_not_judged(run
     run = runs["v1.1-pages-of-100000-entries"].run
     reasons = [item["reason"] for entry in run.results["requirements"] for item in entry["not_judged"]]
     assert any("raise --max-listed" in reason for reason in reasons), reasons
-    assert run.results["stopped"] is None, run.results["stopped"]  # the cap, not the budget, bounds the work
 
 
 # ---- the caps themselves, in process ---------------------------------------------------------------------------

@@ -6,6 +6,8 @@ targets in one process keep their own limits.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import re
 import time
 from dataclasses import dataclass, field
@@ -21,6 +23,8 @@ LIST_PAGES = 200  # pages of `GET /v2/images` followed: a target whose `next` li
 # `kept_cost` does: a hundred images of 190,000 tags each would hold 1.4 GB; upstream's images take a few kB.
 KEPT_BYTES = 96 * 1024 * 1024
 VALUE_BYTES = 64  # what one parsed JSON value holds at least: a short str is 50 bytes, with its list slot 58
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MAPPED_BYTES = 4 * 1024 * 1024  # allocations this large or larger are mapped on their own, and unmapped when freed
 # A JSON string, or an unterminated one up to the end: always matches where it starts, so counting is linear.
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?', re.DOTALL)
 
@@ -102,6 +106,15 @@ class RunLimits:
         if values > self.json_values:
             raise TooManyValues(values, self.json_values)
         return json_text.loads(text, **kwargs)
+
+
+def release_large_buffers() -> None:
+    """Have the C allocator (glibc) map every allocation of MAPPED_BYTES or more on its own and give it back when it
+    is freed: by default the threshold grows with each large block freed, so that 16 MiB CRI answers, read and
+    dropped one after another, end up kept in the heap (a run's peak against them: 259 MB, 209 MB with this).
+    Smaller blocks stay in the heap (a lower threshold costs the default run 40% more time). Elsewhere, nothing."""
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: not glibc
+        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MAPPED_BYTES)
 
 
 def kept_cost(body: bytes) -> int:
