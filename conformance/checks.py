@@ -10,10 +10,11 @@ from typing import Any, NoReturn
 
 import pytest
 
-from conformance.evidence import Exchange
+from conformance.evidence import Exchange, clip
 
 MAX_LINES = 20  # problems listed in one failure message; the rest are counted
 KEPT = 100  # problems (and exchanges) one check keeps: a target with 20,000 bad tags costs a count, not their text
+LINE_CHARS = 2000  # of one problem kept: a value shown whole (190,000 tags) would be megabytes a line
 
 
 class ConformanceFailure(AssertionError):
@@ -125,7 +126,7 @@ class Problems:
         self.count += 1
         if len(self.lines) >= KEPT:
             return
-        self.lines.append(line)
+        self.lines.append(clip(line, LINE_CHARS))
         self.sources.append(exchange)
         if exchange is not None and len(self.exchanges) < KEPT and all(e is not exchange for e in self.exchanges):
             self.exchanges.append(exchange)

@@ -73,7 +73,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance.run.state import STATE_KEY, RunState
     from conformance.run.verdict import certified
     from conformance.run.waivers import load_waivers
+    from conformance.targets.limits import release_large_buffers
 
+    release_large_buffers()
     register_markers(config)
     hypothesis_profiles.register_profiles()
     hypothesis_profiles.keep_storage_out_of_the_working_folder()

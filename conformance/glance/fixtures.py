@@ -11,11 +11,10 @@ from conformance import catalog, schemas
 from conformance.evidence import clip
 from conformance.glance import published_schema, sample
 from conformance.glance.published_schema import PublishedSchema
-from conformance.glance.v2_shown import Shown
+from conformance.glance.v2_shown import Shown, kept_within
 from conformance.run.state import GlanceTargetRecord, HttpFingerprint, RunState
 from conformance.targets.auth import CredentialSource
 from conformance.targets.errors import TargetError, TargetUnreachable
-from conformance.targets.fanout import fan_out
 from conformance.targets.glance import GlanceClient, Listing
 from conformance.targets.http import HttpTarget
 from conformance.targets.signing import signer_for
@@ -161,10 +160,15 @@ def v2_image_ids(run_state: RunState, v2_listed: dict[str, dict[str, Any]], v2_l
 
 
 @pytest.fixture(scope="session")
-def v2_shown(glance: GlanceClient, v2_image_ids: list[str]) -> list[Shown]:
-    """`GET /v2/images/{id}` of every image to judge, fetched once per run (--concurrency at once)."""
-    shown = fan_out(glance.show, v2_image_ids, limit=glance.limits.concurrency)
-    return [Shown(image_id, response) for image_id, response in zip(v2_image_ids, shown, strict=True)]
+def v2_shown(glance: GlanceClient, v2_image_ids: list[str], run_state: RunState) -> list[Shown]:
+    """`GET /v2/images/{id}` of every image to judge, fetched once per run (--concurrency at once) and kept within
+    the run's bound on kept answers (the images past it are not judged)."""
+    shown, left = kept_within(glance, v2_image_ids)
+    if left:
+        cut = (f"{left} sampled images not judged: their answers are past the {glance.limits.kept_bytes // 2**20} MiB "
+               "the run keeps of shown images")
+        run_state.caps["images"] = "; ".join(filter(None, (run_state.caps.get("images"), cut)))
+    return shown
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import schemas
 from conformance.short_repr import ShortRepr
+from conformance.targets.fanout import ahead
+from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpResponse
+from conformance.targets.limits import kept_cost
 
 V2_BASE_SCHEMA = "glance/v2-image.glance.json"  # the fields upstream v2 declares; every other key is a custom property
 # Seed 001 §响应参数: size and checksum are 目前暂时不使用 (not used for now); its sample shows size 0 and the MD5 of no
@@ -35,6 +39,21 @@ class Shown(ShortRepr):
 
     def __repr__(self) -> str:
         return f"Shown({self.image_id!r}: {self.response.status})"
+
+
+def kept_within(glance: GlanceClient, image_ids: list[str]) -> tuple[list[Shown], int]:
+    """`GET /v2/images/{id}` of each of `image_ids` while what the answers hold stays within the run's bound on kept
+    answers; the images shown, and how many were left out (the one past the bound, and those after it)."""
+    shown: list[Shown] = []
+    spent = 0
+    # up to --concurrency shows in flight; past the bound at most that many answers more are read, then dropped
+    with closing(ahead(glance.show, image_ids, limit=glance.limits.concurrency)) as answers:
+        for at, (image_id, response) in enumerate(zip(image_ids, answers, strict=True)):
+            spent += kept_cost(response.body)
+            if spent > glance.limits.kept_bytes:
+                return shown, len(image_ids) - at
+            shown.append(Shown(image_id, response))
+    return shown, 0
 
 
 _NOT_PARSED = object()

@@ -52,8 +52,9 @@ class Walk(ShortRepr):
     stopped_at: HttpResponse | None = None  # the answer that shows the problem
     breaks: str | None = None  # the requirement the problem breaks
     summary: str = ""  # the problem in a few words, for what cannot be judged past it
-    truncated: bool = False  # stopped at the page cap with more pages to come
+    truncated: bool = False  # stopped at the page cap with more pages to come, or at the cap on a page's entries
     raise_hint: str = "--max-pages"  # the option that raises that cap
+    entry_cap: int | None = None  # a page listed more entries than the run reads of one answer: the cap it was cut at
 
     def __repr__(self) -> str:
         return f"Walk(?{self.query}: {len(self.ids)} images in {self.page_count} page(s), problem={self.problem!r})"
@@ -73,6 +74,8 @@ class Walk(ShortRepr):
     @property
     def cut_reason(self) -> str:
         """What a walk cut at its page cap leaves unjudged (the same words for every such walk, so they add up)."""
+        if self.entry_cap is not None:
+            return f"completeness not judged for walks cut at {self.entry_cap} images of a page (raise --max-listed)"
         return f"completeness not judged for walks cut at {pages_text(self.max_pages)} (raise {self.raise_hint})"
 
     @property
@@ -188,12 +191,16 @@ def walk_detail(glance: GlanceClient, query: Mapping[str, str], *, limit: int | 
         if not isinstance(page, list) or not all(isinstance(e, dict) for e in page):
             return walk.stop("the body is not {\"images\": [<object>, ...]}", response,
                              f"is not {{\"images\": [<object>, ...]}} on page {walk.page_count}", SCHEMA)
+        if len(page) > glance.limits.listed:  # the rest of the page is not read (--max-listed), nor any next page
+            del page[glance.limits.listed:]  # the kept body's list too
+            walk.truncated, walk.entry_cap, walk.raise_hint = True, glance.limits.listed, "--max-listed"
+            walk.max_pages = walk.page_count  # what the walk read: the images after it are not judged
         walk.ids.extend(str(e.get("id")) for e in page)
         if keep:
             walk.entries.extend(page)
         if on_page is not None:
             on_page(page, response.exchange)
-        if until is not None and until(walk):
+        if walk.entry_cap is not None or (until is not None and until(walk)):
             return walk
         # A page longer than limit: the target ignores limit (seed 004 does not document it), so it is all there is.
         if len(page) != limit:

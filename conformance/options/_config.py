@@ -46,7 +46,7 @@ class TargetConfig(ShortRepr):
     max_images: int  # images judged per run (per CRI version)
     max_pages: int  # pages one v1.1 detail walk may follow
     max_references: int  # repo tags, and repo digests, judged per CRI image
-    max_listed: int  # images of one ListImages answer read
+    max_listed: int  # images of one listing answer read (a ListImages answer, a v1.1 detail page)
     max_json_values: int  # JSON values one response body may hold and be parsed
     retries: int  # times a shed GET or HEAD (503, 429) is sent again
     retry_wait: float  # the longest wait before one retry

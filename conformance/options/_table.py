@@ -164,8 +164,9 @@ OPTIONS: tuple[Option, ...] = (
         "the rest are listed as not judged",
     ),
     Option(
-        flag="--max-listed", dest="max_listed", metavar="N", ini=True, default="10000", parse=values.positive_count,
-        help="images of one ListImages answer read; the images past it are listed as not judged",
+        flag="--max-listed", dest="max_listed", metavar="N", ini=True, default="5000", parse=values.positive_count,
+        help="images of one listing answer read (a ListImages answer, a v1.1 detail page); the images past it are "
+        "listed as not judged",
     ),
     Option(
         flag="--max-json-values", dest="max_json_values", metavar="N", ini=True, default="200000",

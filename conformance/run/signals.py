@@ -1,5 +1,5 @@
-"""How a run ends well in this process: SIGTERM/SIGINT end it with its reports written, and failures of hypothesis
-examples keep no answer alive."""
+"""How a run ends well in this process: SIGTERM/SIGINT end it with its reports written, so does a test still running
+once the budget is used up, and failures of hypothesis examples keep no answer alive."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from conformance.run.state import RunState
 from conformance.targets.errors import TargetError
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# Seconds past the budget a test may still run before it is ended: the transport cuts its calls at the budget (a
+# worker waits one second more), so only work on what the target sent is still running by then.
+BUDGET_GRACE = 3.0
 
 
 def install(config: pytest.Config, state: RunState) -> None:
@@ -45,6 +48,57 @@ def install(config: pytest.Config, state: RunState) -> None:
             signal.signal(signum, handler)
 
     config.add_cleanup(restore)
+    _end_at_the_budget(config, state)
+
+
+def _end_at_the_budget(config: pytest.Config, state: RunState) -> None:
+    """End the run like a signal does when a test is still running BUDGET_GRACE seconds past the budget: the
+    transport cuts every call at the budget, but work on what the target sent (a published schema of thousands of
+    clauses applied to each image) is not a call. Outside a test the alarm does nothing: no test starts once the
+    budget is used up, and pytest may already be ending the run (an interrupt there would lose the reports)."""
+    alarm = _Alarm(state)
+    alarm.previous = signal.signal(signal.SIGALRM, alarm.ring)
+    signal.setitimer(signal.ITIMER_REAL, max(state.limits.left(), 0.0) + BUDGET_GRACE)
+    config.pluginmanager.register(alarm, "conformance_budget_alarm")
+    config.add_cleanup(alarm.off)
+
+
+class _Alarm:
+    """The budget's alarm: it ends the test it rings in; turned off before the reports are written."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+        self.previous: Any = signal.SIG_DFL
+        self.on = True
+        self.in_test = False
+
+    def ring(self, signum: int, frame: FrameType | None) -> None:
+        """End the test that is running, when one is."""
+        if not self.in_test:
+            return
+        if self.state.stopped is None:
+            self.state.stopped = f"{self.state.limits.spent()} (a test still running was ended)"
+        raise KeyboardInterrupt(self.state.stopped)
+
+    def off(self) -> None:
+        """Cancel the alarm and put back the handler it replaced."""
+        if self.on:
+            self.on = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_protocol(self) -> Any:
+        self.in_test = True
+        try:
+            return (yield)
+        finally:
+            self.in_test = False
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self) -> Any:
+        self.off()
+        return (yield)
 
 
 class _ReleasingFailures:

@@ -38,7 +38,7 @@ CHANNEL_OPTIONS = (
     ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
     ("grpc.enable_retries", 0),  # one request, one recorded answer
 )
-# repeated entries (images, tags, digests, info entries) of one answer read: 10,000 listed images with a few tags and
+# repeated entries (images, tags, digests, info entries) of one answer read: 5,000 listed images with a few tags and
 # digests each fit; an answer of millions of two-byte entries is walked, not parsed, past it
 ANSWER_ENTRIES = 100_000
 TRANSPORT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextvars
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
@@ -32,7 +32,7 @@ def fan_out(call: Callable[[Item], Result], items: Sequence[Item], *, limit: int
 
 
 def ahead(call: Callable[[Item], Result], items: Iterable[Item], *, limit: int,
-          ready: Callable[[int], bool] | None = None) -> Iterator[Result]:
+          ready: Callable[[int], bool] | None = None) -> Generator[Result, None, None]:
     """`call(item)` of every item, yielded in the items' order, each call started up to `limit` - 1 items before its
     turn, so that the answers of independent requests arrive together and are judged one after the other as before.
 
