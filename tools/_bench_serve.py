@@ -72,12 +72,14 @@ def main() -> int:
     parser.add_argument("--images", type=int)
     parser.add_argument("--cri-socket")
     parser.add_argument("--load", choices=sorted(LOADS), help="a load behaviour of the reference (recorded too)")
+    parser.add_argument("--require-token", help="answer 401 to a Glance-style request without this X-Auth-Token")
     options = parser.parse_args()
     original = cri_server.service_handler
     cri_server.service_handler = lambda *args: _Recording(original(*args))  # type: ignore[assignment]
     images = None if options.images is None else generated(options.images)
     shed = wrap_with(options.load)
-    http = start_http_server(images=images, wrap=lambda app: recording_app(shed(app) if shed else app))
+    http = start_http_server(images=images, token=options.require_token,
+                             wrap=lambda app: recording_app(shed(app) if shed else app))
     print(http.url, flush=True)
     cri = None
     if options.cri_socket:
