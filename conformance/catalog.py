@@ -39,6 +39,12 @@ class Need(StrEnum):
 OPT_IN_NEEDS = frozenset({Need.WRITES, Need.OTHER_PROJECT})
 
 
+def opted_out(requirement: Requirement, *, allow_writes: bool, other_project: bool) -> bool:
+    """Whether `requirement` needs something its run's owner did not opt into (writes, a second project)."""
+    opted_in = {Need.WRITES: allow_writes, Need.OTHER_PROJECT: other_project}
+    return any(not opted_in[need] for need in requirement.requires & OPT_IN_NEEDS)
+
+
 class CatalogError(Exception):
     """The catalogue files under schemas/ are inconsistent."""
 

@@ -105,6 +105,7 @@ class TargetConfig(ShortRepr):
         return None
 
     def opted_out(self, requirement: catalog.Requirement) -> bool:
-        """Whether the run's owner left `requirement` out by not opting into what it needs (--allow-writes): then
-        not judging it does not keep the verdict from pass. One who opted in and still got it not judged did not."""
-        return requirement.opt_in and not self.allow_writes
+        """Whether the run's owner left `requirement` out by not opting into something it needs (--allow-writes,
+        --other-token): then not judging it does not keep the verdict from pass. One who opted into all it needs
+        and still got it not judged did not."""
+        return catalog.opted_out(requirement, allow_writes=self.allow_writes, other_project=bool(self.other_token))

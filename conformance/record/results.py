@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.catalog import Requirement, Tier, requirements
+from conformance.catalog import Requirement, Tier, opted_out, requirements
 from conformance.record.errors import RecordError
 from conformance.run.outcomes import Outcome, RequirementResult, Verdict
 from conformance.run.verdict import blocks_pass, requirement_is_met, rule
@@ -91,7 +91,9 @@ class RunResults:
         """Whether the catalogue's requirement needs something the run's owner opts into, and the owner did not
         (verify checks that the record's catalogue is this one)."""
         requirement = requirements().get(requirement_id)
-        return requirement is not None and requirement.opt_in and not self.allow_writes
+        other_project = (self.document.get("options") or {}).get("other_project") is True
+        return requirement is not None and opted_out(requirement, allow_writes=self.allow_writes,
+                                                     other_project=other_project)
 
     def by_id(self) -> dict[str, Entry]:
         """The entries by requirement id."""

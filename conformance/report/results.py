@@ -62,7 +62,8 @@ def document(state: RunState) -> dict[str, Any]:
         "hypothesis": state.hypothesis.to_dict(),
         "options": {"timeout": config.timeout, "image_ids": list(config.image_ids), "cri_version": config.cri_version,
                     "reference_faults": list(config.reference_faults), "max_images": config.max_images,
-                    "max_pages": config.max_pages, "allow_writes": config.allow_writes},
+                    "max_pages": config.max_pages, "allow_writes": config.allow_writes,
+                    "other_project": bool(config.other_token)},  # whether a second project's token was given
         "catalogue_files": catalogue_hashes(),
         "counts": dict(Counter(outcomes.values())),
         "passed_with_parts_not_judged": [r.requirement.id for r in state.results if r.partial],
