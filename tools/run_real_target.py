@@ -15,7 +15,8 @@ containerd: pass 1 --profile cri --waivers tools/containerd-waivers.yaml (its st
             runner starts on loopback (containerd pulls from it over plain HTTP through a hosts.toml
             under the CRI plugin's config_path), must pass and judge every PullImage, RemoveImage and
             ImageFsInfo requirement.
-glance-v1-sqlite, glance-v1-mariadb (Glance 15.0.2, Pike, with the v1 API, on that database):
+glance-v1-sqlite, glance-v1-mariadb (Glance 15.0.2, Pike, with the v1 API, on that database; every pass leaves
+            out the v2 list's tests, -m "not glance_v2_list": Pike's list predates what they read):
             pass 1 --profile glance --waivers tools/glance-v1-<db>-waivers.yaml (its status is
             the exit status); pass 2 without the waivers must exit 1 with every waived
             requirement failed; pass 3 --profile ims, informative (status 0 or 1).
@@ -50,6 +51,9 @@ REPO = TOOLS.parent
 PROG = "run_real_target"
 TARGETS = ("glance", "containerd", "glance-v1-sqlite", "glance-v1-mariadb", "keystone-glance")
 GLANCE_V1 = {"glance-v1-sqlite": "sqlite", "glance-v1-mariadb": "mariadb"}  # target: backend
+# Glance 15 (Pike, 2017) is run for the v1 API; its v2 list predates visibility=all (Queens) and os_hidden (Rocky),
+# which the v2 list's requirements read, so those tests are left out there (the record says so: a subset).
+PIKE_PART = "-m=not glance_v2_list"
 GLANCE_WAIVERS = TOOLS / "glance-waivers.yaml"  # Glance 33's known deviations, with and without Keystone
 PYTEST_OK, PYTEST_FAILED = 0, 1
 # Operations the started target does not serve at all: their record must say `not-offered`
@@ -192,11 +196,13 @@ def passes(target: str) -> list[Pass]:
     waivers = TOOLS / f"{target}-waivers.yaml"
     profile = "--profile=glance" if target in GLANCE_V1 else "--profile=cri"
     name = profile.removeprefix("--profile=")
-    result = [Pass(f"{name} with waivers", (profile, f"--waivers={waivers}"), f"reports/{target}"),
-              Pass(f"{name} without waivers", (profile, "--tb=no"), f"reports/{target}-unwaived",
+    # Pike's v2 list predates what the v2 list's requirements read (visibility=all, os_hidden): not certified there
+    part = (PIKE_PART,) if target in GLANCE_V1 else ()
+    result = [Pass(f"{name} with waivers", (profile, f"--waivers={waivers}", *part), f"reports/{target}"),
+              Pass(f"{name} without waivers", (profile, "--tb=no", *part), f"reports/{target}-unwaived",
                    must="fail-waived", waivers=waivers)]
     if target in GLANCE_V1:
-        result.append(Pass("ims (informative)", ("--profile=ims", "--tb=no"),
+        result.append(Pass("ims (informative)", ("--profile=ims", "--tb=no", *part),
                            f"reports/{target}-ims", must="ran"))
     if target == "containerd":
         lifecycle = "-m=cri_pull_image or cri_remove_image or cri_image_fs_info"  # the read calls: passes 1 and 2

@@ -85,9 +85,11 @@ def walk_list(glance: GlanceClient, query: Mapping[str, Any], *, limit: int | No
               max_pages: int | None = None,
               raise_hint: str = "--max-pages", keep: bool = True,
               on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None,
-              until: Callable[[Walk], bool] | None = None) -> Walk:
+              until: Callable[[Walk], bool] | None = None, own_links: bool = False) -> Walk:
     """Follow `query` (with `limit` when given) page by page along `next`, at most `max_pages` pages (the target's
-    page cap, --max-pages, when not given).
+    page cap, --max-pages, when not given). With `own_links`, each next page is asked for as the query sent with
+    the marker of the page before (while the target links a next), so a test of something else than the links
+    (the order of a sort) is not judged on links a target may have broken (GLANCE-V2-LIST-LINKS-KEEP-QUERY's).
 
     `on_page` sees each page's entries as they come; without `keep`, the walk holds no entry after that (the links and
     sizes of its pages are kept). `until` is asked after each page whether the caller has read all it needs.
@@ -121,10 +123,17 @@ def walk_list(glance: GlanceClient, query: Mapping[str, Any], *, limit: int | No
             return walk
         if link is None:
             return walk
-        if not isinstance(link, str) or link in seen:
-            return walk.stop(f"next {str(link)[:200]!r} is no new link: the pages never end", response, NEXT)
         if not page:
             return walk.stop("an empty page links a next: the pages never end", response, NEXT)
+        if own_links:
+            marker = str(page[-1].get("id"))
+            if marker in seen:
+                return walk.stop(f"marker {marker[:200]!r} comes again: the pages never end", response, NEXT)
+            seen.add(marker)
+            response = glance.list_v2_page({**params, "marker": marker})
+            continue
+        if not isinstance(link, str) or link in seen:
+            return walk.stop(f"next {str(link)[:200]!r} is no new link: the pages never end", response, NEXT)
         seen.add(link)
         try:
             response = glance.follow(link)

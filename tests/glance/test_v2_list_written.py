@@ -4,6 +4,7 @@ deleted), whatever else the catalogue holds."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from conformance.glance.v2_list_order import SORT_IDS, SORTS, order_breaks
 from conformance.glance.v2_list_walks import request_text, walk_list
 from conformance.glance.v2_list_written import (
     SORT_PAGE,
+    entry,
     filter_queries,
     listing_problems,
     order_entries,
@@ -79,9 +81,16 @@ def test_every_sort_orders_the_images_the_run_created(query: dict[str, Any], key
                                                       written_images: WrittenSet | None,
                                                       glance: GlanceClient) -> None:
     written = written_set(written_images)
+    # The documents do not say where an image without a value for a sort key goes (Glance 33's marker paging repeats
+    # its pages there): a sort is judged on the run's active images, which have every value, when some have not.
+    unset = [image for image in written.images if any(entry(image).get(key) is None for key, _ in keys)]
+    if unset:
+        query = {**query, "status": "active"}
+        written = replace(written, images=[image for image in written.images if image not in unset])
     sent = scoped(written, query)
-    walk = walk_list(glance, sent, limit=SORT_PAGE, max_pages=len(written.images) + 2)
-    problems = Problems(f"Following next from {request_text({**sent, 'limit': SORT_PAGE})} must list each image this "
+    # pages asked for as sent, with a marker: what next links carry is GLANCE-V2-LIST-LINKS-KEEP-QUERY's to judge
+    walk = walk_list(glance, sent, limit=SORT_PAGE, max_pages=len(written.images) + 2, own_links=True)
+    problems = Problems(f"Paging {request_text({**sent, 'limit': SORT_PAGE})} with markers must list each image this "
                         f"run created that the listing shows once, ordered by {', '.join(f'{k} {d}' for k, d in keys)}"
                         " as the run wrote them")
     if walk.problem:
