@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
@@ -380,6 +380,12 @@ def image_by_key(key: str) -> Image:
 def live_images() -> list[Image]:
     """Images that are not deleted (what v2 show and list can see), in catalogue order."""
     return [image for image in IMAGES if not image.deleted]
+
+
+def listed_by_default(images: Iterable[Image] = IMAGES) -> list[Image]:
+    """The live images the v2 list shows without a parameter: no community, hidden or unaccepted shared image."""
+    return [image for image in images if not image.deleted and not image.os_hidden and image.visibility != "community"
+            and not (image.visibility == "shared" and image.member_status != "accepted")]
 
 
 
