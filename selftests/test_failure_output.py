@@ -22,8 +22,8 @@ SEED = "20240601"
 TOKEN = "failure-output-selftest-token-0123456789"
 # Each property test of the suite, the fault that makes it fail, and how its failure names the drawn value.
 PROPERTY_FAULTS = {
-    "tests/glance/test_v2_show.py::test_malformed_id_answers_4xx_never_5xx": ("v2-show-malformed-id-500", "image_id="),
-    "tests/glance/test_v1_head.py::test_malformed_id_answers_4xx_never_5xx": ("v1-head-malformed-id-500", "image_id="),
+    "tests/glance/test_v2_show.py::test_malformed_id_answers_4xx_never_5xx": ("v2-show-malformed-id-500", "image_ids="),
+    "tests/glance/test_v1_head.py::test_malformed_id_answers_4xx_never_5xx": ("v1-head-malformed-id-500", "image_ids="),
     "tests/glance/test_v1_1_detail.py::test_invalid_parameter_answers_400_never_5xx[size_min]": (
         "v1-1-detail-size-min-500", "Draw 1 (size_min): "),
     "tests/glance/test_v1_1_detail_filters.py::test_every_returned_image_matches_every_filter": (

@@ -7,7 +7,8 @@ from collections.abc import Callable, Collection
 
 import pytest
 
-from conformance.checks import fail
+from conformance.batches import sent_together
+from conformance.checks import fail, judged
 from conformance.targets.http import HttpResponse
 
 UNKNOWN_UUIDS = (
@@ -36,14 +37,17 @@ def judge_unknown_id(ask: Callable[[str], HttpResponse], asking: str, unknown_id
         fail(f"{asking} the unknown image {unknown_id} must answer 404", str(response.status), "404", response.exchange)
 
 
-def judge_malformed_id(ask: Callable[[str], HttpResponse], asking: str, image_id: str, *, vendor: bool) -> None:
-    """Fail unless asking for the malformed `image_id` answers a client error, never a server error: one the vendor
-    documents list (`vendor`, profile ims), else any 4xx (upstream answers 404)."""
+def judge_malformed_ids(ask: Callable[[str], HttpResponse], asking: str, image_ids: list[str], *, vendor: bool,
+                        concurrency: int) -> None:
+    """Fail unless asking for each malformed id (asked together, up to `concurrency` at once) answers a client
+    error, never a server error: one the vendor documents list (`vendor`, profile ims), else any 4xx (upstream
+    answers 404). The first id in the batch that is answered otherwise fails."""
     __tracebackhide__ = True
-    response = ask(image_id)
-    if vendor and response.status not in DOCUMENTED_CLIENT_ERRORS:
-        fail(f"{asking} the malformed id {image_id!r} must answer a client error the documents list",
-             str(response.status), ", ".join(map(str, DOCUMENTED_CLIENT_ERRORS)), response.exchange)
-    if not 400 <= response.status < 500:
-        fail(f"{asking} the malformed id {image_id!r} must answer 4xx", str(response.status), "4xx (upstream: 404)",
-             response.exchange)
+    for image_id, response in zip(image_ids, sent_together(ask, image_ids, concurrency), strict=True):
+        if vendor and response.status not in DOCUMENTED_CLIENT_ERRORS:
+            fail(f"{asking} the malformed id {image_id!r} must answer a client error the documents list",
+                 str(response.status), ", ".join(map(str, DOCUMENTED_CLIENT_ERRORS)), response.exchange)
+        if not 400 <= response.status < 500:
+            fail(f"{asking} the malformed id {image_id!r} must answer 4xx", str(response.status),
+                 "4xx (upstream: 404)", response.exchange)
+        judged("malformed ids")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from conformance.evidence import Exchange
 from conformance.glance.v2_list_filters import eligible
 from conformance.short_repr import ShortRepr
+from conformance.targets.fanout import ahead
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import BodyTooComplex, HttpResponse, OffOrigin
 
@@ -81,11 +82,25 @@ def request_text(query: Mapping[str, Any]) -> str:
     return f"GET /v2/images?{urlencode(query, doseq=True)}" if query else "GET /v2/images"
 
 
+def first_params(query: Mapping[str, Any], limit: int | None = WALK_LIMIT) -> Params:
+    """The parameters of a walk's first page: the query, with `limit` when given."""
+    return {**query} if limit is None else {**query, "limit": str(limit)}
+
+
+def first_pages(glance: GlanceClient, queries: Iterable[Mapping[str, Any]], *,
+                limit: int | None = WALK_LIMIT) -> Iterator[HttpResponse]:
+    """The first pages of independent `queries`, in order, up to --concurrency of them asked at once ahead of their
+    walks (walk_list's `first`)."""
+    return ahead(lambda query: glance.list_v2_page(first_params(query, limit)), queries,
+                 limit=glance.limits.concurrency)
+
+
 def walk_list(glance: GlanceClient, query: Mapping[str, Any], *, limit: int | None = WALK_LIMIT,
               max_pages: int | None = None,
               raise_hint: str = "--max-pages", keep: bool = True,
               on_page: Callable[[list[dict[str, Any]], Exchange], None] | None = None,
-              until: Callable[[Walk], bool] | None = None, own_links: bool = False) -> Walk:
+              until: Callable[[Walk], bool] | None = None, own_links: bool = False,
+              first: HttpResponse | None = None) -> Walk:
     """Follow `query` (with `limit` when given) page by page along `next`, at most `max_pages` pages (the target's
     page cap, --max-pages, when not given). With `own_links`, each next page is asked for as the query sent with
     the marker of the page before (while the target links a next), so a test of something else than the links
@@ -93,12 +108,13 @@ def walk_list(glance: GlanceClient, query: Mapping[str, Any], *, limit: int | No
 
     `on_page` sees each page's entries as they come; without `keep`, the walk holds no entry after that (the links and
     sizes of its pages are kept). `until` is asked after each page whether the caller has read all it needs.
+    `first` is the answer to the first page when it was asked ahead (first_pages, with the same `limit`).
     """
     max_pages = glance.limits.pages if max_pages is None else max_pages
     walk = Walk(dict(query), limit, max_pages=max_pages, raise_hint=raise_hint)
-    params: Params = {**query} if limit is None else {**query, "limit": str(limit)}
+    params = first_params(query, limit)
     seen: set[str] = set()
-    response = glance.list_v2_page(params)
+    response = glance.list_v2_page(params) if first is None else first
     for _ in range(max_pages):
         if response.status != 200:
             return walk.stop(f"answered {response.status}, documented 200", response, VALID_JSON)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from conformance import sample as sampling
 from conformance import schemas
+from conformance.batches import batch_of, batched, sent_together
 from conformance.catalog import Profile
 from conformance.checks import Problems, fail, judged, not_judged
 from conformance.evidence import Exchange
@@ -507,15 +508,17 @@ def test_a_page_holds_at_most_limit_entries(v1_1_detail_offered: None, glance: G
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-INVALID-400")
 @pytest.mark.parametrize("param", INVALID_PARAMS)
+@batched()
 @given(data=st.data())
 def test_invalid_parameter_answers_400_never_5xx(param: str, data: st.DataObject, v1_1_detail_offered: None,
                                                  glance: GlanceClient) -> None:
-    value = data.draw(invalid_values(param), label=param)
-    response = glance.detail_v1_1({param: value})
-    if response.status != 400:
-        fail(f"GET /v1.1/images/detail?{urlencode({param: value})} must answer 400", str(response.status),
-             "400 Bad Request", response.exchange)
-    judged("invalid values")
+    values = data.draw(batch_of(invalid_values(param)), label=param)
+    answers = sent_together(lambda value: glance.detail_v1_1({param: value}), values, glance.limits.concurrency)
+    for value, response in zip(values, answers, strict=True):
+        if response.status != 400:
+            fail(f"GET /v1.1/images/detail?{urlencode({param: value})} must answer 400", str(response.status),
+                 "400 Bad Request", response.exchange)
+        judged("invalid values")
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-401")

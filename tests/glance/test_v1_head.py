@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given
 
 from conformance import schemas
+from conformance.batches import batch_of, batched
 from conformance.catalog import Profile
 from conformance.checks import Problems, judged
 from conformance.evidence import clip
 from conformance.glance import strategies
-from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_id, judge_unknown_id
+from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_ids, judge_unknown_id
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v1_headers import Headed
@@ -252,11 +253,12 @@ def test_unknown_uuid_answers_404(unknown_id: str, v1_head_offered: None, glance
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-MALFORMED-ID")
-@given(image_id=strategies.malformed_image_ids())
-def test_malformed_id_answers_4xx_never_5xx(image_id: str, v1_head_offered: None, glance: GlanceClient,
+@batched()
+@given(image_ids=batch_of(strategies.malformed_image_ids()))
+def test_malformed_id_answers_4xx_never_5xx(image_ids: list[str], v1_head_offered: None, glance: GlanceClient,
                                             http_profile: Profile) -> None:
-    judge_malformed_id(glance.head_v1, "HEAD of", image_id, vendor=not http_profile.upstream_behaviour)
-    judged("malformed ids")
+    judge_malformed_ids(glance.head_v1, "HEAD of", image_ids, vendor=not http_profile.upstream_behaviour,
+                        concurrency=glance.limits.concurrency)
 
 
 @pytest.mark.requirement("GLANCE-V1-HEAD-401")

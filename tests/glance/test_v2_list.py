@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import schemas
+from conformance.batches import batch_of, batched, sent_together
 from conformance.catalog import Profile
 from conformance.checks import Problems, fail, judged
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
@@ -316,14 +317,16 @@ def test_member_status_partitions_the_shared_images(glance: GlanceClient, v2_lis
 
 @pytest.mark.requirement("GLANCE-V2-LIST-INVALID-400")
 @pytest.mark.parametrize("param", INVALID_PARAMS)
+@batched()
 @given(data=st.data())
 def test_invalid_parameter_answers_400_never_5xx(param: str, data: st.DataObject, glance: GlanceClient) -> None:
-    value = data.draw(invalid_values(param), label=param)
-    response = glance.list_v2_page({param: value})
-    if response.status != 400:
-        fail(f"{request_text({param: value})} must answer 400", str(response.status), "400 Bad Request",
-             response.exchange)
-    judged("invalid values")
+    values = data.draw(batch_of(invalid_values(param)), label=param)
+    answers = sent_together(lambda value: glance.list_v2_page({param: value}), values, glance.limits.concurrency)
+    for value, response in zip(values, answers, strict=True):
+        if response.status != 400:
+            fail(f"{request_text({param: value})} must answer 400", str(response.status), "400 Bad Request",
+                 response.exchange)
+        judged("invalid values")
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-INVALID-400")

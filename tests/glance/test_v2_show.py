@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given
 
 from conformance import schemas
+from conformance.batches import batch_of, batched
 from conformance.catalog import Profile
 from conformance.checks import Problems, fail, judged
 from conformance.evidence import clip
 from conformance.glance import published_schema, strategies
-from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_id, judge_unknown_id, unknown_uuid
+from conformance.glance.absent_ids import UNKNOWN_UUIDS, judge_malformed_ids, judge_unknown_id, unknown_uuid
 from conformance.glance.published_schema import PublishedSchema
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v2_shown import Shown, bodies, unused_fields
@@ -236,10 +237,11 @@ def test_unknown_uuid_answers_404(unknown_id: str, glance: GlanceClient, v2_list
 
 
 @pytest.mark.requirement("GLANCE-V2-SHOW-MALFORMED-ID")
-@given(image_id=strategies.malformed_image_ids())
-def test_malformed_id_answers_4xx_never_5xx(image_id: str, glance: GlanceClient, http_profile: Profile) -> None:
-    judge_malformed_id(glance.show, "Showing", image_id, vendor=not http_profile.upstream_behaviour)
-    judged("malformed ids")
+@batched()
+@given(image_ids=batch_of(strategies.malformed_image_ids()))
+def test_malformed_id_answers_4xx_never_5xx(image_ids: list[str], glance: GlanceClient, http_profile: Profile) -> None:
+    judge_malformed_ids(glance.show, "Showing", image_ids, vendor=not http_profile.upstream_behaviour,
+                        concurrency=glance.limits.concurrency)
 
 
 @pytest.mark.requirement("GLANCE-V2-SHOW-AGREES-WITH-LIST")
