@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conformance.glance.members import QUERIES, SHARED, belongs
+from conformance.glance.members import QUERIES, SHARED, belongs, caller_project, listed_under_two_statuses
 from conformance.glance.v2_list_filters import LIST
 from conformance.glance.write_mode import HIDDEN, RUN_ID_PROPERTY, fixtures_for, new_run_id
 from conformance.reference.glance.app import WSGIApp
@@ -169,3 +169,21 @@ def test_a_refused_member_call_is_not_judged_and_a_5xx_fails(status: int, method
                    for reason in entry["not_judged"]), entry
     else:
         assert outcomes(run)[MEMBER_TEST] == "failure" and f"answered {status}, documented 200" in run.stdout
+
+
+def test_the_callers_own_shared_images_may_be_listed_under_every_member_status() -> None:
+    # upstream's _select_images_query: a regular user's listing holds its own shared images whatever member_status
+    # asks; its visibility=all listing shows private images of its own project only
+    mine, theirs = "project-mine", "project-theirs"
+    listing = [{"id": "p1", "visibility": "private", "owner": mine},
+               {"id": "s1", "visibility": "shared", "owner": mine},
+               {"id": "s2", "visibility": "shared", "owner": theirs}]
+    assert caller_project(listing) == mine
+    assert caller_project([*listing, {"id": "p2", "visibility": "private", "owner": theirs}]) is None  # an admin's
+    assert caller_project([entry for entry in listing if entry["visibility"] != "private"]) is None
+    owners = {entry["id"]: entry["owner"] for entry in listing}
+    everywhere = {"accepted": {"s1", "s2"}, "pending": {"s1"}, "rejected": {"s1", "s2"}}
+    assert listed_under_two_statuses(everywhere, owners, mine) == [("s2", "accepted", "rejected")]
+    assert listed_under_two_statuses(everywhere, owners, None) == [
+        ("s1", "accepted", "pending"), ("s1", "accepted", "rejected"), ("s2", "accepted", "rejected"),
+        ("s1", "pending", "rejected")]

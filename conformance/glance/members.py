@@ -10,6 +10,7 @@ visibility only the accepted ones of them.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -153,3 +154,19 @@ def member_problems(walk: Walk, query: Mapping[str, Any], membership: Membership
         elif times > 1:
             lines.append(f"returned {shared.label} {times} times")
     return lines
+
+
+def caller_project(entries: list[dict[str, Any]]) -> str | None:
+    """The project a `visibility=all` listing was asked by, when every private image it lists has one owner (upstream
+    lists a project only its own private images, an admin every project's); None when the listing does not tell."""
+    owners = {entry.get("owner") for entry in entries if entry.get("visibility") == "private"}
+    owner = owners.pop() if len(owners) == 1 else None
+    return owner if isinstance(owner, str) and owner else None
+
+
+def listed_under_two_statuses(ids: Mapping[str, set[str]], owners: Mapping[str, Any],
+                              caller: str | None) -> list[tuple[str, str, str]]:
+    """(image id, status, other status) for each shared image listed under two member statuses that is not the
+    caller's own: upstream lists the caller's own shared images whatever member_status asks (the owner is no member)."""
+    return [(image_id, a, b) for (a, a_ids), (b, b_ids) in itertools.combinations(ids.items(), 2)
+            for image_id in sorted(a_ids & b_ids) if caller is None or owners.get(image_id) != caller]
