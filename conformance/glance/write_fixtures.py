@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import signal
 import threading
 import warnings
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
 import pytest
 
+from conformance.glance.members import Membership, share_with_other_project
 from conformance.glance.write_mode import ImageWriter, WriteModeFailed, WrittenSet, fixtures_for, new_run_id
-from conformance.run.state import state_of
+from conformance.glance.written import written_set
+from conformance.run.state import RunState, state_of
 from conformance.targets.errors import TargetError
 from conformance.targets.glance import GlanceClient
 from conformance.targets.http import HttpTarget
 
-__all__ = ["other_project", "written_images"]
+__all__ = ["other_project", "shared_with_other_project", "written_images"]
 
 DISK_FORMAT_DEFAULT = "GLANCE-V2-SHOW-DISK-FORMAT-DEFAULT"
+NO_OTHER_PROJECT = ("no second project's token configured (--other-token): the run shares no image with another "
+                    "project to judge its member statuses")
 
 
 class WriteModeWarning(UserWarning):
     """Write mode could not do all of its housekeeping (a sweep failed, or images were left behind)."""
+
+
+CLEANUP = pytest.StashKey["_Cleanup"]()  # the session's cleanup, whose writer later fixtures create through
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -36,6 +45,7 @@ class _Cleanup:
 
     def __init__(self, writer: ImageWriter, record: dict[str, Any]) -> None:
         self.writer = writer
+        self.others: list[ImageWriter] = []  # the second project's writers (an image it made to learn its id)
         self.record = record
         self.done = False
         self.previous_sigterm: Any = None
@@ -52,12 +62,15 @@ class _Cleanup:
             return
         # Not done until remove_all returns: if it is interrupted, the exit hook tries the rest again.
         left = self.writer.remove_all()
+        for other in self.others:
+            left += other.remove_all()
         self.done = True
         atexit.unregister(self.run)
         if self.previous_sigterm is not None and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self.previous_sigterm)
         self.record["left_behind"] = left
-        self.record["exchanges"] = [exchange.to_dict() for exchange in self.writer.evidence]
+        self.record["exchanges"] = [exchange.to_dict() for writer in (self.writer, *self.others)
+                                    for exchange in writer.evidence]
         if left:
             warnings.warn(WriteModeWarning(
                 f"--allow-writes: {len(left)} fixture image(s) could not be deleted: {', '.join(left)}; "
@@ -78,6 +91,7 @@ def written_images(request: pytest.FixtureRequest) -> WrittenSet | None:
     state.targets.glance_record().write_mode = record
     writer = ImageWriter(http)
     cleanup = _Cleanup(writer, record)
+    request.config.stash[CLEANUP] = cleanup
     cleanup.install()
     request.addfinalizer(cleanup.run)
     try:
@@ -106,8 +120,36 @@ def written_images(request: pytest.FixtureRequest) -> WrittenSet | None:
 def other_project(request: pytest.FixtureRequest) -> GlanceClient:
     """The Glance operations as a second project sends them (--other-token): its token alone, no AK/SK signature."""
     state = state_of(request.config)
-    own: HttpTarget = request.getfixturevalue("http_target")
-    token = state.config.other_token
-    assert token, "the catalogue lists the requirements that need --other-token as not judged without it"
-    return GlanceClient(HttpTarget(own.base_url, limits=own.limits, log=own.log, token=token, verify=own.verify,
-                                   basic_auth=state.config.basic_auth))
+    assert state.config.other_token, "the catalogue lists the requirements that need --other-token as not judged " \
+                                     "without it"
+    return GlanceClient(_other_target(state, request.getfixturevalue("http_target")))
+
+
+@pytest.fixture
+def shared_with_other_project(request: pytest.FixtureRequest, written_images: WrittenSet | None
+                              ) -> Iterator[Membership]:
+    """With --allow-writes and --other-token: images of the run shared with the second project, each in the member
+    status it gave them (members.py), deleted again after the test; skipped, naming the option, without either."""
+    written = written_set(written_images)
+    state = state_of(request.config)
+    if not state.config.other_token:
+        pytest.skip(NO_OTHER_PROJECT)
+    cleanup = request.config.stash[CLEANUP]
+    other_target = _other_target(state, request.getfixturevalue("http_target"))
+    other_writer = ImageWriter(other_target)
+    cleanup.others.append(other_writer)  # what it cannot delete now, the end of the run tries again
+    membership = share_with_other_project(cleanup.writer, other_writer, GlanceClient(other_target), written.run_id)
+    cleanup.record["shared_with_other_project"] = membership.summary()
+    try:
+        yield membership
+    finally:
+        for image in membership.created:
+            # one not deleted now stays in the ledger: deleted at the end of the run, or reported left behind
+            with contextlib.suppress(TargetError):
+                cleanup.writer.delete(image.id, protected=False)
+
+
+def _other_target(state: RunState, own: HttpTarget) -> HttpTarget:
+    """The run's transport with the second project's token instead of the run's credentials."""
+    return HttpTarget(own.base_url, limits=own.limits, log=own.log, token=state.config.other_token, verify=own.verify,
+                      basic_auth=state.config.basic_auth)

@@ -1,6 +1,7 @@
 """GET /v2/images in write mode (--allow-writes): every filter, the repeated tags and every form of sorting, judged
 against the images this run created (known names, tags, sizes, formats, visibility, protected and hidden flags; one
-deleted), whatever else the catalogue holds."""
+deleted), whatever else the catalogue holds; with a second project (--other-token), member_status judged against
+images the run shared with it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from conformance.checks import Problems
+from conformance.glance.members import QUERIES, Membership, member_problems
 from conformance.glance.v2_list_filters import LIST
 from conformance.glance.v2_list_order import SORT_IDS, SORTS, order_breaks
 from conformance.glance.v2_list_walks import request_text, walk_list
@@ -100,4 +102,29 @@ def test_every_sort_orders_the_images_the_run_created(query: dict[str, Any], key
         problems.not_judged(walk.cut_reason)
     for line in [*listing_problems(walk, written), *order_breaks(order_entries(walk, written), keys)]:
         problems.add(line, walk.exchange)
+    problems.check()
+
+
+@pytest.mark.requirement("GLANCE-V2-LIST-MEMBER-STATUS")
+def test_member_status_lists_the_images_the_run_shared_by_their_status(
+        shared_with_other_project: Membership, written_images: WrittenSet | None) -> None:
+    membership = shared_with_other_project
+    written = written_set(written_images)
+    problems = Problems(f"{sentence('GLANCE-V2-LIST-MEMBER-STATUS')}, among the images this run shared with the second "
+                        "project (--other-token), listed with its token")
+    for line, exchange in membership.broken:
+        problems.add(line, exchange)
+    if membership.refused:
+        problems.not_judged(membership.refused)
+    for query in QUERIES if membership.images else ():
+        sent = scoped(written, query)
+        walk = walk_list(membership.other, sent)
+        if walk.problem:
+            problems.add(f"{request_text(sent)}: {walk.problem}", walk.problem_exchange)
+            continue
+        problems.judged("listings of the second project")
+        if walk.truncated:
+            problems.not_judged(walk.cut_reason)
+        for line in member_problems(walk, query, membership):
+            problems.add(f"{request_text(sent)}: {line}", walk.exchange)
     problems.check()

@@ -1,7 +1,7 @@
 """The Glance-style reference app: routing, the versions documents and the request log.
 
 Each app holds its own copy of the catalogue; v2 create, upload, update and delete change that copy only.
-The endpoints live in one module per API: v2_read, v2_write, v1_head, v1_1_detail.
+The endpoints live in one module per API: v2_read, v2_write, v2_members, v1_head, v1_1_detail.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from conformance.reference.fault import resolve
 from conformance.reference.glance import faults as F
 from conformance.reference.glance import images as catalogue
 from conformance.reference.glance import seed_faults as S
-from conformance.reference.glance import v1_1_detail, v1_head, v2_list, v2_read, v2_write
+from conformance.reference.glance import v1_1_detail, v1_head, v2_list, v2_members, v2_read, v2_write
 from conformance.reference.glance import v2_list_faults as L
 from conformance.reference.glance.faults import GLANCE_FAULTS
 from conformance.reference.glance.responses import WSGIApp, error, json_answer
@@ -85,6 +85,8 @@ def _url_map() -> Map:
         Rule("/v2/images/<path:image_id>", endpoint=v2_write.update, methods=["PATCH"]),
         Rule("/v2/images/<path:image_id>", endpoint=v2_write.delete, methods=["DELETE"]),
         Rule("/v2/images/<image_id>/file", endpoint=v2_write.upload, methods=["PUT"]),
+        Rule("/v2/images/<image_id>/members", endpoint=v2_members.add_member, methods=["POST"]),
+        Rule("/v2/images/<image_id>/members/<member_id>", endpoint=v2_members.update_member, methods=["PUT"]),
         Rule("/v2/schemas/image", endpoint=v2_read.image_schema_answer, methods=["GET"]),
         Rule("/v2/schemas/images", endpoint=v2_read.images_schema_answer, methods=["GET"]),
     ]

@@ -37,6 +37,18 @@ CORE_FIELDS = (
 
 
 @dataclass(frozen=True)
+class Member:
+    """A project an image is shared with (upstream api-ref "Create image member"): its status and when it changed."""
+
+    status: str  # pending when added; only the member changes it (api-ref "Update image member")
+    created_at: datetime
+    updated_at: datetime
+
+
+NO_MEMBERS: Mapping[str, Member] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
 class Image:
     """One image record with upstream Glance fields; `properties` are the extra (string) properties."""
 
@@ -61,6 +73,8 @@ class Image:
     properties: Mapping[str, str] = field(hash=False)
     os_hidden: bool = False  # left out of the v2 list unless asked for (upstream os_hidden)
     member_status: str = "accepted"  # of a shared image: the caller's membership, which the v2 list filters on
+    # projects the owner added as members (project id -> Member); a second project lists by its own membership here
+    members: Mapping[str, Member] = field(default_factory=lambda: NO_MEMBERS, hash=False)
 
     @property
     def is_public(self) -> bool:

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
 from conformance.reference.glance import faults as F
-from conformance.reference.glance import paging
+from conformance.reference.glance import paging, projects
 from conformance.reference.glance import v2_list_faults as L
 from conformance.reference.glance import v2_list_filters as filters
 from conformance.reference.glance.images import Image, format_v2_time
@@ -40,7 +40,8 @@ def listing(state: AppState, request: Request) -> WSGIApp:
             raise paging.BadRequest("changes-since", 'The "changes-since" filter is no longer available on v2.')
         sort = sorting(args, first_key_only=L.FIRST_SORT_KEY_ONLY in state.faults)
         limit = paging.limit(args)
-        shown = filters.listed(state, args)
+        other = projects.is_other_project(state, request)
+        shown = filters.listed(state, args, projects.OTHER_PROJECT if other else None)
         tests = filters.predicates(state, args)
         ordered, position = _ordered(state, sort)
         start = _start(state, args.get("marker"), position)

@@ -7,6 +7,7 @@ from typing import Any
 from conformance.reference.fault import Fault
 from conformance.reference.glance.images import image_by_key
 from conformance.reference.glance.probe import HttpProbe
+from conformance.reference.glance.projects import OTHER_PROJECT
 from conformance.reference.glance.v2_list_filters import FILTER_FAULTS, V2_LIST
 
 _Fault = Fault[HttpProbe]
@@ -36,6 +37,17 @@ def _min_ram_differs(http: HttpProbe) -> bool:
 def _next_on_short_page(http: HttpProbe) -> bool:
     count = len(_ids(http, ""))
     return "next" in _page(http, f"limit={count + 1}")
+
+
+def _member_update_ignored(http: HttpProbe) -> bool:
+    """Share a new image with the second project, which accepts it: is it missing from its accepted listing?"""
+    created = http.request("POST", "/v2/images", payload={"name": "member-probe", "disk_format": "raw",
+                                                          "container_format": "bare", "visibility": "shared"})
+    image_id = created.json()["id"]
+    http.request("POST", f"/v2/images/{image_id}/members", payload={"member": OTHER_PROJECT})
+    other = http.as_other_project()
+    other.request("PUT", f"/v2/images/{image_id}/members/{OTHER_PROJECT}", payload={"status": "accepted"})
+    return image_id not in _ids(other, "visibility=shared&member_status=accepted")
 
 
 def _links_drop_repeats(http: HttpProbe) -> bool:
@@ -88,6 +100,11 @@ MEMBER_STATUS_IGNORED = _Fault(
     "member_status is ignored: shared images are listed when the caller accepted them, whatever is asked.",
     probe=lambda http: _ids(http, "visibility=shared&member_status=pending")
     == _ids(http, "visibility=shared&member_status=accepted"))
+MEMBER_UPDATE_IGNORED = _Fault(
+    "v2-list-member-update-ignored", V2_LIST, _REQ + "MEMBER-STATUS",
+    "PUT /v2/images/{id}/members/{member} answers 200 with the status asked for, but the member stays pending: "
+    "its listings go by pending.",
+    needs_writes=True, probe=_member_update_ignored)
 BAD_VISIBILITY_200 = _Fault(
     "v2-list-bad-visibility-200", V2_LIST, _REQ + "INVALID-400",
     "An unknown visibility is ignored (200, the default listing) instead of answering 400.",
@@ -114,6 +131,6 @@ FILTERS_ANY = _Fault(
 
 V2_LIST_FAULTS: tuple[_Fault, ...] = (
     CONTENT_TYPE_TEXT, NO_FIRST, MIN_RAM_DIFFERS, SHOWS_HIDDEN, DEFAULT_ORDER_ASC, FIRST_SORT_KEY_ONLY, MARKER_SKIPS,
-    LIMIT_IGNORED, NEXT_ON_SHORT_PAGE, LINKS_DROP_REPEATS, MEMBER_STATUS_IGNORED, BAD_VISIBILITY_200,
-    MISSING_TOKEN_200, ONLY_FIRST_FILTER, COMBINED_DROPS_ONE, FILTERS_ANY, *FILTER_FAULTS,
+    LIMIT_IGNORED, NEXT_ON_SHORT_PAGE, LINKS_DROP_REPEATS, MEMBER_STATUS_IGNORED, MEMBER_UPDATE_IGNORED,
+    BAD_VISIBILITY_200, MISSING_TOKEN_200, ONLY_FIRST_FILTER, COMBINED_DROPS_ONE, FILTERS_ANY, *FILTER_FAULTS,
 )

@@ -255,12 +255,14 @@ def _everything(image: Image) -> bool:
     return True
 
 
-def listed(state: AppState, args: MultiDict[str, str]) -> Predicate:
+def listed(state: AppState, args: MultiDict[str, str], project: str | None = None) -> Predicate:
     """Which images the query's visibility, member_status and os_hidden let the caller see; BadRequest when bad.
 
     No visibility: public, private and shared ones (community only with visibility=community or all); a shared image
     only with the caller's member status (member_status, default accepted; all: any); hidden images only with
-    os_hidden=true, and then only those.
+    os_hidden=true, and then only those. The run's project (`project` None) sees every image, a shared one by the
+    catalogue's member status; another `project` sees its own images, no other private one, and another's shared
+    image only as its member, by the status it gave (glance/db/sqlalchemy/api.py _select_images_query).
     """
     visibility = args.get("visibility")
     if visibility is not None and visibility not in VISIBILITIES:
@@ -285,6 +287,13 @@ def listed(state: AppState, args: MultiDict[str, str]) -> Predicate:
             seen = image.visibility != "community"
         else:
             seen = visibility == "all" or image.visibility == visibility
-        return seen and (image.visibility != "shared" or member in ("all", image.member_status))
+        if not seen or image.visibility not in ("shared", "private"):
+            return seen
+        if project is None:
+            return image.visibility == "private" or member in ("all", image.member_status)
+        if image.owner == project:
+            return True
+        membership = image.members.get(project)
+        return image.visibility == "shared" and membership is not None and member in ("all", membership.status)
 
     return test

@@ -13,14 +13,13 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from conformance.reference.glance import images as catalogue
+from conformance.reference.glance import projects
 from conformance.reference.glance import seed_faults as S
 from conformance.reference.glance.images import Image
 from conformance.reference.glance.responses import WSGIApp, clip, error, json_answer
 from conformance.reference.glance.state import AppState, Refused
 from conformance.reference.glance.v2_read import UUID, image_body, image_schema
 
-CALLER_PROJECT = catalogue.OWNER_A  # the project an authenticated caller would own new images in
 JSON_PATCH_TYPES = ("application/openstack-images-v2.1-json-patch", "application/openstack-images-v2.0-json-patch")
 MAX_UPLOAD = 64 * 1024 * 1024  # bytes of image data the reference keeps in memory per upload
 # Upstream glance/api/v2/images.py: fields a client may not set, and names reserved for the server.
@@ -30,15 +29,15 @@ RESERVED = frozenset({"location", "deleted", "deleted_at"})
 # Writable core fields and their values when a create body leaves them out (visibility: upstream's default).
 _CORE_DEFAULTS: dict[str, Any] = {
     "name": "", "visibility": "shared", "protected": False, "min_ram": 0, "min_disk": 0, "tags": (),
-    "disk_format": None, "container_format": None, "owner": CALLER_PROJECT, "os_hidden": False,
+    "disk_format": None, "container_format": None, "owner": projects.RUN_PROJECT, "os_hidden": False,
 }
 
 
 def create(state: AppState, request: Request) -> WSGIApp:
     """POST /v2/images: a queued image from the body; 201 with Location."""
     try:
-        body = _json_body(request, ("application/json",), dict)
-        image = _new_image(body, _now(), state.faults)
+        body = json_body(request, ("application/json",), dict)
+        image = _new_image(body, now(), state.faults, owner=projects.caller(state, request))
         state.store.add(image)
     except Refused as exc:
         return error(request, exc.code, str(exc))
@@ -60,7 +59,7 @@ def upload(state: AppState, request: Request, image_id: str) -> WSGIApp:
         if image.status != "queued":
             raise Refused(409, f"Image status transition from {image.status} to saving is not allowed")
         return replace(image, status="active", size=len(data), checksum=hashlib.md5(data).hexdigest(),
-                       updated_at=_now())
+                       updated_at=now())
 
     try:
         state.store.update(image_id, activate)
@@ -72,8 +71,8 @@ def upload(state: AppState, request: Request, image_id: str) -> WSGIApp:
 def update(state: AppState, request: Request, image_id: str) -> WSGIApp:
     """PATCH /v2/images/{id}: JSON-patch operations applied in one step; the changed image."""
     try:
-        operations = _json_body(request, JSON_PATCH_TYPES, list)
-        image = state.store.update(image_id, lambda image: _patched(image, operations, _now()))
+        operations = json_body(request, JSON_PATCH_TYPES, list)
+        image = state.store.update(image_id, lambda image: _patched(image, operations, now()))
     except Refused as exc:
         return error(request, exc.code, str(exc))
     return json_answer(image_body(state, image))
@@ -90,8 +89,8 @@ def delete(state: AppState, request: Request, image_id: str) -> WSGIApp:
     def mark_deleted(image: Image) -> Image:
         if image.protected:
             raise Refused(403, f"Image {image.id} is protected and cannot be deleted.")
-        now = _now()
-        return replace(image, status="deleted", deleted=True, deleted_at=now, updated_at=now)
+        moment = now()
+        return replace(image, status="deleted", deleted=True, deleted_at=moment, updated_at=moment)
 
     try:
         state.store.update(image_id, mark_deleted)
@@ -100,12 +99,13 @@ def delete(state: AppState, request: Request, image_id: str) -> WSGIApp:
     return Response(status=204)
 
 
-def _now() -> datetime:
+def now() -> datetime:
+    """The moment of a write, in UTC."""
     return datetime.now(timezone.utc)
 
 
-def _json_body(request: Request, media_types: tuple[str, ...], kind: type) -> Any:
-    """The request's JSON body of the expected kind; Refused (415, 400) otherwise."""
+def json_body(request: Request, media_types: tuple[str, ...], kind: type) -> Any:
+    """The request's JSON body of the expected kind (a dict or a list); Refused (415, 400) otherwise."""
     if request.mimetype not in media_types:
         raise Refused(415, f"Content-Type must be {' or '.join(media_types)}, got {request.mimetype or 'none'!r}")
     try:
@@ -117,8 +117,10 @@ def _json_body(request: Request, media_types: tuple[str, ...], kind: type) -> An
     return body
 
 
-def _new_image(body: Mapping[str, Any], now: datetime, faults: frozenset[Any] = frozenset()) -> Image:
-    """The queued image a create body describes (the id taken from the body when given, like upstream)."""
+def _new_image(body: Mapping[str, Any], now: datetime, faults: frozenset[Any] = frozenset(),
+               owner: str = projects.RUN_PROJECT) -> Image:
+    """The queued image a create body describes, owned by the caller's project unless the body names an owner (the id
+    taken from the body when given, like upstream)."""
     for key in body:
         _check_settable(key)
     image_id = body.get("id", str(uuid.uuid4()))
@@ -132,7 +134,7 @@ def _new_image(body: Mapping[str, Any], now: datetime, faults: frozenset[Any] = 
         raise Refused(400, "container_format is required by this reference target")
     extra = {key: _property_value(key, value) for key, value in body.items()
              if key not in _CORE_DEFAULTS and key != "id"}
-    fields = {**_CORE_DEFAULTS, **core}
+    fields = {**_CORE_DEFAULTS, "owner": owner, **core}
     return Image(
         id=image_id, status="queued", checksum=None, size=None, virtual_size=None, created_at=now,
         updated_at=now, deleted_at=None, deleted=False, properties=MappingProxyType(extra), **fields,
