@@ -21,7 +21,7 @@ from conformance.glance.members import caller_project, listed_under_two_statuses
 from conformance.glance.unauthorized import WRONG_CREDENTIAL_IDS, WRONG_CREDENTIALS, judge_401
 from conformance.glance.v2_list_filters import INVALID_PARAMS, INVALID_QUERIES, invalid_values, is_hidden
 from conformance.glance.v2_list_order import SORT_IDS, SORTS, order_breaks
-from conformance.glance.v2_list_walks import WALK_LIMIT, Universe, Walk, request_text, walk_list
+from conformance.glance.v2_list_walks import WALK_LIMIT, Universe, Walk, first_pages, request_text, walk_list
 from conformance.glance.v2_shown import Shown
 from conformance.listing.judging import sentence
 from conformance.targets.auth import Auth
@@ -290,9 +290,10 @@ def test_next_and_first_keep_the_query(query: dict[str, Any], glance: GlanceClie
 @pytest.mark.requirement("GLANCE-V2-LIST-MEMBER-STATUS")
 def test_member_status_partitions_the_shared_images(glance: GlanceClient, v2_list_universe: Universe) -> None:
     pages, hint = v2_list_universe.pages()
-    walks = {status: walk_list(glance, {"visibility": "shared", **({"member_status": status} if status else {})},
-                               max_pages=pages, raise_hint=hint)
-             for status in ("", "accepted", "pending", "rejected", "all")}
+    statuses = ("", "accepted", "pending", "rejected", "all")
+    asked = [{"visibility": "shared", **({"member_status": status} if status else {})} for status in statuses]
+    walks = {status: walk_list(glance, query, max_pages=pages, raise_hint=hint, first=first)
+             for status, query, first in zip(statuses, asked, first_pages(glance, asked), strict=True)}
     problems = Problems(sentence("GLANCE-V2-LIST-MEMBER-STATUS"))
     for status, walk in walks.items():
         if walk.problem:
