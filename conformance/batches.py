@@ -5,7 +5,7 @@ not once per value. The profile's examples are divided by the batch size, so tha
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import TypeVar
 
 from hypothesis import settings
@@ -17,6 +17,7 @@ SIZE = 4  # values drawn per example: one round trip of the default --concurrenc
 Value = TypeVar("Value", bound=Hashable)
 Result = TypeVar("Result")
 Item = TypeVar("Item")
+Ahead = TypeVar("Ahead")
 
 
 def batch_of(values: st.SearchStrategy[Value]) -> st.SearchStrategy[list[Value]]:
@@ -35,11 +36,35 @@ def sent_together(ask: Callable[[Value], Result], values: list[Value], concurren
     return fan_out(ask, values, limit=concurrency)
 
 
-def draws(data: st.DataObject, values: st.SearchStrategy[Item], label: str,
-          key: Callable[[Item], Hashable] = repr) -> list[Item]:
-    """SIZE draws of `values` from `data` (each named and shrunk on its own), a value drawn twice kept once."""
-    kept: dict[Hashable, Item] = {}
+
+# Batched tests that have failed in this run (this process): from then on they draw one value at a time.
+_FAILED: set[str] = set()
+
+
+def in_turn(draw: Callable[[], Item], test: str, ask_ahead: Callable[[list[Item]], Iterable[Ahead]],
+            key: Callable[[Item], Hashable] = repr) -> Iterator[tuple[Item, Ahead | None]]:
+    """The values of one example of `test`, each with what was asked ahead for it (`ask_ahead(values)`, in order).
+
+    Until `test` has failed in this run (failed()), SIZE values are drawn first and asked ahead together; from then
+    on each is drawn at its turn, with nothing asked ahead. A caller that stops at its first failing value so leaves
+    the rest undrawn while hypothesis shrinks the failure, which then costs what one value per example would.
+    A value drawn twice is given once.
+    """
+    seen: set[Hashable] = set()
+    if test in _FAILED:
+        for _ in range(SIZE):
+            value = draw()
+            if key(value) not in seen:
+                seen.add(key(value))
+                yield value, None
+        return
+    batch: dict[Hashable, Item] = {}
     for _ in range(SIZE):
-        value = data.draw(values, label=label)
-        kept.setdefault(key(value), value)
-    return list(kept.values())
+        value = draw()
+        batch.setdefault(key(value), value)
+    yield from zip(batch.values(), ask_ahead(list(batch.values())), strict=True)
+
+
+def failed(test: str) -> None:
+    """Note that `test` found a failure: its later examples (hypothesis shrinking it) draw one value at a time."""
+    _FAILED.add(test)
