@@ -1,6 +1,9 @@
 """Property tests that send one independent request per drawn value draw a batch of values per example and send the
 batch together (up to --concurrency requests at once): a remote target's round trip is paid about once per batch,
-not once per value. The profile's examples are divided by the batch size, so that as many values are judged."""
+not once per value. The profile's examples are divided by the batch size, so that as many values are judged.
+
+Tests that walk a query per drawn value keep one value per example: shrinking a failing batch would walk every
+query of the batch again at each step (minutes against a slow target that fails)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,6 @@ from conformance.targets.fanout import fan_out
 SIZE = 4  # values drawn per example: one round trip of the default --concurrency
 Value = TypeVar("Value", bound=Hashable)
 Result = TypeVar("Result")
-Item = TypeVar("Item")
 
 
 def batch_of(values: st.SearchStrategy[Value]) -> st.SearchStrategy[list[Value]]:
@@ -33,13 +35,3 @@ def batched() -> settings:
 def sent_together(ask: Callable[[Value], Result], values: list[Value], concurrency: int) -> list[Result]:
     """`ask(value)` of every value of a batch, up to `concurrency` at once, the answers in the values' order."""
     return fan_out(ask, values, limit=concurrency)
-
-
-def draws(data: st.DataObject, values: st.SearchStrategy[Item], label: str,
-          key: Callable[[Item], Hashable] = repr) -> list[Item]:
-    """SIZE draws of `values` from `data` (each named and shrunk on its own), a value drawn twice kept once."""
-    kept: dict[Hashable, Item] = {}
-    for _ in range(SIZE):
-        value = data.draw(values, label=label)
-        kept.setdefault(key(value), value)
-    return list(kept.values())

@@ -18,7 +18,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.batches import SIZE, batched, draws
 from conformance.catalog import Profile
 from conformance.checks import Problems
 from conformance.evidence import Exchange
@@ -71,45 +70,38 @@ def judge_complete(glance: GlanceClient, query: Query, universe: Universe, case:
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SOUND")
-@batched()
 @given(data=st.data())
 def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient,
                                                    v1_detail_universe: Universe, v1_observed: Observed,
                                                    v1_filter_case: Case, http_profile: Profile) -> None:
     upstream = http_profile.upstream_behaviour
     among = drawn_filters(DETAIL, upstream_only=upstream)
-    batch = draws(data, queries(DETAIL, v1_observed, max_filters=MAX_FILTERS, among=among), "query")
-    problems = Problems(f"Each drawn query must return only images that match every filter ({v1_filter_case})")
-    for query, first in zip(batch, first_pages(glance, batch), strict=True):
-        found: list[tuple[str, Exchange]] = []
+    query = data.draw(queries(DETAIL, v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
+    problems = Problems(f"{url(query)} must return only images that match every filter ({v1_filter_case})")
+    found: list[tuple[str, Exchange]] = []
 
-        def judge(entries: list[dict[str, Any]], exchange: Exchange, query: Query = query,
-                  found: list[tuple[str, Exchange]] = found) -> None:  # each page as it comes
-            lines = unsound(DETAIL, entries, query, listing_rules=upstream, case=v1_filter_case)
-            found.extend((f"{url(query)}: {line}", exchange) for line in lines)
+    def judge(entries: list[dict[str, Any]], exchange: Exchange) -> None:  # each page as it comes
+        lines = unsound(DETAIL, entries, query, listing_rules=upstream, case=v1_filter_case)
+        found.extend((line, exchange) for line in lines)
 
-        walk = walked(glance, query, v1_detail_universe, problems, keep=False, on_page=judge, first=first)
-        problems.judged("queries")
-        if walk is not None and walk.truncated:
-            problems.not_judged(f"returned images past the first {pages_text(walk.max_pages)} "
-                                f"(raise {walk.raise_hint})")
-        for line, exchange in found:
-            problems.add(line, exchange)
+    walk = walked(glance, query, v1_detail_universe, problems, keep=False, on_page=judge)
+    problems.judged("queries")
+    if walk is not None and walk.truncated:
+        problems.not_judged(f"returned images past the first {pages_text(walk.max_pages)} (raise {walk.raise_hint})")
+    for line, exchange in found:
+        problems.add(line, exchange)
     problems.check()
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-COMPLETE")
-@batched()
 @given(data=st.data())
 def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
                                           v1_observed: Observed, v1_filter_case: Case, http_profile: Profile) -> None:
     among = drawn_filters(DETAIL, upstream_only=http_profile.upstream_behaviour)
-    batch = draws(data, queries(DETAIL, v1_observed, max_filters=MAX_FILTERS, among=among), "query")
-    problems = Problems("Each drawn query must return every image of the unfiltered listing that matches every filter "
+    query = data.draw(queries(DETAIL, v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
+    problems = Problems(f"{url(query)} must return every image of the unfiltered listing that matches every filter "
                         f"({v1_filter_case})")
-    for query, first in zip(batch, first_pages(glance, batch), strict=True):
-        judge_complete(glance, query, v1_detail_universe, v1_filter_case, problems, shown=f"{url(query)}: ",
-                       first=first)
+    judge_complete(glance, query, v1_detail_universe, v1_filter_case, problems)
     problems.check()
 
 
@@ -137,49 +129,34 @@ def test_each_image_is_returned_by_its_own_filters(glance: GlanceClient, v1_deta
     problems.check()
 
 
-def returned_all(wanted: set[str]) -> Callable[[Walk], bool]:
-    """Whether a walk has returned every one of the `wanted` ids (the walk may stop there)."""
-    return lambda walk: wanted.issubset(walk.ids)
-
-
-def added_filters(data: st.DataObject, observed: Observed, among: Any) -> tuple[Query, Query]:
-    """A drawn query, and one more filter to add to it."""
-    query = data.draw(queries(DETAIL, observed, min_filters=0, max_filters=MAX_FILTERS - 1, among=among),
-                      label="query")
-    # changes-since is never the added filter: it also brings deleted and killed images back, by design
-    used = {DETAIL.filter_of(param).name for param in query} | set(DETAIL.revealing)
-    extra = data.draw(queries(DETAIL, observed, min_filters=1, max_filters=1, exclude=used, among=among),
-                      label="added filter")
-    return query, extra
-
-
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-MONOTONIC")
-@batched()
 @given(data=st.data())
 def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
                                              v1_observed: Observed, http_profile: Profile) -> None:
     among = drawn_filters(DETAIL, upstream_only=http_profile.upstream_behaviour)
-    batch = [added_filters(data, v1_observed, among) for _ in range(SIZE)]
-    problems = Problems("Adding a filter to a query must not add images")
-    walks = [query for pair in batch for query in ({**pair[0], **pair[1]}, pair[0])]  # the narrower, then the query
-    firsts = iter(list(first_pages(glance, walks)))
-    for query, extra in batch:
-        narrower = {**query, **extra}
-        narrow, broad_first = walked(glance, narrower, v1_detail_universe, problems, first=next(firsts)), next(firsts)
-        if narrow is not None and narrow.truncated:
-            problems.not_judged(narrow.cut_reason)
-        elif narrow is not None:
-            wanted = set(narrow.ids)  # the broad walk stops once it has returned all of them
-            broad = walked(glance, query, v1_detail_universe, problems, keep=False,
-                           until=returned_all(wanted), first=broad_first)
-            if broad is not None and broad.truncated:
-                problems.not_judged(broad.cut_reason)
-            elif broad is not None:
-                problems.judged("queries")
-                before = set(broad.ids)
-                for entry in narrow.entries:
-                    if str(entry.get("id")) not in before:
-                        problems.add(f"Adding {urlencode(extra)} to ?{urlencode(query)}: {url(narrower)} returned "
-                                     f"{describe(DETAIL, entry, narrower)}, which {url(query)} did not",
-                                     narrow.exchange)
+    query = data.draw(queries(DETAIL, v1_observed, min_filters=0, max_filters=MAX_FILTERS - 1, among=among),
+                      label="query")
+    # changes-since is never the added filter: it also brings deleted and killed images back, by design
+    used = {DETAIL.filter_of(param).name for param in query} | set(DETAIL.revealing)
+    extra = data.draw(queries(DETAIL, v1_observed, min_filters=1, max_filters=1, exclude=used, among=among),
+                      label="added filter")
+    narrower = {**query, **extra}
+    problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images")
+    narrow_first, broad_first = first_pages(glance, [narrower, query])  # both asked at once
+    narrow = walked(glance, narrower, v1_detail_universe, problems, first=narrow_first)
+    if narrow is not None and narrow.truncated:
+        problems.not_judged(narrow.cut_reason)
+    elif narrow is not None:
+        wanted = set(narrow.ids)  # the broad walk stops once it has returned all of them
+        broad = walked(glance, query, v1_detail_universe, problems, keep=False,
+                       until=lambda walk: wanted.issubset(walk.ids), first=broad_first)
+        if broad is not None and broad.truncated:
+            problems.not_judged(broad.cut_reason)
+        elif broad is not None:
+            problems.judged("queries")
+            before = set(broad.ids)
+            for entry in narrow.entries:
+                if str(entry.get("id")) not in before:
+                    problems.add(f"{url(narrower)} returned {describe(DETAIL, entry, narrower)}, which "
+                                 f"{url(query)} did not", narrow.exchange)
     problems.check()

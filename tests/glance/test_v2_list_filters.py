@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.batches import SIZE, batched, draws
 from conformance.checks import Problems
 from conformance.evidence import Exchange
 from conformance.glance.v2_list_filters import FIELD_FILTERS, LIST
@@ -92,51 +91,43 @@ def test_each_filter_returns_exactly_the_images_it_selects(row: Filter, glance: 
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-SOUND")
-@batched()
 @given(data=st.data())
 def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient,
                                                    v2_list_universe: Universe, v2_list_observed: Observed,
                                                    v2_list_case: Case) -> None:
-    batch = draws(data, queries(LIST, v2_list_observed, max_filters=MAX_FILTERS), "query")
-    problems = Problems(f"Each drawn query must return only images that match every filter ({v2_list_case})")
-    for query, first in zip(batch, asked_ahead(glance, batch, v2_list_universe), strict=True):
-        found: list[tuple[str, Exchange]] = []
+    query = data.draw(queries(LIST, v2_list_observed, max_filters=MAX_FILTERS), label="query")
+    problems = Problems(f"{request_text(query)} must return only images that match every filter ({v2_list_case})")
+    found: list[tuple[str, Exchange]] = []
 
-        def on_page(entries: list[dict[str, Any]], exchange: Exchange, query: Query = query,
-                    found: list[tuple[str, Exchange]] = found) -> None:
-            found.extend((f"{request_text(query)}: {line}", exchange)
-                         for line in unsound(LIST, entries, query, case=v2_list_case))
+    def on_page(entries: list[dict[str, Any]], exchange: Exchange) -> None:
+        found.extend((line, exchange) for line in unsound(LIST, entries, query, case=v2_list_case))
 
-        walk = walked(glance, query, v2_list_universe, problems, sound_only=True, keep=False, on_page=on_page,
-                      first=first)
-        problems.judged("queries")
-        if walk is not None and walk.truncated:
-            problems.not_judged(f"returned images past the first {walk.max_pages} page(s) of {walk.limit} "
-                                f"(raise {walk.raise_hint})")
-        for line, exchange in found:
-            problems.add(line, exchange)
+    walk = walked(glance, query, v2_list_universe, problems, sound_only=True, keep=False, on_page=on_page)
+    problems.judged("queries")
+    if walk is not None and walk.truncated:
+        problems.not_judged(f"returned images past the first {walk.max_pages} page(s) of {walk.limit} "
+                            f"(raise {walk.raise_hint})")
+    for line, exchange in found:
+        problems.add(line, exchange)
     problems.check()
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-COMPLETE")
-@batched()
 @given(data=st.data())
 def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceClient, v2_list_universe: Universe,
                                           v2_list_observed: Observed, v2_list_case: Case) -> None:
-    batch = draws(data, queries(LIST, v2_list_observed, max_filters=MAX_FILTERS), "query")
-    problems = Problems(f"Each drawn query must return every image of the unfiltered listings that matches every "
-                        f"filter ({v2_list_case})")
-    for query, first in zip(batch, first_pages(glance, batch), strict=True):
-        expected = matching(LIST, v2_list_universe.entries_for(query), query, v2_list_case)
-        wanted = {str(entry.get("id")) for entry in expected}
-        walk = walked(glance, query, v2_list_universe, problems, keep=False,
-                      until=lambda w, wanted=wanted: wanted.issubset(w.ids), first=first)
-        if walk is not None and (walk.truncated or v2_list_universe.truncated) and not wanted.issubset(walk.ids):
-            problems.not_judged(walk.cut_reason)
-        elif walk is not None:
-            problems.judged("queries")
-            for line in not_returned(LIST, expected, set(walk.ids), query):
-                problems.add(f"{request_text(query)}: {line}", walk.exchange)
+    query = data.draw(queries(LIST, v2_list_observed, max_filters=MAX_FILTERS), label="query")
+    problems = Problems(f"{request_text(query)} must return every image of the unfiltered listings that matches "
+                        f"every filter ({v2_list_case})")
+    expected = matching(LIST, v2_list_universe.entries_for(query), query, v2_list_case)
+    wanted = {str(entry.get("id")) for entry in expected}
+    walk = walked(glance, query, v2_list_universe, problems, keep=False, until=lambda w: wanted.issubset(w.ids))
+    if walk is not None and (walk.truncated or v2_list_universe.truncated) and not wanted.issubset(walk.ids):
+        problems.not_judged(walk.cut_reason)
+    elif walk is not None:
+        problems.judged("queries")
+        for line in not_returned(LIST, expected, set(walk.ids), query):
+            problems.add(line, walk.exchange)
     problems.check()
 
 
@@ -159,43 +150,33 @@ def test_each_image_is_returned_by_its_own_name_and_formats(glance: GlanceClient
     problems.check()
 
 
-def added_filters(data: st.DataObject, observed: Observed) -> tuple[Query, Query]:
-    """A drawn query, and one more filter (of an image field) to add to it."""
-    query = data.draw(queries(LIST, observed, min_filters=0, max_filters=MAX_FILTERS - 1), label="query")
-    used = {LIST.filter_of(param).name for param in query}
-    extra = data.draw(queries(LIST, observed, min_filters=1, max_filters=1, exclude=used, among=FIELD_FILTERS),
-                      label="added filter")
-    return query, extra
-
-
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-MONOTONIC")
-@batched()
 @given(data=st.data())
 def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v2_list_universe: Universe,
                                              v2_list_observed: Observed) -> None:
-    batch = [added_filters(data, v2_list_observed) for _ in range(SIZE)]
-    problems = Problems("Adding a filter to a query must not add images")
-    walks = [query for pair in batch for query in ({**pair[0], **pair[1]}, pair[0])]  # the narrower, then the query
-    firsts = iter(list(first_pages(glance, walks)))
-    for query, extra in batch:
-        narrower = {**query, **extra}
-        adding = f"adding {request_text(extra)[len('GET /v2/images?'):]} to {request_text(query)}"
-        narrow, broad_first = walked(glance, narrower, v2_list_universe, problems, first=next(firsts)), next(firsts)
-        if narrow is not None and narrow.truncated:
-            problems.not_judged(narrow.cut_reason)
-        elif narrow is not None:
-            wanted = set(narrow.ids)
-            broad = walked(glance, query, v2_list_universe, problems, keep=False,
-                           until=lambda w, wanted=wanted: wanted.issubset(w.ids), first=broad_first)
-            if broad is not None and broad.truncated and not wanted.issubset(broad.ids):
-                problems.not_judged(broad.cut_reason)
-            elif broad is not None:
-                problems.judged("queries")
-                for entry in narrow.entries:
-                    if str(entry.get("id")) not in set(broad.ids):
-                        problems.add(f"{adding}: {request_text(narrower)} returned "
-                                     f"{describe(LIST, entry, narrower)}, which {request_text(query)} did not",
-                                     narrow.exchange)
+    query = data.draw(queries(LIST, v2_list_observed, min_filters=0, max_filters=MAX_FILTERS - 1), label="query")
+    used = {LIST.filter_of(param).name for param in query}
+    extra = data.draw(queries(LIST, v2_list_observed, min_filters=1, max_filters=1, exclude=used, among=FIELD_FILTERS),
+                      label="added filter")
+    narrower = {**query, **extra}
+    problems = Problems(f"Adding {request_text(extra)[len('GET /v2/images?'):]} to {request_text(query)} must not add "
+                        "images")
+    narrow_first, broad_first = first_pages(glance, [narrower, query])  # both asked at once
+    narrow = walked(glance, narrower, v2_list_universe, problems, first=narrow_first)
+    if narrow is not None and narrow.truncated:
+        problems.not_judged(narrow.cut_reason)
+    elif narrow is not None:
+        wanted = set(narrow.ids)
+        broad = walked(glance, query, v2_list_universe, problems, keep=False, until=lambda w: wanted.issubset(w.ids),
+                       first=broad_first)
+        if broad is not None and broad.truncated and not wanted.issubset(broad.ids):
+            problems.not_judged(broad.cut_reason)
+        elif broad is not None:
+            problems.judged("queries")
+            for entry in narrow.entries:
+                if str(entry.get("id")) not in set(broad.ids):
+                    problems.add(f"{request_text(narrower)} returned {describe(LIST, entry, narrower)}, which "
+                                 f"{request_text(query)} did not", narrow.exchange)
     problems.check()
 
 
@@ -238,7 +219,6 @@ def test_repeated_tags_select_images_carrying_all_of_them(glance: GlanceClient, 
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-IN-QUOTING")
-@batched()
 @given(data=st.data())
 def test_an_in_list_keeps_quoted_commas(data: st.DataObject, glance: GlanceClient, v2_list_universe: Universe,
                                         v2_list_case: Case) -> None:
@@ -248,10 +228,9 @@ def test_an_in_list_keeps_quoted_commas(data: st.DataObject, glance: GlanceClien
     with_comma = [name for name in names if "," in name]
     if not with_comma:
         pytest.skip("no listed image has a name holding a comma")
-    batch = [{"name": "in:" + in_list([data.draw(st.sampled_from(with_comma), label="quoted name"),
-                                       *data.draw(st.lists(st.sampled_from(names), max_size=2), label="other names")])}
-             for _ in range(SIZE)]
+    chosen = [data.draw(st.sampled_from(with_comma), label="quoted name"),
+              *data.draw(st.lists(st.sampled_from(names), max_size=2), label="other names")]
+    query = {"name": "in:" + in_list(chosen)}
     problems = Problems(f"{sentence('GLANCE-V2-LIST-IN-QUOTING')} ({v2_list_case})")
-    for query, first in zip(batch, asked_ahead(glance, batch, v2_list_universe), strict=True):
-        judge(glance, query, v2_list_universe, v2_list_case, problems, first=first)
+    judge(glance, query, v2_list_universe, v2_list_case, problems)
     problems.check()
