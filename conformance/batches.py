@@ -8,7 +8,8 @@ query of the batch again at each step (minutes against a slow target that fails)
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable
+import os
+from collections.abc import Callable, Hashable, Iterator
 from typing import TypeVar
 
 from hypothesis import settings
@@ -32,6 +33,22 @@ def batched() -> settings:
     return settings(max_examples=max(1, math.ceil(settings().max_examples / SIZE)))
 
 
-def sent_together(ask: Callable[[Value], Result], values: list[Value], concurrency: int) -> list[Result]:
-    """`ask(value)` of every value of a batch, up to `concurrency` at once, the answers in the values' order."""
-    return fan_out(ask, values, limit=concurrency)
+def sent_together(ask: Callable[[Value], Result], values: list[Value],
+                  concurrency: int) -> Iterator[tuple[Value, Result]]:
+    """Each value of a batch with `ask(value)`, in the values' order, up to `concurrency` asked at once.
+
+    Once the running test has found a wrong answer (failed()), each value is asked at its turn instead: a caller that
+    stops at its first wrong answer then sends nothing after it while hypothesis shrinks the failure, as one value
+    per example would.
+    """
+    if os.environ.get("PYTEST_CURRENT_TEST", "") in _FAILED:
+        return ((value, ask(value)) for value in values)
+    return zip(values, fan_out(ask, values, limit=concurrency), strict=True)
+
+
+_FAILED: set[str] = set()  # the tests (PYTEST_CURRENT_TEST) that found a wrong answer in this run
+
+
+def failed() -> None:
+    """Note that the running test found a wrong answer: from then on its batches are asked one value at a time."""
+    _FAILED.add(os.environ.get("PYTEST_CURRENT_TEST", ""))

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection
 
 import pytest
 
-from conformance.batches import sent_together
+from conformance.batches import failed, sent_together
 from conformance.checks import fail, judged
 from conformance.targets.http import HttpResponse
 
@@ -43,11 +43,13 @@ def judge_malformed_ids(ask: Callable[[str], HttpResponse], asking: str, image_i
     error, never a server error: one the vendor documents list (`vendor`, profile ims), else any 4xx (upstream
     answers 404). The first id in the batch that is answered otherwise fails."""
     __tracebackhide__ = True
-    for image_id, response in zip(image_ids, sent_together(ask, image_ids, concurrency), strict=True):
+    for image_id, response in sent_together(ask, image_ids, concurrency):
         if vendor and response.status not in DOCUMENTED_CLIENT_ERRORS:
+            failed()
             fail(f"{asking} the malformed id {image_id!r} must answer a client error the documents list",
                  str(response.status), ", ".join(map(str, DOCUMENTED_CLIENT_ERRORS)), response.exchange)
         if not 400 <= response.status < 500:
+            failed()
             fail(f"{asking} the malformed id {image_id!r} must answer 4xx", str(response.status),
                  "4xx (upstream: 404)", response.exchange)
         judged("malformed ids")
