@@ -5,6 +5,7 @@ images the run shared with it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +15,7 @@ from conformance.checks import Problems
 from conformance.glance.members import QUERIES, Membership, member_problems
 from conformance.glance.v2_list_filters import LIST
 from conformance.glance.v2_list_order import SORT_IDS, SORTS, order_breaks
-from conformance.glance.v2_list_walks import request_text, walk_list
+from conformance.glance.v2_list_walks import Walk, request_text, walk_list
 from conformance.glance.v2_list_written import (
     SORT_PAGE,
     entry,
@@ -39,20 +40,28 @@ ORDERS = [pytest.param({}, (("created_at", "desc"),), id="default",
             for (query, keys), name in zip(SORTS, SORT_IDS, strict=True))]
 
 
-def judge_selection(glance: GlanceClient, written: WrittenSet, queries: list[dict[str, Any]], case: Case,
-                    problems: Problems) -> None:
-    """Walk each query scoped to the run and note how its answer fails the run's images."""
+def judge_scoped(client: GlanceClient, written: WrittenSet, queries: Iterable[dict[str, Any]], problems: Problems,
+                 kind: str, lines: Callable[[Walk, dict[str, Any], dict[str, Any]], list[str]]) -> None:
+    """Walk each query scoped to the run (as `client` asks it) and note `lines(walk, query, sent)`, how its answer
+    fails the run's images; each answered walk counts as one judged case of `kind`."""
     for query in queries:
         sent = scoped(written, query)
-        walk = walk_list(glance, sent)
+        walk = walk_list(client, sent)
         if walk.problem:
             problems.add(f"{request_text(sent)}: {walk.problem}", walk.problem_exchange)
             continue
-        problems.judged("queries on the images the run created")
+        problems.judged(kind)
         if walk.truncated:
             problems.not_judged(walk.cut_reason)
-        for line in selection_problems(walk, sent, written, case):
+        for line in lines(walk, query, sent):
             problems.add(f"{request_text(sent)}: {line}", walk.exchange)
+
+
+def judge_selection(glance: GlanceClient, written: WrittenSet, queries: list[dict[str, Any]], case: Case,
+                    problems: Problems) -> None:
+    """Walk each query scoped to the run and note how its answer fails the run's images."""
+    judge_scoped(glance, written, queries, problems, "queries on the images the run created",
+                 lambda walk, _, sent: selection_problems(walk, sent, written, case))
 
 
 @pytest.mark.parametrize("row", requirement_params(LIST))
@@ -116,15 +125,6 @@ def test_member_status_lists_the_images_the_run_shared_by_their_status(
         problems.add(line, exchange)
     if membership.refused:
         problems.not_judged(membership.refused)
-    for query in QUERIES if membership.images else ():
-        sent = scoped(written, query)
-        walk = walk_list(membership.other, sent)
-        if walk.problem:
-            problems.add(f"{request_text(sent)}: {walk.problem}", walk.problem_exchange)
-            continue
-        problems.judged("listings of the second project")
-        if walk.truncated:
-            problems.not_judged(walk.cut_reason)
-        for line in member_problems(walk, query, membership):
-            problems.add(f"{request_text(sent)}: {line}", walk.exchange)
+    judge_scoped(membership.other, written, QUERIES if membership.images else (), problems,
+                 "listings of the second project", lambda walk, query, _: member_problems(walk, query, membership))
     problems.check()
