@@ -29,6 +29,7 @@ def install(config: pytest.Config, state: RunState) -> None:
     """Make SIGTERM and SIGINT end the run like Ctrl-C does (pytest then still finishes the session, so all three
     reports are written), and hypothesis failures release their answers; undone when the run ends."""
     config.pluginmanager.register(_ReleasingFailures(), "conformance_releasing_failures")
+    config.pluginmanager.register(_ShowableInterrupts(), "conformance_showable_interrupts")
     if threading.current_thread() is not threading.main_thread():
         return  # signal handlers can only be set from the main thread (an in-process run elsewhere)
 
@@ -99,6 +100,32 @@ class _Alarm:
     def pytest_sessionfinish(self) -> Any:
         self.off()
         return (yield)
+
+
+class _ShowableInterrupts:
+    """An interrupt raised by a signal handler may land on an instruction that has no line (the cleanup of a `with`
+    or `finally`); its traceback entry then has no line number, and pytest, showing the interrupt, fails on it and
+    ends the run with a traceback and exit code 1 instead of its summary and 2."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        without_lineless_entries(excinfo.value)
+
+
+def without_lineless_entries(exc: BaseException, depth: int = 0) -> None:
+    """Drop from `exc`'s traceback (and those of the exceptions it was raised from) every entry with no line number."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_lineno is None:
+        tb = tb.tb_next
+    exc.with_traceback(tb)
+    while tb is not None and tb.tb_next is not None:
+        if tb.tb_next.tb_lineno is None:
+            tb.tb_next = tb.tb_next.tb_next
+        else:
+            tb = tb.tb_next
+    for linked in (exc.__cause__, exc.__context__):
+        if linked is not None and depth < 10:
+            without_lineless_entries(linked, depth + 1)
 
 
 class _ReleasingFailures:
