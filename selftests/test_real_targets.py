@@ -162,7 +162,7 @@ def test_passes_use_separate_report_dirs_and_one_waiver_file_checked_unwaived() 
     waived = {target: [any(o.startswith("--waivers=") for o in one.options) for one in run_real_target.passes(target)]
               for target in ("containerd", "glance", "keystone-glance")}
     assert waived == {"containerd": [True, False, False], "glance": [True, False, False],
-                      "keystone-glance": [True, True, False]}
+                      "keystone-glance": [True, True, False, False]}
     cri = run_real_target.passes("containerd")
     assert cri[2].registry and "--allow-writes" in cri[2].options and "CRI-PULLIMAGE-BY-TAG" in cri[2].must_pass
 
@@ -291,9 +291,13 @@ def test_keystone_passes_log_in_through_clouds_yaml_then_os_variables(tmp_path: 
     state = run_real_target.lib.default_state_dir("keystone-glance")
     state.mkdir(parents=True)
     clouds = keystone_target.write_clouds(state, "http://127.0.0.1:5000")
-    first, member, unwaived = run_real_target.passes("keystone-glance")
+    first, member, unwaived, shared = run_real_target.passes("keystone-glance")
     assert not first.target and first.pinned and member.target and not member.pinned
     assert (unwaived.target, unwaived.pinned, unwaived.cloud) == (first.target, first.pinned, first.cloud)
+    # the write pass shares images with the member's project: its token comes from the member's cloud, not argv
+    assert "--allow-writes" in shared.options and (shared.cloud, shared.other_cloud) == (first.cloud, member.cloud)
+    assert shared.must == "pass" and "GLANCE-V2-LIST-MEMBER-STATUS" in shared.must_pass
+    assert not any(option.startswith("--other-token") for option in shared.options)
     options, env = run_real_target.cloud_login(str(first.cloud), first.cloud_as_variables)
     assert options == ["--os-cloud=conformance-admin"] and env == {"OS_CLIENT_CONFIG_FILE": str(clouds)}
     options, env = run_real_target.cloud_login(str(member.cloud), member.cloud_as_variables)

@@ -24,8 +24,10 @@ keystone-glance (Keystone 30.0.0, Glance 33.0.0 behind keystonemiddleware): pass
             --waivers tools/glance-waivers.yaml --os-cloud conformance-admin from the written clouds.yaml, no
             --target (the catalogue names Glance; its status is the exit status); pass 2 the same with --target
             URL as the demo project's member through the OS_* password variables (must pass); pass 3 as pass 1
-            without the waivers must exit 1 with every waived requirement failed. In all, the 401
-            requirements must be passed (judged with the run's own Keystone token).
+            without the waivers must exit 1 with every waived requirement failed; pass 4 the write-mode
+            member_status test (and the 401s) only, as the admin with --allow-writes and the demo project's token as
+            --other-token (given as CONFORMANCE_OTHER_TOKEN), must pass and judge GLANCE-V2-LIST-MEMBER-STATUS.
+            In all, the 401 requirements must be passed (judged with the run's own Keystone token).
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ GLANCE_V1 = {"glance-v1-sqlite": "sqlite", "glance-v1-mariadb": "mariadb"}  # ta
 # which the v2 list's requirements read, so those tests are left out there (the record says so: a subset).
 PIKE_PART = "-m=not glance_v2_list"
 GLANCE_WAIVERS = TOOLS / "glance-waivers.yaml"  # Glance 33's known deviations, with and without Keystone
+# keystone-glance's write pass: member_status on images shared with a second project, and the 401s every pass judges
+MEMBER_STATUS_TESTS = ("test_member_status_lists_the_images_the_run_shared_by_their_status or "
+                       "test_request_without_a_valid_token_answers_401")
 PYTEST_OK, PYTEST_FAILED = 0, 1
 # Operations the started target does not serve at all: their record must say `not-offered`
 # (Glance 33 answers 300 Multiple Choices on /v1 and /v1.1).
@@ -93,6 +98,7 @@ class Pass:
     cloud_as_variables: bool = False  # give that cloud as OS_* password variables instead of --os-cloud
     must_pass: tuple[str, ...] = ()  # requirements this pass must judge and pass (besides MUST_PASS)
     registry: bool = False  # CRI write mode: start a registry for the pass and name it with --registry
+    other_cloud: str | None = None  # a second project's cloud: its token is the pass's --other-token
 
 
 def log(message: str) -> None:
@@ -167,7 +173,27 @@ def keystone_passes() -> list[Pass]:
                  "reports/keystone-glance-member", must="pass", pinned=False, cloud="conformance-member",
                  cloud_as_variables=True),
             Pass("glance without waivers", ("--profile=glance", "--tb=no"), "reports/keystone-glance-unwaived",
-                 must="fail-waived", waivers=GLANCE_WAIVERS, target=False, cloud="conformance-admin")]
+                 must="fail-waived", waivers=GLANCE_WAIVERS, target=False, cloud="conformance-admin"),
+            Pass("glance images shared with the member", ("--profile=glance", "--allow-writes", "--tb=short",
+                                                          f"-k={MEMBER_STATUS_TESTS}"),
+                 "reports/keystone-glance-shared", must="pass", pinned=False, target=False, cloud="conformance-admin",
+                 other_cloud="conformance-member", must_pass=("GLANCE-V2-LIST-MEMBER-STATUS",))]
+
+
+def cloud_token(cloud: str) -> str:
+    """A token of `cloud` of the clouds.yaml keystone_target.py wrote, asked of its Keystone."""
+    from keystoneauth1 import session
+    from keystoneauth1.identity import v3
+
+    path = lib.default_state_dir("keystone-glance") / "clouds.yaml"
+    try:
+        auth = json.loads(path.read_text())["clouds"][cloud]["auth"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise RunError(f"{path}: no cloud {cloud}: {exc}") from None
+    token = session.Session(auth=v3.Password(**auth)).get_token()
+    if not token:
+        raise RunError(f"{cloud}: Keystone gave no token")
+    return str(token)
 
 
 def cloud_login(cloud: str, as_variables: bool) -> tuple[list[str], dict[str, str]]:
@@ -220,6 +246,8 @@ def run_pytest(url: str, one: Pass, extra: list[str], image_ids: list[str]) -> i
             f"--report-dir={one.report_dir}", *(f"--image-id={i}" for i in image_ids), *extra]
     # Only this pass's OpenStack credentials: none from the calling shell.
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("OS_")}, **credentials}
+    if one.other_cloud:
+        env["CONFORMANCE_OTHER_TOKEN"] = cloud_token(one.other_cloud)  # in the environment: never in the log line
     (REPO / one.report_dir / "results.json").unlink(missing_ok=True)  # never judge a stale record
     shown = [a for a in argv[1:] if not a.startswith("--image-id=")]
     ids = f" --image-id=... ({len(image_ids)} seeded images)" if image_ids else ""
