@@ -43,6 +43,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
@@ -164,8 +165,8 @@ def seeded_image_ids(target: str) -> list[str]:
 
 def keystone_passes() -> list[Pass]:
     """The passes of keystone-glance: the admin through clouds.yaml, the member through the OS_* variables (both with
-    Glance 33's waivers, tools/glance-waivers.yaml), and the admin again without the waivers, which must fail every
-    waived requirement."""
+    Glance 33's waivers, tools/glance-waivers.yaml), the admin again without the waivers, which must fail every
+    waived requirement, and the admin in write mode sharing images with the member's project (--other-token)."""
     waivers = f"--waivers={GLANCE_WAIVERS}"
     return [Pass("glance via clouds.yaml and the catalogue", ("--profile=glance", waivers), "reports/keystone-glance",
                  target=False, cloud="conformance-admin"),
@@ -180,31 +181,37 @@ def keystone_passes() -> list[Pass]:
                  other_cloud="conformance-member", must_pass=("GLANCE-V2-LIST-MEMBER-STATUS",))]
 
 
-def cloud_token(cloud: str) -> str:
-    """A token of `cloud` of the clouds.yaml keystone_target.py wrote, asked of its Keystone."""
-    from keystoneauth1 import session
-    from keystoneauth1.identity import v3
+def clouds_file() -> Path:
+    """The clouds.yaml keystone_target.py wrote (JSON, which is YAML: the tool uses only the standard library)."""
+    return lib.default_state_dir("keystone-glance") / "clouds.yaml"
 
-    path = lib.default_state_dir("keystone-glance") / "clouds.yaml"
+
+def cloud_entry(cloud: str) -> dict[str, Any]:
+    """`cloud` of clouds_file(): its auth, region and interface."""
+    path = clouds_file()
     try:
-        auth = json.loads(path.read_text())["clouds"][cloud]["auth"]
+        found: dict[str, Any] = json.loads(path.read_text())["clouds"][cloud]
     except (OSError, ValueError, KeyError) as exc:
         raise RunError(f"{path}: no cloud {cloud}: {exc}") from None
-    token = session.Session(auth=v3.Password(**auth)).get_token()
+    return found
+
+
+def cloud_token(cloud: str) -> str:
+    """A token of `cloud`, asked of its Keystone."""
+    from keystoneauth1 import session  # only the keystone target's write pass needs it
+    from keystoneauth1.identity import v3
+
+    token = session.Session(auth=v3.Password(**cloud_entry(cloud)["auth"])).get_token()
     if not token:
         raise RunError(f"{cloud}: Keystone gave no token")
     return str(token)
 
 
 def cloud_login(cloud: str, as_variables: bool) -> tuple[list[str], dict[str, str]]:
-    """(pytest options, environment) that log in as `cloud` of the clouds.yaml keystone_target.py wrote."""
-    path = lib.default_state_dir("keystone-glance") / "clouds.yaml"
+    """(pytest options, environment) that log in as `cloud` of clouds_file()."""
     if not as_variables:
-        return [f"--os-cloud={cloud}"], {"OS_CLIENT_CONFIG_FILE": str(path)}
-    try:
-        found = json.loads(path.read_text())["clouds"][cloud]  # written as JSON (which is YAML) by the tool
-    except (OSError, ValueError, KeyError) as exc:
-        raise RunError(f"{path}: no cloud {cloud}: {exc}") from None
+        return [f"--os-cloud={cloud}"], {"OS_CLIENT_CONFIG_FILE": str(clouds_file())}
+    found = cloud_entry(cloud)
     env = {f"OS_{key.upper()}": str(value) for key, value in found["auth"].items()}
     return [], {**env, "OS_REGION_NAME": str(found["region_name"]), "OS_INTERFACE": str(found["interface"])}
 
