@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Hashable, Iterator
+from functools import cache
 from typing import TypeVar
 
 from hypothesis import settings
@@ -22,6 +23,7 @@ Value = TypeVar("Value", bound=Hashable)
 Result = TypeVar("Result")
 
 
+@cache  # tests draw it inside each example: the same strategy is validated by hypothesis once, not per example
 def batch_of(values: st.SearchStrategy[Value]) -> st.SearchStrategy[list[Value]]:
     """SIZE values of `values`, each shrunk on its own, a value drawn twice asked once."""
     return st.lists(values, min_size=SIZE, max_size=SIZE).map(lambda drawn: list(dict.fromkeys(drawn)))

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import datetime
 import re
+from functools import lru_cache
 
 _TIMESTAMP = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?P<sep>[T ])[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
     r"(?P<zone>Z|[+-][0-9]{2}:?[0-9]{2})?"
 )
 UTC = datetime.timezone.utc
+_LONGEST = len("2016-05-22T10:30:00.123456+00:00")
 
 
 def parse_time(value: object, *, utc_only: bool = False) -> datetime.datetime | None:
     """`value` as an aware UTC datetime (naive means UTC), None if not one; `utc_only`: `T` and a zero offset only."""
+    if not isinstance(value, str) or len(value) > _LONGEST:  # too long to be one: never held by the cache
+        return None
+    return _parse_text(value, utc_only)
+
+
+@lru_cache(maxsize=4096)  # the listing tests read the same images' times for every query they judge
+def _parse_text(value: str, utc_only: bool) -> datetime.datetime | None:
     # Glance v1 writes naive timestamps and tolerates offsets; Glance v2 documents ISO 8601 in UTC.
-    match = _TIMESTAMP.fullmatch(value) if isinstance(value, str) else None
+    match = _TIMESTAMP.fullmatch(value)
     if match is None or (utc_only and (match["sep"] != "T" or match["zone"] is None)):
         return None
     try:

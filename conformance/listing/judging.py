@@ -110,4 +110,12 @@ def _queries(api: ListApi, observed: Observed, min_filters: int, max_filters: in
     values: dict[str, st.SearchStrategy[Pair]] = {row.name: row.values(observed.of(row.name)) for row in api.filters}
     names = [name for name in among if name not in exclude]
     chosen = st.lists(st.sampled_from(names), min_size=min_filters, max_size=min(max_filters, len(names)), unique=True)
-    return chosen.flatmap(lambda ks: st.tuples(*(values[k] for k in ks)).map(dict))
+    return _combined(chosen, values)
+
+
+@st.composite
+def _combined(draw: st.DrawFn, chosen: st.SearchStrategy[list[str]],
+              values: dict[str, st.SearchStrategy[Pair]]) -> Query:
+    # Each filter's values drawn from its own strategy, built once: a strategy built per example (a flatmap to the
+    # tuple of the chosen filters) would be validated by hypothesis again at each example.
+    return dict(draw(values[name]) for name in draw(chosen))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from hypothesis import strategies as st
@@ -43,10 +44,14 @@ class Filter:
     mapping: Callable[[Entry], Mapping[str, Any]] | None = None
     reserved: frozenset[str] = frozenset()  # keys never drawn for a keyed filter (the call's own parameters)
 
-    @property
+    @cached_property  # read for every image and filter a query is judged on
     def is_keyed(self) -> bool:
         """Whether the parameter names a key of a mapping (`property-<key>`, or any parameter no other row takes)."""
         return bool(self.keyed) or self.mapping is not None
+
+    @cached_property
+    def _named_operators(self) -> dict[str, Operator]:
+        return {str(op): op for op in self.operators}
 
     def accepts(self, param: str) -> bool:
         """Whether the query parameter `param` is this filter's."""
@@ -57,7 +62,7 @@ class Filter:
         if not self.prefixed:
             return self.operators[0], value
         name, _, operand = value.partition(":")
-        known = {str(op): op for op in self.operators}
+        known = self._named_operators
         if name not in known and self.default is not None:
             return self.default, value
         return known.get(name), operand
@@ -230,10 +235,17 @@ class ListApi:
 
     def filter_of(self, param: str) -> Filter:
         """The filter a query parameter belongs to (`property-os` belongs to `property`); ValueError if none."""
-        for row in self.filters:
-            if row.accepts(param):
-                return row
-        raise ValueError(f"not a modelled filter of {self.request}: {param!r}")
+        row = self._rows_by_param.get(param)
+        if row is None:
+            row = next((row for row in self.filters if row.accepts(param)), None)
+            if row is None:
+                raise ValueError(f"not a modelled filter of {self.request}: {param!r}")
+            self._rows_by_param[param] = row
+        return row
+
+    @cached_property  # filter_of is asked for every image and filter a query is judged on
+    def _rows_by_param(self) -> dict[str, Filter]:
+        return {}
 
     def named(self, name: str) -> Filter:
         """The filter called `name`; ValueError if none."""
