@@ -1,7 +1,7 @@
-"""The first requests of a marked property test's examples are asked ahead of their turn: the examples are drawn
-once in a rehearsal that notes each one's first requests, which then go out up to --concurrency at once while the
-test runs the same examples and takes their answers. A request not noted, and every request once hypothesis
-shrinks a failure, is sent at its turn."""
+"""The first requests of a marked property test's examples are asked ahead of their turn: hypothesis draws the
+examples once in a rehearsal that notes each one's first requests, which then go out up to --concurrency at once
+while the test's body runs on the same examples and takes their answers. A request not noted is sent at its turn;
+when an example does not pass, hypothesis runs the test as usual, each request at its turn, and shrinks it."""
 
 from __future__ import annotations
 
@@ -151,7 +151,7 @@ test_drawn.hypothesis.inner_test = functools.wraps(inner)(lambda *args, **kwargs
 def test_what_was_sent():
     ahead = [n for n, thread in SENT if thread.startswith("conformance-asked-ahead")]
     at_turn = [n for n, thread in SENT if not thread.startswith("conformance-asked-ahead")]
-    print("SENT", len(SENT), "AHEAD", len(ahead), "AT-TURN", len(at_turn), "RUN", len(RUN),
+    print("SENT", len(SENT), "AHEAD", len(ahead), "AT-TURN", len(at_turn), "RUN", len(RUN), "DISTINCT", len(set(RUN)),
           "AHEAD-NOT-RUN", len(set(ahead) - set(RUN)))
 """
 
@@ -166,10 +166,10 @@ def _run(pytester: pytest.Pytester, *args: str, concurrency: int = 4, derandomiz
     return result, {words[n]: int(words[n + 1]) for n in range(0, len(words), 2)}
 
 
-def test_a_passing_test_takes_every_answer_asked_ahead(pytester: pytest.Pytester) -> None:
+def test_a_passing_test_takes_every_answer_asked_ahead_and_judges_each_example_once(pytester: pytest.Pytester) -> None:
     result, counts = _run(pytester)
     result.assert_outcomes(passed=2)
-    assert counts["RUN"] > 1 and counts["SENT"] == counts["AHEAD"] == counts["RUN"]
+    assert counts["RUN"] > 1 and counts["SENT"] == counts["AHEAD"] == counts["RUN"] == counts["DISTINCT"]
     assert counts["AT-TURN"] == 0
 
 
@@ -194,6 +194,8 @@ def test_a_serial_run_asks_nothing_ahead(pytester: pytest.Pytester) -> None:
 def test_a_failure_is_shrunk_at_its_turn_and_few_answers_are_wasted(pytester: pytest.Pytester) -> None:
     result, counts = _run(pytester, bound=500)
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*Draw 1 (n): 500"])  # shrunk to the least failing value, as without asking ahead
-    assert counts["AT-TURN"] > 0  # the shrinking's examples, which the rehearsal never drew
+    # hypothesis ran the test again from its first example, and shrank the failure to the least failing value
+    result.stdout.fnmatch_lines(["*Draw 1 (n): 500"])
+    assert counts["RUN"] > counts["DISTINCT"]  # the examples before the failure were judged twice
+    assert counts["AT-TURN"] > 0  # each request of hypothesis' own run, at its turn
     assert counts["AHEAD-NOT-RUN"] <= 2 * 4  # what was asked ahead when the examples went another way

@@ -1,12 +1,11 @@
 """Requests of a property test's examples asked before their turn.
 
 A property test that walks one drawn query per example pays a round trip per example: hypothesis draws the next
-example only once the last one has ended. So its examples are drawn once first without the target (a rehearsal,
-conformance.run.examples_ahead), each example stopped at its first requests, which are noted. While the test then
-runs its examples for real, the noted requests are sent up to --concurrency at once ahead of their turn, and each
-example takes the answer to the request it sends when it is the one noted. The examples are the same, so what is
-judged is the same; a request the rehearsal did not note (a later page, every request once hypothesis shrinks a
-failure) is sent at its turn, as without a rehearsal.
+example only once the last one has ended. So its examples are drawn first without the target (a rehearsal,
+conformance.run.examples_ahead), each example stopped at its first requests, which are noted. While the test's body
+then runs on those examples, the noted requests are sent up to --concurrency at once ahead of their turn, and each
+example takes the answer to the request it sends when it is one noted. A request the rehearsal did not note (a
+later page) is sent at its turn, as without a rehearsal.
 """
 
 from __future__ import annotations
