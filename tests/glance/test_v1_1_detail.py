@@ -310,8 +310,9 @@ def test_each_filter_returns_exactly_the_images_it_selects(row: Filter, v1_1_det
         problems.not_judged("deleted images: none known in read-only mode (run with --allow-writes)")
     most, hint = universe.follow_pages()
     budget = FilterBudget(FILTER_BUDGET_PAGES * most * WALK_LIMIT, hint)
-    # asked ahead while the budget would let the walks before them read all they may: judged as they come
-    firsts = first_pages(glance, queries, ready=lambda ahead: budget.left > ahead * most * WALK_LIMIT)
+    # asked ahead while the budget has a page left for each: judged as they come. Only the first page of a walk is
+    # asked ahead, so a catalogue that spends the budget gets at most --concurrency - 1 first pages past it, dropped
+    firsts = first_pages(glance, queries, ready=lambda ahead: budget.left > ahead * WALK_LIMIT)
     for query in queries:
         pages = budget.pages(most)
         if not pages:
