@@ -77,7 +77,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
     release_large_buffers()
     register_markers(config)
-    examples_ahead.register_marker(config)
     hypothesis_profiles.register_profiles()
     hypothesis_profiles.keep_storage_out_of_the_working_folder()
     _check_rootdir(config)

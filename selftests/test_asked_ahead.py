@@ -85,12 +85,19 @@ def test_answers_asked_ahead_are_taken_in_any_order_and_an_unnoted_request_is_se
     assert sends.most <= 2
 
 
+def _until(condition: Any, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def test_no_more_than_depth_answers_are_held_and_an_error_is_raised_at_its_turn() -> None:
     sends = Sends(delay=0.0)
     asked = AskedAhead([(n, sends(n)) for n in range(3)] + [("broken", sends("broken"))]
                        + [(n, sends(n)) for n in range(4, 10)], limit=4, depth=4)
     try:
-        time.sleep(0.3)
+        _until(lambda: len(sends.sent) >= 4)
+        time.sleep(0.2)  # time for a fifth, were it asked
         assert sorted(sends.sent, key=str) == [0, 1, 2, "broken"]  # the first four, and no more until one is taken
         for n in range(3):
             asked.take(n, lambda: None)
@@ -101,9 +108,10 @@ def test_no_more_than_depth_answers_are_held_and_an_error_is_raised_at_its_turn(
 
 
 def test_answers_never_taken_stop_asking_and_are_dropped_at_the_close() -> None:
-    sends = Sends()
+    sends = Sends(delay=0.2)
     asked = AskedAhead([(n, sends(n)) for n in range(20)], limit=2, depth=3)
     assert asked.take("another example", lambda: "at its turn") == "at its turn"  # the examples went another way
+    _until(lambda: sends.now == 2)
     asked.close()
     # the two in flight were waited for; the third, queued behind them, may have been dropped unsent
     assert {0, 1} <= set(sends.sent) <= {0, 1, 2} and asked.taken == 0
@@ -113,10 +121,11 @@ def test_answers_never_taken_stop_asking_and_are_dropped_at_the_close() -> None:
 
 CONFTEST = """
 from conformance.run import examples_ahead
+from conformance.run.selection import register_markers
 
 
 def pytest_configure(config):
-    examples_ahead.register_marker(config)
+    register_markers(config)
     config.pluginmanager.register(examples_ahead.ExamplesAskedAhead({concurrency}), "examples-asked-ahead")
 """
 

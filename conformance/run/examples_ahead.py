@@ -23,13 +23,7 @@ import pytest
 from conformance.checks import Coverage, coverage, recording
 from conformance.targets import asked_ahead
 
-MARKER = "examples_asked_ahead"
-
-
-def register_marker(config: pytest.Config) -> None:
-    """Declare the marker (so that --strict-markers accepts it)."""
-    config.addinivalue_line("markers", f"{MARKER}: a property test given `data` alone that draws every value before "
-                                       "it sends a request: its examples' first requests are asked ahead")
+MARKER = "examples_asked_ahead"  # declared with the other markers (selection.register_markers)
 
 
 class ExamplesAskedAhead:

@@ -46,7 +46,6 @@ class AskedAhead:
         self._depth = max(1, depth)
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=max(1, limit), thread_name_prefix="conformance-asked-ahead")
-        self.noted = len(sends)
         self.taken = 0
         with self._lock:
             self._start()
@@ -61,8 +60,8 @@ class AskedAhead:
         """The answer to the request `key` if it was asked ahead (its error raised, if it had one), else `send()`.
 
         A request asked ahead is looked for among those started, not only the next one: an example may send its
-        requests from threads of its own, in any order. Requests never taken (the examples went another way, as when
-        hypothesis shrinks a failure) fill the started ones, and then nothing more is asked ahead."""
+        requests from threads of its own, in any order. Requests never taken (an example drew otherwise than its
+        rehearsal) fill the started ones, and then nothing more is asked ahead."""
         with self._lock:
             found = next((n for n, (started, _) in enumerate(self._started) if started == key), None)
             if found is None:
