@@ -66,7 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance import catalog, hypothesis_profiles, schemas
     from conformance.evidence import Censor, ExchangeLog
     from conformance.options import ConfigError
-    from conformance.run import examples_ahead, signals
+    from conformance.run import signals
     from conformance.run.baseline import load_baseline
     from conformance.run.ledger import Ledger
     from conformance.run.selection import register_markers
@@ -119,8 +119,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _is_worker(config):  # an xdist worker's reports are folded in by its controller
         config.pluginmanager.register(Ledger(state), "image_conformance_ledger")
     signals.install(config, state)
-    config.pluginmanager.register(examples_ahead.ExamplesAskedAhead(state.limits.concurrency),
-                                  "conformance_examples_asked_ahead")
     report_dir = target_config.report_dir
     if config.option.collectonly:
         return  # nothing is judged: no report is written

@@ -10,7 +10,6 @@ import pytest
 
 from conformance import OPERATIONS
 from conformance.catalog import Requirement, Tier
-from conformance.run import examples_ahead
 
 FAMILY_MARKERS = {"glance": "Glance-style REST tests", "cri": "CRI ImageService (gRPC) tests"}
 TIER_MARKERS = {
@@ -32,8 +31,7 @@ def operation_marker(operation: str) -> str:
 
 
 def register_markers(config: pytest.Config) -> None:
-    """Declare the requirement, family, operation and tier markers, and the one of tests whose examples are asked
-    ahead (so that --strict-markers accepts them)."""
+    """Declare the requirement, family, operation and tier markers (so that --strict-markers accepts them)."""
     config.addinivalue_line("markers", "requirement(*ids): the catalogue requirement(s) this test checks")
     config.addinivalue_line("markers", "schema_fields(operation): parametrize `schema_field` from the profile's schema")
     for name, text in FAMILY_MARKERS.items():
@@ -42,8 +40,6 @@ def register_markers(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{operation_marker(operation)}: tests of the {operation} operation")
     for tier, text in TIER_MARKERS.items():
         config.addinivalue_line("markers", f"{tier}: {text}")
-    config.addinivalue_line("markers", f"{examples_ahead.MARKER}: a property test given `data` alone that draws every "
-                                       "value before it sends a request: its examples' first requests are asked ahead")
 
 
 def label(item: pytest.Item, requirements: list[Requirement]) -> None:

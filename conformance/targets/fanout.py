@@ -6,10 +6,8 @@ from __future__ import annotations
 import contextvars
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
-
-from conformance.targets.asked_ahead import Rehearsed
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -59,9 +57,6 @@ def ahead(call: Callable[[Item], Result], items: Iterable[Item], *, limit: int,
             if not pending:
                 return
             yield pending.popleft().result()
-    except Rehearsed:  # a rehearsal notes every call started with the first, not only the first (asked_ahead)
-        wait(pending)
-        raise
     finally:
         for future in pending:
             future.cancel()

@@ -8,7 +8,7 @@ import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +19,7 @@ from conformance import json_text
 from conformance.evidence import Exchange, ExchangeLog, clip
 from conformance.reproduce import Replay, tls_options
 from conformance.short_repr import ShortRepr, shown_address
-from conformance.targets import asked_ahead, raw_head
+from conformance.targets import raw_head
 from conformance.targets.auth import (
     TOKEN_HEADER,
     Auth,
@@ -179,19 +179,7 @@ class HttpTarget(ShortRepr):
             return self._exchange(method, url, own, data, auth, shown_body, binary,
                                   lambda sent, started: self.connection.send(method, url, sent, data, started))
 
-        if asked_ahead.active() and method in ("GET", "HEAD") and data is None:
-            return asked_ahead.request(self._key(method, path, params, own, auth),
-                                       lambda: self._retrying(method, auth, once))
         return self._retrying(method, auth, once)
-
-    def _key(self, method: str, path: str, params: dict[str, Any] | None, headers: dict[str, str],
-             auth: Auth) -> Hashable | None:
-        """What tells one read request from another, for asking it ahead; None when it has no URL on the target."""
-        try:
-            url = self.url(path, params)
-        except OffOrigin:
-            return None
-        return (id(self), method, url, tuple(sorted(headers.items())), auth)
 
     def head_raw(self, path: str, *, auth: Auth = Auth.RUN) -> HttpResponse:
         """HEAD `path` over a plain socket, reading every byte after the headers (a pool never reads them)."""

@@ -70,7 +70,6 @@ def judge_complete(glance: GlanceClient, query: Query, universe: Universe, case:
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SOUND")
-@pytest.mark.examples_asked_ahead
 @given(data=st.data())
 def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient,
                                                    v1_detail_universe: Universe, v1_observed: Observed,
@@ -95,7 +94,6 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-COMPLETE")
-@pytest.mark.examples_asked_ahead
 @given(data=st.data())
 def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
                                           v1_observed: Observed, v1_filter_case: Case, http_profile: Profile) -> None:
@@ -132,7 +130,6 @@ def test_each_image_is_returned_by_its_own_filters(glance: GlanceClient, v1_deta
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-MONOTONIC")
-@pytest.mark.examples_asked_ahead
 @given(data=st.data())
 def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
                                              v1_observed: Observed, http_profile: Profile) -> None:

@@ -91,7 +91,6 @@ def test_each_filter_returns_exactly_the_images_it_selects(row: Filter, glance: 
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-SOUND")
-@pytest.mark.examples_asked_ahead
 @given(data=st.data())
 def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient,
                                                    v2_list_universe: Universe, v2_list_observed: Observed,
@@ -114,7 +113,6 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-COMPLETE")
-@pytest.mark.examples_asked_ahead
 @given(data=st.data())
 def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceClient, v2_list_universe: Universe,
                                           v2_list_observed: Observed, v2_list_case: Case) -> None:
@@ -153,7 +151,6 @@ def test_each_image_is_returned_by_its_own_name_and_formats(glance: GlanceClient
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-MONOTONIC")
-@pytest.mark.examples_asked_ahead
 @given(data=st.data())
 def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v2_list_universe: Universe,
                                              v2_list_observed: Observed) -> None:
@@ -222,7 +219,6 @@ def test_repeated_tags_select_images_carrying_all_of_them(glance: GlanceClient, 
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-IN-QUOTING")
-@pytest.mark.examples_asked_ahead
 @given(data=st.data())
 def test_an_in_list_keeps_quoted_commas(data: st.DataObject, glance: GlanceClient, v2_list_universe: Universe,
                                         v2_list_case: Case) -> None:
