@@ -9,7 +9,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent import futures
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 import pytest
 
+from conformance.batches import judged_in_order
 from conformance.evidence import Censor, ExchangeLog
 from conformance.proto import runtime_v1_pb2
 from conformance.reference.glance.load import LOADS, UNAVAILABLE_PATH
@@ -290,6 +291,37 @@ def test_ahead_yields_in_order_starts_within_its_bounds_and_raises_at_the_turn()
         taken[0] += 1
     assert all(n - at_start <= 1 for n, at_start in when.items()), when  # one ahead of the turn at most: the gate
     assert list(ahead(call, range(3), limit=1)) == [0, 1, 2]
+
+
+def test_a_batch_is_judged_in_order_with_its_answers_asked_ahead_and_ends_at_its_first_wrong_value() -> None:
+    asked: list[list[str]] = []
+
+    def answers(values: list[str]) -> Generator[str, None, None]:
+        asked.append(values)
+        return ahead(lambda v: f"answer to {v}", [f"{v}{n}" for v in values for n in (1, 2)], limit=4)
+
+    judged: list[tuple[str, list[Any]]] = []
+
+    def judge(value: str, firsts: list[Any]) -> None:
+        judged.append((value, firsts))
+        assert value != "c", f"{value} is wrong"
+
+    judged_in_order(["a", "b"], judge, answers, per_value=2)
+    assert judged == [("a", ["answer to a1", "answer to a2"]), ("b", ["answer to b1", "answer to b2"])]
+    judged.clear()
+    with pytest.raises(AssertionError, match="c is wrong"):
+        judged_in_order(["a", "c", "d"], judge, answers, per_value=2)
+    assert [value for value, _ in judged] == ["a", "c"]  # nothing judged past the first wrong value
+    assert asked == [["a", "b"], ["a", "c", "d"]]
+    judged.clear()
+    # the test has found a wrong answer: its later batches (hypothesis shrinking) send each request at its turn
+    judged_in_order(["a", "b"], judge, answers, per_value=2)
+    assert judged == [("a", [None, None]), ("b", [None, None])]
+    assert len(asked) == 2
+    judged.clear()
+    with pytest.raises(AssertionError, match="c is wrong"):  # a and b were judged right already: only c is walked
+        judged_in_order(["b", "a", "c"], judge, answers, per_value=2)
+    assert judged == [("c", [None, None])]
 
 
 def test_requests_in_flight_never_exceed_the_concurrency() -> None:

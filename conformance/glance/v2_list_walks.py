@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -88,7 +88,7 @@ def first_params(query: Mapping[str, Any], limit: int | None = WALK_LIMIT) -> Pa
 
 
 def first_pages(glance: GlanceClient, queries: Iterable[Mapping[str, Any]], *,
-                limit: int | None = WALK_LIMIT) -> Iterator[HttpResponse]:
+                limit: int | None = WALK_LIMIT) -> Generator[HttpResponse, None, None]:
     """The first pages of independent `queries`, in order, up to --concurrency of them asked at once ahead of their
     walks (walk_list's `first`)."""
     return ahead(lambda query: glance.list_v2_page(first_params(query, limit)), queries,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -150,7 +150,7 @@ def first_page(glance: GlanceClient, query: Mapping[str, str], limit: int | None
 
 
 def first_pages(glance: GlanceClient, queries: Iterable[Mapping[str, str]],
-                ready: Callable[[int], bool] | None = None) -> Iterator[HttpResponse]:
+                ready: Callable[[int], bool] | None = None) -> Generator[HttpResponse, None, None]:
     """The first pages of independent `queries`, in order, up to --concurrency of them asked at once ahead of their
     walks (`ready`: whether one more may be asked with `n` asked ahead already)."""
     return ahead(lambda query: first_page(glance, query), queries, limit=glance.limits.concurrency, ready=ready)

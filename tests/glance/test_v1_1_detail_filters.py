@@ -10,7 +10,8 @@ to HIDES-DELETED.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance.batches import batch_of, batched, judged_in_order
 from conformance.catalog import Profile
 from conformance.checks import Problems
 from conformance.evidence import Exchange
@@ -70,39 +72,50 @@ def judge_complete(glance: GlanceClient, query: Query, universe: Universe, case:
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SOUND")
+@batched()
 @given(data=st.data())
 def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient,
                                                    v1_detail_universe: Universe, v1_observed: Observed,
                                                    v1_filter_case: Case, http_profile: Profile) -> None:
     upstream = http_profile.upstream_behaviour
     among = drawn_filters(DETAIL, upstream_only=upstream)
-    query = data.draw(queries(DETAIL, v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
-    problems = Problems(f"{url(query)} must return only images that match every filter ({v1_filter_case})")
-    found: list[tuple[str, Exchange]] = []
+    drawn = data.draw(batch_of(queries(DETAIL, v1_observed, max_filters=MAX_FILTERS, among=among)), label="queries")
 
-    def judge(entries: list[dict[str, Any]], exchange: Exchange) -> None:  # each page as it comes
-        lines = unsound(DETAIL, entries, query, listing_rules=upstream, case=v1_filter_case)
-        found.extend((line, exchange) for line in lines)
+    def judge_sound(query: Query, firsts: list[HttpResponse | None]) -> None:
+        problems = Problems(f"{url(query)} must return only images that match every filter ({v1_filter_case})")
+        found: list[tuple[str, Exchange]] = []
 
-    walk = walked(glance, query, v1_detail_universe, problems, keep=False, on_page=judge)
-    problems.judged("queries")
-    if walk is not None and walk.truncated:
-        problems.not_judged(f"returned images past the first {pages_text(walk.max_pages)} (raise {walk.raise_hint})")
-    for line, exchange in found:
-        problems.add(line, exchange)
-    problems.check()
+        def judge(entries: list[dict[str, Any]], exchange: Exchange) -> None:  # each page as it comes
+            lines = unsound(DETAIL, entries, query, listing_rules=upstream, case=v1_filter_case)
+            found.extend((line, exchange) for line in lines)
+
+        walk = walked(glance, query, v1_detail_universe, problems, keep=False, on_page=judge, first=firsts[0])
+        problems.judged("queries")
+        if walk is not None and walk.truncated:
+            problems.not_judged(f"returned images past the first {pages_text(walk.max_pages)} "
+                                f"(raise {walk.raise_hint})")
+        for line, exchange in found:
+            problems.add(line, exchange)
+        problems.check()
+
+    judged_in_order(drawn, judge_sound, lambda asked: first_pages(glance, asked))
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-COMPLETE")
+@batched()
 @given(data=st.data())
 def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
                                           v1_observed: Observed, v1_filter_case: Case, http_profile: Profile) -> None:
     among = drawn_filters(DETAIL, upstream_only=http_profile.upstream_behaviour)
-    query = data.draw(queries(DETAIL, v1_observed, max_filters=MAX_FILTERS, among=among), label="query")
-    problems = Problems(f"{url(query)} must return every image of the unfiltered listing that matches every filter "
-                        f"({v1_filter_case})")
-    judge_complete(glance, query, v1_detail_universe, v1_filter_case, problems)
-    problems.check()
+    drawn = data.draw(batch_of(queries(DETAIL, v1_observed, max_filters=MAX_FILTERS, among=among)), label="queries")
+
+    def judge(query: Query, firsts: list[HttpResponse | None]) -> None:
+        problems = Problems(f"{url(query)} must return every image of the unfiltered listing that matches every "
+                            f"filter ({v1_filter_case})")
+        judge_complete(glance, query, v1_detail_universe, v1_filter_case, problems, first=firsts[0])
+        problems.check()
+
+    judged_in_order(drawn, judge, lambda asked: first_pages(glance, asked))
 
 
 OWN_FILTERS = ("name", "disk_format", "container_format")  # documented by seed 004, so judged under every profile
@@ -129,34 +142,55 @@ def test_each_image_is_returned_by_its_own_filters(glance: GlanceClient, v1_deta
     problems.check()
 
 
+@cache  # drawn inside each example: the same strategy object each time (see batch_of)
+def narrowings(observed: Observed, among: tuple[str, ...]) -> st.SearchStrategy[tuple[Query, Query]]:
+    """A query and a filter it does not use, to add to it (never changes-since)."""
+
+    @st.composite
+    def narrowing(draw: st.DrawFn) -> tuple[Query, Query]:
+        query = draw(queries(DETAIL, observed, min_filters=0, max_filters=MAX_FILTERS - 1, among=among),
+                     label="query")
+        # changes-since is never the added filter: it also brings deleted and killed images back, by design
+        used = {DETAIL.filter_of(param).name for param in query} | set(DETAIL.revealing)
+        extra = draw(queries(DETAIL, observed, min_filters=1, max_filters=1, exclude=used, among=among),
+                     label="added filter")
+        return query, extra
+
+    return narrowing()
+
+
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-MONOTONIC")
+@batched()
 @given(data=st.data())
 def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
                                              v1_observed: Observed, http_profile: Profile) -> None:
-    among = drawn_filters(DETAIL, upstream_only=http_profile.upstream_behaviour)
-    query = data.draw(queries(DETAIL, v1_observed, min_filters=0, max_filters=MAX_FILTERS - 1, among=among),
-                      label="query")
-    # changes-since is never the added filter: it also brings deleted and killed images back, by design
-    used = {DETAIL.filter_of(param).name for param in query} | set(DETAIL.revealing)
-    extra = data.draw(queries(DETAIL, v1_observed, min_filters=1, max_filters=1, exclude=used, among=among),
-                      label="added filter")
-    narrower = {**query, **extra}
-    problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images")
-    narrow_first, broad_first = first_pages(glance, [narrower, query])  # both asked at once
-    narrow = walked(glance, narrower, v1_detail_universe, problems, first=narrow_first)
-    if narrow is not None and narrow.truncated:
-        problems.not_judged(narrow.cut_reason)
-    elif narrow is not None:
-        wanted = set(narrow.ids)  # the broad walk stops once it has returned all of them
-        broad = walked(glance, query, v1_detail_universe, problems, keep=False,
-                       until=lambda walk: wanted.issubset(walk.ids), first=broad_first)
-        if broad is not None and broad.truncated:
-            problems.not_judged(broad.cut_reason)
-        elif broad is not None:
-            problems.judged("queries")
-            before = set(broad.ids)
-            for entry in narrow.entries:
-                if str(entry.get("id")) not in before:
-                    problems.add(f"{url(narrower)} returned {describe(DETAIL, entry, narrower)}, which "
-                                 f"{url(query)} did not", narrow.exchange)
-    problems.check()
+    among = tuple(drawn_filters(DETAIL, upstream_only=http_profile.upstream_behaviour))
+    drawn = data.draw(batch_of(narrowings(v1_observed, among)), label="queries and added filters")
+
+    def judge_monotonic(case: tuple[Query, Query], firsts: list[HttpResponse | None]) -> None:
+        query, extra = case
+        narrower = {**query, **extra}
+        problems = Problems(f"Adding {urlencode(extra)} to ?{urlencode(query)} must not add images")
+        narrow_first, broad_first = firsts
+        narrow = walked(glance, narrower, v1_detail_universe, problems, first=narrow_first)
+        if narrow is not None and narrow.truncated:
+            problems.not_judged(narrow.cut_reason)
+        elif narrow is not None:
+            wanted = set(narrow.ids)  # the broad walk stops once it has returned all of them
+            broad = walked(glance, query, v1_detail_universe, problems, keep=False,
+                           until=lambda walk: wanted.issubset(walk.ids), first=broad_first)
+            if broad is not None and broad.truncated:
+                problems.not_judged(broad.cut_reason)
+            elif broad is not None:
+                problems.judged("queries")
+                before = set(broad.ids)
+                for entry in narrow.entries:
+                    if str(entry.get("id")) not in before:
+                        problems.add(f"{url(narrower)} returned {describe(DETAIL, entry, narrower)}, which "
+                                     f"{url(query)} did not", narrow.exchange)
+        problems.check()
+
+    def both(cases: list[tuple[Query, Query]]) -> Generator[HttpResponse, None, None]:  # the narrower first
+        return first_pages(glance, [asked for query, extra in cases for asked in ({**query, **extra}, query)])
+
+    judged_in_order(drawn, judge_monotonic, both, per_value=2)

@@ -8,13 +8,15 @@ case twins) and shrinks a failure to a minimal query. Text is compared the one w
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
+from functools import cache
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance.batches import batch_of, batched, judged_in_order
 from conformance.checks import Problems
 from conformance.evidence import Exchange
 from conformance.glance.v2_list_filters import FIELD_FILTERS, LIST
@@ -49,7 +51,7 @@ def walked(glance: GlanceClient, query: dict[str, Any], universe: Universe, prob
     return walk
 
 
-def asked_ahead(glance: GlanceClient, queries: list[Query], universe: Universe) -> Iterator[HttpResponse]:
+def asked_ahead(glance: GlanceClient, queries: list[Query], universe: Universe) -> Generator[HttpResponse, None, None]:
     """The first pages `judge` walks for `queries`, up to --concurrency of them asked at once ahead of their turn."""
     return first_pages(glance, queries, limit=SOUND_SAMPLE if universe.truncated else WALK_LIMIT)
 
@@ -91,44 +93,57 @@ def test_each_filter_returns_exactly_the_images_it_selects(row: Filter, glance: 
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-SOUND")
+@batched()
 @given(data=st.data())
 def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient,
                                                    v2_list_universe: Universe, v2_list_observed: Observed,
                                                    v2_list_case: Case) -> None:
-    query = data.draw(queries(LIST, v2_list_observed, max_filters=MAX_FILTERS), label="query")
-    problems = Problems(f"{request_text(query)} must return only images that match every filter ({v2_list_case})")
-    found: list[tuple[str, Exchange]] = []
+    drawn = data.draw(batch_of(queries(LIST, v2_list_observed, max_filters=MAX_FILTERS)), label="queries")
 
-    def on_page(entries: list[dict[str, Any]], exchange: Exchange) -> None:
-        found.extend((line, exchange) for line in unsound(LIST, entries, query, case=v2_list_case))
+    def judge_sound(query: Query, firsts: list[HttpResponse | None]) -> None:
+        problems = Problems(f"{request_text(query)} must return only images that match every filter "
+                            f"({v2_list_case})")
+        found: list[tuple[str, Exchange]] = []
 
-    walk = walked(glance, query, v2_list_universe, problems, sound_only=True, keep=False, on_page=on_page)
-    problems.judged("queries")
-    if walk is not None and walk.truncated:
-        problems.not_judged(f"returned images past the first {walk.max_pages} page(s) of {walk.limit} "
-                            f"(raise {walk.raise_hint})")
-    for line, exchange in found:
-        problems.add(line, exchange)
-    problems.check()
+        def on_page(entries: list[dict[str, Any]], exchange: Exchange) -> None:
+            found.extend((line, exchange) for line in unsound(LIST, entries, query, case=v2_list_case))
+
+        walk = walked(glance, query, v2_list_universe, problems, sound_only=True, keep=False, on_page=on_page,
+                      first=firsts[0])
+        problems.judged("queries")
+        if walk is not None and walk.truncated:
+            problems.not_judged(f"returned images past the first {walk.max_pages} page(s) of {walk.limit} "
+                                f"(raise {walk.raise_hint})")
+        for line, exchange in found:
+            problems.add(line, exchange)
+        problems.check()
+
+    judged_in_order(drawn, judge_sound, lambda asked: asked_ahead(glance, asked, v2_list_universe))
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-COMPLETE")
+@batched()
 @given(data=st.data())
 def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceClient, v2_list_universe: Universe,
                                           v2_list_observed: Observed, v2_list_case: Case) -> None:
-    query = data.draw(queries(LIST, v2_list_observed, max_filters=MAX_FILTERS), label="query")
-    problems = Problems(f"{request_text(query)} must return every image of the unfiltered listings that matches "
-                        f"every filter ({v2_list_case})")
-    expected = matching(LIST, v2_list_universe.entries_for(query), query, v2_list_case)
-    wanted = {str(entry.get("id")) for entry in expected}
-    walk = walked(glance, query, v2_list_universe, problems, keep=False, until=lambda w: wanted.issubset(w.ids))
-    if walk is not None and (walk.truncated or v2_list_universe.truncated) and not wanted.issubset(walk.ids):
-        problems.not_judged(walk.cut_reason)
-    elif walk is not None:
-        problems.judged("queries")
-        for line in not_returned(LIST, expected, set(walk.ids), query):
-            problems.add(line, walk.exchange)
-    problems.check()
+    drawn = data.draw(batch_of(queries(LIST, v2_list_observed, max_filters=MAX_FILTERS)), label="queries")
+
+    def judge_complete(query: Query, firsts: list[HttpResponse | None]) -> None:
+        problems = Problems(f"{request_text(query)} must return every image of the unfiltered listings that matches "
+                            f"every filter ({v2_list_case})")
+        expected = matching(LIST, v2_list_universe.entries_for(query), query, v2_list_case)
+        wanted = {str(entry.get("id")) for entry in expected}
+        walk = walked(glance, query, v2_list_universe, problems, keep=False, until=lambda w: wanted.issubset(w.ids),
+                      first=firsts[0])
+        if walk is not None and (walk.truncated or v2_list_universe.truncated) and not wanted.issubset(walk.ids):
+            problems.not_judged(walk.cut_reason)
+        elif walk is not None:
+            problems.judged("queries")
+            for line in not_returned(LIST, expected, set(walk.ids), query):
+                problems.add(line, walk.exchange)
+        problems.check()
+
+    judged_in_order(drawn, judge_complete, lambda asked: first_pages(glance, asked))
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-COMPLETE")
@@ -150,34 +165,55 @@ def test_each_image_is_returned_by_its_own_name_and_formats(glance: GlanceClient
     problems.check()
 
 
+@cache  # drawn inside each example: the same strategy object each time (see batch_of)
+def narrowings(observed: Observed) -> st.SearchStrategy[tuple[Query, Query]]:
+    """A query and a filter it does not use, to add to it."""
+
+    @st.composite
+    def narrowing(draw: st.DrawFn) -> tuple[Query, Query]:
+        query = draw(queries(LIST, observed, min_filters=0, max_filters=MAX_FILTERS - 1), label="query")
+        used = {LIST.filter_of(param).name for param in query}
+        extra = draw(queries(LIST, observed, min_filters=1, max_filters=1, exclude=used, among=FIELD_FILTERS),
+                     label="added filter")
+        return query, extra
+
+    return narrowing()
+
+
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-MONOTONIC")
+@batched()
 @given(data=st.data())
 def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v2_list_universe: Universe,
                                              v2_list_observed: Observed) -> None:
-    query = data.draw(queries(LIST, v2_list_observed, min_filters=0, max_filters=MAX_FILTERS - 1), label="query")
-    used = {LIST.filter_of(param).name for param in query}
-    extra = data.draw(queries(LIST, v2_list_observed, min_filters=1, max_filters=1, exclude=used, among=FIELD_FILTERS),
-                      label="added filter")
-    narrower = {**query, **extra}
-    problems = Problems(f"Adding {request_text(extra)[len('GET /v2/images?'):]} to {request_text(query)} must not add "
-                        "images")
-    narrow_first, broad_first = first_pages(glance, [narrower, query])  # both asked at once
-    narrow = walked(glance, narrower, v2_list_universe, problems, first=narrow_first)
-    if narrow is not None and narrow.truncated:
-        problems.not_judged(narrow.cut_reason)
-    elif narrow is not None:
-        wanted = set(narrow.ids)
-        broad = walked(glance, query, v2_list_universe, problems, keep=False, until=lambda w: wanted.issubset(w.ids),
-                       first=broad_first)
-        if broad is not None and broad.truncated and not wanted.issubset(broad.ids):
-            problems.not_judged(broad.cut_reason)
-        elif broad is not None:
-            problems.judged("queries")
-            for entry in narrow.entries:
-                if str(entry.get("id")) not in set(broad.ids):
-                    problems.add(f"{request_text(narrower)} returned {describe(LIST, entry, narrower)}, which "
-                                 f"{request_text(query)} did not", narrow.exchange)
-    problems.check()
+    drawn = data.draw(batch_of(narrowings(v2_list_observed)), label="queries and added filters")
+
+    def judge_monotonic(case: tuple[Query, Query], firsts: list[HttpResponse | None]) -> None:
+        query, extra = case
+        narrower = {**query, **extra}
+        problems = Problems(f"Adding {request_text(extra)[len('GET /v2/images?'):]} to {request_text(query)} must "
+                            "not add images")
+        narrow_first, broad_first = firsts
+        narrow = walked(glance, narrower, v2_list_universe, problems, first=narrow_first)
+        if narrow is not None and narrow.truncated:
+            problems.not_judged(narrow.cut_reason)
+        elif narrow is not None:
+            wanted = set(narrow.ids)
+            broad = walked(glance, query, v2_list_universe, problems, keep=False,
+                           until=lambda w: wanted.issubset(w.ids), first=broad_first)
+            if broad is not None and broad.truncated and not wanted.issubset(broad.ids):
+                problems.not_judged(broad.cut_reason)
+            elif broad is not None:
+                problems.judged("queries")
+                for entry in narrow.entries:
+                    if str(entry.get("id")) not in set(broad.ids):
+                        problems.add(f"{request_text(narrower)} returned {describe(LIST, entry, narrower)}, which "
+                                     f"{request_text(query)} did not", narrow.exchange)
+        problems.check()
+
+    def both(cases: list[tuple[Query, Query]]) -> Generator[HttpResponse, None, None]:  # the narrower first
+        return first_pages(glance, [asked for query, extra in cases for asked in ({**query, **extra}, query)])
+
+    judged_in_order(drawn, judge_monotonic, both, per_value=2)
 
 
 def _tag_pairs(universe: Universe) -> list[tuple[str, str]]:
@@ -218,7 +254,15 @@ def test_repeated_tags_select_images_carrying_all_of_them(glance: GlanceClient, 
     problems.check()
 
 
+@cache  # drawn inside each example: the same strategy object each time (see batch_of)
+def quoted_lists(names: tuple[str, ...], with_comma: tuple[str, ...]) -> st.SearchStrategy[tuple[str, ...]]:
+    """A name holding a comma and up to two other names, in that order."""
+    return st.tuples(st.sampled_from(with_comma), st.lists(st.sampled_from(names), max_size=2)).map(
+        lambda drawn: (drawn[0], *drawn[1]))
+
+
 @pytest.mark.requirement("GLANCE-V2-LIST-IN-QUOTING")
+@batched()
 @given(data=st.data())
 def test_an_in_list_keeps_quoted_commas(data: st.DataObject, glance: GlanceClient, v2_list_universe: Universe,
                                         v2_list_case: Case) -> None:
@@ -228,9 +272,12 @@ def test_an_in_list_keeps_quoted_commas(data: st.DataObject, glance: GlanceClien
     with_comma = [name for name in names if "," in name]
     if not with_comma:
         pytest.skip("no listed image has a name holding a comma")
-    chosen = [data.draw(st.sampled_from(with_comma), label="quoted name"),
-              *data.draw(st.lists(st.sampled_from(names), max_size=2), label="other names")]
-    query = {"name": "in:" + in_list(chosen)}
-    problems = Problems(f"{sentence('GLANCE-V2-LIST-IN-QUOTING')} ({v2_list_case})")
-    judge(glance, query, v2_list_universe, v2_list_case, problems)
-    problems.check()
+    drawn = data.draw(batch_of(quoted_lists(tuple(names), tuple(with_comma))), label="name lists")
+    asked: list[Query] = [{"name": "in:" + in_list(list(chosen))} for chosen in drawn]
+
+    def judge_quoting(query: Query, firsts: list[HttpResponse | None]) -> None:
+        problems = Problems(f"{sentence('GLANCE-V2-LIST-IN-QUOTING')} ({v2_list_case})")
+        judge(glance, query, v2_list_universe, v2_list_case, problems, first=firsts[0])
+        problems.check()
+
+    judged_in_order(asked, judge_quoting, lambda queries: asked_ahead(glance, queries, v2_list_universe))
