@@ -15,7 +15,7 @@ from collections.abc import Callable, Generator, Hashable, Iterator, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
-from hypothesis import settings
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 
 from conformance.targets.fanout import fan_out
@@ -48,10 +48,18 @@ def _key(value: Any) -> Hashable:
     return value  # type: ignore[no-any-return]
 
 
-def batched() -> settings:
+def batched(*, walks: bool = False) -> settings:
     """The settings of a batched property test: the loaded profile's examples divided by SIZE (read when the test
-    module is collected, after the profile is loaded)."""
-    return settings(max_examples=max(1, math.ceil(settings().max_examples / SIZE)))
+    module is collected, after the profile is loaded).
+
+    `walks`: the test walks a query per value; hypothesis' explain phase is left out for it, as it runs the shrunk
+    failure again with each of its parts varied, which for a batch of walks is hundreds of walks more (ten times
+    the test's time against a failing target). The shrunk failure is reported as before, without the comments that
+    say which parts could vary."""
+    examples = max(1, math.ceil(settings().max_examples / SIZE))
+    if not walks:
+        return settings(max_examples=examples)
+    return settings(max_examples=examples, phases=[phase for phase in settings().phases if phase is not Phase.explain])
 
 
 def sent_together(ask: Callable[[Value], Result], values: list[Value],

@@ -72,7 +72,7 @@ def judge_complete(glance: GlanceClient, query: Query, universe: Universe, case:
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-SOUND")
-@batched()
+@batched(walks=True)
 @given(data=st.data())
 def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient,
                                                    v1_detail_universe: Universe, v1_observed: Observed,
@@ -102,7 +102,7 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-COMPLETE")
-@batched()
+@batched(walks=True)
 @given(data=st.data())
 def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
                                           v1_observed: Observed, v1_filter_case: Case, http_profile: Profile) -> None:
@@ -160,7 +160,7 @@ def narrowings(observed: Observed, among: tuple[str, ...]) -> st.SearchStrategy[
 
 
 @pytest.mark.requirement("GLANCE-V1-1-DETAIL-FILTER-MONOTONIC")
-@batched()
+@batched(walks=True)
 @given(data=st.data())
 def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v1_detail_universe: Universe,
                                              v1_observed: Observed, http_profile: Profile) -> None:

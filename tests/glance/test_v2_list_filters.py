@@ -93,7 +93,7 @@ def test_each_filter_returns_exactly_the_images_it_selects(row: Filter, glance: 
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-SOUND")
-@batched()
+@batched(walks=True)
 @given(data=st.data())
 def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: GlanceClient,
                                                    v2_list_universe: Universe, v2_list_observed: Observed,
@@ -122,7 +122,7 @@ def test_every_returned_image_matches_every_filter(data: st.DataObject, glance: 
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-COMPLETE")
-@batched()
+@batched(walks=True)
 @given(data=st.data())
 def test_every_matching_image_is_returned(data: st.DataObject, glance: GlanceClient, v2_list_universe: Universe,
                                           v2_list_observed: Observed, v2_list_case: Case) -> None:
@@ -181,7 +181,7 @@ def narrowings(observed: Observed) -> st.SearchStrategy[tuple[Query, Query]]:
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-FILTER-MONOTONIC")
-@batched()
+@batched(walks=True)
 @given(data=st.data())
 def test_adding_a_filter_never_adds_an_image(data: st.DataObject, glance: GlanceClient, v2_list_universe: Universe,
                                              v2_list_observed: Observed) -> None:
@@ -262,7 +262,7 @@ def quoted_lists(names: tuple[str, ...], with_comma: tuple[str, ...]) -> st.Sear
 
 
 @pytest.mark.requirement("GLANCE-V2-LIST-IN-QUOTING")
-@batched()
+@batched(walks=True)
 @given(data=st.data())
 def test_an_in_list_keeps_quoted_commas(data: st.DataObject, glance: GlanceClient, v2_list_universe: Universe,
                                         v2_list_case: Case) -> None:
