@@ -27,21 +27,21 @@ PROPERTY_FAULTS = {
     "tests/glance/test_v1_1_detail.py::test_invalid_parameter_answers_400_never_5xx[size_min]": (
         "v1-1-detail-size-min-500", "Draw 1 (size_min): "),
     "tests/glance/test_v1_1_detail_filters.py::test_every_returned_image_matches_every_filter": (
-        "v1-1-detail-only-first-filter", "Draw 1 (query): "),
+        "v1-1-detail-only-first-filter", "Draw 1 (queries): "),
     "tests/glance/test_v1_1_detail_filters.py::test_every_matching_image_is_returned": (
-        "v1-1-detail-combined-drops-one", "Draw 1 (query): "),
+        "v1-1-detail-combined-drops-one", "Draw 1 (queries): "),
     "tests/glance/test_v1_1_detail_filters.py::test_adding_a_filter_never_adds_an_image": (
-        "v1-1-detail-filters-any", "Draw 2 (added filter): "),
+        "v1-1-detail-filters-any", "Draw 1 (queries and added filters): "),
     "tests/glance/test_v2_list.py::test_invalid_parameter_answers_400_never_5xx[visibility]": (
         "v2-list-bad-visibility-200", "Draw 1 (visibility): "),
     "tests/glance/test_v2_list_filters.py::test_every_returned_image_matches_every_filter": (
-        "v2-list-only-first-filter", "Draw 1 (query): "),
+        "v2-list-only-first-filter", "Draw 1 (queries): "),
     "tests/glance/test_v2_list_filters.py::test_every_matching_image_is_returned": (
-        "v2-list-combined-drops-one", "Draw 1 (query): "),
+        "v2-list-combined-drops-one", "Draw 1 (queries): "),
     "tests/glance/test_v2_list_filters.py::test_adding_a_filter_never_adds_an_image": (
-        "v2-list-filters-any", "Draw 2 (added filter): "),
+        "v2-list-filters-any", "Draw 1 (queries and added filters): "),
     "tests/glance/test_v2_list_filters.py::test_an_in_list_keeps_quoted_commas": (
-        "v2-list-in-splits-quotes", "Draw 1 (quoted name): "),
+        "v2-list-in-splits-quotes", "Draw 1 (name lists): "),
     "tests/cri/test_image_status.py::test_any_reference_answers_ok_or_a_client_error": (
         "status-malformed-ref-internal", "reference="),
 }
