@@ -4,8 +4,8 @@ not once per value. The profile's examples are divided by the batch size, so tha
 
 Tests that walk a query per drawn value draw a batch of queries too: their first pages are asked together, and each
 query is judged in order, the first one judged wrong ending the example (judged_in_order). Once a test has found a
-wrong answer, its later examples (hypothesis shrinking the failure) send each request at its turn and nothing past
-the first wrong answer: a shrinking step walks the queries up to the wrong one, not the whole batch."""
+wrong answer, its later examples (hypothesis shrinking the failure) send each request at its turn, nothing past the
+first wrong answer, and no query the test already judged right: a shrinking step walks about what it changed."""
 
 from __future__ import annotations
 
@@ -88,9 +88,10 @@ def judged_in_order(values: Sequence[Value], judge: Callable[[Value, list[Any]],
     if _in_turn():
         right = _RIGHT.setdefault(os.environ.get("PYTEST_CURRENT_TEST", ""), set())
         for value in values:
-            if _key(value) not in right:
+            key = _key(value)
+            if key not in right:
                 _noted(judge, value, [None] * per_value)
-                right.add(_key(value))
+                right.add(key)
         return
     answers = asked(list(values))
     try:
