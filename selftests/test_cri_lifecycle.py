@@ -7,10 +7,12 @@ import http.server
 import json
 import os
 import shutil
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -18,6 +20,7 @@ import pytest
 
 from conformance import catalog
 from conformance.cri import lifecycle_images as images
+from conformance.cri import registry as registry_module
 from conformance.cri.lifecycle_fixtures import Lifecycle, Refused, Registry
 from conformance.cri.registry import RegistryUnavailable, config_text, start_registry
 from conformance.cri.tarpit import Tarpit
@@ -65,6 +68,26 @@ def test_a_missing_registry_binary_says_what_to_do() -> None:
     hint = r"Debian's docker-registry package \(apt-get install docker-registry\), or name a registry with --registry"
     with pytest.raises(RegistryUnavailable, match=hint):
         start_registry("no-such-registry-binary")
+
+
+def test_a_run_stopped_while_the_registry_starts_stops_it_and_stays_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    def interrupted(*args: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(registry_module.subprocess, "Popen", popen)
+    monkeypatch.setattr(registry_module, "_wait_ready", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        start_registry()
+    assert len(started) == 1 and started[0].poll() is not None
+    config = Path(str(cast(list[str], started[0].args)[2]))
+    assert not config.parent.exists(), "the registry's folder is removed"
 
 
 def test_pushed_images_are_served_by_tag_and_digest(registry: str) -> None:

@@ -88,9 +88,11 @@ def start_registry(binary: str = BINARY, *, timeout: float = START_TIMEOUT) -> R
     running = RunningRegistry(f"127.0.0.1:{port}", process, folder)
     try:
         _wait_ready(running, timeout)
-    except BaseException:
+    except BaseException as exc:
         tail = _log_tail(folder / "registry.log")
         running.stop()
+        if not isinstance(exc, Exception):
+            raise  # a run stopped while it waited (Ctrl-C) stays stopped, not a registry that did not start
         raise RegistryUnavailable(f"{binary} did not start on 127.0.0.1:{port} within {timeout:g}s: {tail}; name a "
                                   "registry with --registry HOST:PORT") from None
     return running
